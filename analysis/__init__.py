@@ -1,0 +1,1 @@
+"""Design-based estimation for SIPAS: pure Python, no Flask, no database session."""

@@ -1,0 +1,101 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_wtf import CSRFProtect
+from sqlmodel import Session
+
+from survey.config import ensure_instance_config, load_settings
+from survey.db import make_engine
+
+LANGUAGES = ("vi", "en")
+csrf = CSRFProtect()
+login_manager = LoginManager()
+babel = Babel()
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
+    ),
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def select_locale() -> str:
+    """Vietnamese unless the user chose English (``?lang=en`` sticks in the session)."""
+    wanted = request.args.get("lang")
+    if wanted in LANGUAGES:
+        session["lang"] = wanted
+    return session.get("lang", "vi")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; configuration errors surface here, at start, naming the variable."""
+    settings = load_settings()
+    app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=True)
+    if test_config is None:
+        ensure_instance_config(settings.instance_path)
+        app.config.from_pyfile("config.py", silent=True)
+    app.config.update(
+        DATABASE_URL=settings.database_url,
+        BASE_URL=settings.base_url,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        BABEL_DEFAULT_LOCALE="vi",
+        BABEL_TRANSLATION_DIRECTORIES="translations",
+        ARGON2_PARAMS={},
+        MIN_CELL_N=30,
+    )
+    if test_config is not None:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is missing from the instance config (instance/config.py)")
+
+    from survey.services.users import configure_hasher
+
+    configure_hasher(app.config["ARGON2_PARAMS"])
+    app.extensions["sipas_engine"] = make_engine(app.config["DATABASE_URL"])
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Vui lòng đăng nhập / Please log in."
+
+    from survey.views import auth, main
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+
+    @app.after_request
+    def _security_headers(response):  # type: ignore[no-untyped-def]
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        db_session = g.pop("db_session", None)
+        if db_session is not None:
+            db_session.close()
+
+    return app
+
+
+def get_session() -> Session:
+    """The request's database session (one per request, closed at teardown)."""
+    from flask import current_app
+
+    if "db_session" not in g:
+        g.db_session = Session(current_app.extensions["sipas_engine"], expire_on_commit=False)
+    return g.db_session

@@ -1,0 +1,67 @@
+"""The ``sipas`` command line.
+
+Subcommands are imported lazily so that ``sipas estimate`` and ``sipas index``
+start fast and never import Flask or SQLModel; only the commands that need the
+web app load it.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# name -> "module:attribute"; each attribute is a click command or group.
+COMMANDS: dict[str, str] = {
+    "init": "survey.commands.setup:init_command",
+    "run": "survey.commands.setup:run_command",
+    "user": "survey.commands.users:user_group",
+    "export": "survey.commands.export:export_command",
+    "estimate": "analysis.cli:estimate_command",
+    "index": "analysis.cli:index_command",
+    "plan": "analysis.cli_plan:plan_command",
+}
+
+HELP: dict[str, str] = {
+    "init": "Create or upgrade the database and load forms/ (idempotent); --demo adds demo data.",
+    "run": "Serve the web app.",
+    "user": "Manage user accounts (add, list, disable).",
+    "export": "Export responses (CSV, UTF-8 with BOM).",
+    "estimate": "Design-based means and proportions with CIs (R survey compatible).",
+    "index": "SIPAS criterion, element and overall indices with CIs.",
+    "plan": "Sample size for a target margin of error under a design effect.",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported only when invoked."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:  # a command not built yet in this checkout
+            if exc.name and module_name.startswith(exc.name):
+                return None
+            raise
+        return getattr(module, attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, HELP.get(name, "")) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(package_name="sipas")
+def main() -> None:
+    """SIPAS — citizen satisfaction with public administrative services.
+
+    Chỉ số hài lòng về sự phục vụ hành chính: thu thập, nhập liệu, phân tích.
+    """

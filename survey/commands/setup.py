@@ -1,0 +1,57 @@
+"""``sipas init`` and ``sipas run``."""
+
+from __future__ import annotations
+
+import click
+
+from survey.commands import clear_errors
+
+
+@click.command("init")
+@click.option(
+    "--demo", is_flag=True, help="Also build the demo province (only into an empty database)."
+)
+@clear_errors
+def init_command(demo: bool) -> None:
+    """Create or upgrade the database and publish forms/; safe to run again."""
+    from survey.app import create_app
+    from survey.db import session_scope
+    from survey.instruments import load_forms_dir
+    from survey.migrate import upgrade_database
+    from survey.services.instruments import publish
+
+    forms = load_forms_dir()  # validate every form before touching the database
+    app = create_app()
+    engine = app.extensions["sipas_engine"]
+    before, after = upgrade_database(engine)
+    if before != after:
+        click.echo(f"database schema: {before or 'empty'} -> {after}")
+    else:
+        click.echo(f"database schema: up to date ({after})")
+    with session_scope(engine) as session:
+        for form in forms.values():
+            result = publish(session, form)
+            state = "published" if result.created else "unchanged"
+            click.echo(f"form {result.code} {result.version}: {state}")
+    if demo:
+        from survey.services.demo import build_demo
+
+        with session_scope(engine) as session:
+            report = build_demo(session, secret=app.config["SECRET_KEY"].encode())
+        if report is None:
+            click.echo("demo: the database already has data; demo not added")
+        else:
+            click.echo(report)
+
+
+@click.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--debug", is_flag=True, help="Flask debug mode (never in production).")
+@clear_errors
+def run_command(host: str, port: int, debug: bool) -> None:
+    """Serve the web app (development server; use gunicorn behind a proxy in production)."""
+    from survey.app import create_app
+
+    app = create_app()
+    app.run(host=host, port=port, debug=debug, use_reloader=False)

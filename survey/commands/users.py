@@ -1,0 +1,83 @@
+"""``sipas user add|list|disable|enable``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from survey.commands import clear_errors
+from survey.models import Role
+
+ROLE_CHOICE = click.Choice([r.value for r in Role])
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    from survey.app import create_app
+
+    return create_app().extensions["sipas_engine"]
+
+
+@click.group("user")
+def user_group() -> None:
+    """Manage user accounts."""
+
+
+@user_group.command("add")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=ROLE_CHOICE)
+@click.option("--name", "full_name", default="", help="Full name, e.g. Nguyễn Văn An.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@clear_errors
+def user_add(username: str, role: str, full_name: str, password_stdin: bool) -> None:
+    """Add a user; the password is prompted for (or read from stdin), never an argument."""
+    from survey.db import session_scope
+    from survey.services.users import create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password / Mật khẩu", hide_input=True, confirmation_prompt=True)
+    with session_scope(_engine()) as session:
+        user = create_user(session, username, role, password, full_name)
+        click.echo(f"added {user.username} ({user.role})")
+
+
+@user_group.command("list")
+@clear_errors
+def user_list() -> None:
+    """List accounts with their roles and state."""
+    from survey.db import session_scope
+    from survey.services.users import list_users
+
+    with session_scope(_engine()) as session:
+        for user in list_users(session):
+            state = "active" if user.active else "disabled"
+            click.echo(f"{user.username:<20} {user.role:<11} {state:<8} {user.full_name}")
+
+
+def _set_active(username: str, active: bool) -> None:
+    from survey.db import session_scope
+    from survey.services.audit import record
+    from survey.services.users import set_active
+
+    with session_scope(_engine()) as session:
+        user = set_active(session, username, active)
+        record(session, "user.enable" if active else "user.disable", "user", user.id)
+        click.echo(f"{user.username}: {'enabled' if active else 'disabled'}")
+
+
+@user_group.command("disable")
+@click.argument("username")
+@clear_errors
+def user_disable(username: str) -> None:
+    """Disable an account (it can no longer log in; its work is kept)."""
+    _set_active(username, False)
+
+
+@user_group.command("enable")
+@click.argument("username")
+@clear_errors
+def user_enable(username: str) -> None:
+    """Enable a disabled account again."""
+    _set_active(username, True)

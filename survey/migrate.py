@@ -1,0 +1,58 @@
+"""Schema migrations: upgrade to head safely, refuse databases from the future.
+
+``sipas init`` must never damage a database written by a newer SIPAS: it checks the
+stored revision against the scripts it knows before touching anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+class MigrationError(RuntimeError):
+    """The database cannot be upgraded by this version of SIPAS."""
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision(url: str) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+
+
+def upgrade_database(engine: Engine) -> tuple[str | None, str | None]:
+    """Upgrade to head; return (revision before, revision after)."""
+    url = engine.url.render_as_string(hide_password=False)
+    config = alembic_config(url)
+    script = ScriptDirectory.from_config(config)
+    before = current_revision(engine)
+    if before is not None:
+        try:
+            script.get_revision(before)
+        except Exception:  # alembic raises several kinds for an unknown id
+            raise MigrationError(
+                f"the database is at schema revision {before!r}, which this version of SIPAS "
+                "does not know (it was written by a newer SIPAS). Upgrade SIPAS; nothing was "
+                "changed. / Cơ sở dữ liệu thuộc phiên bản SIPAS mới hơn; chưa thay đổi gì."
+            ) from None
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    return before, current_revision(engine)

@@ -1,0 +1,95 @@
+"""User accounts: argon2 password hashes, roles, disabling."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlmodel import Session, select
+
+from survey.models import Role, User
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+MIN_PASSWORD_LENGTH = 10
+ROLES = tuple(r.value for r in Role)
+
+_hasher = PasswordHasher()
+
+
+def configure_hasher(params: dict[str, Any] | None) -> None:
+    """Tests use cheap parameters; production keeps argon2-cffi's defaults."""
+    global _hasher
+    _hasher = PasswordHasher(**(params or {}))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_username(username: str) -> str:
+    username = username.strip().lower()
+    if not USERNAME_RE.match(username):
+        raise ValueError(
+            "username must be 2–63 characters: lowercase letters, digits, '.', '_' or '-' / "
+            "tên đăng nhập chỉ gồm chữ thường, chữ số, '.', '_' hoặc '-'"
+        )
+    return username
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(
+            f"password must have at least {MIN_PASSWORD_LENGTH} characters / "
+            f"mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự"
+        )
+
+
+def create_user(
+    session: Session, username: str, role: str, password: str, full_name: str = ""
+) -> User:
+    """Add an account; the caller commits."""
+    username = check_username(username)
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    check_password(password)
+    if session.exec(select(User).where(User.username == username)).first() is not None:
+        raise ValueError(f"user {username!r} already exists / người dùng đã tồn tại")
+    user = User(
+        username=username, role=role, password_hash=hash_password(password), full_name=full_name
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(User.username)))
+
+
+def set_active(session: Session, username: str, active: bool) -> User:
+    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    if user is None:
+        raise ValueError(f"no user {username!r} / không có người dùng này")
+    user.active = active
+    session.add(user)
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this password, or None; rehashes when parameters changed."""
+    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    if user is None:
+        _hasher.hash(password)  # spend the same time, so timing does not reveal usernames
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        session.add(user)
+    return user

@@ -1,0 +1,40 @@
+"""The home page: what SIPAS is and where each role goes next."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from survey.app import get_session
+from survey.services.overview import overview
+
+bp = Blueprint("main", __name__)
+
+# role -> (endpoint, label); only endpoints that exist in this build are shown.
+ROLE_LINKS: dict[str, list[tuple[str, object]]] = {
+    "admin": [("admin.users", _l("Users")), ("admin.desks", _l("Desks and QR codes"))],
+    "supervisor": [
+        ("admin.sample", _l("Sample frame and hamlets")),
+        ("admin.desks", _l("Desks and QR codes")),
+        ("entry.review", _l("Review keyed questionnaires")),
+    ],
+    "enumerator": [("entry.start", _l("Key in paper questionnaires"))],
+    "analyst": [("reports.dashboard", _l("Dashboard")), ("reports.exports", _l("Exports"))],
+}
+
+
+def links_for(role: str | None) -> list[tuple[str, object]]:
+    available = current_app.view_functions
+    return [(url_for(ep), label) for ep, label in ROLE_LINKS.get(role or "", []) if ep in available]
+
+
+@bp.route("/")
+def home() -> str:
+    role = current_user.role if current_user.is_authenticated else None
+    return render_template("main/home.html", stats=overview(get_session()), links=links_for(role))
+
+
+@bp.route("/healthz")
+def healthz() -> tuple[dict[str, str], int]:
+    return {"status": "ok"}, 200
