@@ -163,14 +163,13 @@ def make_design(
         if (cat.codes < 0).any():
             raise ValueError(f"cluster ids of stage {s + 1} are empty in some rows")
     units: list[np.ndarray] = []
-    outer, outer_size = s_codes, len(s_labels)
+    outer = s_codes
     for s, cat in enumerate(cats):
-        code, _ = combine(outer, cat.codes, max(len(cat.labels), n if s == 0 and not
-                                                has_clusters else 1))
+        code, _ = combine(outer, cat.codes, len(cat.labels) if cat.labels else n)
         if s == 0 and has_clusters and not nest:
             _check_nested(code, cat, s_labels, s_codes)
         units.append(code)
-        outer, outer_size = code, int(code.max()) + 1
+        outer = code
     if fpc and len(fpc) != len(cats):
         raise ValueError(f"give an fpc for each of the {len(cats)} stages, or none")
     popsize = _popsize(fpc, units, s_codes) if fpc else None

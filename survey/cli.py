@@ -65,3 +65,7 @@ def main() -> None:
 
     Chỉ số hài lòng về sự phục vụ hành chính: thu thập, nhập liệu, phân tích.
     """
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m survey.cli`
+    main()

@@ -211,7 +211,8 @@ class Response(SQLModel, table=True):
         Index("ix_response_round_status", "round_id", "status"),
         CheckConstraint("mode IN ('paper', 'qr')", name="ck_response_mode"),
         CheckConstraint(
-            "status IN ('received', 'verified', 'has_issues', 'rejected')", name="ck_response_status"
+            "status IN ('received', 'verified', 'has_issues', 'rejected')",
+            name="ck_response_status",
         ),
         CheckConstraint(
             "outcome IS NULL OR outcome IN "

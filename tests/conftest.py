@@ -121,8 +121,10 @@ def instance_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def app(engine: Engine, db_url: str, instance_dir: Path) -> Flask:
-    return _make_app(db_url)
+def app(engine: Engine, db_url: str, instance_dir: Path) -> Iterator[Flask]:
+    application = _make_app(db_url)
+    yield application
+    application.extensions["sipas_engine"].dispose()
 
 
 def _make_app(db_url: str) -> Flask:

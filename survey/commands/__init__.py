@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+if TYPE_CHECKING:
+    from flask import Flask
+    from sqlalchemy.engine import Engine
+
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+@contextmanager
+def app_engine() -> Iterator[tuple[Flask, Engine]]:
+    """The configured app and its engine, disposed afterwards (no dangling connections)."""
+    from survey.app import create_app
+
+    app = create_app()
+    engine = app.extensions["sipas_engine"]
+    try:
+        yield app, engine
+    finally:
+        engine.dispose()
 
 
 def clear_errors(func: F) -> F:

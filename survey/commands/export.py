@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from survey.commands import clear_errors
+from survey.commands import app_engine, clear_errors
 from survey.models import ReviewStatus
 
 
@@ -22,13 +22,11 @@ def export_command(
     fmt: str, out: Path, status: str | None, round_code: str | None, instrument: str | None
 ) -> None:
     """One row per response: design columns, then one column per item (UTF-8 CSV with BOM)."""
-    from survey.app import create_app
     from survey.db import session_scope
     from survey.services.export import ExportFilter, export_csv
 
     if not out.parent.exists():
         raise click.ClickException(f"folder {out.parent} does not exist")
-    app = create_app()
-    with session_scope(app.extensions["sipas_engine"]) as session:
+    with app_engine() as (_app, engine), session_scope(engine) as session:
         count = export_csv(session, ExportFilter(status, round_code, instrument), out)
     click.echo(f"wrote {count} responses to {out}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from survey.commands import clear_errors
+from survey.commands import app_engine, clear_errors
 
 
 @click.command("init")
@@ -14,15 +14,18 @@ from survey.commands import clear_errors
 @clear_errors
 def init_command(demo: bool) -> None:
     """Create or upgrade the database and publish forms/; safe to run again."""
-    from survey.app import create_app
-    from survey.db import session_scope
     from survey.instruments import load_forms_dir
+
+    forms = load_forms_dir()  # validate every form before touching the database
+    with app_engine() as (app, engine):
+        _init(app, engine, forms, demo)
+
+
+def _init(app, engine, forms, demo: bool) -> None:  # type: ignore[no-untyped-def]
+    from survey.db import session_scope
     from survey.migrate import upgrade_database
     from survey.services.instruments import publish
 
-    forms = load_forms_dir()  # validate every form before touching the database
-    app = create_app()
-    engine = app.extensions["sipas_engine"]
     before, after = upgrade_database(engine)
     if before != after:
         click.echo(f"database schema: {before or 'empty'} -> {after}")

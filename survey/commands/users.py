@@ -6,16 +6,10 @@ import sys
 
 import click
 
-from survey.commands import clear_errors
+from survey.commands import app_engine, clear_errors
 from survey.models import Role
 
 ROLE_CHOICE = click.Choice([r.value for r in Role])
-
-
-def _engine():  # type: ignore[no-untyped-def]
-    from survey.app import create_app
-
-    return create_app().extensions["sipas_engine"]
 
 
 @click.group("user")
@@ -38,7 +32,7 @@ def user_add(username: str, role: str, full_name: str, password_stdin: bool) -> 
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password / Mật khẩu", hide_input=True, confirmation_prompt=True)
-    with session_scope(_engine()) as session:
+    with app_engine() as (_app, engine), session_scope(engine) as session:
         user = create_user(session, username, role, password, full_name)
         click.echo(f"added {user.username} ({user.role})")
 
@@ -50,7 +44,7 @@ def user_list() -> None:
     from survey.db import session_scope
     from survey.services.users import list_users
 
-    with session_scope(_engine()) as session:
+    with app_engine() as (_app, engine), session_scope(engine) as session:
         for user in list_users(session):
             state = "active" if user.active else "disabled"
             click.echo(f"{user.username:<20} {user.role:<11} {state:<8} {user.full_name}")
@@ -61,7 +55,7 @@ def _set_active(username: str, active: bool) -> None:
     from survey.services.audit import record
     from survey.services.users import set_active
 
-    with session_scope(_engine()) as session:
+    with app_engine() as (_app, engine), session_scope(engine) as session:
         user = set_active(session, username, active)
         record(session, "user.enable" if active else "user.disable", "user", user.id)
         click.echo(f"{user.username}: {'enabled' if active else 'disabled'}")

@@ -41,7 +41,8 @@ def _effective_answers(instrument: Instrument,
         if item.relevant is None or item.relevant.holds(kept):
             relevant.add(item.code)
             if item.is_question and item.code in answers:
-                kept[item.code] = answers[item.code]
+                value = answers[item.code]
+                kept[item.code] = selection(value) if item.type == "select_multiple" else value
     return kept, relevant
 
 

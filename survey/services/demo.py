@@ -18,10 +18,10 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from survey.instruments import Instrument as Form
-from survey.instruments import load_instrument
 from survey.models import AdminUnit, Desk, Response, SampleUnit, Stratum, SurveyRound, User
 from survey.services.geography import ensure_levels
 from survey.services.instruments import latest_version
+from survey.services.instruments_text import parse_stored
 from survey.services.questionnaire_ids import make_questionnaire_id
 from survey.services.responses import store_response
 from survey.services.users import create_user
@@ -71,8 +71,8 @@ def build_demo(session: Session, secret: bytes, seed: int = 2025) -> str | None:
     session.add(round_)
     session.flush()
     sample = _sample(session, rng, round_, hamlets)
-    household = load_instrument("sipas_services")
-    hh_version = latest_version(session, household.code)
+    hh_version = latest_version(session, "sipas_services")
+    household = parse_stored(hh_version.source_text)
     enumerators = [u for u in users if u.role == "enumerator"]
     counts: dict[str, int] = {}
     start = datetime(2025, 9, 8, 8, tzinfo=UTC)
@@ -188,7 +188,7 @@ def _sample(
             if any(low <= p < cumulative for p in points):
                 psu = SampleUnit(
                     round_id=round_.id, stratum_id=stratum.id, unit_id=unit.id,
-                    psu_code=unit.code[-4:], measure_of_size=unit.households,
+                    psu_code=unit.code[2:], measure_of_size=unit.households,
                     prob_stage1=min(1.0, HAMLETS_PER_STRATUM * (unit.households or 0) / total),
                     listed_persons=int((unit.population or 0) * 0.7),
                     sample_size=PERSONS_PER_HAMLET,
@@ -222,19 +222,21 @@ def _household_answers(form: Form, rng: random.Random, outcome: str) -> dict[str
             shift = shifts.get(item.element or "", 0.0)
             answers[item.code] = _satisfaction(rng, item.code, shift, na)
         elif item.type == "select_one":
-            codes = list(item.choice_codes())
-            if item.code.startswith(("screen", "procedure_12m", "s1")) and 1 in codes:
+            codes = list(item.choice_codes)
+            if item.code == "s_procedure_12m":
                 answers[item.code] = 2 if outcome == "screened_out" else 1
                 continue
+            codes = [c for c in codes if c not in (2, 98)] if item.code == "a_ethnicity" else codes
             answers[item.code] = rng.choice(codes)
         elif item.type == "select_multiple":
-            codes = list(item.choice_codes())
+            codes = list(item.choice_codes)
+            codes = [c for c in codes if c != 98] or codes  # "other" needs a text answer
             answers[item.code] = sorted(rng.sample(codes, k=rng.randint(1, min(2, len(codes)))))
         elif item.type in ("integer", "decimal"):
             low = int(item.min if item.min is not None else 1)
             high = int(item.max if item.max is not None else 10)
             answers[item.code] = rng.randint(low, min(high, low + 5))
-        elif item.type == "text" and rng.random() < 0.1:
+        elif item.type == "text" and item.code == "comment" and rng.random() < 0.1:
             answers[item.code] = rng.choice(
                 ["Cán bộ nhiệt tình, chu đáo.", "Cần rút ngắn thời gian chờ.",
                  "Nên có thêm chỗ ngồi và nước uống.", "Hướng dẫn rõ ràng, dễ hiểu."]
@@ -243,8 +245,8 @@ def _household_answers(form: Form, rng: random.Random, outcome: str) -> dict[str
 
 
 def _desks_and_evaluations(session: Session, rng: random.Random, secret: bytes) -> int:
-    form = load_instrument("desk_evaluation")
-    version = latest_version(session, form.code)
+    version = latest_version(session, "desk_evaluation")
+    form = parse_stored(version.source_text)
     count = 0
     start = datetime(2025, 7, 1, 7, 30, tzinfo=UTC)
     for d_index, (code, name, agency, level) in enumerate(DESKS):

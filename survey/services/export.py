@@ -53,9 +53,9 @@ JOIN instrument i ON i.id = iv.instrument_id
 LEFT JOIN survey_round sr ON sr.id = r.round_id
 LEFT JOIN user_account u ON u.id = r.enumerator_id
 LEFT JOIN desk d ON d.id = r.desk_id
-WHERE (:status IS NULL OR r.status = :status)
-  AND (:round IS NULL OR sr.code = :round)
-  AND (:instrument IS NULL OR i.code = :instrument)
+WHERE (CAST(:status AS VARCHAR) IS NULL OR r.status = :status)
+  AND (CAST(:round AS VARCHAR) IS NULL OR sr.code = :round)
+  AND (CAST(:instrument AS VARCHAR) IS NULL OR i.code = :instrument)
 ORDER BY r.id
 """
 
@@ -66,9 +66,9 @@ JOIN response r ON r.id = a.response_id
 JOIN instrument_version iv ON iv.id = r.instrument_version_id
 JOIN instrument i ON i.id = iv.instrument_id
 LEFT JOIN survey_round sr ON sr.id = r.round_id
-WHERE (:status IS NULL OR r.status = :status)
-  AND (:round IS NULL OR sr.code = :round)
-  AND (:instrument IS NULL OR i.code = :instrument)
+WHERE (CAST(:status AS VARCHAR) IS NULL OR r.status = :status)
+  AND (CAST(:round AS VARCHAR) IS NULL OR sr.code = :round)
+  AND (CAST(:instrument AS VARCHAR) IS NULL OR i.code = :instrument)
 """
 
 

@@ -1,23 +1,22 @@
-"""Item codes of a stored instrument version, read from its frozen YAML text."""
+"""Parsed instruments of stored versions, read from their frozen YAML text."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-import yaml
+from survey.instruments import Instrument, load_instrument_text
 
 NOT_EXPORTED = frozenset({"dossier_code"})
-NO_VALUE_TYPES = frozenset({"note"})
 
 
 @lru_cache(maxsize=64)
+def parse_stored(source_text: str) -> Instrument:
+    """The instrument exactly as it was published (cached: versions are frozen)."""
+    return load_instrument_text(source_text, "<stored version>")
+
+
 def item_codes_of(source_text: str) -> tuple[str, ...]:
     """Answer-bearing item codes in questionnaire order (notes and dossier codes left out)."""
-    data = yaml.safe_load(source_text) or {}
-    codes: list[str] = []
-    for section in data.get("sections") or []:
-        for item in section.get("items") or []:
-            code = item.get("code")
-            if code and item.get("type") not in NO_VALUE_TYPES and code not in NOT_EXPORTED:
-                codes.append(code)
-    return tuple(codes)
+    return tuple(
+        item.code for item in parse_stored(source_text).questions if item.code not in NOT_EXPORTED
+    )

@@ -4,7 +4,8 @@ Expected values come from ``tests/analysis/reference/weighting.R`` (pinned in
 ``weighting_expected.json`` next to it, each case with its R call).  Tolerance: relative
 1e-6 everywhere.  The SEs here use a small independent stage-1 variance
 (:func:`stage1_vcov`) so these tests check the calibration residualisation on its own;
-``test_weighting_engine.py``-style end-to-end checks through the engine are at the end.
+``test_does_the_engine_give_r_se_after_calibration`` then checks the same cases end to end
+through helper-1's engine (``analysis.design.make_design`` + ``analysis.engine.run``).
 """
 
 from __future__ import annotations
@@ -76,9 +77,9 @@ def pairs(data: dict[str, np.ndarray], *names: str) -> np.ndarray:
     return cells
 
 
-def calibrate(case: str, data: dict[str, np.ndarray]) -> Weighted:
-    """Python twin of each R call in weighting.R (same order of steps)."""
-    base = Weighted(data["pw"])
+def calibrate(case: str, data: dict[str, np.ndarray], base=None):
+    """Python twin of each R call in weighting.R (same order of steps), from ``base``."""
+    base = Weighted(data["pw"]) if base is None else base
     margins3 = [(data["sch.wide"], POP["sch.wide"]), (data["comp.imp"], POP["comp.imp"]),
                 (data["awards"], POP["awards"])]
     if case == "ps_clus1_stype":
@@ -100,14 +101,18 @@ def calibrate(case: str, data: dict[str, np.ndarray]) -> Weighted:
     if case == "ps_then_rake_clus1":
         first = poststratify(base, data["stype"], POP["stype"])
         return rake(first, margins3[1:])
+    if case == "ps_clus2_stype":
+        return poststratify(base, data["stype"], POP["stype"])
     raise AssertionError(case)
 
 
 def data_for(case: str) -> dict[str, np.ndarray]:
+    if "clus2" in case:
+        return load_api("apiclus2")
     return load_api("apistrat" if "strat" in case else "apiclus1")
 
 
-STAGE1_CASES = [c for c in CASES if c != "ps_clus2_stype"]
+STAGE1_CASES = [c for c in CASES if c != "ps_clus2_stype"]  # clus2: weights fpc-derived
 
 
 def stage1_vcov(x: np.ndarray, strata: np.ndarray, psu: np.ndarray, popsize: np.ndarray):
@@ -162,7 +167,7 @@ STATISTICS = {
 
 
 def domain_of(case: str, data: dict[str, np.ndarray]) -> np.ndarray:
-    # subset(<design>, both == "Yes") for apiclus1, subset(<design>, stype == "H") for apistrat
+    # subset(<design>, both == "Yes") for apiclus1/2, subset(<design>, stype == "H") for apistrat
     return data["stype"] == "H" if "strat" in case else data["both"] == "Yes"
 
 
@@ -273,3 +278,132 @@ def test_does_a_cell_without_respondents_stop_the_adjustment() -> None:
         nonresponse_adjust(np.ones(3), np.array([True, False, False]), ["a", "b", "b"])
     with pytest.raises(ValueError, match="boolean"):
         nonresponse_adjust(np.ones(2), np.array([1, 0]), ["a", "a"])
+
+
+def engine_design(case: str, data: dict[str, np.ndarray]):
+    """The R svydesign() of each case, built by the engine."""
+    from analysis.design import make_design
+
+    n = len(data["api00"])
+    if "clus2" in case:  # svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2)
+        return make_design(n, clusters=[data["dnum"], data["snum"]],
+                           fpc=[data["fpc1"], data["fpc2"]])
+    if "strat" in case:  # svydesign(id = ~1, strata = ~stype, weights = ~pw, fpc = ~fpc)
+        return make_design(n, weights=data["pw"], strata=data["stype"], fpc=[data["fpc"]])
+    # svydesign(id = ~dnum, weights = ~pw, fpc = ~fpc, data = apiclus1)
+    return make_design(n, weights=data["pw"], clusters=[data["dnum"]], fpc=[data["fpc"]])
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_does_the_engine_give_r_se_after_calibration(case: str) -> None:
+    """End to end: svymean(~api00), svytotal(~enroll, na.rm = TRUE), both in a domain too."""
+    from analysis.engine import NumericIndicator, run
+
+    data = data_for(case)
+    design = calibrate(case, data, engine_design(case, data))
+    assert len(design.calibrations) >= 1 and design.summary()["calibrated"]
+    enroll = data["enroll"]
+    indicators = [
+        NumericIndicator("api00", data["api00"], np.ones(len(enroll), dtype=bool)),
+        NumericIndicator("enroll", np.nan_to_num(enroll), ~np.isnan(enroll)),
+    ]
+    domain = np.where(domain_of(case, data), 0, -1)
+    got = run(design, indicators, domain=domain, n_domains=1, totals=(False, True))
+    expected = CASES[case]
+    stats_ = ["mean_api00", "total_enroll", "domain_mean_api00", "domain_total_enroll"]
+    # estimates and SEs of <case's R call>; row 0 whole sample, row 1 the domain
+    want_est = [np.atleast_1d(expected[s]["estimate"])[0] for s in stats_]
+    want_se = [np.atleast_1d(expected[s]["se"])[0] for s in stats_]
+    np.testing.assert_allclose(got.estimate.ravel(), want_est, rtol=REL)
+    np.testing.assert_allclose(got.se.ravel(), want_se, rtol=REL)
+
+
+def write(path: Path, text: str, bom: bool = False) -> Path:
+    path.write_text(("\ufeff" if bom else "") + text, encoding="utf-8")
+    return path
+
+
+JOINT_CSV = "stype,sch.wide,total\n" + "".join(f"{s},{w},{t}\n" for (s, w), t in JOINT.items())
+
+
+def test_does_a_joint_totals_csv_with_bom_give_r_postStratify(tmp_path: Path) -> None:
+    """Does the `<cells>,total` file (UTF-8 BOM) reproduce postStratify(~stype + sch.wide)?"""
+    data = load_api("apiclus1")
+    path = write(tmp_path / "joint.csv", JOINT_CSV, bom=True)
+    got = poststratify_from_csv(Weighted(data["pw"]), data, path)
+    np.testing.assert_allclose(got.weights, CASES["ps_clus1_joint"]["weights"], rtol=REL)
+
+
+def test_does_a_long_margins_csv_give_r_rake(tmp_path: Path) -> None:
+    """Does `variable,value,total` (padded with spaces) reproduce rake(~stype, ~sch.wide)?"""
+    data = load_api("apiclus1")
+    path = write(tmp_path / "margins.csv", "variable,value,total\n"
+                 + "".join(f"stype, {k} ,{v}\n" for k, v in POP["stype"].items())
+                 + "".join(f"sch.wide,{k},{v}\n" for k, v in POP["sch.wide"].items()))
+    got = rake_from_csv(Weighted(data["pw"]), data, path)
+    np.testing.assert_allclose(got.weights, CASES["rake_clus1"]["weights"], rtol=REL)
+
+
+def test_do_numeric_codes_match_text_codes_in_the_csv(tmp_path: Path) -> None:
+    """Does a float code 1.0 in the data match '1' in the file, and a Vietnamese label?"""
+    columns = {"sex": np.array([1.0, 2.0, 2.0, 1.0]),
+               "urban": np.array(["Thành thị", "Thành thị ", "Nông thôn", "Nông thôn"])}
+    path = write(tmp_path / "m.csv", "variable,value,total\nsex,1,60\nsex,2,40\n"
+                 "urban,Thành thị,50\nurban,Nông thôn,50\n")
+    got = rake_from_csv(Weighted(np.ones(4)), columns, path)
+    # Hand check: sex 1 (rows 1, 4) → 60/2 = 30, sex 2 → 40/2 = 20; urban is then already
+    # 30 + 20 = 50 on each side, so the second pass changes nothing.
+    np.testing.assert_allclose(got.weights, [30.0, 20.0, 20.0, 30.0], rtol=REL)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("stype,region,total\nE,x,1\n", r"t\.csv: column 'region' is not in the data"),
+        ("stype,sch.wide\nE,No,1\n", r"t\.csv line 1: the header needs one 'total' column"),
+        ("stype,sch.wide,total\nE,No,many\n", r"t\.csv line 2: total 'many' is not a number"),
+        ("stype,sch.wide,total\nE,No,1\n\nE,No,2\n", r"t\.csv line 4: cell repeats line 2"),
+        ("stype,sch.wide,total\nE,No\n", r"t\.csv line 2: expected 3 fields, found 2"),
+        (JOINT_CSV.replace("H,No,334\n", ""),
+         r"t\.csv: the data has rows in cell stype=H, sch.wide=No but the file has no line"),
+        (JOINT_CSV.replace("H,No,334", "H,No,0"), r"t\.csv line 3: cell stype=H, sch.wide=No "
+                                                  r"has total 0"),
+        (JOINT_CSV + "X,No,5\n", r"t\.csv line 8: no data row falls in cell stype=X, sch.wide=No"),
+    ],
+)
+def test_does_a_bad_joint_totals_file_name_file_line_and_problem(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    data = load_api("apiclus1")
+    with pytest.raises(ValueError, match=message):
+        poststratify_from_csv(Weighted(data["pw"]), data, write(tmp_path / "t.csv", text))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("var,value,total\n", r"m\.csv line 1: the header must be 'variable,value,total'"),
+        ("variable,value,total\nregion,1,5\n", r"m\.csv line 2: variable 'region' is not"),
+        ("variable,value,total\nstype,E,-3\n", r"m\.csv line 2: total -3 must be a non-negative"),
+        ("variable,value,total\nstype,E,1\nstype,E,2\n", r"m\.csv line 3: stype=E repeats"),
+        ("variable,value,total\nstype,E,1\nstype,H,1\nstype,M,1\nstype,X,1\n",
+         r"m\.csv line 5: no data row falls in cell stype=X; remove the line"),
+        ("variable,value,total\nstype,E,1\nstype,H,1\n",
+         r"m\.csv: the data has rows in cell stype=M but the file has no line"),
+        ("variable,value,total\n", r"m\.csv: no margins below the header"),
+    ],
+)
+def test_does_a_bad_margins_file_name_file_line_and_problem(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    data = load_api("apiclus1")
+    with pytest.raises(ValueError, match=message):
+        rake_from_csv(Weighted(data["pw"]), data, write(tmp_path / "m.csv", text))
+
+
+def test_is_a_missing_cell_value_in_the_data_refused(tmp_path: Path) -> None:
+    """R's na.fail: a row without a cell cannot be calibrated."""
+    columns = {"sex": np.array([1.0, np.nan, 2.0])}
+    path = write(tmp_path / "m.csv", "variable,value,total\nsex,1,5\nsex,2,5\n")
+    with pytest.raises(ValueError, match="'sex' is missing in 1 row.*first data row 2"):
+        rake_from_csv(Weighted(np.ones(3)), columns, path)

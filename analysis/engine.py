@@ -1,0 +1,207 @@
+"""One pass from rows to ratio estimates, SEs, df and deff for every (domain, indicator).
+
+Every SIPAS quantity is a ratio Σw·a / Σw·b over the rows of a domain with a valid answer
+(a mean: b = 1; a proportion: a = 0/1; a total: no denominator). Rows are summed once into
+cells (finest variance unit × domain) with ``np.bincount``; everything after that works on
+the small cell table. Row 0 of every output is the whole sample, then one row per domain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from analysis.codes import combine
+from analysis.design import Design
+from analysis.variance import finest_unit, group_sum, linearized_variance
+
+
+@dataclass(frozen=True, eq=False)
+class CodedIndicator:
+    """An indicator read off integer answer codes: a = numer[slot], b = denom[slot].
+
+    ``slots`` is code + 1 for integer codes (0 = missing or not a code); indicators that share
+    one ``slots`` array are counted in a single bincount.
+    """
+
+    name: str
+    slots: np.ndarray
+    numer: np.ndarray
+    denom: np.ndarray
+
+    def row_values(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        b = self.denom[self.slots]
+        return self.numer[self.slots] * b, b, b > 0
+
+
+@dataclass(frozen=True, eq=False)
+class NumericIndicator:
+    """A numeric column: mean (denom = 1 on valid rows), ratio, or total (``denom`` None)."""
+
+    name: str
+    numer: np.ndarray
+    valid: np.ndarray
+    denom: np.ndarray | None = None
+
+    def row_values(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        a = np.where(self.valid, self.numer, 0.0)
+        b = self.valid.astype(float) if self.denom is None else np.where(self.valid, self.denom, 0.0)
+        return a, b, self.valid
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """Arrays of shape (1 + n_domains, n_columns)."""
+
+    estimate: np.ndarray
+    se: np.ndarray
+    df: np.ndarray
+    n: np.ndarray
+    deff: np.ndarray
+    denominator: np.ndarray
+
+
+def slots_of(values: np.ndarray, max_code: int = 254) -> np.ndarray:
+    """Code + 1 for integer answers 0..max_code; 0 for empty, 9-style codes stay codes."""
+    v = np.asarray(values, dtype=float)
+    ok = np.isfinite(v) & (v >= 0) & (v <= max_code) & (v == np.round(v))
+    return np.where(ok, np.nan_to_num(v) + 1, 0).astype(np.int64)
+
+
+def run(
+    design: Design,
+    indicators: list,
+    domain: np.ndarray | None = None,
+    n_domains: int = 0,
+    totals: tuple[bool, ...] | None = None,
+    combos=None,
+    combo_valid: list[np.ndarray] | None = None,
+) -> EngineResult:
+    """Estimate every indicator in the whole sample and in each domain.
+
+    ``domain`` holds a code 0..n_domains-1 per row (-1: in no domain). ``combos`` (1 + D, O, J)
+    (a function of the (1 + D, J) counts of valid answers) adds linear combinations per domain (SIPAS element and overall indices),
+    whose df and n come from ``combo_valid`` (row masks: a valid answer to any item combined).
+    """
+    n = design.n
+    w = design.weights
+    unit_row, _ = finest_unit(design)
+    dom_row = np.full(n, n_domains, dtype=np.int64) if domain is None else np.where(
+        domain < 0, n_domains, domain)
+    n_slot = n_domains + 1
+    cell_row, used = combine(unit_row, dom_row, n_slot)
+    n_cells = used.size
+    counted = (w > 0).astype(float)
+    sums = _cell_sums(indicators, cell_row, n_cells, w, counted)
+    extra = [np.bincount(cell_row, weights=m & (w > 0), minlength=n_cells)
+             for m in (combo_valid or [])]
+    # cells of the whole sample (domain 0) then of each domain (1 + d); drop "no domain".
+    cu, cd = used // n_slot, used % n_slot
+    whole_u, whole_inv = np.unique(cu, return_inverse=True)
+    keep = cd < n_domains
+    cell_unit = np.concatenate([whole_u, cu[keep]])
+    cell_dom = np.concatenate([np.zeros(whole_u.size, dtype=np.int64), cd[keep] + 1])
+    n_dom = 1 + n_domains
+
+    def stack(x: np.ndarray) -> np.ndarray:
+        return np.concatenate([group_sum(whole_inv, x, whole_u.size), x[keep]])
+
+    wa, wb, waa, cnt = (stack(s) for s in sums)
+    ta, tb, taa = (group_sum(cell_dom, x, n_dom) for x in (wa, wb, waa))
+    n_valid = group_sum(cell_dom, cnt, n_dom)
+    is_total = np.array(totals or [False] * len(indicators))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(is_total, ta, ta / tb)
+        zc = np.where(is_total, wa, (wa - ratio[cell_dom] * wb) / tb[cell_dom])
+    zc = np.nan_to_num(zc, nan=0.0, posinf=0.0, neginf=0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu = ta / tb
+        srs = (taa - 2 * mu * ta + mu**2 * tb) / tb / (n_valid - 1)
+        srs = np.where(is_total, srs * tb**2, srs)
+    est, present, nn = ratio, cnt, n_valid
+    if combos is not None:
+        combos = combos(n_valid)
+        zc = np.concatenate([zc, np.einsum("cj,coj->co", zc, combos[cell_dom])], axis=1)
+        with np.errstate(invalid="ignore"):
+            est = np.concatenate([ratio, np.einsum("dj,doj->do", np.nan_to_num(ratio),
+                                                   combos)], axis=1)
+        extra_c = np.stack([stack(e) for e in extra], axis=1)
+        present = np.concatenate([cnt, extra_c], axis=1)
+        nn = group_sum(cell_dom, present, n_dom)
+        srs = np.concatenate([srs, np.full(est[:, ratio.shape[1]:].shape, np.nan)], axis=1)
+        tb = np.concatenate([tb, np.full(srs[:, ratio.shape[1]:].shape, np.nan)], axis=1)
+    if design.calibrations:
+        res = _calibrated_variance(design, indicators, dom_row, n_domains, ratio, tb, is_total,
+                                   combos, cell_unit, cell_dom, present, unit_row)
+    else:
+        res = linearized_variance(design, cell_unit, cell_dom, n_dom, zc, present)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(res.variance)
+        deff = res.variance / srs
+    return EngineResult(est, se, res.df, nn, deff, tb)
+
+
+def _cell_sums(
+    indicators: list, cell_row: np.ndarray, n_cells: int, w: np.ndarray, counted: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Σw·a, Σw·b, Σw·a², and counts of valid rows per cell, for every indicator."""
+    out = np.zeros((4, n_cells, len(indicators)))
+    all_counted = bool((counted == 1).all())
+    tables: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for j, ind in enumerate(indicators):
+        if isinstance(ind, CodedIndicator):
+            key = id(ind.slots)
+            if key not in tables:
+                size = len(ind.numer)
+                k = cell_row * size + ind.slots
+                wt = np.bincount(k, weights=w, minlength=n_cells * size).reshape(n_cells, size)
+                ct = (np.bincount(k, minlength=n_cells * size) if all_counted else
+                      np.bincount(k, weights=counted, minlength=n_cells * size))
+                tables[key] = (wt, ct.reshape(n_cells, size).astype(float))
+            wt, ct = tables[key]
+            out[0, :, j] = wt @ (ind.numer * ind.denom)
+            out[1, :, j] = wt @ ind.denom
+            out[2, :, j] = wt @ (ind.numer**2 * ind.denom)
+            out[3, :, j] = ct @ (ind.denom > 0)
+        else:
+            a, b, valid = ind.row_values()
+            out[0, :, j] = np.bincount(cell_row, weights=w * a, minlength=n_cells)
+            out[1, :, j] = np.bincount(cell_row, weights=w * b, minlength=n_cells)
+            out[2, :, j] = np.bincount(cell_row, weights=w * a * a, minlength=n_cells)
+            out[3, :, j] = np.bincount(cell_row, weights=valid * counted, minlength=n_cells)
+    return tuple(out)
+
+
+def _calibrated_variance(design, indicators, dom_row, n_domains, ratio, tb, is_total, combos,
+                         cell_unit, cell_dom, present, unit_row):
+    """Row-level influence values, residualised by each calibration, then summed per unit.
+
+    Calibration residuals spread over every row, so the cell shortcut does not apply: this
+    path builds the dense (n, k) matrix R's ``svyrecvar`` sees, one domain at a time (memory),
+    with R's rule that subsets of calibrated designs keep all rows.
+    """
+    n_units = int(unit_row.max()) + 1
+    n_dom = 1 + n_domains
+    w = design.weights
+    rows = [ind.row_values() for ind in indicators]
+    a = np.stack([r[0] for r in rows], axis=1)
+    b = np.stack([r[1] for r in rows], axis=1)
+    zs = []
+    for d in range(n_dom):
+        inside = np.ones(design.n, dtype=bool) if d == 0 else dom_row == d - 1
+        r = np.nan_to_num(ratio[d])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            x = np.where(is_total, w[:, None] * a, w[:, None] * (a - r * b) / tb[d, :len(r)])
+        x = np.nan_to_num(x) * inside[:, None]
+        if combos is not None:
+            x = np.concatenate([x, x @ combos[d].T], axis=1)
+        for cal in design.calibrations:
+            x = cal.residualize(x)
+        zs.append(group_sum(unit_row, x, n_units))
+    z = np.concatenate(zs)
+    dense_unit = np.tile(np.arange(n_units), n_dom)
+    dense_dom = np.repeat(np.arange(n_dom), n_units)
+    pres = np.zeros_like(z)
+    pres[cell_dom * n_units + cell_unit] = present
+    return linearized_variance(design, dense_unit, dense_dom, n_dom, z, pres, rows_kept=True)

@@ -1,0 +1,139 @@
+"""Linearisation variance exactly as R ``survey:::svyrecvar`` (multistage, lonely PSUs).
+
+The input is not a row-level matrix but *cells*: sums of influence values per (unit of the
+finest variance stage, domain). Since influence values are zero outside a domain, this is all
+the variance needs, and it is small (thousands of cells for a million rows). The groups of one
+stage are the cells of the stage above, so the recursion of R is one loop over stages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from analysis.codes import combine
+from analysis.design import Design
+
+SELF_REPRESENTING = 1e-7  # R: all(f < 1e-7) means a certainty stratum, variance 0
+
+
+@dataclass(frozen=True)
+class VarianceResult:
+    """Variance and R ``degf`` of the subset design for every (domain, column)."""
+
+    variance: np.ndarray  # (n_dom, k)
+    df: np.ndarray  # (n_dom, k) int
+
+
+def group_sum(group: np.ndarray, x: np.ndarray, n_groups: int) -> np.ndarray:
+    """Column sums of ``x`` (n, k) by integer ``group``: a sort then ``np.add.reduceat``."""
+    if x.ndim == 1:
+        return np.bincount(group, weights=x, minlength=n_groups)
+    out = np.zeros((n_groups, x.shape[1]))
+    if group.size == 0:
+        return out
+    order = np.argsort(group, kind="stable")
+    g = group[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    out[g[starts]] = np.add.reduceat(x[order], starts, axis=0)
+    return out
+
+
+def finest_unit(design: Design) -> tuple[np.ndarray, int]:
+    """Row → unit of the deepest stage that enters the variance, and the number of units."""
+    stage = design.stages[design.variance_stages - 1]
+    return stage.unit, stage.n_units
+
+
+def linearized_variance(
+    design: Design,
+    cell_unit: np.ndarray,
+    cell_dom: np.ndarray,
+    n_dom: int,
+    z: np.ndarray,
+    present: np.ndarray,
+    rows_kept: bool = False,
+) -> VarianceResult:
+    """Variance of totals of influence values ``z`` summed per cell.
+
+    ``present`` counts the rows of each cell that belong to the column's subset (domain and a
+    valid answer): it decides which strata R would see after ``subset()``, which matters for
+    lonely PSUs and for ``degf``. ``rows_kept`` mimics subsets of calibrated designs, where R
+    keeps every row with zero weight so that every stratum is seen.
+    """
+    policy = design.lonely_psu
+    k = z.shape[1]
+    var = np.zeros((n_dom, k))
+    df = np.zeros((n_dom, k), dtype=np.int64)
+    unit, dom = cell_unit, cell_dom
+    pres = present.astype(float)
+    for s in range(design.variance_stages - 1, -1, -1):
+        st = design.stages[s]
+        g, used = combine(st.parent[unit], dom, n_dom)
+        n_groups = used.size
+        g_parent, g_dom = used // n_dom, used % n_dom
+        size = st.size[g_parent]
+        sum_z = group_sum(g, z, n_groups)
+        mean = sum_z / size[:, None]
+        n_cells = np.bincount(g, minlength=n_groups)
+        ss = group_sum(g, (z - mean[g]) ** 2, n_groups) + (size - n_cells)[:, None] * mean**2
+        g_pres = group_sum(g, pres, n_groups)
+        seen = np.ones_like(g_pres, dtype=bool) if rows_kept else g_pres > 0
+        f = st.f[g_parent]
+        lonely = (size == 1) & (f >= SELF_REPRESENTING)
+        scale = np.where(size > 1, f * size / np.maximum(size - 1, 1), f)
+        scale = np.where(f < SELF_REPRESENTING, 0.0, scale)
+        contrib = ss * scale[:, None]
+        if lonely.any():
+            contrib = _lonely(design, s, policy, contrib, lonely, seen, sum_z, scale, g_parent)
+        contrib = contrib * st.multiplier[g_parent][:, None]
+        stage_var = group_sum(g_dom, np.nan_to_num(contrib, nan=0.0), n_dom)
+        if s == 0:
+            if policy == "average":
+                n_strata = group_sum(g_dom, seen.astype(float), n_dom)
+                n_ok = group_sum(g_dom, (seen & ~lonely[:, None]).astype(float), n_dom)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    stage_var = stage_var * n_strata / n_ok
+            cell_seen = pres > 0
+            df = (group_sum(dom, cell_seen.astype(float), n_dom)
+                  - group_sum(g_dom, (g_pres > 0).astype(float), n_dom)).astype(np.int64)
+        else:
+            bad = group_sum(g_dom, np.isnan(contrib).astype(float), n_dom) > 0
+            stage_var[bad] = np.nan
+        var = var + stage_var
+        unit, dom, z, pres = g_parent, g_dom, sum_z, g_pres
+    return VarianceResult(var, df)
+
+
+def _lonely(
+    design: Design,
+    s: int,
+    policy: str,
+    contrib: np.ndarray,
+    lonely: np.ndarray,
+    seen: np.ndarray,
+    sum_z: np.ndarray,
+    scale: np.ndarray,
+    g_parent: np.ndarray,
+) -> np.ndarray:
+    """Apply ``options(survey.lonely.psu)`` to groups with a single sampled unit."""
+    hit = lonely[:, None] & seen
+    if policy == "fail":
+        if hit.any():
+            p = int(g_parent[np.flatnonzero(hit.any(axis=1))[0]])
+            if s == 0:
+                where = f"Stratum ({design.stratum_label(p)}) has only one PSU at stage 1"
+            else:
+                where = f"PSU ({design.unit_label(s - 1, p)}) has only one unit at stage {s + 1}"
+            raise ValueError(f"{where}; choose a --lonely-psu policy (remove, certainty, "
+                             "adjust, average)")
+        return contrib
+    contrib = contrib.copy()
+    if policy in ("remove", "certainty"):
+        contrib[lonely] = 0.0
+    elif policy == "adjust":
+        contrib[lonely] = (sum_z[lonely] ** 2) * scale[lonely][:, None]
+    elif policy == "average":
+        contrib[lonely] = np.where(seen[lonely], np.nan, 0.0)
+    return contrib

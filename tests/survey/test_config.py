@@ -1,0 +1,51 @@
+"""Does configuration fail early, naming the variable at fault?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from survey.config import ConfigError, ensure_instance_config, load_settings
+
+
+def test_defaults_put_sqlite_in_the_instance_folder(tmp_path: Path) -> None:
+    settings = load_settings({"SIPAS_INSTANCE": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'sipas.db'}"
+    assert settings.base_url == "http://127.0.0.1:5000"
+    assert settings.instance_path == tmp_path
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql://127.0.0.1:5432"}, "DATABASE_URL"),
+        ({"SIPAS_BASE_URL": "sipas.example.gov.vn"}, "SIPAS_BASE_URL"),
+        ({"SIPAS_BASE_URL": "ftp://example.org"}, "SIPAS_BASE_URL"),
+    ],
+)
+def test_bad_values_name_their_variable(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(ConfigError, match=variable):
+        load_settings(env)
+
+
+def test_postgres_urls_use_psycopg3() -> None:
+    settings = load_settings({"DATABASE_URL": "postgresql://u@127.0.0.1:5432/sipas"})
+    assert settings.database_url.startswith("postgresql+psycopg://")
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path: Path) -> None:
+    path = ensure_instance_config(tmp_path)
+    first = path.read_text()
+    assert "SECRET_KEY = '" in first and len(first) > 80
+    ensure_instance_config(tmp_path)
+    assert path.read_text() == first
+    assert path.stat().st_mode & 0o077 == 0  # not readable by others
+
+
+def test_two_instances_get_different_keys(tmp_path: Path) -> None:
+    a = ensure_instance_config(tmp_path / "a").read_text()
+    b = ensure_instance_config(tmp_path / "b").read_text()
+    assert a != b
