@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g, request, session
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from sqlmodel import Session
@@ -76,6 +76,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
+
+    app.jinja_env.globals["get_locale"] = get_locale
 
     @app.after_request
     def _security_headers(response):  # type: ignore[no-untyped-def]

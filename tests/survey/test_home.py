@@ -1,0 +1,61 @@
+"""Does the home page serve the demo, in Vietnamese first, with security headers?"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session
+
+from survey.services.demo import build_demo
+from tests import factories
+
+
+def _demo(app: Flask) -> None:
+    with Session(app.extensions["sipas_engine"]) as session:
+        factories.published(session)
+        assert build_demo(session, secret=b"s" * 32) is not None
+        session.commit()
+
+
+def test_home_shows_the_demo_in_vietnamese(app: Flask, client: FlaskClient) -> None:
+    _demo(app)
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Chỉ số hài lòng về sự phục vụ hành chính" in html
+    assert '<html lang="vi">' in html
+    households = re.search(r"Phiếu khảo sát hộ gia đình</dt><dd>(\d+)</dd>", html)
+    assert households is not None and int(households.group(1)) >= 200
+
+
+def test_english_switch_sticks_for_the_session(app: Flask, client: FlaskClient) -> None:
+    html = client.get("/?lang=en").get_data(as_text=True)
+    assert "Citizen satisfaction with public administrative services" in html
+    assert "Citizen satisfaction" in client.get("/").get_data(as_text=True)
+
+
+def test_security_headers_are_set(client: FlaskClient) -> None:
+    headers = client.get("/").headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+
+
+def test_login_needs_csrf_and_the_right_password(app: Flask, client: FlaskClient) -> None:
+    with Session(app.extensions["sipas_engine"]) as session:
+        factories.user(session, "analyst", username="lan", password="mật khẩu đủ dài")
+        session.commit()
+    no_token = client.post("/auth/login", data={"username": "lan", "password": "mật khẩu đủ dài"})
+    assert no_token.status_code == 400
+    form = client.get("/auth/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
+    assert token is not None
+    wrong = client.post("/auth/login", data={"username": "lan", "password": "sai mật khẩu",
+                                             "csrf_token": token.group(1)})
+    assert "Sai tên đăng nhập hoặc mật khẩu" in wrong.get_data(as_text=True)
+    right = client.post("/auth/login", data={"username": "lan", "password": "mật khẩu đủ dài",
+                                             "csrf_token": token.group(1)})
+    assert right.status_code == 302
+    assert "lan (phân tích)" in client.get("/").get_data(as_text=True)
