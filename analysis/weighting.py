@@ -191,7 +191,7 @@ def rake(
     if names is not None and len(names) != len(margins):
         raise ValueError("names must give one name per margin")
     weights = _check_weights(design.weights)
-    tolerance = epsilon
+    tolerance = epsilon * weights.sum() if epsilon < 1 else epsilon
     margin_codes = [factorize(cells)[0] for cells, _ in margins]
     joint, n_joint = _joint_codes(margin_codes)
     old_table = np.bincount(joint, weights=weights, minlength=n_joint)

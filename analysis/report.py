@@ -1,0 +1,91 @@
+"""Render estimates for people (aligned table in percent, Vietnamese + English) or programs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+
+from analysis.estimate import Estimate
+
+VERDICT_VI = {"above": "đạt / above", "below": "chưa đạt / below",
+              "inconclusive": "chưa kết luận / inconclusive"}
+
+
+def as_dict(row: Estimate, kind: str) -> dict:
+    """One estimate as the JSON object of the CLI contract."""
+    out: dict = {kind: row.name}
+    if kind == "indicator":
+        out["level"] = row.level
+    out.update(domain=row.domain, n=row.n, estimate=row.estimate, se=row.se,
+               ci_low=row.ci_low, ci_high=row.ci_high, df=row.df, deff=row.deff,
+               note=row.note or None)
+    if row.target is not None:
+        out.update(target=row.target, verdict=row.verdict, p_value=row.p_value)
+    out.update(row.extra)
+    return out
+
+
+def render(rows: Sequence[Estimate], design: dict, fmt: str, kind: str, level: float) -> str:
+    if fmt == "json":
+        body = {"design": design, "estimates": [as_dict(r, kind) for r in rows]}
+        return json.dumps(body, ensure_ascii=False, indent=1, allow_nan=False)
+    if fmt == "csv":
+        return _csv([as_dict(r, kind) for r in rows])
+    return _table(rows, kind, level)
+
+
+def _csv(dicts: list[dict]) -> str:
+    fields: list[str] = []
+    for d in dicts:
+        fields += [k for k in d if k not in fields]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for d in dicts:
+        dom = d.get("domain") or {}
+        d = dict(d, domain=";".join(f"{k}={v}" for k, v in dom.items()))
+        writer.writerow({k: "" if v is None else v for k, v in d.items()})
+    return buf.getvalue().rstrip("\n")
+
+
+def _fmt(x: float | None, pct: bool, digits: int = 1) -> str:
+    if x is None:
+        return "–"
+    return f"{100 * x:.{digits}f}" if pct else f"{x:.{digits + 1}f}"
+
+
+def _table(rows: Sequence[Estimate], kind: str, level: float) -> str:
+    head = ["Chỉ tiêu / Indicator" if kind == "indicator" else "Biến / Variable",
+            "Miền / Domain", "n", "Ước lượng / Estimate", "SE",
+            f"KTC / CI {100 * level:g}%", "df", "deff"]
+    has_target = any(r.target is not None for r in rows)
+    if has_target:
+        head += ["Mục tiêu / Target", "p"]
+    head.append("Ghi chú / Note")
+    body = []
+    for r in rows:
+        pct = r.proportion
+        unit = " %" if pct and r.estimate is not None else ""
+        name = r.name if not r.level or r.level == "criterion" else f"[{r.level}] {r.name}"
+        ci = ("–" if r.ci_low is None else
+              f"{_fmt(r.ci_low, pct)} – {_fmt(r.ci_high, pct)}")
+        line = [name, ", ".join(f"{k}={v}" for k, v in r.domain.items()) or "(toàn bộ / all)",
+                str(r.n), _fmt(r.estimate, pct) + unit, _fmt(r.se, pct, 2), ci, str(r.df),
+                "–" if r.deff is None else f"{r.deff:.2f}"]
+        if has_target:
+            line += [VERDICT_VI.get(r.verdict or "", "–"),
+                     "–" if r.p_value is None else f"{r.p_value:.3g}"]
+        line.append(r.note)
+        body.append(line)
+    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h)
+              for i, h in enumerate(head)]
+    numeric = {2, 3, 4, 6, 7}
+
+    def fmt_line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if i in numeric else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    sep = "  ".join("-" * w for w in widths)
+    return "\n".join([fmt_line(head), sep] + [fmt_line(b) for b in body])
