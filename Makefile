@@ -21,7 +21,7 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	touch $@ $(STAMP)
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile -q -d survey/translations
+	$(BIN)/pybabel compile -d survey/translations >/dev/null
 
 install: $(STAMP) translations
 

@@ -95,8 +95,8 @@ class Design:
         """What the JSON output says about the design."""
         return {
             "n": self.n,
-            "strata": int(np.unique(self.strata).size),
-            "psus": int(self.stages[0].n_units),
+            "n_strata": int(np.unique(self.strata).size),
+            "n_psus": int(self.stages[0].n_units),
             "stages": len(self.stages),
             "df": self.degf(),
             "sum_weights": float(self.weights.sum()),

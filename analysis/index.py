@@ -85,7 +85,7 @@ def sipas_index(
     state: dict = {}
 
     def combos(n_valid: np.ndarray) -> np.ndarray:
-        here = (n_valid > 0) * member[None, :, :]  # (D, E, J)
+        here = (n_valid > 0)[:, None, :] * member[None, :, :]  # (D, E, J)
         per_el = here.sum(axis=2, keepdims=True)
         el = np.divide(here, per_el, out=np.zeros_like(here), where=per_el > 0)
         has = (per_el[:, :, 0] > 0).astype(float)

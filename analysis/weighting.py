@@ -92,19 +92,28 @@ def _describe(label: Hashable, names: Sequence[str] | None) -> str:
     return repr(label)
 
 
+def _factorize_cells(
+    cells: Sequence[Hashable] | np.ndarray, totals: Mapping[Hashable, float], n: int
+) -> tuple[np.ndarray, list[Hashable]]:
+    if len(cells) != n:
+        raise ValueError(f"cells has {len(cells)} labels but the design has {n} rows")
+    if any(not np.isfinite(v) or v < 0 for v in totals.values()):
+        raise ValueError("population totals must be finite and non-negative")
+    return factorize(cells)
+
+
 def _poststratify_step(
     weights: np.ndarray,
-    cells: Sequence[Hashable] | np.ndarray,
+    cells: tuple[np.ndarray, list[Hashable]],
     totals: Mapping[Hashable, float],
     partial: bool,
     names: Sequence[str] | None,
 ) -> PostStratification:
-    """One R ``postStratify``: scale each cell's weights so they sum to its population total."""
-    if len(cells) != len(weights):
-        raise ValueError(f"cells has {len(cells)} labels but the design has {len(weights)} rows")
-    if any(not np.isfinite(v) or v < 0 for v in totals.values()):
-        raise ValueError("population totals must be finite and non-negative")
-    codes, labels = factorize(cells)
+    """One R ``postStratify``: scale each cell's weights so they sum to its population total.
+
+    ``cells`` is already factorised (codes, labels), so that raking does it once.
+    """
+    codes, labels = cells
     sample = cell_indicator(codes, len(labels)) @ weights
     pop = np.empty(len(labels))
     for j, label in enumerate(labels):
@@ -151,18 +160,21 @@ def poststratify(
     ``cell_names`` only improves messages.
     """
     weights = _check_weights(design.weights)
-    step = _poststratify_step(weights, cells, totals, partial, cell_names)
+    coded = _factorize_cells(cells, totals, len(weights))
+    step = _poststratify_step(weights, coded, totals, partial, cell_names)
     return dataclasses.replace(
         design, weights=step.weights, calibrations=tuple(design.calibrations) + (step,)
     )
 
 
-def _joint_codes(code_columns: list[np.ndarray]) -> tuple[np.ndarray, int]:
+def _joint_codes(coded: list[tuple[np.ndarray, list[Hashable]]]) -> tuple[np.ndarray, int]:
     """Code of each row in the cross-classification of all margins (R's ``svytable(ff)``)."""
-    stacked = np.stack(code_columns, axis=1)
-    _, joint = np.unique(stacked, axis=0, return_inverse=True)
-    joint = joint.reshape(-1)
-    return joint, int(joint.max()) + 1
+    joint, size = np.zeros(len(coded[0][0]), dtype=np.int64), 1
+    for codes, labels in coded:
+        _, joint = np.unique(joint * len(labels) + codes, return_inverse=True)
+        joint = joint.reshape(-1)
+        size = int(joint.max()) + 1
+    return joint, size
 
 
 def rake(
@@ -192,18 +204,18 @@ def rake(
         raise ValueError("names must give one name per margin")
     weights = _check_weights(design.weights)
     tolerance = epsilon * weights.sum() if epsilon < 1 else epsilon
-    margin_codes = [factorize(cells)[0] for cells, _ in margins]
-    joint, n_joint = _joint_codes(margin_codes)
+    coded = [_factorize_cells(cells, totals, len(weights)) for cells, totals in margins]
+    joint, n_joint = _joint_codes(coded)
     old_table = np.bincount(joint, weights=weights, minlength=n_joint)
     iterations, converged, delta = 0, False, float("inf")
     steps: list[PostStratification] = []
     current = weights
     while iterations < maxit:
         steps = []
-        for m, (cells, totals) in enumerate(margins):
+        for m, (_, totals) in enumerate(margins):
             label = [names[m]] if names is not None else None
             try:
-                step = _poststratify_step(current, cells, totals, False, label)
+                step = _poststratify_step(current, coded[m], totals, False, label)
             except CellMismatchError as exc:
                 where = names[m] if names is not None else f"margin {m + 1}"
                 raise CellMismatchError(exc.label, exc.kind, f"{where}: {exc}", m) from None

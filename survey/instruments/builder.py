@@ -63,7 +63,7 @@ def build_instrument(data: Any, source_text: str, file: str) -> tuple[Instrument
     items = [item for section in sections for item in section.items]
     element_items = {code: tuple(i.code for i in items if i.element == code) for code in elements}
     for element_code, members in element_items.items():
-        if not members:
+        if not members and not notes.problems:  # else an item's own problem may explain it
             notes.add(f"element {element_code!r} has no items", top)
     if notes.problems:
         return None, notes.problems
@@ -79,7 +79,7 @@ def build_instrument(data: Any, source_text: str, file: str) -> tuple[Instrument
 
 
 def _languages(top: LineDict, notes: Notes) -> tuple[str, ...]:
-    languages = top.get("languages", ["vi"])
+    languages = top.get("languages", ["vi", "en"])
     if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
         notes.add("languages must be a list of language codes such as [vi, en]", top)
         return ("vi",)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from survey.instruments.expr_nodes import Binary, Call, Current, Expr, In, Literal, Ref, code_text
+from survey.instruments.expr_nodes import Binary, Call, Current, Expr, In, Literal, Ref
 from survey.instruments.expressions import ExpressionError, parse
 from survey.instruments.fields import Notes
 from survey.instruments.schema import CHOICE_TYPES, Item
+from survey.instruments.values import code_text
 
 
 def parse_expression(text: object, what: str, notes: Notes, where: object,

@@ -10,14 +10,20 @@ what lets the same rule run on a half-filled paper form, a QR form and (through
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-Number = int | float
+from survey.instruments.values import (
+    arithmetic,
+    code_text,
+    compare,
+    is_missing,
+    selection,
+    truthy,
+)
+
 Scalar = int | float | str
 
 COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
@@ -26,119 +32,8 @@ LOGICAL = ("and", "or")
 UNARY = ("not", "-")
 FUNCTIONS: dict[str, int] = {"selected": 2, "count_selected": 1, "answered": 1}
 
-_NUMERIC_TEXT = re.compile(r"-?\d+(\.\d+)?")
-
-
 class ExpressionError(ValueError):
     """Raised for text or JSON that is not a valid expression; names the position."""
-
-
-def is_missing(value: Any) -> bool:
-    """Is this the absence of an answer (None, blank text, empty selection, NaN)?"""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value.strip() == ""
-    if isinstance(value, list | tuple | set | frozenset):
-        return len(value) == 0
-    if isinstance(value, float):
-        return math.isnan(value)
-    return False
-
-
-def as_number(value: Any) -> Number | None:
-    """The value as a number when it is one or is numeric text ("3", "2.5"), else None.
-
-    Web forms deliver every answer as text, so "3" must compare equal to the choice code 3.
-    Booleans are not numbers here: a truth value is not an answer code.
-    """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float | Decimal):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    if isinstance(value, str) and _NUMERIC_TEXT.fullmatch(value.strip()):
-        text = value.strip()
-        return float(text) if "." in text else int(text)
-    return None
-
-
-def as_scalar(value: Any) -> Any:
-    """Dates become ISO text (so they order correctly); everything else is unchanged."""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def code_text(value: Any) -> str:
-    """Canonical text of a choice code, so that 3, 3.0 and "3" all name the same choice."""
-    number = as_number(value)
-    if number is not None:
-        return str(int(number)) if float(number).is_integer() else str(number)
-    return str(value).strip()
-
-
-def selection(value: Any) -> list[Any]:
-    """The codes chosen in a select_multiple answer (a list, or space-separated text)."""
-    if is_missing(value):
-        return []
-    if isinstance(value, str):
-        return value.split()
-    if isinstance(value, list | tuple | set | frozenset):
-        return [v for v in value if not is_missing(v)]
-    return [value]
-
-
-def truthy(value: Any) -> bool:
-    """Truth of a value in a condition: a missing answer is false."""
-    return not is_missing(value) and bool(value)
-
-
-def compare(op: str, left: Any, right: Any) -> bool:
-    """Compare two values; false whenever either is missing or they are not comparable."""
-    if is_missing(left) or is_missing(right):
-        return False
-    left, right = as_scalar(left), as_scalar(right)
-    a, b = as_number(left), as_number(right)
-    if a is None or b is None:
-        if not (isinstance(left, str) and isinstance(right, str)):
-            return op == "!="  # different kinds of thing are never equal, never ordered
-        a, b = left.strip(), right.strip()
-    if op == "=":
-        return a == b
-    if op == "!=":
-        return a != b
-    if op == "<":
-        return a < b
-    if op == "<=":
-        return a <= b
-    if op == ">":
-        return a > b
-    return a >= b
-
-
-def arithmetic(op: str, left: Any, right: Any) -> Number | None:
-    """Arithmetic on two numbers; None (missing) for anything else or a division by zero."""
-    a, b = as_number(left), as_number(right)
-    if a is None or b is None:
-        return None
-    if op == "+":
-        result: Number = a + b
-    elif op == "-":
-        result = a - b
-    elif op == "*":
-        result = a * b
-    elif b == 0:
-        return None
-    else:
-        result = a / b
-    if isinstance(result, float) and not math.isfinite(result):
-        return None
-    return result
 
 
 @dataclass(frozen=True)
@@ -356,3 +251,44 @@ class Call(Expr):
 
     def __str__(self) -> str:
         return f"{self.name}({', '.join(str(arg) for arg in self.args)})"
+
+
+MAX_JSON_DEPTH = 64  # deeper than the parser allows, never enough to exhaust the stack
+
+
+def from_json(data: Any) -> Expr:
+    """Rebuild an expression from :meth:`Expr.to_json` output (checked, never trusted)."""
+    try:
+        return _from_json(data, 0)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ExpressionError(f"malformed expression JSON: {exc!r}") from None
+
+
+def _from_json(data: dict[str, Any], depth: int) -> Expr:
+    if depth > MAX_JSON_DEPTH:
+        raise ExpressionError(f"expression nested deeper than {MAX_JSON_DEPTH} levels")
+    kind = data["node"]
+    if kind == "ref" and isinstance(data["code"], str) and data["code"].isidentifier():
+        return Ref(data["code"])
+    if kind == "current":
+        return Current()
+    if kind == "literal":
+        return Literal(_scalar(data["value"]))
+    if kind == "unary" and data["op"] in ("not", "-"):
+        return Unary(data["op"], _from_json(data["operand"], depth + 1))
+    if kind == "binary" and data["op"] in (*COMPARISONS, *ARITHMETIC, "and", "or"):
+        return Binary(data["op"], _from_json(data["left"], depth + 1),
+                      _from_json(data["right"], depth + 1))
+    if kind == "in":
+        values = tuple(_scalar(v) for v in data["values"])
+        return In(_from_json(data["operand"], depth + 1), values, bool(data["negated"]))
+    if kind == "call" and FUNCTIONS.get(data["name"]) == len(data["args"]):
+        return Call(data["name"], tuple(_from_json(a, depth + 1) for a in data["args"]))
+    raise ExpressionError(f"malformed expression JSON node: {data!r:.80}")
+
+
+def _scalar(value: Any) -> Scalar:
+    if isinstance(value, bool) or not isinstance(value, int | float | str) or (
+            isinstance(value, float) and not math.isfinite(value)):
+        raise ExpressionError(f"a literal must be a number or text, not {value!r:.40}")
+    return value

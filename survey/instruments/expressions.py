@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from survey.instruments.expr_nodes import (
-    ARITHMETIC,
     COMPARISONS,
     FUNCTIONS,
     Binary,
@@ -39,6 +38,7 @@ from survey.instruments.expr_nodes import (
     Ref,
     Scalar,
     Unary,
+    from_json,
 )
 
 __all__ = ["Expr", "ExpressionError", "from_json", "parse"]
@@ -290,40 +290,3 @@ def parse(text: str) -> Expr:
     if not text.strip():
         raise ExpressionError("empty expression")
     return _Parser(text).parse()
-
-
-def from_json(data: Any) -> Expr:
-    """Rebuild an expression from :meth:`Expr.to_json` output (checked, never trusted)."""
-    try:
-        return _from_json(data, 0)
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise ExpressionError(f"malformed expression JSON: {exc!r}") from None
-
-
-def _from_json(data: dict[str, Any], depth: int) -> Expr:
-    if depth > MAX_DEPTH:
-        raise ExpressionError(f"expression nested deeper than {MAX_DEPTH} levels")
-    kind = data["node"]
-    if kind == "ref":
-        return Ref(str(data["code"]))
-    if kind == "current":
-        return Current()
-    if kind == "literal":
-        return Literal(_scalar(data["value"]))
-    if kind == "unary" and data["op"] in ("not", "-"):
-        return Unary(data["op"], _from_json(data["operand"], depth + 1))
-    if kind == "binary" and data["op"] in (*COMPARISONS, *ARITHMETIC, "and", "or"):
-        return Binary(data["op"], _from_json(data["left"], depth + 1),
-                      _from_json(data["right"], depth + 1))
-    if kind == "in":
-        values = tuple(_scalar(v) for v in data["values"])
-        return In(_from_json(data["operand"], depth + 1), values, bool(data["negated"]))
-    if kind == "call" and FUNCTIONS.get(data["name"]) == len(data["args"]):
-        return Call(data["name"], tuple(_from_json(a, depth + 1) for a in data["args"]))
-    raise ExpressionError(f"malformed expression JSON node: {data!r:.80}")
-
-
-def _scalar(value: Any) -> Scalar:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ExpressionError(f"a literal must be a number or text, not {value!r:.40}")
-    return value

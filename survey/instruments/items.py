@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from survey.instruments.expr_checks import check_expression, parse_expression
-from survey.instruments.expr_nodes import Expr, code_text
+from survey.instruments.expr_nodes import Expr
 from survey.instruments.expressions import parse
 from survey.instruments.fields import Notes
 from survey.instruments.schema import (
@@ -17,6 +17,7 @@ from survey.instruments.schema import (
     Choice,
     Item,
 )
+from survey.instruments.values import code_text
 from survey.instruments.yaml_source import LineDict
 
 ITEM_KEYS = ("code", "type", "label", "hint", "choices", "required", "relevant", "constraint",
@@ -43,9 +44,10 @@ class ItemBuilder:
     def build(self, raw: Any, section: LineDict, section_code: str, defaults: LineDict,
               section_relevant: str | None) -> Item | None:
         notes = self.notes
-        data = notes.mapping(raw, f"an item of section {section_code!r}", section)
+        raw_code = raw.get("code") if isinstance(raw, dict) else None
+        label_code = raw_code if isinstance(raw_code, str) else None
+        data = notes.mapping(raw, f"an item of section {section_code!r}", section, label_code)
         code = data.get("code")
-        label_code = code if isinstance(code, str) else None
         notes.unknown_keys(data, ITEM_KEYS, "an item", label_code)
         for key in defaults:
             if key not in DEFAULTABLE:
@@ -60,6 +62,7 @@ class ItemBuilder:
         item_type = merged.get("type")
         if item_type not in ITEM_TYPES:
             notes.add(f"unknown type {item_type!r} (known: {', '.join(ITEM_TYPES)})", data, code)
+            item_type = "unknown"  # skip the checks that depend on the type
         label = notes.text(merged.get("label"), "label", data, code)
         hint = notes.text(merged.get("hint"), "hint", data, code, required=False)
         choices, choice_list = self._choices(merged, item_type, data, code)
@@ -113,6 +116,8 @@ class ItemBuilder:
                  code: str) -> tuple[tuple[Choice, ...], str | None]:
         notes = self.notes
         value = merged.get("choices")
+        if item_type == "unknown":
+            return (), None
         if item_type == "scale":
             if value is not None:
                 notes.add("a scale item uses the instrument's scale; remove 'choices'", data,
@@ -140,7 +145,7 @@ class ItemBuilder:
                code: str) -> tuple[int | float | None, int | float | None]:
         notes = self.notes
         if item_type not in NUMBER_TYPES:
-            if "min" in merged or "max" in merged:
+            if ("min" in merged or "max" in merged) and item_type != "unknown":
                 notes.add(f"min/max are only for integer and decimal items, not {item_type}",
                           data, code)
             return None, None
@@ -152,7 +157,7 @@ class ItemBuilder:
         return low, high
 
     def _element(self, value: Any, item_type: Any, data: LineDict, code: str) -> str | None:
-        if value is None:
+        if value is None or item_type == "unknown":
             return None
         if item_type != "scale":
             self.notes.add(f"element is only for scale items, not {item_type}", data, code)
@@ -169,7 +174,7 @@ class ItemBuilder:
         notes = self.notes
         if "missing_code" in merged and not na_allowed:
             notes.add("missing_code given but na_allowed is not true", data, code)
-        if not na_allowed:
+        if not na_allowed or item_type == "unknown":
             return None
         if item_type not in (*CHOICE_TYPES, *NUMBER_TYPES) or item_type == "select_multiple":
             notes.add(f"na_allowed is only for select_one, scale and number items, not "

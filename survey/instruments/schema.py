@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from survey.instruments.expr_nodes import Expr, code_text
+from survey.instruments.expr_nodes import Expr
+from survey.instruments.values import code_text
 
 Text = dict[str, str]  # language code -> wording; "vi" always present
 Code = int | str

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from survey.instruments.expr_nodes import as_number, is_missing, selection
 from survey.instruments.schema import Instrument, Item
+from survey.instruments.values import as_number, is_missing, selection
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

@@ -103,7 +103,18 @@ def calibrate(case: str, data: dict[str, np.ndarray], base=None):
         return rake(first, margins3[1:])
     if case == "ps_clus2_stype":
         return poststratify(base, data["stype"], POP["stype"])
+    if case.startswith("nr_then_"):
+        adjusted = nonresponse_adjust(base.weights, responded(data), data["stype"])
+        base = dataclasses.replace(base, weights=adjusted)
+        if case == "nr_then_ps_clus1":
+            return poststratify(base, data["sch.wide"], POP["sch.wide"])
+        return rake(base, [(data["stype"], POP["stype"]), (data["sch.wide"], POP["sch.wide"])])
     raise AssertionError(case)
+
+
+def responded(data: dict[str, np.ndarray]) -> np.ndarray:
+    """weighting.R: schools with snum %% 5 == 0 refused."""
+    return data["snum"] % 5 != 0
 
 
 def data_for(case: str) -> dict[str, np.ndarray]:
@@ -152,8 +163,20 @@ def test_do_calibrated_weights_equal_r(case: str) -> None:
     """Are the weights after postStratify / rake R's weights(design), row by row?"""
     data = data_for(case)
     got = calibrate(case, data).weights
+    if case == "nr_then_rake_clus1":  # R's reference design holds the respondents only
+        assert not got[~responded(data)].any()
+        got = got[responded(data)]
     # weights(<case's R call>), see CASES[case]["call"]
     np.testing.assert_allclose(got, CASES[case]["weights"], rtol=REL)
+
+
+def test_does_nonresponse_adjustment_equal_the_r_formula() -> None:
+    """weighting.R: ifelse(resp, pw * ave(pw, stype, sum) / ave(pw * resp, stype, sum), 0)."""
+    data = load_api("apiclus1")
+    got = nonresponse_adjust(data["pw"], responded(data), data["stype"])
+    np.testing.assert_array_equal(responded(data), EXPECTED["nonresponse"]["responded"])
+    np.testing.assert_allclose(got, EXPECTED["nonresponse"]["weights"], rtol=REL)
+    assert got.sum() == pytest.approx(data["pw"].sum(), rel=1e-12)
 
 
 STATISTICS = {
@@ -231,6 +254,24 @@ def test_does_residualize_treat_a_vector_like_a_one_column_matrix() -> None:
     np.testing.assert_allclose(cal.residualize(x), cal.residualize(x[:, None])[:, 0])
     with pytest.raises(ValueError, match="183"):
         cal.residualize(x[:10])
+
+
+def test_does_the_regrouped_raking_residual_equal_r_literal_sweeps() -> None:
+    """Is Raking.residualize R's 10 × margins literal sweeps, zero-weight rows included?"""
+    rng = np.random.default_rng(5)
+    n = 400
+    weights = rng.uniform(1, 3, n) * (rng.random(n) > 0.1)
+    sex, age, area = rng.integers(1, 3, n), rng.integers(0, 5, n), rng.integers(0, 2, n)
+    margins = [(sex, {1: 500.0, 2: 520.0}), (age, {a: 204.0 for a in range(5)}),
+               (area, {0: 300.0, 1: 720.0})]
+    cal = rake(Weighted(weights), margins).calibrations[0]
+    x = rng.normal(size=(n, 3)) * weights[:, None]
+    literal = x
+    for _ in range(10):  # svyrecvar: for (iterations in 1:10) for (margin in psvar) ...
+        for margin in cal.margins:
+            literal = margin.sweep(literal)
+    np.testing.assert_allclose(cal.residualize(x), literal, rtol=1e-9, atol=1e-12)
+    assert not cal.residualize(x)[weights == 0].any()
 
 
 def test_does_a_sample_cell_missing_from_the_totals_name_the_cell() -> None:

@@ -42,20 +42,10 @@ def minimal_form() -> dict[str, Any]:
     return copy.deepcopy(MINIMAL_FORM)
 
 
-def item_of(form: dict[str, Any], code: str) -> dict[str, Any]:
-    for section in form["sections"]:
-        for item in section["items"]:
-            if item.get("code") == code:
-                return item
-    raise KeyError(code)
-
-
-def line_of(text: str, fragment: str) -> int:
-    """1-based line of the first line containing ``fragment``."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if fragment in line:
-            return number
-    raise AssertionError(f"{fragment!r} not in the form text")
+@pytest.fixture
+def form() -> dict[str, Any]:
+    """The minimal valid form as a fresh dict, to be broken one way per test."""
+    return minimal_form()
 
 
 @pytest.fixture

@@ -138,6 +138,8 @@ def test_is_the_json_syntax_tree_the_documented_shape_for_the_javascript_evaluat
 @pytest.mark.parametrize("data", [None, {}, {"node": "eval", "code": "x"},
                                   {"node": "call", "name": "selected", "args": []},
                                   {"node": "literal", "value": [1]},
+                                  {"node": "literal", "value": float("nan")},
+                                  {"node": "ref", "code": "a b"},
                                   {"node": "binary", "op": "**", "left": {}, "right": {}}])
 def test_is_malformed_json_refused_with_an_expression_error(data: object) -> None:
     with pytest.raises(ExpressionError):

@@ -105,6 +105,30 @@ add("ps_clus2_stype",
     "postStratify(svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2), ~stype, pop.types)",
     ps5, subset(ps5, both == "Yes"))
 
+# Nonresponse: schools with snum %% 5 == 0 "refused"; weighting-class adjustment in stype
+# cells, nonrespondents kept at weight 0, then calibration.  postStratify handles the zero
+# rows itself (svyrecvar gives them psw = 1, so they get a residual -- R's number is pinned
+# as is).  R's *raking* variance is NaN with zero-weight rows (x / psw = 0 / 0), so that
+# reference holds the respondents only; all 15 PSUs keep respondents, so it is the design
+# Python gets by keeping nonrespondents at weight 0 (analysis.weighting documents this).
+a <- apiclus1
+a$resp <- a$snum %% 5 != 0
+a$wnr <- ifelse(a$resp, a$pw * ave(a$pw, a$stype, FUN = sum) /
+                  ave(a$pw * a$resp, a$stype, FUN = sum), 0)
+out$nonresponse <- list(
+  call = "ifelse(resp, pw * ave(pw, stype, FUN = sum) / ave(pw * resp, stype, FUN = sum), 0)",
+  responded = a$resp, weights = a$wnr)
+ps6 <- postStratify(svydesign(id = ~dnum, weights = ~wnr, data = a, fpc = ~fpc),
+                    ~sch.wide, pop.schwide)
+add("nr_then_ps_clus1",
+    "postStratify(svydesign(id = ~dnum, weights = ~wnr, data = a, fpc = ~fpc), ~sch.wide, pop.schwide)",
+    ps6, subset(ps6, both == "Yes"))
+dnr <- svydesign(id = ~dnum, weights = ~wnr, data = a[a$resp, ], fpc = ~fpc)
+rk7 <- rake(dnr, list(~stype, ~sch.wide), list(pop.types, pop.schwide), control = ctrl)
+add("nr_then_rake_clus1",
+    "rake(svydesign(id = ~dnum, weights = ~wnr, data = a[a$resp, ], fpc = ~fpc), list(~stype, ~sch.wide), ..., control = ctrl)",
+    rk7, subset(rk7, both == "Yes"))
+
 out$cases <- cases
 out$populations <- list(
   stype = setNames(as.list(pop.types$Freq), pop.types$stype),

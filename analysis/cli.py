@@ -1,0 +1,229 @@
+"""``sipas estimate`` and ``sipas index``: thin click wrappers over the analysis engine.
+
+They import neither Flask nor SQLModel (start-up time, and analysts' machines need not run
+the app). Any bad input ends with one line on stderr and exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+
+import click
+
+LONELY = ("fail", "remove", "certainty", "adjust", "average")
+
+
+def _codes(text: str | None, default: tuple[int, ...], option: str) -> tuple[int, ...]:
+    if text is None:
+        return default
+    try:
+        codes = tuple(int(c) for c in text.split(",") if c.strip())
+    except ValueError:
+        raise ValueError(f"{option} must be integer codes like 4,5 (got {text!r})") from None
+    if not codes:
+        raise ValueError(f"{option} is empty")
+    return codes
+
+
+def _split(text: str | None) -> list[str]:
+    return [c.strip() for c in text.split(",") if c.strip()] if text else []
+
+
+def design_options(func: Callable) -> Callable:
+    """Options shared by both commands (R ``svydesign`` arguments)."""
+    opts = [
+        click.option("--by", "by", help="Domain column (one estimate per value)."),
+        click.option("--weight", help="Weight column (default: from the fpc, or 1)."),
+        click.option("--strata", help="Stratum column."),
+        click.option("--psu", help="Cluster column(s) per stage, e.g. hamlet or psu,household."),
+        click.option("--fpc", help="Population size or sampling fraction column(s) per stage."),
+        click.option("--nest", is_flag=True, help="PSU ids repeat across strata (R nest=TRUE)."),
+        click.option("--lonely-psu", type=click.Choice(LONELY), default="fail",
+                     show_default=True, help="Strata with one PSU, as options(survey.lonely.psu)."),
+        click.option("--poststratify", type=click.Path(dir_okay=False),
+                     help="Post-stratify to the population totals in this CSV."),
+        click.option("--rake", type=click.Path(dir_okay=False),
+                     help="Rake to the one-way margins in this CSV."),
+        click.option("--db", is_flag=True, help="Read the app's verified responses (not yet)."),
+        click.option("--level", type=float, default=0.95, show_default=True),
+        click.option("--target", type=float, help="Target share, e.g. 0.80."),
+        click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]),
+                     default="table", show_default=True),
+    ]
+    for opt in reversed(opts):
+        func = opt(func)
+    return func
+
+
+def one_line_errors(func: Callable) -> Callable:
+    """Turn any failure into one clear line on stderr and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: object, **kwargs: object) -> None:
+        try:
+            func(*args, **kwargs)
+        except (ValueError, KeyError, OSError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except MemoryError:
+            click.echo("error: not enough memory for this file", err=True)
+            sys.exit(1)
+        except Exception as exc:  # noqa: BLE001 - the contract is: never a traceback
+            click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def _load(data: str, needed: list[str], opts: dict):
+    """Read the CSV and build the design (with calibration if asked)."""
+    from analysis.design import make_design
+    from analysis.estimate import Domains
+    from analysis.io import read_csv
+
+    if opts["db"]:
+        raise ValueError("--db is not yet available; export the round to CSV and pass the file")
+    if data is None:
+        raise ValueError("give a DATA.csv file")
+    psu, fpc = _split(opts["psu"]), _split(opts["fpc"])
+    cal_cols = _calibration_columns(opts)
+    text = [c for c in [opts["strata"], opts["by"], *psu] if c] + cal_cols
+    cols = needed + text + [c for c in [opts["weight"], *fpc] if c]
+    table = read_csv(data, cols, text_columns=text)
+    if table.n == 0:
+        raise ValueError(f"{data} has no rows")
+    design = make_design(
+        table.n,
+        weights=table.numeric(opts["weight"]) if opts["weight"] else None,
+        strata=table.categorical(opts["strata"]) if opts["strata"] else None,
+        clusters=[table.categorical(c) for c in psu],
+        fpc=[table.numeric(c) for c in fpc], nest=opts["nest"], lonely_psu=opts["lonely_psu"],
+    )
+    design = _calibrate(design, table, opts, cal_cols)
+    by = Domains.of(opts["by"], table.categorical(opts["by"]) if opts["by"] else None)
+    return table, design, by
+
+
+def _calibration_columns(opts: dict) -> list[str]:
+    """Data columns named in the header of a --poststratify/--rake totals file."""
+    from pathlib import Path
+
+    from analysis.io import _header
+
+    cols: list[str] = []
+    for key in ("poststratify", "rake"):
+        if opts[key]:
+            path = Path(opts[key])
+            if not path.is_file():
+                raise ValueError(f"no such file: {path}")
+            skip = {"total", "totals", "freq", "count", "population", "n", "value", "margin",
+                    "level", "variable"}
+            cols += [c for c in _header(path) if c.lower() not in skip]
+    return cols
+
+
+def _calibrate(design, table, opts: dict, cal_cols: list[str]):
+    if not (opts["poststratify"] or opts["rake"]):
+        return design
+    import numpy as np
+
+    from analysis import weighting  # lazy: written by the weighting module's owner
+
+    columns = {}
+    for c in cal_cols:
+        if table.has(c):
+            cat = table.categorical(c)
+            labels = np.array(list(cat.labels) + [""], dtype=object)
+            columns[c] = labels[cat.codes]
+    if opts["poststratify"]:
+        design = weighting.poststratify_from_csv(design, columns, opts["poststratify"])
+    if opts["rake"]:
+        design = weighting.rake_from_csv(design, columns, opts["rake"])
+    return design
+
+
+def _design_info(data: str, design, opts: dict, extra: dict) -> dict:
+    info = {"file": data, "weight": opts["weight"], "strata": opts["strata"],
+            "psu": _split(opts["psu"]) or None, "fpc_columns": _split(opts["fpc"]) or None,
+            "by": opts["by"], "level": opts["level"]}
+    info.update(design.summary())
+    info.update(extra)
+    return info
+
+
+@click.command("estimate")
+@click.argument("data", required=False, type=click.Path(dir_okay=False))
+@click.option("--var", "variables", multiple=True, required=True, help="Column to estimate.")
+@click.option("--satisfied", help="Codes counted as satisfied, e.g. 4,5 (a proportion).")
+@click.option("--valid", help="Valid answer codes (default 1,2,3,4,5).")
+@click.option("--ci", type=click.Choice(["logit", "mean", "asin", "beta"]), default="logit",
+              show_default=True, help="CI method for proportions (as R svyciprop).")
+@design_options
+@one_line_errors
+def estimate_command(data: str, variables: tuple[str, ...], satisfied: str | None,
+                     valid: str | None, ci: str, **opts: object) -> None:
+    """Design-based means or proportions with CIs, as R's survey package."""
+    import numpy as np
+
+    from analysis.engine import NumericIndicator, run
+    from analysis.estimate import satisfied_indicator, to_rows
+    from analysis.report import render
+
+    table, design, by = _load(data, list(variables), opts)
+    if satisfied is not None:
+        sat = _codes(satisfied, (4, 5), "--satisfied")
+        val = _codes(valid, (1, 2, 3, 4, 5), "--valid")
+        inds = [satisfied_indicator(v, table.numeric(v), sat, val) for v in variables]
+    else:
+        if valid is not None:
+            raise ValueError("--valid needs --satisfied")
+        inds = []
+        for v in variables:
+            y = table.numeric(v)
+            inds.append(NumericIndicator(v, y, ~np.isnan(y)))
+    res = run(design, inds, by.codes, len(by.labels))
+    rows = to_rows(res, list(variables), by, [satisfied is not None] * len(inds), ci,
+                   opts["level"], opts["target"])
+    info = _design_info(data, design, opts, {"ci": ci, "satisfied": satisfied})
+    click.echo(render(rows, info, opts["fmt"], "variable", opts["level"]))
+
+
+@click.command("index")
+@click.argument("data", required=False, type=click.Path(dir_okay=False))
+@click.option("--element", "elements", multiple=True, help="NAME=COL,COL,... (repeatable).")
+@click.option("--instrument", help="Instrument code in forms/ (its elements and codes).")
+@click.option("--satisfied", help="Satisfied codes (default 4,5 or the instrument's).")
+@click.option("--valid", help="Valid codes (default 1..5 or the instrument's).")
+@design_options
+@one_line_errors
+def index_command(data: str, elements: tuple[str, ...], instrument: str | None,
+                  satisfied: str | None, valid: str | None, **opts: object) -> None:
+    """SIPAS criterion, element and overall indices with logit CIs."""
+    from analysis.index import Element, parse_element, sipas_index
+    from analysis.report import render
+
+    sat_default, val_default = (4, 5), (1, 2, 3, 4, 5)
+    if bool(elements) == bool(instrument):
+        raise ValueError("give either --element NAME=COL,... or --instrument ID")
+    if instrument:
+        from survey.instruments import load_instrument
+
+        inst = load_instrument(instrument)
+        els = [Element(e.code, tuple(e.items), e.label.get("vi", "")) for e in inst.elements]
+        sat_default = tuple(inst.satisfied_codes)
+        val_default = tuple(inst.valid_codes)
+    else:
+        els = [parse_element(e) for e in elements]
+    sat = _codes(satisfied, sat_default, "--satisfied")
+    val = _codes(valid, val_default, "--valid")
+    items = [c for e in els for c in e.items]
+    table, design, by = _load(data, items, opts)
+    answers = {c: table.numeric(c) for c in items}
+    rows = sipas_index(design, answers, els, by, sat, val, opts["level"], opts["target"])
+    info = _design_info(data, design, opts, {
+        "satisfied": list(sat), "valid": list(val), "ci": "logit",
+        "elements": {e.name: list(e.items) for e in els}})
+    click.echo(render(rows, info, opts["fmt"], "indicator", opts["level"]))
+
