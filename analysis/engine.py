@@ -46,7 +46,8 @@ class NumericIndicator:
 
     def row_values(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         a = np.where(self.valid, self.numer, 0.0)
-        b = self.valid.astype(float) if self.denom is None else np.where(self.valid, self.denom, 0.0)
+        b = (self.valid.astype(float) if self.denom is None
+             else np.where(self.valid, self.denom, 0.0))
         return a, b, self.valid
 
 
@@ -81,7 +82,8 @@ def run(
     """Estimate every indicator in the whole sample and in each domain.
 
     ``domain`` holds a code 0..n_domains-1 per row (-1: in no domain). ``combos`` (1 + D, O, J)
-    (a function of the (1 + D, J) counts of valid answers) adds linear combinations per domain (SIPAS element and overall indices),
+    (a function of the (1 + D, J) counts of valid answers)
+    adds linear combinations per domain (SIPAS element and overall indices),
     whose df and n come from ``combo_valid`` (row masks: a valid answer to any item combined).
     """
     n = design.n

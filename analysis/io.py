@@ -70,12 +70,22 @@ class Table:
         labels = chunks[0].dictionary.to_pylist()
         idx = np.concatenate([c.indices.fill_null(-1).to_numpy(zero_copy_only=False)
                               for c in chunks]).astype(np.int64)
-        # order labels as sorted strings so output is stable whatever the row order
-        order = np.argsort(np.array(labels, dtype=object).astype(str), kind="stable")
+        if not labels:
+            return Categorical(np.full(idx.shape, -1, dtype=np.int64), ())
+        # stable output whatever the row order: numbers in numeric order, then text
+        order = np.array(sorted(range(len(labels)), key=lambda i: _sort_key(labels[i])),
+                         dtype=np.int64)
         rank = np.empty(len(labels), dtype=np.int64)
         rank[order] = np.arange(len(labels))
         codes = np.where(idx >= 0, rank[np.maximum(idx, 0)], -1)
         return Categorical(codes, tuple(str(labels[i]) for i in order))
+
+
+def _sort_key(label: object) -> tuple:
+    try:
+        return (0, float(label), "")
+    except (TypeError, ValueError):
+        return (1, 0.0, str(label))
 
 
 def read_csv(path: str | Path, columns: Iterable[str] | None = None,

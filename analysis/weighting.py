@@ -53,7 +53,7 @@ from analysis.weighting_calibration import (
     cell_indicator,
     factorize,
 )
-from analysis.weighting_csv import read_margins_csv, read_poststrata_csv
+from analysis.weighting_csv import read_margins_csv, read_poststrata_csv, totals_columns
 
 if TYPE_CHECKING:
     from analysis.design import Design
@@ -68,6 +68,7 @@ __all__ = [
     "poststratify_from_csv",
     "rake",
     "rake_from_csv",
+    "totals_columns",
 ]
 
 
@@ -255,6 +256,9 @@ def nonresponse_adjust(
     A respondent's weight becomes ``w × Σw(cell) / Σw(respondents in cell)``; nonrespondents
     get 0, so the weighted total of every cell is preserved.  A cell with eligible units but
     no respondent (with positive weight) cannot be adjusted: collapse it with a neighbour.
+    Nonrespondents may stay in the design at weight 0 (their PSUs still count) and the
+    design can then be calibrated; see :mod:`analysis.weighting_calibration` for how zero
+    weights enter the calibrated variance.
     """
     w = _check_weights(weights)
     resp = np.asarray(responded)

@@ -19,6 +19,11 @@ engine calls ``x = cal.residualize(x)`` for every step in order, which is exactl
   where each margin is the post-stratification of R's *last* raking pass, ``psw`` its new
   weights, and ``ave`` an unweighted within-cell mean.
 
+Rows of weight 0 are kept as R keeps them.  In a post-stratification R gives them
+``psw = 1`` (so they receive a residual) and so do we.  In a raking R divides 0 by 0 and
+the SE becomes NaN; we leave such rows out of the within-cell means instead, which gives
+R's SE for the design built without them (pinned against R in the tests).
+
 Residualising removes the between-cell part of the influence values, which the calibration
 has fixed at known population totals; that is why a calibrated SE is usually smaller.
 """

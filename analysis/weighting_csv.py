@@ -191,3 +191,24 @@ def read_margins_csv(path: str | Path, columns: Mapping[str, np.ndarray]) -> Mar
         (np.array(data_labels(columns, n, str(path)), dtype=object), totals[n]) for n in names
     )
     return MarginsTable(path, names, margins, tuple(lines[n] for n in names))
+
+
+def totals_columns(path: str | Path, kind: str) -> list[str]:
+    """The data columns a totals file refers to, so a caller reads only those.
+
+    ``kind`` is ``"poststratify"`` (the header minus ``total``) or ``"rake"`` (the distinct
+    entries of the ``variable`` column, in file order).
+    """
+    if kind not in ("poststratify", "rake"):
+        raise ValueError(f"kind must be 'poststratify' or 'rake', not {kind!r}")
+    path = Path(path)
+    rows = _read_rows(path)
+    header = rows[0][1]
+    if kind == "poststratify":
+        return [h for h in header if h.lower() != "total"]
+    if [h.lower() for h in header] != ["variable", "value", "total"]:
+        raise ValueError(
+            f"{path} line {rows[0][0]}: the header must be 'variable,value,total', "
+            f"found '{','.join(header)}'"
+        )
+    return list(dict.fromkeys(fields[0] for _, fields in rows[1:] if fields and fields[0]))

@@ -62,7 +62,10 @@ class Notes:
         text: Text = {}
         vi_reported = False
         for language, wording in value.items():
-            if language not in self.languages:
+            if language not in self.languages and wording is None:
+                self.add(f"{what} has a stray key {language!r}: an unquoted ', ' inside "
+                         "{ } splits the text; put the text in quotes", value or where, item)
+            elif language not in self.languages:
                 self.add(f"{what} has language {language!r}, which the instrument does not "
                          f"declare in 'languages' {list(self.languages)}", value or where, item)
             elif not isinstance(wording, str) or not wording.strip():

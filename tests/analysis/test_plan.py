@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from analysis.cli_plan import plan_command
 from analysis.plan import plan_sample_size
@@ -83,7 +83,7 @@ def test_is_bad_input_refused_with_a_precise_message(kwargs: dict, message: str)
         plan_sample_size(**kwargs)
 
 
-def run(*args: str):
+def run(*args: str) -> Result:
     return CliRunner().invoke(plan_command, list(args))
 
 

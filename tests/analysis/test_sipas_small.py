@@ -16,8 +16,6 @@ from analysis.estimate import Domains, satisfied_indicator
 from analysis.index import Element, sipas_index
 from analysis.io import read_csv
 
-
-
 REL = 1e-6
 SMALL = Path(__file__).resolve().parent / "reference" / "sipas_small.csv"
 ELEMENTS = [Element("I", ("I1", "I2", "I3")), Element("II", ("II1", "II2")),

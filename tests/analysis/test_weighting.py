@@ -17,6 +17,7 @@ import json
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -28,6 +29,7 @@ from analysis.weighting import (
     poststratify_from_csv,
     rake,
     rake_from_csv,
+    totals_columns,
 )
 
 REL = 1e-6
@@ -77,7 +79,7 @@ def pairs(data: dict[str, np.ndarray], *names: str) -> np.ndarray:
     return cells
 
 
-def calibrate(case: str, data: dict[str, np.ndarray], base=None):
+def calibrate(case: str, data: dict[str, np.ndarray], base: Any = None) -> Any:
     """Python twin of each R call in weighting.R (same order of steps), from ``base``."""
     base = Weighted(data["pw"]) if base is None else base
     margins3 = [(data["sch.wide"], POP["sch.wide"]), (data["comp.imp"], POP["comp.imp"]),
@@ -126,7 +128,9 @@ def data_for(case: str) -> dict[str, np.ndarray]:
 STAGE1_CASES = [c for c in CASES if c != "ps_clus2_stype"]  # clus2: weights fpc-derived
 
 
-def stage1_vcov(x: np.ndarray, strata: np.ndarray, psu: np.ndarray, popsize: np.ndarray):
+def stage1_vcov(
+    x: np.ndarray, strata: np.ndarray, psu: np.ndarray, popsize: np.ndarray
+) -> np.ndarray:
     """V = Σ_h (1 − n_h/N_h) n_h/(n_h − 1) Σ_i (z_hi − z̄_h)(z_hi − z̄_h)ᵀ, z = PSU totals."""
     k = x.shape[1]
     v = np.zeros((k, k))
@@ -141,7 +145,9 @@ def stage1_vcov(x: np.ndarray, strata: np.ndarray, psu: np.ndarray, popsize: np.
     return v
 
 
-def calibrated_vcov(design: Weighted, x: np.ndarray, data: dict[str, np.ndarray], case: str):
+def calibrated_vcov(
+    design: Weighted, x: np.ndarray, data: dict[str, np.ndarray], case: str
+) -> np.ndarray:
     for cal in design.calibrations:
         x = cal.residualize(x)
     if "strat" in case:  # svydesign(id=~1, strata=~stype, fpc=~fpc, data=apistrat)
@@ -321,7 +327,7 @@ def test_does_a_cell_without_respondents_stop_the_adjustment() -> None:
         nonresponse_adjust(np.ones(2), np.array([1, 0]), ["a", "a"])
 
 
-def engine_design(case: str, data: dict[str, np.ndarray]):
+def engine_design(case: str, data: dict[str, np.ndarray]) -> Any:
     """The R svydesign() of each case, built by the engine."""
     from analysis.design import make_design
 
@@ -448,3 +454,13 @@ def test_is_a_missing_cell_value_in_the_data_refused(tmp_path: Path) -> None:
     path = write(tmp_path / "m.csv", "variable,value,total\nsex,1,5\nsex,2,5\n")
     with pytest.raises(ValueError, match="'sex' is missing in 1 row.*first data row 2"):
         rake_from_csv(Weighted(np.ones(3)), columns, path)
+
+
+def test_does_totals_columns_name_the_data_columns_a_file_needs(tmp_path: Path) -> None:
+    """The CLI reads only these columns: header cells for a joint table, variables for rake."""
+    joint = write(tmp_path / "j.csv", JOINT_CSV, bom=True)
+    long = write(tmp_path / "m.csv", "variable,value,total\nsex,1,5\nsex,2,5\nurban,A,10\n")
+    assert totals_columns(joint, "poststratify") == ["stype", "sch.wide"]
+    assert totals_columns(long, "rake") == ["sex", "urban"]
+    with pytest.raises(ValueError, match=r"j\.csv line 1: the header must be"):
+        totals_columns(joint, "rake")

@@ -289,3 +289,11 @@ def test_does_importing_the_package_stay_free_of_flask_and_the_database() -> Non
             "bad = [m for m in ('flask', 'sqlmodel', 'sqlalchemy') if m in sys.modules]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_does_an_unquoted_comma_in_a_flow_label_get_a_helpful_hint(
+        write_form: Callable[..., Path], form: dict[str, Any]) -> None:
+    text = yaml.safe_dump(form, sort_keys=False, allow_unicode=True)
+    text += "choice_lists:\n  levels:\n    - {code: 1, label: {vi: Cấp xã, phường, en: x}}\n"
+    message = problems_of(write_form(text))
+    assert "stray key 'phường': an unquoted ', ' inside { } splits the text" in message
