@@ -107,21 +107,18 @@ def _load(data: str, needed: list[str], opts: dict):
 
 
 def _calibration_columns(opts: dict) -> list[str]:
-    """Data columns named in the header of a --poststratify/--rake totals file."""
+    """Data columns a --poststratify/--rake totals file refers to (read as text)."""
     from pathlib import Path
-
-    from analysis.io import _header
 
     cols: list[str] = []
     for key in ("poststratify", "rake"):
         if opts[key]:
-            path = Path(opts[key])
-            if not path.is_file():
-                raise ValueError(f"no such file: {path}")
-            skip = {"total", "totals", "freq", "count", "population", "n", "value", "margin",
-                    "level", "variable"}
-            cols += [c for c in _header(path) if c.lower() not in skip]
-    return cols
+            if not Path(opts[key]).is_file():
+                raise ValueError(f"no such file: {opts[key]}")
+            from analysis.weighting import totals_columns  # lazy: the weighting module
+
+            cols += totals_columns(opts[key], key)
+    return list(dict.fromkeys(cols))
 
 
 def _calibrate(design, table, opts: dict, cal_cols: list[str]):

@@ -20,6 +20,15 @@ COMMANDS: dict[str, str] = {
     "estimate": "analysis.cli:estimate_command",
     "index": "analysis.cli:index_command",
     "plan": "analysis.cli_plan:plan_command",
+    "desk": "survey.commands.desks:desk_group",
+    "frame": "survey.commands.frame:frame_group",
+    "sample": "survey.commands.sample:sample_group",
+    "round": "survey.commands.rounds:round_group",
+    "weights": "survey.commands.weights:weights_group",
+    "report": "survey.commands.report:report_command",
+    "volumes": "survey.commands.volumes:volumes_group",
+    "backup": "survey.commands.backup:backup_command",
+    "restore": "survey.commands.backup:restore_command",
 }
 
 HELP: dict[str, str] = {
@@ -30,6 +39,15 @@ HELP: dict[str, str] = {
     "estimate": "Design-based means and proportions with CIs (R survey compatible).",
     "index": "SIPAS criterion, element and overall indices with CIs.",
     "plan": "Sample size for a target margin of error under a design effect.",
+    "desk": "One-stop desks: add, list, rotate, disable, QR codes and posters.",
+    "frame": "Import the sample frame (administrative units).",
+    "sample": "Draw the PPS sample of hamlets; fieldwork lists.",
+    "round": "Survey rounds: create, publish (freeze).",
+    "weights": "Compute base, nonresponse-adjusted and raked weights.",
+    "report": "Printable report (PDF/HTML).",
+    "volumes": "Import dossier volumes per desk and period.",
+    "backup": "Back up the database.",
+    "restore": "Restore a backup into an empty instance.",
 }
 
 
@@ -37,7 +55,17 @@ class LazyGroup(click.Group):
     """A group whose commands are imported only when invoked."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted(name for name in COMMANDS if self._available(name))
+
+    @staticmethod
+    def _available(name: str) -> bool:
+        import importlib.util
+
+        module_name = COMMANDS[name].split(":")[0]
+        try:
+            return importlib.util.find_spec(module_name) is not None
+        except ModuleNotFoundError:
+            return False
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)

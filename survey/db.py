@@ -19,6 +19,23 @@ from sqlmodel import Session, create_engine
 SQLITE_BUSY_TIMEOUT_MS = 15000
 
 
+def import_all_models() -> None:
+    """Import ``survey.models`` and every ``survey/models_*.py`` so all tables are registered.
+
+    Feature areas keep their tables in their own module (models_desk.py, models_entry.py, …);
+    Alembic and the schema test need them all.
+    """
+    import importlib
+    import pkgutil
+
+    import survey
+
+    importlib.import_module("survey.models")
+    for info in pkgutil.iter_modules(survey.__path__):
+        if info.name.startswith("models_"):
+            importlib.import_module(f"survey.{info.name}")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")

@@ -29,12 +29,15 @@ def alembic_config(url: str) -> Config:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The stored revision(s), comma-joined when feature branches are not merged yet."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return ",".join(sorted(heads)) if heads else None
 
 
 def head_revision(url: str) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    heads = ScriptDirectory.from_config(alembic_config(url)).get_heads()
+    return ",".join(sorted(heads)) if heads else None
 
 
 def upgrade_database(engine: Engine) -> tuple[str | None, str | None]:
@@ -43,16 +46,20 @@ def upgrade_database(engine: Engine) -> tuple[str | None, str | None]:
     config = alembic_config(url)
     script = ScriptDirectory.from_config(config)
     before = current_revision(engine)
-    if before is not None:
+    for revision in (before or "").split(","):
+        if not revision:
+            continue
         try:
-            script.get_revision(before)
+            known = script.get_revision(revision)
         except Exception:  # alembic raises several kinds for an unknown id
+            known = None
+        if known is None:
             raise MigrationError(
-                f"the database is at schema revision {before!r}, which this version of SIPAS "
+                f"the database is at schema revision {revision!r}, which this version of SIPAS "
                 "does not know (it was written by a newer SIPAS). Upgrade SIPAS; nothing was "
                 "changed. / Cơ sở dữ liệu thuộc phiên bản SIPAS mới hơn; chưa thay đổi gì."
-            ) from None
+            )
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
     return before, current_revision(engine)

@@ -116,10 +116,12 @@ def _scale(top: LineDict, notes: Notes, missing_code: Any) -> tuple[
             notes.add(f"{key} must be a non-empty list of scale codes", top)
             picked.append(())
             continue
-        unknown = [v for v in value if v not in codes]
+        known = [v for v in value if isinstance(v, int) and not isinstance(v, bool)
+                 and v in codes]
+        unknown = [v for v in value if v not in known]
         if unknown:
             notes.add(f"{key} {unknown} are not scale codes {sorted(codes, key=str)}", top)
-        picked.append(tuple(v for v in value if v in codes))
+        picked.append(tuple(known))
     if set(picked[0]) & set(picked[1]):
         notes.add("satisfied_codes and dissatisfied_codes overlap", top)
     return scale, picked[0], picked[1]
@@ -164,7 +166,8 @@ def _sections(top: LineDict, notes: Notes, scale: tuple[Choice, ...],
         return []
     section_maps = [notes.mapping(s, "a section", top) for s in raw_sections]
     all_codes = frozenset(
-        item.get("code") for s in section_maps for item in s.get("items") or []
+        item.get("code") for s in section_maps
+        for item in (s.get("items") if isinstance(s.get("items"), list) else [])
         if isinstance(item, dict) and isinstance(item.get("code"), str))
     builder = ItemBuilder(notes, scale, choice_lists, frozenset(elements), missing_code,
                           all_codes)

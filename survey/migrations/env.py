@@ -5,8 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import survey.models  # noqa: F401  (registers the tables)
-from survey.db import make_engine
+from survey.db import import_all_models, make_engine
+
+import_all_models()
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length
 
 from survey.app import get_session, login_manager
 from survey.models import User
+from survey.security import public
 from survey.services.users import authenticate
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -51,6 +52,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 def login() -> str | WerkzeugResponse:
     form = LoginForm()
     if form.validate_on_submit():

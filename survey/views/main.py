@@ -7,17 +7,25 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from survey.app import get_session
+from survey.security import public
 from survey.services.overview import overview
 
 bp = Blueprint("main", __name__)
 
 # role -> (endpoint, label); only endpoints that exist in this build are shown.
 ROLE_LINKS: dict[str, list[tuple[str, object]]] = {
-    "admin": [("admin.users", _l("Users")), ("admin.desks", _l("Desks and QR codes"))],
+    "admin": [
+        ("admin.users", _l("Users")),
+        ("desks.index", _l("Desks and QR codes")),
+        ("sample.index", _l("Sample frame and hamlets")),
+        ("reports.dashboard", _l("Dashboard")),
+    ],
     "supervisor": [
-        ("admin.sample", _l("Sample frame and hamlets")),
-        ("admin.desks", _l("Desks and QR codes")),
+        ("sample.index", _l("Sample frame and hamlets")),
+        ("desks.index", _l("Desks and QR codes")),
         ("entry.review", _l("Review keyed questionnaires")),
+        ("entry.fieldwork", _l("Fieldwork progress")),
+        ("reports.dashboard", _l("Dashboard")),
     ],
     "enumerator": [("entry.start", _l("Key in paper questionnaires"))],
     "analyst": [("reports.dashboard", _l("Dashboard")), ("reports.exports", _l("Exports"))],
@@ -30,11 +38,13 @@ def links_for(role: str | None) -> list[tuple[str, object]]:
 
 
 @bp.route("/")
+@public
 def home() -> str:
     role = current_user.role if current_user.is_authenticated else None
     return render_template("main/home.html", stats=overview(get_session()), links=links_for(role))
 
 
 @bp.route("/healthz")
+@public
 def healthz() -> tuple[dict[str, str], int]:
     return {"status": "ok"}, 200

@@ -60,3 +60,9 @@ def write_form(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def make_form() -> Callable[[], dict[str, Any]]:
+    """The factory itself, for property tests (which may not use function-scoped fixtures)."""
+    return minimal_form

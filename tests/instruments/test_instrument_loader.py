@@ -9,12 +9,15 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from survey.instruments import (
     FormError,
     load_forms_dir,
     load_instrument,
     load_instrument_file,
+    load_instrument_text,
 )
 
 
@@ -297,3 +300,52 @@ def test_does_an_unquoted_comma_in_a_flow_label_get_a_helpful_hint(
     text += "choice_lists:\n  levels:\n    - {code: 1, label: {vi: Cấp xã, phường, en: x}}\n"
     message = problems_of(write_form(text))
     assert "stray key 'phường': an unquoted ', ' inside { } splits the text" in message
+
+
+_KEYS = ["code", "version", "kind", "title", "vi", "en", "scale", "satisfied_codes",
+         "missing_code", "elements", "choice_lists", "sections", "items", "type", "label",
+         "choices", "required", "relevant", "constraint", "min", "max", "element",
+         "na_allowed", "defaults", "languages"]
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 12), st.floats(allow_nan=True),
+                     st.sampled_from(["scale", "select_one", "integer", "note", "q1", "I", "vi",
+                                      "${q1} = 1", ". > 1", "selected(${q1}, 1)", "x y"]))
+_YAMLISH = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(_KEYS), inner, max_size=6)),
+    max_leaves=30)
+
+
+@settings(deadline=None)
+@given(st.dictionaries(st.sampled_from(_KEYS), _YAMLISH, max_size=8))
+def test_does_any_structure_give_an_instrument_or_a_form_error_never_a_crash(
+        data: dict[str, Any]) -> None:
+    text = yaml.safe_dump(data, allow_unicode=True)
+    try:
+        load_instrument_text(text, "fuzz.yaml")
+    except FormError as exc:
+        assert exc.problems and all(p.file == "fuzz.yaml" for p in exc.problems)
+
+
+def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every path (keys and indexes) into a nested form, parents first."""
+    found = [prefix]
+    children = node.items() if isinstance(node, dict) else enumerate(node) \
+        if isinstance(node, list) else []
+    for key, child in children:
+        found.extend(_paths(child, (*prefix, key)))
+    return found
+
+
+@settings(deadline=None)
+@given(data=st.data())
+def test_does_any_single_corruption_of_a_valid_form_give_a_form_error_or_load(
+        make_form: Callable[[], dict[str, Any]], data: st.DataObject) -> None:
+    form = make_form()
+    path = data.draw(st.sampled_from(_paths(form)[1:]))
+    parent = form
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = data.draw(_YAMLISH)
+    try:
+        load_instrument_text(yaml.safe_dump(form, allow_unicode=True), "fuzz.yaml")
+    except FormError as exc:
+        assert exc.problems

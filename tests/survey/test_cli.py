@@ -48,9 +48,11 @@ def test_init_demo_builds_the_demo_province(runner: CliRunner, cli_env: dict[str
             "SELECT count(*) FROM response WHERE mode = 'paper' AND status = 'verified'"
             " AND outcome = 'completed'")).scalar_one()
         hamlets = conn.execute(text("SELECT count(*) FROM sample_unit")).scalar_one()
-        strata = conn.execute(text("SELECT count(DISTINCT stratum_id) FROM sample_unit")).scalar_one()
+        strata = conn.execute(
+            text("SELECT count(DISTINCT stratum_id) FROM sample_unit")).scalar_one()
         desks = conn.execute(text("SELECT count(*) FROM desk")).scalar_one()
-        evaluations = conn.execute(text("SELECT count(*) FROM response WHERE mode='qr'")).scalar_one()
+        evaluations = conn.execute(
+            text("SELECT count(*) FROM response WHERE mode='qr'")).scalar_one()
         keyers = conn.execute(text(
             "SELECT count(DISTINCT enumerator_id) FROM response WHERE mode='paper'")).scalar_one()
     engine.dispose()

@@ -10,11 +10,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
-from survey.db import make_engine
+from survey.db import import_all_models, make_engine
 from survey.migrate import MigrationError, current_revision, head_revision, upgrade_database
 
 
 def test_empty_database_upgrades_to_head_matching_the_models(db_url: str) -> None:
+    import_all_models()
     engine = make_engine(db_url)
     before, after = upgrade_database(engine)
     assert before is None
@@ -46,7 +47,9 @@ def test_database_from_a_newer_sipas_is_refused_untouched(engine: Engine) -> Non
         assert conn.execute(text("SELECT count(*) FROM geo_level")).scalar_one() == 1
 
 
-@pytest.mark.parametrize("statement", ["UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"]
+)
 def test_audit_log_is_append_only_in_the_database(engine: Engine, statement: str) -> None:
     with engine.begin() as conn:
         conn.execute(
