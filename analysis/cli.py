@@ -46,7 +46,10 @@ def design_options(func: Callable) -> Callable:
                      help="Post-stratify to the population totals in this CSV."),
         click.option("--rake", type=click.Path(dir_okay=False),
                      help="Rake to the one-way margins in this CSV."),
-        click.option("--db", is_flag=True, help="Read the app's verified responses (not yet)."),
+        click.option("--db", is_flag=True,
+                     help="Read the app's verified responses of one round (DATABASE_URL); "
+                          "design columns default to weight, stratum, psu."),
+        click.option("--round", "round_code", help="With --db: the round code (default latest)."),
         click.option("--level", type=float, default=0.95, show_default=True),
         click.option("--target", type=float, help="Target share, e.g. 0.80."),
         click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]),
@@ -84,14 +87,23 @@ def _load(data: str, needed: list[str], opts: dict):
     from analysis.io import read_csv
 
     if opts["db"]:
-        raise ValueError("--db is not yet available; export the round to CSV and pass the file")
+        if data is not None:
+            raise ValueError("give either DATA.csv or --db, not both")
+        data = _from_database(opts)
+    elif opts.get("round_code"):
+        raise ValueError("--round needs --db")
     if data is None:
-        raise ValueError("give a DATA.csv file")
+        raise ValueError("give a DATA.csv file (or --db)")
     psu, fpc = _split(opts["psu"]), _split(opts["fpc"])
     cal_cols = _calibration_columns(opts)
     text = [c for c in [opts["strata"], opts["by"], *psu] if c] + cal_cols
     cols = needed + text + [c for c in [opts["weight"], *fpc] if c]
     table = read_csv(data, cols, text_columns=text)
+    if opts["db"]:
+        import shutil
+        from pathlib import Path
+
+        shutil.rmtree(Path(data).parent, ignore_errors=True)  # the extract is in memory now
     if table.n == 0:
         raise ValueError(f"{data} has no rows")
     design = make_design(
@@ -104,6 +116,18 @@ def _load(data: str, needed: list[str], opts: dict):
     design = _calibrate(design, table, opts, cal_cols)
     by = Domains.of(opts["by"], table.categorical(opts["by"]) if opts["by"] else None)
     return table, design, by
+
+
+def _from_database(opts: dict) -> str:
+    """Extract the round's verified responses through the app's export (no Flask imported)."""
+    from survey.services.analysis_data import extract_round
+
+    extract = extract_round(opts.get("round_code"))
+    for option, column in (("weight", "weight"), ("strata", "stratum"), ("psu", "psu")):
+        if not opts[option]:
+            opts[option] = column
+    opts["_round"] = extract.round_code
+    return str(extract.path)
 
 
 def _calibration_columns(opts: dict) -> list[str]:
@@ -142,7 +166,8 @@ def _calibrate(design, table, opts: dict, cal_cols: list[str]):
 
 
 def _design_info(data: str, design, opts: dict, extra: dict) -> dict:
-    info = {"file": data, "weight": opts["weight"], "strata": opts["strata"],
+    source = {"database_round": opts["_round"]} if opts.get("_round") else {"file": data}
+    info = {**source, "weight": opts["weight"], "strata": opts["strata"],
             "psu": _split(opts["psu"]) or None, "fpc_columns": _split(opts["fpc"]) or None,
             "by": opts["by"], "level": opts["level"]}
     info.update(design.summary())

@@ -162,7 +162,7 @@ class ItemBuilder:
         if item_type != "scale":
             self.notes.add(f"element is only for scale items, not {item_type}", data, code)
             return None
-        if value not in self.elements:
+        if not isinstance(value, str) or value not in self.elements:
             known = ", ".join(sorted(self.elements)) or "none defined"
             self.notes.add(f"unknown element {value!r} (known: {known})", data, code)
             return None

@@ -202,7 +202,7 @@ def _sample(
 def _satisfaction(rng: random.Random, item_code: str, mean_shift: float, na_rate: float) -> int:
     if rng.random() < na_rate:
         return 9
-    base = rng.gauss(3.9 + mean_shift, 0.85)
+    base = rng.gauss(4.2 + mean_shift, 0.8)
     return max(1, min(5, round(base)))
 
 

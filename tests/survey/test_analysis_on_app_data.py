@@ -1,0 +1,72 @@
+"""Can analysts run `sipas estimate` / `sipas index` on the app's export and database as they are?"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from survey.cli import main
+from survey.instruments import load_instrument
+
+
+@pytest.fixture
+def demo_export(runner: CliRunner, cli_env: dict[str, str], tmp_path: Path) -> Path:
+    assert runner.invoke(main, ["init", "--demo"]).exit_code == 0
+    out = tmp_path / "round.csv"
+    result = runner.invoke(main, ["export", "--out", str(out), "--status", "verified",
+                                  "--round", "2025"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _json(runner: CliRunner, args: list[str]) -> dict:
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_index_by_instrument_on_the_export_equals_the_database_path(
+    runner: CliRunner, demo_export: Path
+) -> None:
+    design = ["--weight", "weight", "--strata", "stratum", "--psu", "psu"]
+    from_file = _json(runner, ["index", str(demo_export), "--instrument", "sipas_services",
+                               *design, "--by", "district", "--target", "0.8",
+                               "--format", "json"])
+    from_db = _json(runner, ["index", "--db", "--round", "2025", "--instrument",
+                             "sipas_services", "--by", "district", "--target", "0.8",
+                             "--format", "json"])
+    assert from_file["estimates"] == from_db["estimates"]
+    form = load_instrument("sipas_services")
+    levels = [e["level"] for e in from_file["estimates"] if e["domain"] == {}]
+    assert levels.count("criterion") == sum(len(e.items) for e in form.elements) == 19
+    assert levels.count("element") == 5 and levels.count("overall") == 1
+    overall = next(e for e in from_file["estimates"]
+                   if e["level"] == "overall" and e["domain"] == {})
+    assert 0 < overall["ci_low"] < overall["estimate"] < overall["ci_high"] < 1
+    assert overall["verdict"] in ("above", "below", "inconclusive")
+    districts = {e["domain"]["district"] for e in from_file["estimates"] if e["domain"]}
+    assert len(districts) == 3  # the demo's three districts, Vietnamese names intact
+    assert all(d.startswith(("Huyện", "Thị xã")) for d in districts)
+
+
+def test_estimate_reads_the_export_with_vietnamese_domains(
+    runner: CliRunner, demo_export: Path
+) -> None:
+    data = _json(runner, ["estimate", str(demo_export), "--var", "c3_1", "--satisfied", "4,5",
+                          "--weight", "weight", "--strata", "stratum", "--psu", "psu",
+                          "--by", "commune", "--format", "json"])
+    whole = data["estimates"][0]
+    assert whole["domain"] == {} and whole["n"] > 150
+    assert whole["df"] == 9 - 3  # 9 sampled hamlets in 3 strata
+    assert any("Xã" in e["domain"].get("commune", "") for e in data["estimates"][1:])
+
+
+def test_db_path_names_an_unknown_round(runner: CliRunner, cli_env: dict[str, str]) -> None:
+    assert runner.invoke(main, ["init", "--demo"]).exit_code == 0
+    result = runner.invoke(main, ["estimate", "--db", "--round", "1999", "--var", "c1_1",
+                                  "--satisfied", "4,5"])
+    assert result.exit_code == 1
+    assert "no survey round '1999'" in result.output and "2025" in result.output
