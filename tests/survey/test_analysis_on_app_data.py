@@ -1,4 +1,4 @@
-"""Can analysts run `sipas estimate` / `sipas index` on the app's export and database as they are?"""
+"""Can analysts run `sipas estimate` and `sipas index` on the app's export and database?"""
 
 from __future__ import annotations
 
