@@ -37,12 +37,24 @@ def import_all_models() -> None:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _sqlite_begin).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """BEGIN IMMEDIATE: take the write lock up front, waiting up to the busy timeout.
+
+    With pysqlite's deferred BEGIN, two transactions that both read then write deadlock
+    and one fails with "database is locked" at once — a 5xx for a citizen. Immediate
+    transactions queue instead; WAL keeps readers outside transactions unblocked.
+    """
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -53,6 +65,7 @@ def make_engine(url: str) -> Engine:
             kwargs["poolclass"] = StaticPool
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 

@@ -42,7 +42,7 @@ def clear_errors(func: F) -> F:
 
         try:
             return func(*args, **kwargs)
-        except (ConfigError, MigrationError, FormError, ValueError) as exc:
+        except (ConfigError, MigrationError, FormError, ValueError, OSError) as exc:
             raise click.ClickException(str(exc)) from None
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)

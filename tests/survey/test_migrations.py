@@ -38,7 +38,8 @@ def test_upgrading_again_changes_nothing_and_keeps_rows(engine: Engine) -> None:
 
 def test_database_from_a_newer_sipas_is_refused_untouched(engine: Engine) -> None:
     with engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+        conn.execute(text("DELETE FROM alembic_version"))
+        conn.execute(text("INSERT INTO alembic_version (version_num) VALUES ('9999_future')"))
         conn.execute(text("INSERT INTO geo_level (code, name_vi, depth) VALUES ('x', 'X', 0)"))
     with pytest.raises(MigrationError, match="newer SIPAS"):
         upgrade_database(engine)
