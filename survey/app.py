@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, g, request, session
@@ -24,7 +26,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
+        "object-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
     ),
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
@@ -56,6 +58,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         BABEL_TRANSLATION_DIRECTORIES="translations",
         ARGON2_PARAMS={},
         MIN_CELL_N=30,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),  # absolute limit of a login
+        SESSION_IDLE_MINUTES=30,
     )
     if test_config is not None:
         app.config.update(test_config)
@@ -76,11 +80,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.jinja_env.globals["get_locale"] = get_locale
 
+    https = settings.base_url.startswith("https://")
+
     @app.after_request
     def _security_headers(response):  # type: ignore[no-untyped-def]
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if https:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
         return response
+
+    @app.before_request
+    def _session_timeouts() -> None:
+        enforce_session_timeouts(app.config["SESSION_IDLE_MINUTES"])
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
@@ -89,6 +103,25 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             db_session.close()
 
     return app
+
+
+def enforce_session_timeouts(idle_minutes: int) -> None:
+    """Log out a session idle for too long or older than PERMANENT_SESSION_LIFETIME."""
+    from flask import current_app
+    from flask_login import current_user, logout_user
+
+    if not current_user.is_authenticated:
+        return
+    now = time.time()
+    started = session.setdefault("login_at", now)
+    last_seen = session.get("seen_at", now)
+    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    if now - last_seen > idle_minutes * 60 or now - started > lifetime:
+        logout_user()
+        session.clear()
+        return
+    session.permanent = True
+    session["seen_at"] = now
 
 
 # Feature blueprints: each module survey/views/<name>.py exposes ``bp``. Listed here once so

@@ -59,3 +59,38 @@ def test_login_needs_csrf_and_the_right_password(app: Flask, client: FlaskClient
                                              "csrf_token": token.group(1)})
     assert right.status_code == 302
     assert "lan (phân tích)" in client.get("/").get_data(as_text=True)
+
+
+def _login(app: Flask, client: FlaskClient) -> None:
+    with Session(app.extensions["sipas_engine"]) as session:
+        factories.user(session, "analyst", username="an", password="mật khẩu đủ dài")
+        session.commit()
+    form = client.get("/auth/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
+    assert token is not None
+    response = client.post("/auth/login", data={"username": "an", "password": "mật khẩu đủ dài",
+                                                "csrf_token": token.group(1)})
+    assert response.status_code == 302
+
+
+def test_an_idle_session_is_logged_out(app: Flask, client: FlaskClient) -> None:
+    _login(app, client)
+    assert "an (phân tích)" in client.get("/").get_data(as_text=True)
+    with client.session_transaction() as sess:
+        sess["seen_at"] -= 31 * 60
+    assert "an (phân tích)" not in client.get("/").get_data(as_text=True)
+
+
+def test_a_session_older_than_its_lifetime_is_logged_out(app: Flask, client: FlaskClient) -> None:
+    _login(app, client)
+    client.get("/")
+    with client.session_transaction() as sess:
+        sess["login_at"] -= 9 * 3600
+    assert "an (phân tích)" not in client.get("/").get_data(as_text=True)
+
+
+def test_session_cookie_is_httponly_and_samesite(app: Flask, client: FlaskClient) -> None:
+    _login(app, client)
+    cookie = client.get_cookie("session")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+    assert "object-src 'none'" in client.get("/").headers["Content-Security-Policy"]
