@@ -138,7 +138,7 @@ def neutralise_formula(cell: str) -> str:
 def write_csv(header: Sequence[str], rows: Iterator[list[str]], out: IO[str]) -> int:
     """Write UTF-8 CSV with a BOM (so Excel shows Vietnamese); return the row count."""
     out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")  # CRLF: a lone CR in a cell gets quoted
     writer.writerow(header)
     count = 0
     for row in rows:
