@@ -48,3 +48,8 @@ def public(view: F) -> F:
     """Mark a view as deliberately open to anonymous users (citizen pages, login)."""
     view.allowed_roles = None  # type: ignore[attr-defined]
     return view
+
+
+def logged_in(view: F) -> F:
+    """Any logged-in user, whatever the role (logout, own profile)."""
+    return roles_required(ADMIN, SUPERVISOR, ENUMERATOR, ANALYST)(view)
