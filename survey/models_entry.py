@@ -100,26 +100,6 @@ class Discrepancy(SQLModel, table=True):
     resolved_at: datetime | None = None
 
 
-class EntryAssignment(SQLModel, table=True):
-    """A supervisor gives an enumerator a hamlet, or a serial range within it."""
-
-    __tablename__ = "entry_assignment"
-    __table_args__ = (
-        CheckConstraint(
-            "serial_from IS NULL OR serial_to IS NULL OR serial_from <= serial_to",
-            name="ck_entry_assignment_range",
-        ),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    sample_unit_id: int = Field(foreign_key="sample_unit.id", index=True)
-    enumerator_id: int = Field(foreign_key="user_account.id", index=True)
-    serial_from: int | None = Field(default=None, ge=1)
-    serial_to: int | None = Field(default=None, ge=1)
-    assigned_by: int | None = Field(default=None, foreign_key="user_account.id")
-    created_at: datetime = Field(default_factory=utcnow)
-
-
 class LoginFailure(SQLModel, table=True):
     """Failed logins, kept in the database so throttling holds across workers and hosts."""
 

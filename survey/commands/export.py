@@ -11,22 +11,35 @@ from survey.models import ReviewStatus
 
 
 @click.command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "sav", "dta"]), default="csv",
+              show_default=True, help="csv (UTF-8 with BOM), xlsx, SPSS sav or Stata dta.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--status", type=click.Choice([s.value for s in ReviewStatus]), default=None,
               help="Only responses in this review status (default: all).")
 @click.option("--round", "round_code", default=None, help="Only this survey round (code).")
 @click.option("--instrument", default=None, help="Only this questionnaire (code).")
+@click.option("--period", default=None,
+              help="Only responses entered in this period: 2025, 2025-Q3 or 2025-09.")
+@click.option("--with-comments", is_flag=True,
+              help="Include free-text answers (comments may name people; left out by default).")
 @clear_errors
 def export_command(
-    fmt: str, out: Path, status: str | None, round_code: str | None, instrument: str | None
+    fmt: str, out: Path, status: str | None, round_code: str | None, instrument: str | None,
+    period: str | None, with_comments: bool,
 ) -> None:
-    """One row per response: design columns, then one column per item (UTF-8 CSV with BOM)."""
+    """One row per response: design columns, then one column per item.
+
+    CSV is UTF-8 with BOM; xlsx, sav and dta carry variable and value labels.
+    """
     from survey.db import session_scope
-    from survey.services.export import ExportFilter, export_csv
+    from survey.services.export import ExportFilter
+    from survey.services.export_formats import write_export
+    from survey.services.reports_period import parse_period
 
     if not out.parent.exists():
         raise click.ClickException(f"folder {out.parent} does not exist")
+    span = parse_period(period) if period else None
     with app_engine() as (_app, engine), session_scope(engine) as session:
-        count = export_csv(session, ExportFilter(status, round_code, instrument), out)
+        count = write_export(session, ExportFilter(status, round_code, instrument), fmt, out,
+                             with_text=with_comments, period=span)
     click.echo(f"wrote {count} responses to {out}")

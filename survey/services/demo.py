@@ -42,7 +42,8 @@ DISTRICTS = {
 }
 URBAN_PREFIXES = ("Khu phố", "Thị trấn", "Phường")
 HAMLETS_PER_STRATUM = 3
-PERSONS_PER_HAMLET = 30
+PERSONS_PER_HAMLET = 34  # questionnaires issued per hamlet
+KEYED_PER_HAMLET = 30  # already keyed; the rest wait on paper for the entry screens
 USERS = (
     ("admin", "admin", "Quản trị hệ thống"),
     ("giamsat", "supervisor", "Phạm Thu Hà"),
@@ -79,7 +80,7 @@ def build_demo(session: Session, secret: bytes, seed: int = 2025) -> str | None:
     for index, (unit, stratum, psu) in enumerate(sample):
         keyer = enumerators[index % len(enumerators)]
         p2 = PERSONS_PER_HAMLET / psu.listed_persons
-        for serial in range(1, PERSONS_PER_HAMLET + 1):
+        for serial in range(1, KEYED_PER_HAMLET + 1):
             outcome = rng.choices(
                 ["completed", "screened_out", "refused", "absent", "not_found"],
                 weights=[82, 9, 4, 3, 2],
@@ -108,7 +109,12 @@ def build_demo(session: Session, secret: bytes, seed: int = 2025) -> str | None:
             counts[outcome] = counts.get(outcome, 0) + 1
     desk_count = _desks_and_evaluations(session, rng, secret)
     lines.append(
-        f"{len(sample)} sampled hamlets in 3 strata; household questionnaires by outcome: "
+        f"{len(sample)} sampled hamlets in 3 strata; {PERSONS_PER_HAMLET - KEYED_PER_HAMLET} "
+        "questionnaires per hamlet still on paper (serials "
+        f"{KEYED_PER_HAMLET + 1}-{PERSONS_PER_HAMLET}) for the entry screens"
+    )
+    lines.append(
+        "household questionnaires keyed, by outcome: "
         + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     )
     lines.append(f"{len(DESKS)} one-stop desks with {desk_count} QR evaluations")
@@ -169,32 +175,30 @@ def _sample(
     round_: SurveyRound,
     hamlets: dict[str, list[AdminUnit]],
 ) -> list[tuple[AdminUnit, Stratum, SampleUnit]]:
-    """PPS systematic selection of hamlets by households within each district."""
+    """PPS systematic selection of hamlets by households within each district.
+
+    The real draw (:func:`survey.services.sampling.draw_sample`), seeded from the demo's
+    generator; the field listing is simulated as 70% of the frame's population.
+    """
+    from survey.services.sampling import draw_sample
+
+    draw_sample(
+        session, round_.code, strata_level="district", hamlets_per_stratum=HAMLETS_PER_STRATUM,
+        per_hamlet=PERSONS_PER_HAMLET, seed=rng.randrange(10**9),
+    )  # fmt: skip
+    units = {u.id: u for units in hamlets.values() for u in units}
     chosen = []
-    for district_code, units in hamlets.items():
-        stratum = Stratum(
-            round_id=round_.id, code=district_code, name=f"Huyện/thị xã {district_code}",
-            population_psus=len(units),
-        )  # fmt: skip
-        session.add(stratum)
-        session.flush()
-        total = sum(u.households or 0 for u in units)
-        step = total / HAMLETS_PER_STRATUM
-        start = rng.uniform(0, step)
-        points = [start + k * step for k in range(HAMLETS_PER_STRATUM)]
-        cumulative = 0.0
-        for unit in units:
-            low, cumulative = cumulative, cumulative + (unit.households or 0)
-            if any(low <= p < cumulative for p in points):
-                psu = SampleUnit(
-                    round_id=round_.id, stratum_id=stratum.id, unit_id=unit.id,
-                    psu_code=unit.code[2:], measure_of_size=unit.households,
-                    prob_stage1=min(1.0, HAMLETS_PER_STRATUM * (unit.households or 0) / total),
-                    listed_persons=int((unit.population or 0) * 0.7),
-                    sample_size=PERSONS_PER_HAMLET,
-                )  # fmt: skip
-                session.add(psu)
-                chosen.append((unit, stratum, psu))
+    rows = session.exec(
+        select(SampleUnit, Stratum)
+        .join(Stratum, Stratum.id == SampleUnit.stratum_id)  # type: ignore[arg-type]
+        .where(SampleUnit.round_id == round_.id)
+        .order_by(SampleUnit.psu_code)
+    ).all()
+    for psu, stratum in rows:
+        unit = units[psu.unit_id]
+        psu.listed_persons = int((unit.population or 0) * 0.7)
+        session.add(psu)
+        chosen.append((unit, stratum, psu))
     session.flush()
     return chosen
 

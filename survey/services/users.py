@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -93,3 +94,47 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         user.password_hash = hash_password(password)
         session.add(user)
     return user
+
+
+# --- login throttling ------------------------------------------------------------------
+# Failures are counted per username *and* address, in the database, so that every worker
+# and host sees the same count; a guesser elsewhere cannot lock a real user out of their
+# own office, and one address cannot try a username endlessly.
+THROTTLE_FAILURES = 5
+THROTTLE_WINDOW = timedelta(minutes=15)
+
+
+def login_blocked_for(session: Session, username: str, address: str,
+                      now: datetime | None = None) -> timedelta | None:
+    """How long this username + address must wait before trying again (None: may try)."""
+    from survey.models_entry import LoginFailure
+
+    now = now or datetime.now(UTC)
+    since = now - THROTTLE_WINDOW
+    times = sorted(session.exec(select(LoginFailure.at).where(
+        LoginFailure.username == username.strip().lower()[:64],
+        LoginFailure.address == address[:64], LoginFailure.at > since)).all())
+    if len(times) < THROTTLE_FAILURES:
+        return None
+    oldest = times[-THROTTLE_FAILURES]
+    if oldest.tzinfo is None:  # SQLite returns naive UTC
+        oldest = oldest.replace(tzinfo=UTC)
+    return max(timedelta(seconds=1), oldest + THROTTLE_WINDOW - now)
+
+
+def note_login_failure(session: Session, username: str, address: str) -> None:
+    """Count a failed attempt; the caller commits."""
+    from survey.models_entry import LoginFailure
+
+    session.add(LoginFailure(username=username.strip().lower()[:64], address=address[:64]))
+
+
+def clear_login_failures(session: Session, username: str, address: str) -> None:
+    """A successful login forgives the earlier failures from that address."""
+    from sqlalchemy import delete
+
+    from survey.models_entry import LoginFailure
+
+    session.exec(delete(LoginFailure).where(  # type: ignore[call-overload]
+        LoginFailure.username == username.strip().lower()[:64],
+        LoginFailure.address == address[:64]))

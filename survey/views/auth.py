@@ -6,7 +6,7 @@ from urllib.parse import urlparse
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import UserMixin, login_required, login_user, logout_user
+from flask_login import UserMixin, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import PasswordField, StringField
@@ -14,8 +14,13 @@ from wtforms.validators import DataRequired, Length
 
 from survey.app import get_session, login_manager
 from survey.models import User
-from survey.security import public
-from survey.services.users import authenticate
+from survey.security import logged_in, public
+from survey.services.users import (
+    authenticate,
+    clear_login_failures,
+    login_blocked_for,
+    note_login_failure,
+)
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -53,22 +58,32 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-def login() -> str | WerkzeugResponse:
+def login() -> str | WerkzeugResponse | tuple[str, int]:
     form = LoginForm()
     if form.validate_on_submit():
         db = get_session()
-        user = authenticate(db, form.username.data or "", form.password.data or "")
+        username, address = form.username.data or "", request.remote_addr or "?"
+        wait = login_blocked_for(db, username, address)
+        if wait is not None:
+            minutes = max(1, round(wait.total_seconds() / 60))
+            flash(_("Too many failed attempts for this account from this computer. "
+                    "Try again in %(minutes)d minutes.", minutes=minutes), "error")
+            return render_template("auth/login.html", form=form), 429
+        user = authenticate(db, username, form.password.data or "")
         if user is not None:
+            clear_login_failures(db, username, address)
             db.commit()
             session.clear()  # fresh session on login: no fixation
             login_user(SessionUser(user))
             return redirect(_safe_next(request.args.get("next")))
+        note_login_failure(db, username, address)
+        db.commit()
         flash(_("Wrong username or password."), "error")
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
-@login_required
+@logged_in
 def logout() -> WerkzeugResponse:
     logout_user()
     session.clear()

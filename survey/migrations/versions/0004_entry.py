@@ -1,4 +1,4 @@
-"""paper entry: cases, keying passes, discrepancies, assignments, login failures
+"""paper entry: cases, keying passes, discrepancies, login failures
 
 Revision ID: 0004_entry
 Revises: 0001
@@ -26,24 +26,6 @@ def upgrade() -> None:
     with op.batch_alter_table('login_failure', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_login_failure_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_login_failure_username'), ['username'], unique=False)
-
-    op.create_table('entry_assignment',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('sample_unit_id', sa.Integer(), nullable=False),
-    sa.Column('enumerator_id', sa.Integer(), nullable=False),
-    sa.Column('serial_from', sa.Integer(), nullable=True),
-    sa.Column('serial_to', sa.Integer(), nullable=True),
-    sa.Column('assigned_by', sa.Integer(), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.CheckConstraint('serial_from IS NULL OR serial_to IS NULL OR serial_from <= serial_to', name='ck_entry_assignment_range'),
-    sa.ForeignKeyConstraint(['assigned_by'], ['user_account.id'], ),
-    sa.ForeignKeyConstraint(['enumerator_id'], ['user_account.id'], ),
-    sa.ForeignKeyConstraint(['sample_unit_id'], ['sample_unit.id'], ),
-    sa.PrimaryKeyConstraint('id')
-    )
-    with op.batch_alter_table('entry_assignment', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_entry_assignment_enumerator_id'), ['enumerator_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_entry_assignment_sample_unit_id'), ['sample_unit_id'], unique=False)
 
     op.create_table('entry_case',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -135,11 +117,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_entry_case_sample_unit_id'))
 
     op.drop_table('entry_case')
-    with op.batch_alter_table('entry_assignment', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_entry_assignment_sample_unit_id'))
-        batch_op.drop_index(batch_op.f('ix_entry_assignment_enumerator_id'))
-
-    op.drop_table('entry_assignment')
     with op.batch_alter_table('login_failure', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_failure_username'))
         batch_op.drop_index(batch_op.f('ix_login_failure_at'))

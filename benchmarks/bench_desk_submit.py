@@ -1,0 +1,282 @@
+"""QR desk submissions under gunicorn: saturation throughput, latency, nothing lost.
+
+Run: ``.venv/bin/python benchmarks/bench_desk_submit.py`` (both backends) or
+``--backends sqlite --duration 5``. Needs gunicorn; PostgreSQL at 127.0.0.1:5432
+(``--pg-admin-url``) and Redis (``REDIS_URL``, default redis://127.0.0.1:6379/0) are used
+when reachable.
+
+Everything a citizen's POST goes through stays on: CSRF (each client fetches its form and
+session cookie once, in advance, as a phone does), the signed desk token, the rate limits
+(raised by configuration, counted in Redis, load spread over ``--desks`` desks), validation,
+the idempotent store, burst signals. Every 10th request re-sends the previous request's
+exact body (a double tap): it must be answered 303 and stored once.
+
+The load generator is raw HTTP over loopback sockets (one connection per request; gunicorn's
+sync workers close after each) in 2 processes × threads. It runs on the SAME 2 cores as the
+server, so the figures are a lower bound for a server with its own cores. Afterwards the
+database is compared with what the clients saw accepted: lost = accepted but not stored,
+extra = stored but not accepted, duplicates = rows sharing a client UUID.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+LIMITS = ('DESK_LIMIT_ADDRESS = "10000000 per minute"\n'
+          'DESK_LIMIT_DESK = "1000000 per minute"\n'
+          'DESK_LIMIT_DESK_ADDRESS = "1000000 per minute"\n')
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One prepared phone: a desk link with its session cookie, CSRF token and form version."""
+
+    path: str
+    cookie: str
+    csrf: str
+    iv: str
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def http(port: int, raw: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        conn.sendall(raw)
+        chunks = []
+        while True:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def fetch_slot(port: int, path: str) -> Slot:
+    reply = http(port, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                 .encode()).decode("utf-8", "replace")
+    cookie = re.search(r"Set-Cookie: (session=[^;]+)", reply, re.I)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', reply)
+    iv = re.search(r'name="iv" value="([^"]+)"', reply)
+    if not (cookie and csrf and iv):
+        raise RuntimeError(f"form not served at {path}: {reply[:200]!r}")
+    return Slot(path, cookie.group(1), csrf.group(1), iv.group(1))
+
+
+def post_bytes(slot: Slot, client_uuid: str, rng: random.Random) -> bytes:
+    body = (f"csrf_token={slot.csrf}&client_uuid={client_uuid}&iv={slot.iv}"
+            f"&service_field={rng.choice('1234567')}&overall={rng.randint(1, 5)}"
+            f"&on_time={rng.randint(1, 3)}&staff_attitude={rng.randint(1, 5)}"
+            f"&visits={rng.randint(1, 4)}&posted_procedures={rng.choice('123459')}"
+            f"&feedback_handling={rng.choice('123459')}&comment=T%E1%BB%91t")
+    head = (f"POST {slot.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {slot.cookie}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
+    return (head + body).encode()
+
+
+def client_process(args: tuple[int, list[Slot], float, int]) -> list[tuple[float, int, str]]:
+    """Threads, one per slot: post until the deadline; (latency s, status, uuid) per request."""
+    port, slots, duration, seed = args
+    results: list[tuple[float, int, str]] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(slots))
+
+    def run(slot: Slot, k: int) -> None:
+        rng = random.Random(seed * 1000 + k)
+        mine = []
+        barrier.wait()
+        deadline = time.perf_counter() + duration
+        previous: tuple[bytes, str] | None = None
+        n = 0
+        while time.perf_counter() < deadline:
+            n += 1
+            if previous is not None and n % 10 == 0:
+                raw, cu = previous  # a double tap: the same body again
+            else:
+                cu = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+                raw = post_bytes(slot, cu, rng)
+            t0 = time.perf_counter()
+            reply = http(port, raw)
+            status = int(reply[9:12]) if reply[:5] == b"HTTP/" else 0
+            mine.append((time.perf_counter() - t0, status, cu))
+            previous = (raw, cu)
+        with lock:
+            results.extend(mine)
+
+    threads = [threading.Thread(target=run, args=(s, k)) for k, s in enumerate(slots)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def run_load(port: int, slots: list[Slot], duration: float, processes: int = 2) -> dict:
+    parts = [slots[k::processes] for k in range(processes)]
+    with mp.get_context("fork").Pool(processes) as pool:
+        done = pool.map(client_process, [(port, p, duration, k) for k, p in enumerate(parts)])
+    results = [r for part in done for r in part]
+    latencies = sorted(r[0] for r in results)
+    statuses: dict[int, int] = {}
+    for _lat, status, _cu in results:
+        statuses[status] = statuses.get(status, 0) + 1
+
+    def pct(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
+
+    return {"requests": len(results), "rate": len(results) / duration, "p50": pct(0.50),
+            "p99": pct(0.99), "statuses": statuses,
+            "accepted": {cu for _lat, status, cu in results if status == 303}}
+
+
+@contextmanager
+def instance(backend: str, pg_admin: str, desks: int) -> Iterator[dict[str, str]]:
+    """A fresh instance folder and database with the desk form and ``desks`` desks."""
+    from sqlalchemy import text
+    from sqlmodel import Session
+
+    from survey.db import make_engine
+    from survey.migrate import upgrade_database
+    from survey.services.desks import add_desk
+    from survey.services.instruments import publish_forms_dir
+
+    folder = Path(tempfile.mkdtemp(prefix="sipas-bench-"))
+    (folder / "config.py").write_text(f"SECRET_KEY = {uuid.uuid4().hex * 2!r}\n" + LIMITS)
+    name = f"sipas_bench_{uuid.uuid4().hex[:8]}"
+    if backend == "sqlite":
+        url = f"sqlite:///{folder / 'sipas.db'}"
+    else:
+        admin = make_engine(pg_admin).execution_options(isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = pg_admin.rsplit("/", 1)[0] + "/" + name
+    engine = make_engine(url)
+    upgrade_database(engine)
+    with Session(engine) as session:
+        publish_forms_dir(session)
+        for k in range(desks):
+            add_desk(session, f"B{k:04d}", f"Bàn thử {k}")
+        session.commit()
+    engine.dispose()
+    env = {**os.environ, "SIPAS_INSTANCE": str(folder), "DATABASE_URL": url,
+           "SIPAS_BASE_URL": "http://127.0.0.1"}
+    try:
+        yield env
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        if backend != "sqlite":
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int) -> Iterator[int]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+         "--backlog", "2048", "--log-level", "warning", "survey.app:create_app()"],
+        env=env, cwd=REPO)
+    try:
+        for _ in range(200):
+            try:
+                http(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def desk_paths(env: dict[str, str]) -> list[str]:
+    from survey.services.desks import desk_token, list_desks
+
+    os.environ.update({k: env[k] for k in ("SIPAS_INSTANCE", "DATABASE_URL")})
+    from survey.app import create_app
+
+    app = create_app()
+    from sqlmodel import Session
+
+    with Session(app.extensions["sipas_engine"]) as session:
+        paths = ["/d/" + desk_token(app.config["SECRET_KEY"], row.desk)
+                 for row in list_desks(session)]
+    app.extensions["sipas_engine"].dispose()
+    return paths
+
+
+def verify(env: dict[str, str], accepted: set[str]) -> dict[str, int]:
+    from sqlalchemy import text
+
+    from survey.db import make_engine
+
+    engine = make_engine(env["DATABASE_URL"])
+    with engine.connect() as conn:
+        stored = {str(u) for u in conn.execute(text("SELECT client_uuid FROM response")).scalars()}
+        rows = conn.execute(text("SELECT count(*) FROM response")).scalar_one()
+        signals = conn.execute(text("SELECT count(*) FROM desk_signal")).scalar_one()
+    engine.dispose()
+    stored = {s if "-" in s else str(uuid.UUID(s)) for s in stored}
+    return {"stored": rows, "accepted": len(accepted), "lost": len(accepted - stored),
+            "extra": len(stored - accepted), "duplicates": rows - len(stored),
+            "signals_missing": rows - signals}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--saturation-clients", type=int, default=32)
+    parser.add_argument("--latency-clients", type=int, default=8)
+    parser.add_argument("--desks", type=int, default=200)
+    parser.add_argument("--pg-admin-url",
+                        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    print(f"cores: {os.cpu_count()} shared by gunicorn ({args.workers} sync workers) and the "
+          f"load generator (2 processes); rate limits on (Redis {os.environ['REDIS_URL']}), "
+          f"CSRF on, {args.desks} desks, {args.duration:.0f} s per run")
+    for backend in args.backends.split(","):
+        with instance(backend, args.pg_admin_url, args.desks) as env, \
+                gunicorn(env, args.workers) as port:
+            paths = desk_paths(env)
+            n = max(args.saturation_clients, args.latency_clients)
+            slots = [fetch_slot(port, paths[k % len(paths)]) for k in range(n)]
+            warm = run_load(port, slots[:2], 1.0)  # warm-up: imports, pools, caches
+            sat = run_load(port, slots[:args.saturation_clients], args.duration)
+            lat = run_load(port, slots[:args.latency_clients], args.duration)
+            check = verify(env, warm["accepted"] | sat["accepted"] | lat["accepted"])
+        print(f"\n[{backend}]")
+        for label, res, clients in (("saturation", sat, args.saturation_clients),
+                                    ("latency", lat, args.latency_clients)):
+            print(f"  {label:<10} {clients:>2} clients: {res['rate']:7.1f} req/s  "
+                  f"p50 {res['p50']:6.1f} ms  p99 {res['p99']:6.1f} ms  statuses {res['statuses']}")
+        print(f"  integrity: {check}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""``sipas round create|list|publish``."""
+
+from __future__ import annotations
+
+import click
+
+from survey.commands import app_engine, clear_errors
+
+
+@click.group("round")
+def round_group() -> None:
+    """Survey rounds: each owns its sample, responses and weights."""
+
+
+@round_group.command("create")
+@click.option("--code", required=True, help="Short code, e.g. 2026.")
+@click.option("--name", required=True, help="e.g. \"Khảo sát SIPAS 2026\".")
+@click.option("--year", required=True, type=int)
+@clear_errors
+def round_create(code: str, name: str, year: int) -> None:
+    """Create an open round."""
+    from survey.db import session_scope
+    from survey.services.rounds import create_round
+
+    with app_engine() as (_app, engine), session_scope(engine) as session:
+        row = create_round(session, code, name, year)
+        click.echo(f"round {row.code} created (open)")
+
+
+@round_group.command("list")
+@clear_errors
+def round_list() -> None:
+    """Rounds with their state, sample, responses and weights version."""
+    from survey.db import session_scope
+    from survey.services.rounds import list_rounds
+
+    with app_engine() as (_app, engine), session_scope(engine) as session:
+        for r in list_rounds(session):
+            weights = f"weights v{r.weights_version}" if r.weights_computed else "no weights"
+            click.echo(f"{r.code:<10} {r.status:<9} {r.hamlets:>4} hamlets {r.responses:>6} "
+                       f"responses  {weights:<12} {r.name}")
+
+
+@round_group.command("publish")
+@click.argument("code")
+@clear_errors
+def round_publish(code: str) -> None:
+    """Freeze the round and its current weights version."""
+    from survey.db import session_scope
+    from survey.services.rounds import publish_round
+
+    with app_engine() as (_app, engine), session_scope(engine) as session:
+        row = publish_round(session, code)
+        click.echo(f"round {row.code} published with weights version {row.weights_version}")

@@ -1,0 +1,150 @@
+"""A citizen's desk evaluation: from posted form fields to one stored response.
+
+The form is built from the stored instrument version, so what the citizen sees and what
+is checked are the same frozen text. Three things never enter ``answers``: the dossier
+code (only its keyed hash is stored, by ``store_response``), the follow-up phone (its
+own table, only with consent) and the client address (only a keyed hash, for the burst
+report). Everything is written in the caller's transaction: a submission is one commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from survey.instruments import Instrument, validate_answers
+from survey.models import Desk, InstrumentVersion, Mode
+from survey.models_desk import DeskContact, DeskSignal
+from survey.services.responses import StoreResult, store_response
+
+DESK_INSTRUMENT = "desk_evaluation"
+DOSSIER_ITEM = "dossier_code"
+# Vietnamese receipts look like "000.00.19.H56-250701-0001" or "H01.2025.00001".
+DEFAULT_DOSSIER_PATTERN = r"[A-Z0-9][A-Z0-9.\-/_]{3,39}"
+PHONE = re.compile(r"0\d{9,10}")
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Posted fields, parsed: answers for the instrument plus what is kept out of them."""
+
+    answers: dict[str, Any]
+    dossier_code: str | None
+    phone: str | None
+    client_uuid: uuid.UUID | None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def parse_client_uuid(raw: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(raw or "").strip())
+    except ValueError:
+        return None
+
+
+def normalise_phone(raw: str) -> str | None:
+    """A Vietnamese number as 0XXXXXXXXX(X); +84 / 84 prefixes and separators accepted."""
+    digits = re.sub(r"[\s.\-()]", "", raw)
+    if digits.startswith("+84"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("84") and len(digits) in (11, 12):
+        digits = "0" + digits[2:]
+    return digits if PHONE.fullmatch(digits) else None
+
+
+def _typed(item_type: str, raw: str) -> Any:
+    """Form text to the value the validator and the answer table expect."""
+    if item_type in ("select_one", "scale", "integer"):
+        return int(raw) if re.fullmatch(r"-?\d{1,6}", raw) else raw
+    return raw
+
+
+def parse_submission(form: Instrument, data: Mapping[str, str], dossier_pattern: str) -> Submission:
+    """Read the posted fields the instrument knows, check them, and keep secrets apart."""
+    errors: dict[str, str] = {}
+    answers: dict[str, Any] = {}
+    for item in form.questions:
+        if item.code == DOSSIER_ITEM:
+            continue
+        raw = (data.get(item.code) or "").strip()
+        if not raw:
+            continue
+        if len(raw) > MAX_TEXT:
+            errors[item.code] = (f"Tối đa {MAX_TEXT} ký tự / At most {MAX_TEXT} characters")
+            continue
+        answers[item.code] = _typed(item.type, raw)
+    for code, message in validate_answers(form, answers).items():
+        errors.setdefault(code, message)
+    dossier = (data.get(DOSSIER_ITEM) or "").strip().upper() or None
+    if dossier is not None and not re.fullmatch(dossier_pattern, dossier):
+        errors[DOSSIER_ITEM] = ("Mã hồ sơ không đúng định dạng trên giấy biên nhận / "
+                                "The dossier code does not match the receipt's format")
+    phone = None
+    raw_phone = (data.get("contact_phone") or "").strip()
+    consent = data.get("contact_consent") == "yes"
+    if raw_phone:
+        phone = normalise_phone(raw_phone)
+        if phone is None:
+            errors["contact_phone"] = ("Số điện thoại không hợp lệ / Not a valid phone number")
+        elif not consent:
+            errors["contact_phone"] = (
+                "Hãy đánh dấu đồng ý để được liên hệ, hoặc xóa số điện thoại / "
+                "Tick the consent box to be contacted, or remove the number")
+    client_uuid = parse_client_uuid(data.get("client_uuid"))
+    return Submission(answers, dossier, phone if consent else None, client_uuid, errors)
+
+
+def _short_hash(key: bytes, text: str) -> str:
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+
+
+def answer_pattern(form: Instrument, answers: Mapping[str, Any]) -> str:
+    """The closed answers only (free text left out): identical patterns hint at stuffing."""
+    closed = {k: v for k, v in answers.items()
+              if form.has_item(k) and form.item(k).type != "text"}
+    return json.dumps(closed, sort_keys=True, default=str)
+
+
+def submit_evaluation(
+    session: Session,
+    *,
+    desk: Desk,
+    version: InstrumentVersion,
+    form: Instrument,
+    submission: Submission,
+    secret: bytes,
+    client_address: str,
+) -> StoreResult:
+    """Store once (idempotent by client UUID); signals and consented contact ride along.
+
+    Raises ``ConflictError`` / ``DuplicateDossierError`` from ``store_response``; the
+    caller rolls back, so a refused submission leaves nothing behind.
+    """
+    if submission.errors or submission.client_uuid is None:
+        raise ValueError("only a checked submission with a client UUID can be stored")
+    result = store_response(
+        session, instrument_version=version, client_uuid=submission.client_uuid,
+        mode=Mode.qr.value, answers=submission.answers, dossier_secret=secret,
+        dossier_code=submission.dossier_code, desk_id=desk.id,
+    )  # fmt: skip
+    if result.created:
+        response_id = result.response.id
+        assert response_id is not None
+        session.add(DeskSignal(
+            response_id=response_id, desk_id=desk.id, created_at=result.response.created_at,
+            address_hash=_short_hash(secret, "addr:" + client_address),
+            pattern_hash=_short_hash(secret, "pattern:" + answer_pattern(form,
+                                                                         submission.answers)),
+        ))  # fmt: skip
+        if submission.phone:
+            session.add(DeskContact(response_id=response_id, phone=submission.phone))
+    return result

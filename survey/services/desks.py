@@ -1,0 +1,165 @@
+"""One-stop desks and their signed evaluation links.
+
+A printed QR code must be unforgeable (nobody can invent a desk's link), unguessable
+(links are not numbered) and revocable (a poster photographed and shared on social media
+can be retired). The link carries ``[desk code, token version]`` signed with the app's
+SECRET_KEY; rotating a desk bumps its version, so every older poster stops working, and
+disabling it stops them all. Nothing is stored per token: verification is one HMAC and
+one primary-key lookup, which matters at hundreds of submissions per second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from survey.models import AdminUnit, Desk, Response
+
+TOKEN_SALT = "sipas.desk-evaluation.v1"
+EVALUATION_PATH = "/d/"
+DESK_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+
+
+class DeskTokenError(ValueError):
+    """A desk link that cannot be used; subclasses say why, so the page can be kind."""
+
+
+class InvalidDeskToken(DeskTokenError):
+    """Tampered, truncated or made up: the signature does not verify."""
+
+
+class RotatedDeskToken(DeskTokenError):
+    """A genuine but retired link: the desk has a newer QR code."""
+
+
+class DisabledDesk(DeskTokenError):
+    """The desk no longer takes evaluations."""
+
+
+@dataclass(frozen=True)
+class DeskSummary:
+    """A desk with its evaluation count, for lists (CLI and admin screen)."""
+
+    desk: Desk
+    evaluations: int
+
+
+def _serializer(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt=TOKEN_SALT)
+
+
+def desk_token(secret_key: str, desk: Desk) -> str:
+    """The signed token of the desk's current QR code."""
+    return str(_serializer(secret_key).dumps([desk.code, desk.token_version]))
+
+
+def desk_url(base_url: str, secret_key: str, desk: Desk) -> str:
+    """The public evaluation link printed in the QR code (base URL from SIPAS_BASE_URL)."""
+    return f"{base_url.rstrip('/')}{EVALUATION_PATH}{desk_token(secret_key, desk)}"
+
+
+def token_payload(secret_key: str, token: str) -> tuple[str, int]:
+    """Verify the signature only (no database): (desk code, version)."""
+    try:
+        payload = _serializer(secret_key).loads(token)
+    except (BadSignature, UnicodeError, ValueError):
+        raise InvalidDeskToken("this link is not a valid desk link") from None
+    if (not isinstance(payload, list) or len(payload) != 2 or not isinstance(payload[0], str)
+            or not isinstance(payload[1], int) or isinstance(payload[1], bool)):
+        raise InvalidDeskToken("this link is not a valid desk link")
+    return payload[0], payload[1]
+
+
+def resolve_token(session: Session, secret_key: str, token: str) -> Desk:
+    """The desk a link belongs to, or a :class:`DeskTokenError` saying why it is unusable."""
+    code, version = token_payload(secret_key, token)
+    desk = session.exec(select(Desk).where(Desk.code == code)).first()
+    if desk is None:
+        raise InvalidDeskToken("this link names no desk")
+    if version != desk.token_version:
+        raise RotatedDeskToken(f"desk {code} has a newer QR code")
+    if not desk.active:
+        raise DisabledDesk(f"desk {code} is disabled")
+    return desk
+
+
+def dossier_secret(secret_key: str) -> bytes:
+    """The key of dossier-code hashes, derived so it is never the session-signing key itself."""
+    return hmac.new(secret_key.encode("utf-8"), b"sipas dossier code v1", hashlib.sha256).digest()
+
+
+def check_desk_code(code: str) -> str:
+    code = code.strip()
+    if not DESK_CODE.fullmatch(code):
+        raise ValueError(
+            f"desk code {code!r} must be 1-32 letters, digits, '.', '_' or '-', starting with "
+            "a letter or digit / mã bàn không hợp lệ"
+        )
+    return code
+
+
+def add_desk(session: Session, code: str, name: str, agency: str = "", admin_level: str = "",
+             unit_code: str | None = None) -> Desk:
+    """Create a desk; a duplicate code or an unknown unit is a clear ValueError."""
+    code = check_desk_code(code)
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise ValueError("desk name must be 1-200 characters / tên bàn không hợp lệ")
+    if len(agency) > 200 or len(admin_level) > 32:
+        raise ValueError("agency must be at most 200 characters and level at most 32")
+    if session.exec(select(Desk).where(Desk.code == code)).first() is not None:
+        raise ValueError(f"desk {code} already exists / mã bàn đã tồn tại")
+    unit_id = None
+    if unit_code:
+        unit = session.exec(select(AdminUnit).where(AdminUnit.code == unit_code)).first()
+        if unit is None:
+            raise ValueError(f"no administrative unit with code {unit_code!r}")
+        unit_id = unit.id
+    desk = Desk(code=code, name=name, agency=agency.strip(), admin_level=admin_level.strip(),
+                unit_id=unit_id)
+    session.add(desk)
+    session.flush()
+    return desk
+
+
+def get_desk(session: Session, code: str) -> Desk:
+    desk = session.exec(select(Desk).where(Desk.code == code)).first()
+    if desk is None:
+        raise ValueError(f"no desk with code {code!r} / không có bàn mã {code!r}")
+    return desk
+
+
+def list_desks(session: Session) -> list[DeskSummary]:
+    """Every desk in code order with its number of evaluations (one grouped query)."""
+    counts = dict(
+        session.exec(
+            select(Response.desk_id, func.count())
+            .where(Response.desk_id.is_not(None))  # type: ignore[union-attr]
+            .group_by(Response.desk_id)
+        ).all()
+    )
+    desks = session.exec(select(Desk).order_by(Desk.code)).all()
+    return [DeskSummary(desk, int(counts.get(desk.id, 0))) for desk in desks]
+
+
+def rotate_desk(session: Session, code: str) -> Desk:
+    """Give the desk a new QR code; every earlier link now gets the 'retired' page."""
+    desk = get_desk(session, code)
+    desk.token_version += 1
+    session.add(desk)
+    session.flush()
+    return desk
+
+
+def set_desk_active(session: Session, code: str, active: bool) -> Desk:
+    desk = get_desk(session, code)
+    desk.active = active
+    session.add(desk)
+    session.flush()
+    return desk

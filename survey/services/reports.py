@@ -1,0 +1,163 @@
+"""The analyst's dashboard: household index, desk evaluations and comparisons, in one object.
+
+The web page, the printable report and the tests all read the same :class:`Dashboard`, so
+a number can only appear one way. Household estimates stay within one survey round; the
+period (month, quarter, year) selects the desk evaluations and, by its year, the round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from survey.models import Instrument, InstrumentVersion, Response, SurveyRound
+from survey.services.analysis_data import pick_round
+from survey.services.reports_compare import Difference, compare_rows, previous_round
+from survey.services.reports_desk import DeskReport, desk_report
+from survey.services.reports_household import HouseholdReport, household_report
+from survey.services.reports_period import Period, parse_period, quarters_of
+from survey.services.reports_rows import IndexRow
+
+
+@dataclass(frozen=True)
+class DashboardOptions:
+    period: str | None = None
+    round_code: str | None = None
+    instrument: str = "sipas_services"
+    target: float = 0.80
+    level: float = 0.95
+    min_n: int = 30
+    lang: str = "vi"
+    district: str | None = None
+    commune: str | None = None
+    weighted: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0 < self.target < 1:
+            raise ValueError(f"target must be a share between 0 and 1 (got {self.target})")
+        if not 0.5 < self.level < 1:
+            raise ValueError(f"confidence level must be between 0.5 and 1 (got {self.level})")
+        if self.min_n < 1:
+            raise ValueError(f"minimum n must be at least 1 (got {self.min_n})")
+
+    @property
+    def filter_by(self) -> tuple[str, str] | None:
+        if self.commune:
+            return ("commune", self.commune)
+        if self.district:
+            return ("district", self.district)
+        return None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    options: DashboardOptions
+    period: Period
+    household: HouseholdReport
+    desk: DeskReport
+    previous_round: str | None = None
+    round_changes: tuple[Difference, ...] = ()
+    previous_period: Period | None = None
+    desk_changes: tuple[Difference, ...] = ()
+    rounds: tuple[str, ...] = ()
+    household_trend: tuple[tuple[str, IndexRow], ...] = ()
+    desk_trend: tuple[tuple[str, IndexRow], ...] = ()
+    areas: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def default_period(session: Session) -> Period:
+    """The quarter of the latest desk evaluation (or of today when there is none)."""
+    latest = session.exec(
+        select(func.max(Response.created_at))
+        .join(InstrumentVersion, InstrumentVersion.id == Response.instrument_version_id)
+        .join(Instrument, Instrument.id == InstrumentVersion.instrument_id)
+        .where(Instrument.kind == "desk")
+    ).one()
+    day = latest.date() if latest is not None else date.today()
+    return parse_period(f"{day.year}-Q{(day.month - 1) // 3 + 1}")
+
+
+def round_for(session: Session, period: Period, round_code: str | None) -> str:
+    """The named round, else the latest round of the period's year, else the latest round."""
+    if round_code:
+        return pick_round(session, round_code).code
+    same_year = session.exec(select(SurveyRound).where(SurveyRound.year == period.year)
+                             .order_by(SurveyRound.id.desc())).first()  # type: ignore[union-attr]
+    return same_year.code if same_year else pick_round(session, None).code
+
+
+def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
+    """Compute everything the dashboard and the printable report show."""
+    period = parse_period(options.period) if options.period else default_period(session)
+    code = round_for(session, period, options.round_code)
+    common = dict(level=options.level, min_n=options.min_n, lang=options.lang)
+    hh = household_report(session, code, options.instrument, options.target,
+                          filter_by=options.filter_by, **common)
+    desk = desk_report(session, period, weighted=options.weighted, **common)
+    prev_code = previous_round(session, code)
+    round_changes: tuple[Difference, ...] = ()
+    if prev_code and hh.overall is not None:
+        prev = household_report(session, prev_code, options.instrument, options.target,
+                                filter_by=options.filter_by, **common)
+        if prev.overall is not None:
+            round_changes = tuple(compare_rows([hh.overall, *hh.elements],
+                                               [prev.overall, *prev.elements], options.level))
+    prev_period = period.previous()
+    before = desk_report(session, prev_period, weighted=options.weighted, **common)
+    desk_changes: tuple[Difference, ...] = ()
+    if desk.overall is not None and before.overall is not None:
+        now = [desk.overall] + [_keyed(d.key, d.headline) for d in desk.desks]
+        then = [before.overall] + [_keyed(d.key, d.headline) for d in before.desks]
+        desk_changes = tuple(compare_rows(now, then, options.level))
+    rounds = tuple(r.code for r in session.exec(select(SurveyRound).order_by(
+        SurveyRound.year, SurveyRound.id)))  # type: ignore[arg-type]
+    return Dashboard(
+        options=options, period=period, household=hh, desk=desk, previous_round=prev_code,
+        round_changes=round_changes, previous_period=prev_period, desk_changes=desk_changes,
+        rounds=rounds, household_trend=_household_trend(session, rounds, options),
+        desk_trend=_desk_trend(session, period, options), areas=_areas(session, code, options),
+    )
+
+
+def _keyed(key: str, row: IndexRow) -> IndexRow:
+    from dataclasses import replace
+
+    return replace(row, code=key, label=key)
+
+
+def _household_trend(session: Session, rounds: tuple[str, ...], options: DashboardOptions
+                     ) -> tuple[tuple[str, IndexRow], ...]:
+    out = []
+    for code in rounds[-6:]:
+        rep = household_report(session, code, options.instrument, options.target,
+                               options.level, options.min_n, options.lang, options.filter_by)
+        if rep.overall is not None:
+            out.append((code, rep.overall))
+    return tuple(out)
+
+
+def _desk_trend(session: Session, period: Period, options: DashboardOptions
+                ) -> tuple[tuple[str, IndexRow], ...]:
+    """Overall desk satisfaction per quarter of the period's year (the trend chart)."""
+    out = []
+    for q in quarters_of(parse_period(str(period.year))):
+        rep = desk_report(session, q, options.level, options.min_n, options.lang)
+        if rep.overall is not None:
+            out.append((q.code, rep.overall))
+    return tuple(out)
+
+
+def _areas(session: Session, round_code: str, options: DashboardOptions
+           ) -> dict[str, tuple[str, ...]]:
+    """District and commune names with verified questionnaires (the filter's choices)."""
+    from survey.services.reports_household import load_round
+
+    data = load_round(session, round_code, options.instrument)
+    out: dict[str, tuple[str, ...]] = {}
+    for col in ("district", "commune"):
+        if col in data.text:
+            out[col] = tuple(sorted({v for v in data.text[col].tolist() if v}))
+    return out

@@ -1,0 +1,263 @@
+/* SIPAS paper entry: keyboard-first keying screen.
+ *
+ * One keystroke per coded answer: a digit that completes a valid code moves on by itself;
+ * Enter moves on (or leaves an optional field empty); ArrowUp / Shift+Tab go back to fix a
+ * field (its content is selected, so the next digit replaces it). Skip logic comes from each
+ * item's relevant condition (Expr.to_json(), in data-relevant) and is evaluated here with the
+ * same semantics as survey/instruments/expressions.py; the server re-checks everything with
+ * validate_answers, which is the authority. Without JavaScript the form still works: every
+ * field is a plain text box and the server reports what is wrong.
+ */
+(function () {
+  "use strict";
+  var form = document.getElementById("keying");
+  if (!form) { return; }
+  var save = document.getElementById("save");
+  var progress = document.getElementById("progress");
+  var NO_INTERVIEW = { "3": true, "4": true, "5": true };
+  var CODED = { select_one: true, scale: true };
+
+  // --- values.py: missing values, numbers, codes, comparisons -----------------------
+  var NUMERIC = /^-?\d+(\.\d+)?$/;
+  function isMissing(v) {
+    if (v === null || v === undefined) { return true; }
+    if (typeof v === "string") { return v.trim() === ""; }
+    if (Array.isArray(v)) { return v.length === 0; }
+    if (typeof v === "number") { return isNaN(v); }
+    return false;
+  }
+  function asNumber(v) {
+    if (typeof v === "number") { return isFinite(v) ? v : null; }
+    if (typeof v === "string" && NUMERIC.test(v.trim())) { return parseFloat(v.trim()); }
+    return null;
+  }
+  function codeText(v) {
+    var n = asNumber(v);
+    return n !== null ? String(n) : String(v).trim();
+  }
+  function selection(v) {
+    if (isMissing(v)) { return []; }
+    if (typeof v === "string") { return v.split(/\s+/).filter(Boolean); }
+    if (Array.isArray(v)) { return v.filter(function (x) { return !isMissing(x); }); }
+    return [v];
+  }
+  function truthy(v) { return !isMissing(v) && Boolean(v); }
+  function compare(op, l, r) {
+    if (isMissing(l) || isMissing(r)) { return false; }
+    var a = asNumber(l), b = asNumber(r);
+    if (a === null || b === null) {
+      if (!(typeof l === "string" && typeof r === "string")) { return op === "!="; }
+      a = l.trim(); b = r.trim();
+    }
+    switch (op) {
+      case "=": return a === b;
+      case "!=": return a !== b;
+      case "<": return a < b;
+      case "<=": return a <= b;
+      case ">": return a > b;
+      default: return a >= b;
+    }
+  }
+  function arithmetic(op, l, r) {
+    var a = asNumber(l), b = asNumber(r), out;
+    if (a === null || b === null) { return null; }
+    if (op === "+") { out = a + b; } else if (op === "-") { out = a - b; }
+    else if (op === "*") { out = a * b; } else if (b === 0) { return null; } else { out = a / b; }
+    return isFinite(out) ? out : null;
+  }
+
+  // --- expr_nodes.py: evaluation of Expr.to_json() trees ----------------------------
+  function evaluate(node, answers, current) {
+    var v, chosen, i, j;
+    switch (node.node) {
+      case "ref": return answers.hasOwnProperty(node.code) ? answers[node.code] : null;
+      case "current": return current === undefined ? null : current;
+      case "literal": return node.value;
+      case "unary":
+        v = evaluate(node.operand, answers, current);
+        return node.op === "not" ? !truthy(v) : arithmetic("-", 0, v);
+      case "binary":
+        if (node.op === "and") { return holds(node.left, answers, current) && holds(node.right, answers, current); }
+        if (node.op === "or") { return holds(node.left, answers, current) || holds(node.right, answers, current); }
+        if (["=", "!=", "<", "<=", ">", ">="].indexOf(node.op) >= 0) {
+          return compare(node.op, evaluate(node.left, answers, current), evaluate(node.right, answers, current));
+        }
+        return arithmetic(node.op, evaluate(node.left, answers, current), evaluate(node.right, answers, current));
+      case "in":
+        v = evaluate(node.operand, answers, current);
+        if (isMissing(v)) { return false; }
+        chosen = Array.isArray(v) ? selection(v) : [v];
+        for (i = 0; i < chosen.length; i++) {
+          for (j = 0; j < node.values.length; j++) {
+            if (compare("=", chosen[i], node.values[j])) { return !node.negated; }
+          }
+        }
+        return node.negated;
+      case "call":
+        v = node.args.map(function (a) { return evaluate(a, answers, current); });
+        if (node.name === "answered") { return !isMissing(v[0]); }
+        if (node.name === "count_selected") { return selection(v[0]).length; }
+        if (isMissing(v[1])) { return false; }
+        return selection(v[0]).some(function (c) { return codeText(c) === codeText(v[1]); });
+      default: return null;
+    }
+  }
+  function holds(node, answers, current) { return truthy(evaluate(node, answers, current)); }
+
+  // --- the fields ------------------------------------------------------------------
+  var fields = Array.prototype.slice.call(form.querySelectorAll(".kf")).map(function (el) {
+    var codes = (el.getAttribute("data-codes") || "").split(" ").filter(Boolean);
+    var missing = el.getAttribute("data-missing");
+    var rel = el.getAttribute("data-relevant");
+    return {
+      el: el, input: el.querySelector("input"), err: el.querySelector(".err"),
+      code: el.getAttribute("data-code"), type: el.getAttribute("data-type"),
+      codes: codes, valid: missing !== null ? codes.concat([missing]) : codes,
+      missing: missing, required: el.hasAttribute("data-required"),
+      min: el.hasAttribute("data-min") ? parseFloat(el.getAttribute("data-min")) : null,
+      max: el.hasAttribute("data-max") ? parseFloat(el.getAttribute("data-max")) : null,
+      relevant: rel ? JSON.parse(rel) : null, outcome: el.hasAttribute("data-outcome")
+    };
+  });
+
+  function typed(f, text) {
+    if (f.type === "select_multiple") {
+      return text.split(/[\s,]+/).filter(Boolean).map(function (c) { var n = asNumber(c); return n === null ? c : n; });
+    }
+    if (CODED[f.type] || f.type === "integer" || f.type === "decimal") {
+      var n = asNumber(text);
+      return n === null ? text : n;
+    }
+    return text;
+  }
+
+  /* Mirror of validation._effective_answers: walk in form order, keep only relevant answers. */
+  function refresh() {
+    var kept = {}, outcome = null;
+    fields.forEach(function (f) {
+      var on = true;
+      if (f.outcome) { outcome = f.input.value.trim(); }
+      else if (outcome !== null && NO_INTERVIEW[outcome]) { on = false; }
+      else if (f.relevant) { on = holds(f.relevant, kept); }
+      f.input.disabled = !on;
+      f.el.classList.toggle("skipped", !on);
+      if (on && !f.outcome && !isMissing(f.input.value)) { kept[f.code] = typed(f, f.input.value.trim()); }
+    });
+    showProgress();
+  }
+
+  function active() { return fields.filter(function (f) { return !f.input.disabled; }); }
+  function showProgress(current) {
+    var on = active(), done = on.filter(function (f) { return f.input.value.trim() !== ""; }).length;
+    var at = current ? on.indexOf(current) + 1 : 0;
+    if (progress) {
+      progress.textContent = (at ? at + " / " + on.length + " · " + current.code + " · " : "") +
+        done + " / " + on.length + " ✓";
+    }
+  }
+
+  /* A coded or whole-number field: is the text complete, a valid start, or impossible? */
+  function status(f, text) {
+    if (CODED[f.type]) {
+      var exact = f.valid.indexOf(text) >= 0;
+      var longer = f.valid.some(function (c) { return c.length > text.length && c.indexOf(text) === 0; });
+      return exact && !longer ? "complete" : (exact || longer ? "partial" : "invalid");
+    }
+    var n = parseInt(text, 10);
+    var inRange = (f.min === null || n >= f.min) && (f.max === null || n <= f.max);
+    var isMissingCode = f.missing !== null && text === f.missing;
+    var grows = (f.max === null || n * 10 <= f.max) && !(text === "0") ||
+      (f.missing !== null && f.missing.length > text.length && f.missing.indexOf(text) === 0);
+    if ((inRange || isMissingCode) && !grows) { return "complete"; }
+    return inRange || isMissingCode || grows ? "partial" : "invalid";
+  }
+
+  function problem(f) {
+    var text = f.input.value.trim();
+    if (text === "") {
+      if (!f.required) { return null; }
+      return f.missing !== null ? "Bắt buộc — gõ " + f.missing + " nếu không trả lời / Required: type " +
+        f.missing + " for no answer" : "Bắt buộc / Required";
+    }
+    if (CODED[f.type] && f.valid.indexOf(codeText(text)) < 0) { return "Mã không hợp lệ: " + f.valid.join(", ") + " / Not a valid code"; }
+    if (f.type === "integer" || f.type === "decimal") {
+      if (f.missing !== null && codeText(text) === f.missing) { return null; }
+      var n = asNumber(text);
+      if (n === null || (f.type === "integer" && Math.floor(n) !== n)) { return "Không phải số / Not a number"; }
+      if ((f.min !== null && n < f.min) || (f.max !== null && n > f.max)) { return "Ngoài khoảng " + f.min + "–" + f.max + " / Out of range"; }
+    }
+    if (f.type === "select_multiple") {
+      var chosen = text.split(/[\s,]+/).filter(Boolean).map(codeText), seen = {};
+      for (var i = 0; i < chosen.length; i++) {
+        if (f.codes.indexOf(chosen[i]) < 0) { return "Mã " + chosen[i] + " không hợp lệ / Code not valid: " + f.codes.join(", "); }
+        if (seen[chosen[i]]) { return "Mã lặp lại / Code repeated"; }
+        seen[chosen[i]] = true;
+      }
+    }
+    return null;
+  }
+
+  function flag(f, message) {
+    f.err.textContent = message || "";
+    f.el.classList.toggle("bad", Boolean(message));
+  }
+
+  function focusField(f) {
+    f.input.focus();
+    f.input.select();
+    showProgress(f);
+  }
+
+  function neighbour(f, step) {
+    var on = active(), i = on.indexOf(f) + step;
+    return i >= 0 && i < on.length ? on[i] : null;
+  }
+
+  function advance(f) {
+    refresh();
+    var next = neighbour(f, 1);
+    if (next) { focusField(next); } else { save.focus(); showProgress(); }
+  }
+
+  function commit(f) {
+    var message = problem(f);
+    flag(f, message);
+    if (!message) { advance(f); }
+  }
+
+  fields.forEach(function (f) {
+    f.input.addEventListener("focus", function () { f.input.select(); showProgress(f); });
+    f.input.addEventListener("input", function () { refresh(); });
+    f.input.addEventListener("keydown", function (e) {
+      if (e.ctrlKey || e.metaKey || e.altKey) { return; }
+      if (e.key === "Enter") { e.preventDefault(); commit(f); return; }
+      if (e.key === "ArrowUp") { e.preventDefault(); var p = neighbour(f, -1); if (p) { focusField(p); } return; }
+      if (e.key === "ArrowDown") { e.preventDefault(); var n = neighbour(f, 1); if (n) { focusField(n); } else { save.focus(); } return; }
+      var keyed = CODED[f.type] || f.type === "integer";
+      if (!keyed || e.key.length !== 1) { return; }
+      e.preventDefault();
+      var input = f.input;
+      var replace = input.selectionStart === 0 && input.selectionEnd === input.value.length;
+      var text = (replace ? "" : input.value) + e.key;
+      var state = /^\d$/.test(e.key) ? status(f, text) : "invalid";
+      if (state === "invalid") {
+        flag(f, "Mã " + text + " không hợp lệ / " + text + " is not allowed" +
+          (CODED[f.type] ? " (" + f.valid.join(", ") + ")" : ""));
+        return;
+      }
+      input.value = text;
+      flag(f, null);
+      refresh();
+      if (state === "complete") { advance(f); } else { showProgress(f); }
+    });
+  });
+
+  save.addEventListener("keydown", function (e) {
+    if (e.key === "ArrowUp") { e.preventDefault(); var on = active(); if (on.length) { focusField(on[on.length - 1]); } }
+  });
+
+  refresh();
+  var first = fields.filter(function (f) { return !f.input.disabled && f.el.classList.contains("bad"); })[0] ||
+    active().filter(function (f) { return f.input.value.trim() === ""; })[0] || active()[0];
+  if (first) { focusField(first); }
+}());

@@ -1,0 +1,88 @@
+"""User management for the administrator: list, add, disable or enable, reset a password."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from survey.app import get_session
+from survey.models import User
+from survey.security import ADMIN, roles_required
+from survey.services.audit import record
+from survey.services.users import ROLES, create_user, hash_password, list_users, set_active
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def users() -> str | tuple[str, int] | WerkzeugResponse:
+    """The account list and the form to add one (the password is typed by the admin)."""
+    db = get_session()
+    error = None
+    if request.method == "POST":
+        try:
+            user = create_user(db, request.form.get("username", ""), request.form.get("role", ""),
+                               request.form.get("password", ""), request.form.get("full_name", ""))
+            record(db, "user_add", "user", user.id, user_id=int(current_user.id),
+                   detail={"username": user.username, "role": user.role})
+        except ValueError as exc:
+            db.rollback()
+            error = str(exc)
+        else:
+            db.commit()
+            flash(_("Account %(name)s added.", name=user.username), "info")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/users.html", users=list_users(db), roles=ROLES,
+                           error=error), (422 if error else 200)
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@roles_required(ADMIN)
+def set_user_active(user_id: int) -> WerkzeugResponse:
+    """Disable or re-enable an account (never delete: responses and audit rows point to it)."""
+    db = get_session()
+    user = db.get(User, user_id)
+    if user is None:
+        abort(404)
+    active = request.form.get("active") == "1"
+    if user.id == int(current_user.id) and not active:
+        flash(_("You cannot disable your own account."), "error")
+        return redirect(url_for("admin.users"))
+    set_active(db, user.username, active)
+    record(db, "user_enable" if active else "user_disable", "user", user.id,
+           user_id=int(current_user.id), detail={"username": user.username})
+    db.commit()
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@roles_required(ADMIN)
+def reset_password(user_id: int) -> WerkzeugResponse:
+    """Give the user a new random password, shown once to the admin to pass on."""
+    db = get_session()
+    user = db.get(User, user_id)
+    if user is None:
+        abort(404)
+    password = secrets.token_urlsafe(9)
+    user.password_hash = hash_password(password)
+    db.add(user)
+    record(db, "password_reset", "user", user.id, user_id=int(current_user.id),
+           detail={"username": user.username})
+    db.commit()
+    reply = make_response(render_template("admin/password.html", user=user, password=password))
+    reply.headers["Cache-Control"] = "no-store"  # the password must not stay in a cache
+    return reply

@@ -1,0 +1,159 @@
+"""Desk screens for supervisors and administrators: desks, QR downloads, bursts, contacts.
+
+Thin: every change goes through ``survey.services.desks`` and lands in the audit trail.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from survey.app import get_session
+from survey.security import STAFF, roles_required
+from survey.services.audit import record
+from survey.services.desk_bursts import burst_report
+from survey.services.desk_qr import FORMATS, render
+from survey.services.desk_reports import contact_rows, recent_evaluations
+from survey.services.desks import (
+    add_desk,
+    desk_url,
+    get_desk,
+    list_desks,
+    rotate_desk,
+    set_desk_active,
+)
+from survey.services.export import neutralise_formula
+
+bp = Blueprint("desks", __name__, url_prefix="/desks")
+MIME = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
+
+
+class DeskForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired(), Length(max=32)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    agency = StringField("Agency", validators=[Optional(), Length(max=200)])
+    admin_level = StringField("Level", validators=[Optional(), Length(max=32)])
+
+
+class ActionForm(FlaskForm):
+    """Only the CSRF token: rotate / disable / enable are single-button POSTs."""
+
+
+def _user_id() -> int:
+    return int(current_user.id)
+
+
+def _url(desk) -> str:  # type: ignore[no-untyped-def]
+    return desk_url(current_app.config["BASE_URL"], current_app.config["SECRET_KEY"], desk)
+
+
+def _desk_or_404(code: str):  # type: ignore[no-untyped-def]
+    try:
+        return get_desk(get_session(), code)
+    except ValueError:
+        abort(404)
+
+
+@bp.route("/", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def index() -> str | WerkzeugResponse:
+    form = DeskForm()
+    db = get_session()
+    if form.validate_on_submit():
+        try:
+            desk = add_desk(db, form.code.data or "", form.name.data or "",
+                            form.agency.data or "", form.admin_level.data or "")
+        except ValueError as exc:
+            db.rollback()
+            flash(str(exc), "error")
+        else:
+            record(db, "desk.add", "desk", desk.id, user_id=_user_id(),
+                   detail={"code": desk.code})
+            db.commit()
+            flash(_("Desk %(code)s added.", code=desk.code), "info")
+            return redirect(url_for("desks.detail", code=desk.code))
+    return render_template("desks/index.html", rows=list_desks(db), form=form)
+
+
+@bp.route("/<code>")
+@roles_required(*STAFF)
+def detail(code: str) -> str:
+    desk = _desk_or_404(code)
+    return render_template("desks/detail.html", desk=desk, url=_url(desk), action=ActionForm(),
+                           evaluations=recent_evaluations(get_session(), desk))
+
+
+@bp.route("/<code>/<action>", methods=["POST"])
+@roles_required(*STAFF)
+def change(code: str, action: str) -> WerkzeugResponse:
+    if action not in ("rotate", "disable", "enable") or not ActionForm().validate_on_submit():
+        abort(400)
+    db = get_session()
+    _desk_or_404(code)
+    if action == "rotate":
+        desk = rotate_desk(db, code)
+        flash(_("New QR code issued: print and display it; the old one no longer works."), "info")
+    else:
+        desk = set_desk_active(db, code, action == "enable")
+    record(db, f"desk.{action}", "desk", desk.id, user_id=_user_id(),
+           detail={"code": desk.code, "token_version": desk.token_version})
+    db.commit()
+    return redirect(url_for("desks.detail", code=code))
+
+
+@bp.route("/<code>/qr.<fmt>")
+@roles_required(*STAFF)
+def qr(code: str, fmt: str) -> WerkzeugResponse:
+    if fmt not in FORMATS:
+        abort(404)
+    desk = _desk_or_404(code)
+    body = render(fmt, _url(desk), desk.name, desk.agency, desk.code)
+    name = f"sipas-{desk.code}.{fmt}" if fmt != "pdf" else f"sipas-{desk.code}-poster.pdf"
+    return current_app.response_class(
+        body, mimetype=MIME[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"',
+                 "Cache-Control": "no-store"},
+    )  # fmt: skip
+
+
+@bp.route("/bursts")
+@roles_required(*STAFF)
+def bursts() -> str:
+    days = request.args.get("days", "7")
+    days_n = int(days) if days.isdigit() and 0 < int(days) <= 366 else 7
+    since = datetime.now(UTC) - timedelta(days=days_n)
+    found = burst_report(get_session(), since=since)
+    return render_template("desks/bursts.html", bursts=found, days=days_n)
+
+
+@bp.route("/contacts.csv")
+@roles_required(*STAFF)
+def contacts() -> WerkzeugResponse:
+    """Follow-up phone numbers: only on explicit request, and the export is audited."""
+    db = get_session()
+    desk_code = request.args.get("desk") or None
+    rows = contact_rows(db, desk_code)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["response_id", "desk", "created_at", "phone", "overall", "comment"])
+    for row in rows:
+        writer.writerow([neutralise_formula(str(cell)) for cell in (
+            row.response_id, row.desk_code, row.created_at, row.phone, row.overall, row.comment)])
+    record(db, "desk.contacts_export", "desk_contact", None, user_id=_user_id(),
+           detail={"desk": desk_code, "rows": len(rows)})
+    db.commit()
+    return current_app.response_class(
+        out.getvalue(), mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="sipas-desk-contacts.csv"',
+                 "Cache-Control": "no-store"},
+    )  # fmt: skip

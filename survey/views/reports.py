@@ -1,0 +1,196 @@
+"""Analyst screens: dashboard, printable report, exports and dossier volumes (thin views)."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from survey.app import get_session
+from survey.models import ReviewStatus
+from survey.security import roles_required
+from survey.services.audit import record
+from survey.services.export import ExportFilter
+from survey.services.export_formats import FORMATS, MEDIA_TYPES, TEXT_ROLES, export_bytes
+from survey.services.reports import DashboardOptions, build_dashboard
+from survey.services.reports_period import parse_period
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+READERS = ("analyst", "supervisor", "admin")
+
+
+def _options() -> DashboardOptions:
+    """Dashboard options from the query string (bad values fall back to the defaults)."""
+    args = request.args
+
+    def number(name: str, default: float) -> float:
+        try:
+            return float(args.get(name, default))
+        except ValueError:
+            return default
+
+    target = number("target", 80) / 100
+    return DashboardOptions(
+        period=args.get("period") or None, round_code=args.get("round") or None,
+        target=target if 0 < target < 1 else 0.80,
+        min_n=max(1, int(number("min_n", current_app.config.get("MIN_CELL_N", 30)))),
+        lang=str(get_locale() or "vi"), district=args.get("district") or None,
+        commune=args.get("commune") or None, weighted=args.get("weighted") == "1",
+    )
+
+
+@bp.route("/")
+@roles_required(*READERS)
+def dashboard() -> str | tuple[str, int]:
+    from survey.services import charts
+
+    try:
+        opts = _options()
+        dash = build_dashboard(get_session(), opts)
+    except ValueError as exc:
+        return render_template("reports/problem.html", message=str(exc)), 400
+    hh, desk = dash.household, dash.desk
+    images = {}
+    if hh.overall is not None:
+        images["elements"] = charts.dot_chart(
+            [(e.label if e.code == e.label else f"{e.code}. {e.label}", e)
+             for e in (hh.overall, *hh.elements)], hh.target,
+            _("Index by element"))
+        for col, rows in hh.breakdowns.items():
+            if col != "hamlet":
+                images[col] = charts.dot_chart([(d.domain, d.overall) for d in rows],
+                                               hh.target, _("Index by %(level)s", level=_(col)))
+        if hh.priorities:
+            images["priorities"] = charts.dot_chart(
+                [(p.label, p) for p in hh.priorities], None, _("Improvement priorities"))
+    if desk.desks:
+        images["desks"] = charts.dot_chart([(d.key, d.headline) for d in desk.desks],
+                                           opts.target, _("Share satisfied by desk"))
+    if dash.desk_trend:
+        images["trend"] = charts.trend_chart(dash.desk_trend, opts.target,
+                                             _("Trend by quarter (desk evaluations)"))
+    uris = {k: charts.data_uri(v) for k, v in images.items()}
+    query = {k: v for k, v in request.args.items() if v}
+    return render_template("reports/dashboard.html", dash=dash, hh=hh, desk=desk, charts=uris,
+                           query=query, opts=opts)
+
+
+@bp.route("/report")
+@roles_required(*READERS)
+def report() -> Response | tuple[str, int]:
+    """The printable report (PDF by default, ``format=html``) for the dashboard's options."""
+    from survey.services.reports_content import build_content
+    from survey.services.reports_render import render_html, render_pdf
+
+    fmt = request.args.get("format", "pdf")
+    try:
+        opts = _options()
+        dash = build_dashboard(get_session(), opts)
+    except ValueError as exc:
+        return render_template("reports/problem.html", message=str(exc)), 400
+    name = f"sipas-report-{dash.period.code}"
+    if fmt == "html":
+        body = render_html(build_content(dash, opts.lang, png=False))
+        return Response(body, mimetype="text/html",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.html"'})
+    pdf = render_pdf(build_content(dash, opts.lang, png=True))
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})
+
+
+@bp.route("/exports")
+@roles_required(*READERS)
+def exports() -> str:
+    return render_template("reports/exports.html", formats=FORMATS, rounds=_rounds(),
+                           statuses=[s.value for s in ReviewStatus],
+                           may_text=current_user.role in TEXT_ROLES)
+
+
+def _rounds() -> list[str]:
+    from sqlmodel import select
+
+    from survey.models import SurveyRound
+
+    return [r.code for r in get_session().exec(select(SurveyRound).order_by(
+        SurveyRound.year, SurveyRound.id))]  # type: ignore[arg-type]
+
+
+@bp.route("/exports/download")
+@roles_required(*READERS)
+def download() -> Response | tuple[str, int]:
+    args = request.args
+    fmt = args.get("format", "csv")
+    with_text = args.get("with_comments") == "1"
+    if with_text and current_user.role not in TEXT_ROLES:
+        return render_template("reports/problem.html",
+                               message=_("Your role may not export free-text answers.")), 403
+    try:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown export format {fmt!r}")
+        status = args.get("status") or None
+        if status is not None and status not in {s.value for s in ReviewStatus}:
+            raise ValueError(f"unknown status {status!r}")
+        period = parse_period(args["period"]) if args.get("period") else None
+        flt = ExportFilter(status, args.get("round") or None, args.get("instrument") or None)
+        db = get_session()
+        data, count = export_bytes(db, flt, fmt, with_text, period)
+    except ValueError as exc:
+        return render_template("reports/problem.html", message=str(exc)), 400
+    record(db, "export", "response", None, user_id=int(current_user.id),
+           detail={"format": fmt, "rows": count, "status": status, "round": flt.round_code,
+                   "period": period.code if period else None, "free_text": with_text})
+    db.commit()
+    name = f"sipas-{flt.round_code or 'all'}-{status or 'all'}.{fmt}"
+    return Response(data, mimetype=MEDIA_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+class VolumesForm(FlaskForm):
+    file = FileField("CSV", validators=[FileRequired()])
+
+
+@bp.route("/volumes", methods=["GET", "POST"])
+@roles_required(*READERS)
+def volumes() -> str | WerkzeugResponse:
+    from survey.services.volumes import import_volumes, list_volumes
+
+    form = VolumesForm()
+    db = get_session()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            text = upload.read().decode("utf-8-sig")
+            result = import_volumes(db, text, source=upload.filename or "upload")
+        except (UnicodeDecodeError, ValueError) as exc:
+            db.rollback()
+            flash(_("Import refused: %(reason)s", reason=str(exc)), "error")
+        else:
+            record(db, "volumes_import", "dossier_volume", None, user_id=int(current_user.id),
+                   detail={"inserted": result.inserted, "updated": result.updated,
+                           "file": upload.filename})
+            db.commit()
+            flash(_("Imported: %(new)d new, %(changed)d replaced.", new=result.inserted,
+                    changed=result.updated), "info")
+            return redirect(url_for("reports.volumes"))
+    return render_template("reports/volumes.html", form=form, rows=list_volumes(db))
+
+
+@bp.context_processor
+def _formatters() -> dict:
+    """The same number formatting as the printable report (so the two always agree)."""
+    from survey.services.reports_rows import ci_text, in_language, pct
+
+    return {"pct": pct, "ci_text": ci_text, "in_language": in_language}

@@ -1,0 +1,130 @@
+"""The sample screen: import the frame, draw a round's hamlets, print fieldwork lists.
+
+Thin: every action is one service call (:mod:`survey.services.frame`,
+:mod:`survey.services.sampling`, :mod:`survey.services.sample_lists`), committed here.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from survey.app import get_session
+from survey.security import ADMIN, SUPERVISOR, roles_required
+from survey.services.audit import record
+from survey.services.frame import FrameError, frame_summary, import_frame
+from survey.services.rounds import get_round, list_rounds
+from survey.services.sample_lists import fieldwork_csv, fieldwork_hamlets
+from survey.services.sample_lists_pdf import fieldwork_pdf
+from survey.services.sampling import draw_sample
+
+bp = Blueprint("sample", __name__, url_prefix="/sample")
+STAFF = (SUPERVISOR, ADMIN)
+MAX_FRAME_BYTES = 20 * 1024 * 1024
+
+
+def _page(round_code: str | None, problems: list[str] | None = None, status: int = 200
+          ) -> tuple[str, int]:
+    db = get_session()
+    rounds = list_rounds(db)
+    chosen = round_code or (rounds[-1].code if rounds else None)
+    hamlets = []
+    if chosen and any(r.code == chosen and r.hamlets for r in rounds):
+        hamlets = fieldwork_hamlets(db, chosen)
+    enumerators = sorted({h.enumerator for h in hamlets})
+    return render_template(
+        "sample/index.html", levels=frame_summary(db), rounds=rounds, chosen=chosen,
+        hamlets=hamlets, enumerators=enumerators, problems=problems or [],
+    ), status  # fmt: skip
+
+
+@bp.route("/")
+@roles_required(*STAFF)
+def index() -> tuple[str, int]:
+    return _page(request.args.get("round"))
+
+
+@bp.route("/frame", methods=["POST"])
+@roles_required(*STAFF)
+def frame_upload() -> tuple[str, int] | WerkzeugResponse:
+    upload = request.files.get("frame")
+    if upload is None or not upload.filename:
+        flash(_("Choose a CSV file of the frame."), "error")
+        return redirect(url_for("sample.index"))
+    raw = upload.read(MAX_FRAME_BYTES + 1)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _page(None, [_("The file is not UTF-8 text: save the CSV as UTF-8.")], 400)
+    if len(raw) > MAX_FRAME_BYTES:
+        return _page(None, [_("The file is larger than 20 MB.")], 400)
+    db = get_session()
+    try:
+        result = import_frame(db, text, source=upload.filename)
+    except FrameError as exc:
+        db.rollback()
+        return _page(None, exc.problems, 400)
+    record(db, "frame.import", "admin_unit", user_id=int(current_user.id),
+           detail={"file": upload.filename, "created": result.created, "updated": result.updated})
+    db.commit()
+    flash(_("Frame imported: %(created)d units created, %(updated)d updated.",
+            created=result.created, updated=result.updated), "success")
+    return redirect(url_for("sample.index"))
+
+
+def _int(name: str) -> int | None:
+    value = request.form.get(name, "").strip()
+    return int(value) if value.isdigit() else None
+
+
+@bp.route("/draw", methods=["POST"])
+@roles_required(*STAFF)
+def draw() -> tuple[str, int] | WerkzeugResponse:
+    code = request.form.get("round", "")
+    k, m, seed = _int("hamlets_per_stratum"), _int("per_hamlet"), _int("seed")
+    if k is None or m is None:
+        return _page(code, [_("Give the hamlets per stratum and questionnaires per hamlet as "
+                              "whole numbers.")], 400)
+    staff = [u.strip() for u in request.form.get("enumerators", "").split(",") if u.strip()]
+    db = get_session()
+    try:
+        result = draw_sample(db, code, strata_level=request.form.get("strata_level", ""),
+                             hamlets_per_stratum=k, per_hamlet=m, seed=seed, enumerators=staff,
+                             replace=request.form.get("replace") == "1",
+                             user_id=int(current_user.id))
+    except ValueError as exc:
+        db.rollback()
+        return _page(code, [str(exc)], 400)
+    db.commit()
+    flash(_("Drew %(n)d hamlets in %(s)d strata (seed %(seed)d).", n=len(result.hamlets),
+            s=len(result.strata), seed=result.seed), "success")
+    return redirect(url_for("sample.index", round=code))
+
+
+@bp.route("/<round_code>/fieldwork.csv")
+@roles_required(*STAFF)
+def lists_csv(round_code: str) -> Response:
+    db = get_session()
+    try:
+        body = fieldwork_csv(get_round(db, round_code).code, fieldwork_hamlets(db, round_code))
+    except ValueError:
+        abort(404)
+    return Response(body.encode("utf-8"), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="fieldwork_{round_code}.csv"'})
+
+
+@bp.route("/<round_code>/fieldwork/<enumerator>.pdf")
+@roles_required(*STAFF)
+def lists_pdf(round_code: str, enumerator: str) -> Response:
+    db = get_session()
+    try:
+        round_ = get_round(db, round_code)
+        own = [h for h in fieldwork_hamlets(db, round_code) if h.enumerator == enumerator]
+    except ValueError:
+        abort(404)
+    if not own:
+        abort(404)
+    return Response(fieldwork_pdf(round_.name, own), mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="fieldwork_{round_code}.pdf"'})

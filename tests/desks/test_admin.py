@@ -1,0 +1,134 @@
+"""Can supervisors manage desks, download posters and follow up, and nobody else?"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session, select
+
+from survey.models import AuditLog
+from tests import factories
+from tests.desks.conftest import DeskLink, reload_desk, submit
+from tests.desks.test_qr import decode_png
+
+
+def login(app: Flask, client: FlaskClient, role: str) -> None:
+    with Session(app.extensions["sipas_engine"]) as session:
+        factories.user(session, role, username=f"u_{role}", password="mật khẩu đủ dài")
+        session.commit()
+    form = client.get("/auth/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
+    assert token is not None
+    done = client.post("/auth/login", data={"username": f"u_{role}",
+                                            "password": "mật khẩu đủ dài",
+                                            "csrf_token": token.group(1)})
+    assert done.status_code == 302
+
+
+def csrf_of(client: FlaskClient, path: str) -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match is not None
+    return match.group(1)
+
+
+def test_anonymous_users_are_sent_to_login_and_enumerators_refused(
+    app: Flask, client: FlaskClient, desk_link: DeskLink
+) -> None:
+    for path in ("/desks/", f"/desks/{desk_link.code}", f"/desks/{desk_link.code}/qr.pdf",
+                 "/desks/bursts", "/desks/contacts.csv"):
+        assert "/auth/login" in client.get(path).headers["Location"]
+    login(app, client, "enumerator")
+    assert client.get("/desks/").status_code == 403
+    assert client.get("/desks/contacts.csv").status_code == 403
+
+
+@pytest.mark.parametrize("role", ["admin", "supervisor"])
+def test_staff_add_a_desk_and_see_its_link_and_evaluations(
+    app: Flask, client: FlaskClient, desk_link: DeskLink, role: str
+) -> None:
+    submit(client, desk_link.path, comment="Rất tốt")
+    login(app, client, role)
+    token = csrf_of(client, "/desks/")
+    added = client.post("/desks/", data={"csrf_token": token, "code": "TT-01",
+                                         "name": "Trung tâm Phục vụ hành chính công",
+                                         "agency": "Tỉnh An Hòa"})
+    assert added.status_code == 302 and added.headers["Location"].endswith("/desks/TT-01")
+    listing = client.get("/desks/").get_data(as_text=True)
+    assert "TT-01" in listing and desk_link.code in listing
+    detail = client.get(f"/desks/{desk_link.code}").get_data(as_text=True)
+    assert "http://127.0.0.1:5000/d/" in detail and "Rất tốt" in detail
+    again = client.post("/desks/", data={"csrf_token": token, "code": "TT-01", "name": "x"})
+    assert "đã tồn tại" in again.get_data(as_text=True)
+
+
+def test_rotating_on_screen_retires_the_printed_code(
+    app: Flask, client: FlaskClient, desk_link: DeskLink
+) -> None:
+    login(app, client, "supervisor")
+    token = csrf_of(client, f"/desks/{desk_link.code}")
+    assert client.post(f"/desks/{desk_link.code}/rotate").status_code == 400  # no CSRF
+    done = client.post(f"/desks/{desk_link.code}/rotate", data={"csrf_token": token})
+    assert done.status_code == 302
+    assert reload_desk(app, desk_link.code).token_version == 2
+    assert client.get(desk_link.path).status_code == 410
+    client.post(f"/desks/{desk_link.code}/disable", data={"csrf_token": token})
+    assert reload_desk(app, desk_link.code).active is False
+    with Session(app.extensions["sipas_engine"]) as session:
+        actions = [a.action for a in session.exec(select(AuditLog)).all()]
+    assert "desk.rotate" in actions and "desk.disable" in actions
+
+
+def test_downloads_are_the_desk_qr_code_and_poster(
+    app: Flask, client: FlaskClient, desk_link: DeskLink
+) -> None:
+    login(app, client, "admin")
+    png = client.get(f"/desks/{desk_link.code}/qr.png")
+    assert png.mimetype == "image/png"
+    assert decode_png(png.get_data()) == "http://127.0.0.1:5000" + desk_link.path
+    pdf = client.get(f"/desks/{desk_link.code}/qr.pdf")
+    assert pdf.mimetype == "application/pdf" and pdf.get_data().startswith(b"%PDF")
+    assert "attachment" in pdf.headers["Content-Disposition"]
+    assert client.get(f"/desks/{desk_link.code}/qr.svg").mimetype == "image/svg+xml"
+    assert client.get(f"/desks/{desk_link.code}/qr.gif").status_code == 404
+    assert client.get("/desks/NOPE/qr.png").status_code == 404
+
+
+def test_contacts_are_exported_only_on_request_and_the_export_is_audited(
+    app: Flask, client: FlaskClient, desk_link: DeskLink
+) -> None:
+    submit(client, desk_link.path, contact_phone="0912 345 678", contact_consent="yes")
+    submit(client, desk_link.path)
+    login(app, client, "supervisor")
+    csv_text = client.get("/desks/contacts.csv").get_data(as_text=True)
+    lines = csv_text.strip().splitlines()
+    assert lines[0].lstrip("\ufeff").startswith("response_id,desk,created_at,phone")
+    assert len(lines) == 2 and "0912345678" in lines[1]
+    with Session(app.extensions["sipas_engine"]) as session:
+        audit = session.exec(select(AuditLog).where(
+            AuditLog.action == "desk.contacts_export")).one()
+    assert audit.detail == {"desk": None, "rows": 1} and "0912" not in str(audit.detail)
+
+
+def test_bursts_page_lists_stuffing(
+    app: Flask, client: FlaskClient, desk_link: DeskLink
+) -> None:
+    for _ in range(6):
+        submit(client, desk_link.path)
+    login(app, client, "supervisor")
+    html = client.get("/desks/bursts").get_data(as_text=True)
+    assert desk_link.code in html and "cùng địa chỉ" in html
+
+
+def test_every_desk_route_declares_who_may_use_it(app: Flask) -> None:
+    mine = [rule for rule in app.url_map.iter_rules()
+            if rule.endpoint.split(".")[0] in ("collect", "desks")]
+    assert len(mine) >= 8
+    for rule in mine:
+        view = app.view_functions[rule.endpoint]
+        assert hasattr(view, "allowed_roles"), rule.endpoint
+        public = rule.endpoint.startswith("collect.")
+        assert (view.allowed_roles is None) == public, rule.endpoint

@@ -1,0 +1,57 @@
+"""Can a citizen evaluate a desk on a phone in a real browser, JavaScript off?"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlmodel import Session, func, select
+
+from survey.models import Response
+from tests.browser import chromium, live_server
+from tests.desks.conftest import DeskLink
+
+
+def artifact_dir(tmp_path: Path) -> Path:
+    """Screenshots go to $SIPAS_TEST_ARTIFACTS (CI uploads it), else the test's tmp dir."""
+    target = Path(os.environ.get("SIPAS_TEST_ARTIFACTS", tmp_path))
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_citizen_evaluates_on_a_360px_phone_without_javascript(
+    app: Flask, desk_link: DeskLink, tmp_path: Path
+) -> None:
+    shots = artifact_dir(tmp_path)
+    with live_server(app) as base, chromium() as browser:
+        context = browser.new_context(  # type: ignore[attr-defined]
+            viewport={"width": 360, "height": 740}, java_script_enabled=False,
+            is_mobile=True, has_touch=True)
+        page = context.new_page()
+        response = page.goto(base + desk_link.path)
+        assert response is not None and response.status == 200
+        assert page.locator("h1").inner_text().startswith("Đánh giá mức độ hài lòng")
+        page.set_viewport_size({"width": 320, "height": 740})
+        width = page.locator("body").bounding_box()
+        assert width is not None and width["width"] <= 320
+        page.set_viewport_size({"width": 360, "height": 740})
+        page.get_by_label("Hộ tịch", exact=False).check()
+        page.locator("#q-overall").get_by_label("5 Rất hài lòng").check()
+        page.locator("#q-on_time").get_by_label("Đúng hẹn hoặc sớm hơn").check()
+        page.locator("#q-staff_attitude").get_by_label("4 Hài lòng", exact=True).check()
+        page.locator("#f-visits").fill("1")
+        page.locator("#f-dossier_code").fill("h01.2025.12345")
+        page.locator("#f-comment").fill("Cán bộ hướng dẫn tận tình.")
+        page.screenshot(path=str(shots / "desk-form-360.png"), full_page=True)
+        page.get_by_role("button", name="Gửi đánh giá").click()
+        page.wait_for_url("**/d/thanks")
+        assert "Cảm ơn" in page.locator("h1").inner_text()
+        page.screenshot(path=str(shots / "desk-thanks-360.png"), full_page=True)
+        context.close()
+    assert (shots / "desk-thanks-360.png").stat().st_size > 1000
+    with Session(app.extensions["sipas_engine"]) as session:
+        assert session.exec(select(func.count()).select_from(Response)).one() == 1

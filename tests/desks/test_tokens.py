@@ -1,0 +1,79 @@
+"""Are desk links unforgeable, revocable, and checked without a lookup table?"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from survey.models import Desk
+from survey.services.desks import (
+    DisabledDesk,
+    InvalidDeskToken,
+    RotatedDeskToken,
+    add_desk,
+    desk_token,
+    desk_url,
+    dossier_secret,
+    resolve_token,
+    rotate_desk,
+    set_desk_active,
+    token_payload,
+)
+
+KEY = "k" * 32
+
+
+def test_a_link_carries_the_desk_code_and_version_under_a_signature() -> None:
+    desk = Desk(code="PL-MC1", name="x", token_version=3)
+    url = desk_url("https://sipas.example.gov.vn/", KEY, desk)
+    assert url.startswith("https://sipas.example.gov.vn/d/")
+    assert token_payload(KEY, url.rsplit("/", 1)[1]) == ("PL-MC1", 3)
+
+
+@pytest.mark.parametrize("token", ["", "abc", "WyJQTC1NQzEiLDFd", "WyJQTC1NQzEiLDFd.x", "..."])
+def test_made_up_or_truncated_tokens_are_invalid(token: str) -> None:
+    with pytest.raises(InvalidDeskToken):
+        token_payload(KEY, token)
+
+
+def test_a_token_signed_with_another_key_is_invalid() -> None:
+    token = desk_token("another key entirely, 32 chars!", Desk(code="D1", name="x"))
+    with pytest.raises(InvalidDeskToken):
+        token_payload(KEY, token)
+
+
+def test_the_dossier_key_is_derived_not_the_secret_key_itself() -> None:
+    assert dossier_secret(KEY) != KEY.encode() and len(dossier_secret(KEY)) == 32
+    assert dossier_secret(KEY) == dossier_secret(KEY) != dossier_secret(KEY + "x")
+
+
+def test_rotation_retires_old_links_and_disabling_stops_current_ones(engine: Engine) -> None:
+    with Session(engine) as session:
+        desk = add_desk(session, "PL-MC1", "Một cửa Phú Lâm")
+        old = desk_token(KEY, desk)
+        assert resolve_token(session, KEY, old).code == "PL-MC1"
+        rotate_desk(session, "PL-MC1")
+        with pytest.raises(RotatedDeskToken):
+            resolve_token(session, KEY, old)
+        new = desk_token(KEY, desk)
+        assert new != old and resolve_token(session, KEY, new).token_version == 2
+        set_desk_active(session, "PL-MC1", False)
+        with pytest.raises(DisabledDesk):
+            resolve_token(session, KEY, new)
+        with pytest.raises(InvalidDeskToken):
+            resolve_token(session, KEY, desk_token(KEY, Desk(code="GONE", name="x")))
+
+
+@pytest.mark.parametrize(
+    ("code", "name", "message"),
+    [("bad code", "x", "desk code"), ("", "x", "desk code"), ("OK", " ", "desk name"),
+     ("DUP", "x", "already exists")],
+)
+def test_bad_desks_are_refused_with_a_precise_message(
+    engine: Engine, code: str, name: str, message: str
+) -> None:
+    with Session(engine) as session:
+        add_desk(session, "DUP", "first")
+        with pytest.raises(ValueError, match=message):
+            add_desk(session, code, name)

@@ -1,0 +1,83 @@
+"""Is login throttled per account and address, and can the admin manage accounts?"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session, select
+
+from survey.models import AuditLog, User
+from survey.services.users import THROTTLE_FAILURES, authenticate
+from tests.entry.conftest import PASSWORD, World, csrf, login
+
+
+def _attempt(client: FlaskClient, username: str, password: str,
+             address: str = "10.0.0.1") -> tuple[int, str]:
+    token = csrf(client, "/auth/login")
+    reply = client.post("/auth/login", data={"username": username, "password": password,
+                                             "csrf_token": token},
+                        environ_base={"REMOTE_ADDR": address})
+    return reply.status_code, reply.get_data(as_text=True)
+
+
+def test_repeated_failures_lock_that_account_from_that_address_only(
+        app: Flask, client: FlaskClient, world: World) -> None:
+    for _ in range(THROTTLE_FAILURES):
+        status, page = _attempt(client, "lan", "wrong password!")
+        assert status == 200 and "Sai tên đăng nhập" in page
+    status, page = _attempt(client, "lan", PASSWORD)  # even the right password now waits
+    assert status == 429 and ("15 minutes" in page or "15 phút" in page)
+    assert _attempt(client, "lan", PASSWORD, address="10.0.0.2")[0] == 302
+    assert _attempt(client, "hung", PASSWORD, address="10.0.0.1")[0] == 302
+
+
+def test_a_successful_login_forgives_earlier_failures(client: FlaskClient, world: World) -> None:
+    for _ in range(THROTTLE_FAILURES - 1):
+        _attempt(client, "lan", "wrong password!")
+    assert _attempt(client, "lan", PASSWORD)[0] == 302
+    client.get("/")  # new session for the next attempts
+    for _ in range(THROTTLE_FAILURES - 1):
+        assert _attempt(client, "lan", "wrong password!")[0] == 200
+    assert _attempt(client, "lan", PASSWORD)[0] == 302
+
+
+def test_admin_adds_disables_and_resets_accounts(app: Flask, client: FlaskClient,
+                                                 world: World) -> None:
+    login(client, "quantri")
+    bad = client.post("/admin/users", data={"username": "X Y", "role": "enumerator",
+                                            "password": "short", "csrf_token":
+                                            csrf(client, "/admin/users")})
+    assert bad.status_code == 422 and "username must be" in bad.get_data(as_text=True)
+    added = client.post("/admin/users", data={"username": "mai", "role": "enumerator",
+                                              "password": "mật khẩu mới 12", "full_name": "Mai",
+                                              "csrf_token": csrf(client, "/admin/users")})
+    assert added.status_code == 302
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert '<tr data-user="mai">' in page
+    with Session(app.extensions["sipas_engine"]) as session:
+        mai = session.exec(select(User).where(User.username == "mai")).one()
+    client.post(f"/admin/users/{mai.id}/active", data={"active": "0",
+                                                       "csrf_token": csrf(client, "/admin/users")})
+    reset = client.post(f"/admin/users/{mai.id}/password",
+                        data={"csrf_token": csrf(client, "/admin/users")})
+    password = re.search(r'<code id="new-password">([^<]+)</code>', reset.get_data(as_text=True))
+    assert password is not None and len(password.group(1)) >= 10
+    assert reset.headers["Cache-Control"] == "no-store"
+    with Session(app.extensions["sipas_engine"]) as session:
+        assert authenticate(session, "mai", password.group(1)) is None  # disabled
+        session.get(User, mai.id).active = True  # type: ignore[union-attr]
+        assert authenticate(session, "mai", password.group(1)) is not None
+        actions = [a.action for a in session.exec(select(AuditLog).order_by(AuditLog.id))]
+    assert actions == ["user_add", "user_disable", "password_reset"]
+
+
+def test_admin_cannot_disable_their_own_account(app: Flask, client: FlaskClient,
+                                                world: World) -> None:
+    login(client, "quantri")
+    with Session(app.extensions["sipas_engine"]) as session:
+        me = session.exec(select(User).where(User.username == "quantri")).one()
+    reply = client.post(f"/admin/users/{me.id}/active", data={
+        "active": "0", "csrf_token": csrf(client, "/admin/users")}, follow_redirects=True)
+    assert "Không thể khóa tài khoản của chính mình" in reply.get_data(as_text=True)

@@ -1,0 +1,74 @@
+"""Can an analyst log in, read the dashboard, filter by district and download an export?"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlmodel import Session
+
+from survey.services.demo import build_demo
+from tests import factories
+from tests.browser import chromium, live_server
+
+PASSWORD = "mật khẩu phân tích 123"
+
+
+def _artifacts(tmp_path: Path) -> Path:
+    """Screenshots go to $SIPAS_ARTIFACTS/reports (CI uploads it) or the test's tmp dir."""
+    folder = Path(os.environ.get("SIPAS_ARTIFACTS", tmp_path)) / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_analyst_reads_filters_and_downloads(app: Flask, tmp_path: Path) -> None:
+    with Session(app.extensions["sipas_engine"]) as session:
+        factories.published(session)
+        build_demo(session, secret=b"s" * 32)
+        factories.user(session, "analyst", username="anh", password=PASSWORD)
+        session.commit()
+    shots = _artifacts(tmp_path)
+    with live_server(app) as base, chromium() as browser:
+        context = browser.new_context(accept_downloads=True,  # type: ignore[attr-defined]
+                                      viewport={"width": 1200, "height": 900})
+        page = context.new_page()
+        page.goto(base + "/auth/login")
+        page.fill("input[name=username]", "anh")
+        page.fill("input[name=password]", PASSWORD)
+        page.locator("form button[type=submit]").last.click()
+        page.goto(base + "/reports/")
+        assert page.locator("h1").inner_text() == "Bảng tổng hợp"
+        whole = page.locator("#sipas-index").inner_text()
+        n_whole = int(page.locator("#sipas-n").inner_text())
+        assert float(whole) > 50 and page.locator("#sipas-ci").is_visible()
+        assert page.locator("#table-criteria tbody tr").count() == 19
+        assert page.locator("figure.chart img").count() >= 3
+        page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
+
+        page.select_option("#filter-district", "Huyện Tân Phú")
+        page.click("#apply-filters")
+        page.wait_for_url("**district=*")
+        assert "Huyện Tân Phú" in page.locator("h2").first.inner_text()
+        assert int(page.locator("#sipas-n").inner_text()) < n_whole
+        assert page.locator("#table-district").count() == 0
+        page.screenshot(path=str(shots / "dashboard-district.png"), full_page=True)
+
+        page.click("#link-exports")
+        with page.expect_download() as info:
+            page.click("#download-xlsx")
+        saved = shots / info.value.suggested_filename
+        info.value.save_as(str(saved))
+        page.screenshot(path=str(shots / "exports.png"), full_page=True)
+        context.close()
+    from openpyxl import load_workbook
+
+    book = load_workbook(saved, read_only=True)
+    header = next(book["data"].iter_rows(max_row=1, values_only=True))
+    assert header[:3] == ("response_id", "instrument", "instrument_version")
+    assert "weight" in header and "c1_1" in header
+    for name in ("dashboard.png", "dashboard-district.png", "exports.png"):
+        assert (shots / name).stat().st_size > 5000

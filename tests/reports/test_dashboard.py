@@ -1,0 +1,111 @@
+"""Does the dashboard show the household index, its CI, n and verdict, as the engine says?"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+
+from survey.cli import main
+from tests.reports.conftest import login
+
+
+def _text(client: FlaskClient, url: str) -> str:
+    page = client.get(url)
+    assert page.status_code == 200, page.get_data(as_text=True)[:500]
+    return page.get_data(as_text=True)
+
+
+def test_does_the_dashboard_show_the_index_the_cli_computes(
+    analyst: FlaskClient, runner: CliRunner, cli_env: dict[str, str]
+) -> None:
+    html = _text(analyst, "/reports/?target=80")
+    shown = re.search(r'id="sipas-index">([\d.]+)<', html)
+    ci = re.search(r'id="sipas-ci">([\d.]+)–([\d.]+)<', html)
+    n = re.search(r'id="sipas-n">(\d+)<', html)
+    assert shown and ci and n
+    result = runner.invoke(main, ["index", "--db", "--round", "2025", "--instrument",
+                                  "sipas_services", "--target", "0.8", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    overall = next(e for e in json.loads(result.output)["estimates"]
+                   if e["level"] == "overall" and e["domain"] == {})
+    assert shown.group(1) == f"{100 * overall['estimate']:.1f}"
+    assert ci.group(1) == f"{100 * overall['ci_low']:.1f}"
+    assert ci.group(2) == f"{100 * overall['ci_high']:.1f}"
+    assert int(n.group(1)) == overall["n"]
+    verdicts = {"above": "verdict-above", "below": "verdict-below",
+                "inconclusive": "verdict-inconclusive"}
+    verdict_html = html[html.index('id="sipas-verdict"'):][:400]
+    assert verdicts[overall["verdict"]] in verdict_html
+
+
+def test_are_all_19_criteria_and_5_elements_listed_with_scores(analyst: FlaskClient) -> None:
+    html = _text(analyst, "/reports/")
+    criteria = html[html.index('id="table-criteria"'):html.index("</table>",
+                                                                  html.index('id="table-criteria"'))]
+    codes = re.findall(r"<abbr title=\"[^\"]+\">(c\d_\d)</abbr>", criteria)
+    assert len(codes) == 19
+    elements = html[html.index('id="table-elements"'):]
+    for code in ("I.", "II.", "III.", "IV.", "V."):
+        assert f'<th scope="row">{code} ' in elements
+    assert "Không hài lòng (%)" in html or "Dissatisfied (%)" in html
+
+
+def test_are_small_cells_suppressed_and_df_zero_said_plainly(analyst: FlaskClient) -> None:
+    suppressed = _text(analyst, "/reports/")
+    hamlets = suppressed[suppressed.index('id="table-hamlet"'):]
+    assert "Ấp Cây Gáo" in hamlets
+    # every hamlet has < 30 respondents in the demo: suppressed, no number shown
+    first = hamlets[:hamlets.index("</tr>", hamlets.index("<tbody>"))]
+    assert "n below the minimum" in first or "dưới mức tối thiểu" in first
+    shown = _text(analyst, "/reports/?min_n=5")
+    hamlets = shown[shown.index('id="table-hamlet"'):]
+    # a hamlet is one PSU in one stratum: df = 0, so no interval, and the page says why
+    assert "df ≤ 0" in hamlets[:hamlets.index("</table>")]
+
+
+def test_does_a_district_filter_narrow_the_estimate_to_that_district(
+    analyst: FlaskClient,
+) -> None:
+    whole = _text(analyst, "/reports/")
+    one = _text(analyst, "/reports/?district=Huyện Tân Phú")
+    assert "district = Huyện Tân Phú" in one
+    n_whole = int(re.search(r'id="sipas-n">(\d+)<', whole).group(1))  # type: ignore[union-attr]
+    n_one = int(re.search(r'id="sipas-n">(\d+)<', one).group(1))  # type: ignore[union-attr]
+    assert 0 < n_one < n_whole
+    assert 'id="table-district"' not in one and 'id="table-commune"' in one
+    district_row = re.search(r'Huyện Tân Phú</th>\s*<td class="num">([\d.]+)</td>', whole)
+    assert district_row and district_row.group(1) == re.search(
+        r'id="sipas-index">([\d.]+)<', one).group(1)  # type: ignore[union-attr]
+
+
+def test_does_the_desk_section_say_it_is_not_a_sample(analyst: FlaskClient) -> None:
+    html = _text(analyst, "/reports/?period=2025-Q3&lang=en")
+    assert "self-selected, not a sample" in html
+    assert "Volume weights are a model" in html
+    assert re.search(r'id="desk-overall">[\d.]+<', html)
+    for code in ("TTHCC", "MC-TANPHU", "MC-LONGDIEN", "MC-PHULAM"):
+        assert code in html[html.index('id="table-desks"'):]
+
+
+@pytest.mark.parametrize("role,status", [("enumerator", 403), ("supervisor", 200),
+                                         ("admin", 200)])
+def test_who_may_open_the_dashboard(demo: Flask, client: FlaskClient, role: str,
+                                    status: int) -> None:
+    login(demo, client, role)
+    assert client.get("/reports/").status_code == status
+
+
+def test_anonymous_users_are_sent_to_log_in(demo: Flask, client: FlaskClient) -> None:
+    page = client.get("/reports/")
+    assert page.status_code == 302 and "/auth/login" in page.headers["Location"]
+
+
+def test_a_bad_period_is_a_clear_400(analyst: FlaskClient) -> None:
+    page = analyst.get("/reports/?period=2025-Q9")
+    assert page.status_code == 400
+    assert "2025-Q3 (quarter)" in page.get_data(as_text=True)

@@ -1,0 +1,114 @@
+"""Do the four export formats carry the same rows, labels, and no formulas?"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session
+
+from survey.cli import main
+from survey.models import Answer
+from tests.reports.conftest import login
+
+FORMATS = ("csv", "xlsx", "sav", "dta")
+
+
+def _plant_formula(app: Flask) -> int:
+    """Give one verified response a comment that a spreadsheet would run as a formula."""
+    with Session(app.extensions["sipas_engine"]) as session:
+        session.add(Answer(response_id=1, item_code="comment",
+                           value_text='=HYPERLINK("http://evil","x")'))
+        session.commit()
+    return 1
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_can_an_analyst_download_every_format(analyst: FlaskClient, fmt: str) -> None:
+    page = analyst.get(f"/reports/exports/download?format={fmt}&status=verified&round=2025")
+    assert page.status_code == 200
+    assert f".{fmt}" in page.headers["Content-Disposition"]
+    assert len(page.data) > 1000
+
+
+def test_does_the_sav_open_with_value_labels_and_design_columns(
+    analyst: FlaskClient, tmp_path: Path
+) -> None:
+    import pyreadstat
+
+    page = analyst.get("/reports/exports/download?format=sav&status=verified&round=2025")
+    path = tmp_path / "x.sav"
+    path.write_bytes(page.data)
+    frame, meta = pyreadstat.read_sav(str(path), user_missing=True)
+    assert meta.variable_value_labels["c1_1"][5.0] == "Rất hài lòng"
+    assert meta.variable_value_labels["c1_1"][9.0].startswith("Không trả lời")
+    assert {"stratum", "psu", "weight", "prob_stage1"} <= set(frame.columns)
+    assert meta.column_names_to_labels["weight"] == "Trọng số"
+    assert frame["district"].str.startswith(("Huyện", "Thị xã")).all()
+    assert meta.missing_ranges["c1_1"] == [{"lo": 9.0, "hi": 9.0}]
+    csv_page = analyst.get("/reports/exports/download?format=csv&status=verified&round=2025")
+    assert len(frame) == len(csv_page.data.decode("utf-8-sig").splitlines()) - 1
+
+
+def test_does_the_dta_keep_labels_and_numbers(analyst: FlaskClient, tmp_path: Path) -> None:
+    import pyreadstat
+
+    page = analyst.get("/reports/exports/download?format=dta&status=verified&round=2025")
+    path = tmp_path / "x.dta"
+    path.write_bytes(page.data)
+    frame, meta = pyreadstat.read_dta(str(path))
+    assert meta.variable_value_labels["c3_1"][4] == "Hài lòng"
+    assert frame["weight"].dtype.kind == "f" and (frame["weight"] > 0).all()
+    assert frame["psu"].iloc[0].startswith("0")  # PSU codes stay text: leading zero kept
+
+
+def test_are_comments_left_out_for_analysts_and_refused_when_asked(
+    analyst: FlaskClient,
+) -> None:
+    page = analyst.get("/reports/exports/download?format=csv&status=verified")
+    header = page.data.decode("utf-8-sig").splitlines()[0].split(",")
+    assert "comment" not in header and "c1_1" in header
+    refused = analyst.get("/reports/exports/download?format=csv&with_comments=1")
+    assert refused.status_code == 403
+
+
+def test_is_formula_injection_closed_in_csv_and_xlsx(demo: Flask, client: FlaskClient) -> None:
+    from openpyxl import load_workbook
+
+    _plant_formula(demo)
+    login(demo, client, "supervisor")
+    raw = client.get("/reports/exports/download?format=csv&with_comments=1").data
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    planted = next(r for r in rows if r["response_id"] == "1")
+    assert planted["comment"] == "'=HYPERLINK(\"http://evil\",\"x\")"
+    book = load_workbook(io.BytesIO(client.get(
+        "/reports/exports/download?format=xlsx&with_comments=1").data))
+    sheet = book["data"]
+    header = [c.value for c in sheet[1]]
+    cell = sheet.cell(row=2, column=header.index("comment") + 1)
+    assert cell.value == '=HYPERLINK("http://evil","x")' and cell.data_type == "s"
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+    weight = sheet.cell(row=2, column=header.index("weight") + 1)
+    assert isinstance(weight.value, float)
+
+
+def test_does_the_cli_write_each_format(runner: CliRunner, cli_env: dict[str, str],
+                                        tmp_path: Path) -> None:
+    assert runner.invoke(main, ["init", "--demo"]).exit_code == 0
+    counts = set()
+    for fmt in FORMATS:
+        out = tmp_path / f"round.{fmt}"
+        result = runner.invoke(main, ["export", "--format", fmt, "--out", str(out),
+                                      "--status", "verified", "--round", "2025"])
+        assert result.exit_code == 0, result.output
+        assert out.stat().st_size > 1000
+        counts.add(result.output.split()[1])
+    assert len(counts) == 1 and int(counts.pop()) > 200  # the same rows in every format
+    bad = runner.invoke(main, ["export", "--format", "dta", "--out", str(tmp_path / "x.dta"),
+                               "--period", "2025-13"])
+    assert bad.exit_code == 1 and "month must be 01..12" in bad.output

@@ -1,0 +1,136 @@
+"""Does every route answer each role (and anonymous) exactly as this hand-written matrix says?
+
+The matrix is written out by hand from the product's intent, not read from the decorators,
+so a route whose decorator drifts (or a new route nobody thought about) fails here. A route
+that exists in the app but not in the matrix fails the test: add it, deciding who may use it.
+
+allow: the role check lets the request through (any answer but 403 or a login redirect;
+       404 for the made-up ids below is fine).
+deny:  anonymous → redirect to the login page; a logged-in role → 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from tests import factories
+from tests.support import CHEAP_ARGON2
+
+ANON, ENUM, SUP, ANALYST, ADMIN = "anonymous", "enumerator", "supervisor", "analyst", "admin"
+EVERYONE = frozenset({ANON, ENUM, SUP, ANALYST, ADMIN})
+LOGGED_IN = frozenset({ENUM, SUP, ANALYST, ADMIN})
+STAFF = frozenset({SUP, ADMIN})
+KEYERS = frozenset({ENUM, SUP})
+ADMIN_ONLY = frozenset({ADMIN})
+REPORT_READERS = frozenset({ANALYST, SUP, ADMIN})
+
+# endpoint -> (a URL that reaches it, the roles allowed). Written by hand; keep it that way.
+MATRIX: dict[str, tuple[str, frozenset[str]]] = {
+    # public pages: home, health, login, the citizen's QR evaluation
+    "main.home": ("/", EVERYONE),
+    "main.healthz": ("/healthz", EVERYONE),
+    "auth.login": ("/auth/login", EVERYONE),
+    "auth.logout": ("/auth/logout", LOGGED_IN),
+    "collect.evaluate": ("/d/not-a-real-token", EVERYONE),
+    "collect.thanks": ("/d/thanks", EVERYONE),
+    "static": ("/static/sipas.css", EVERYONE),
+    # desks and QR codes: supervisors and admins
+    "desks.index": ("/desks/", STAFF),
+    "desks.detail": ("/desks/NO-SUCH-DESK", STAFF),
+    "desks.qr": ("/desks/NO-SUCH-DESK/qr.png", STAFF),
+    "desks.change": ("/desks/NO-SUCH-DESK/rotate", STAFF),
+    "desks.contacts": ("/desks/contacts.csv", STAFF),
+    "desks.bursts": ("/desks/bursts", STAFF),
+    # paper entry: keyers key; supervisors (and the admin) review and watch fieldwork
+    "entry.start": ("/entry/", KEYERS),
+    "entry.key": ("/entry/keying/999999", KEYERS),
+    "entry.review": ("/entry/review", STAFF),
+    "entry.reconcile_case": ("/entry/review/case/999999", STAFF),
+    "entry.response": ("/entry/response/999999", STAFF),
+    "entry.response_status": ("/entry/response/999999/status", STAFF),
+    "entry.response_edit": ("/entry/response/999999/edit", STAFF),
+    "entry.fieldwork": ("/entry/fieldwork", STAFF),
+    # sample frame, PPS draw and fieldwork lists: supervisors and admins
+    "sample.index": ("/sample/", STAFF),
+    "sample.frame_upload": ("/sample/frame", STAFF),
+    "sample.draw": ("/sample/draw", STAFF),
+    "sample.lists_csv": ("/sample/NO-ROUND/fieldwork.csv", STAFF),
+    "sample.lists_pdf": ("/sample/NO-ROUND/fieldwork/nobody.pdf", STAFF),
+    # reports and exports: analysts, supervisors and admins; never keyers or the public
+    "reports.dashboard": ("/reports/", REPORT_READERS),
+    "reports.report": ("/reports/report", REPORT_READERS),
+    "reports.exports": ("/reports/exports", REPORT_READERS),
+    "reports.download": ("/reports/exports/download", REPORT_READERS),
+    "reports.volumes": ("/reports/volumes", REPORT_READERS),
+    # accounts: the administrator only
+    "admin.users": ("/admin/users", ADMIN_ONLY),
+    "admin.set_user_active": ("/admin/users/999999/active", ADMIN_ONLY),
+    "admin.reset_password": ("/admin/users/999999/password", ADMIN_ONLY),
+}
+
+PASSWORD = "route matrix pass 1"
+
+
+@pytest.fixture
+def matrix_app(engine: Engine, db_url: str, instance_dir: Path) -> Iterator[Flask]:
+    """The app with CSRF off, so that POST routes reach the role check."""
+    from survey.app import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "matrix", "DATABASE_URL": db_url,
+                      "ARGON2_PARAMS": CHEAP_ARGON2, "WTF_CSRF_ENABLED": False})
+    with Session(app.extensions["sipas_engine"]) as session:
+        for role in (ENUM, SUP, ANALYST, ADMIN):
+            factories.user(session, role, username=f"m-{role}", password=PASSWORD)
+        session.commit()
+    yield app
+    app.extensions["sipas_engine"].dispose()
+
+
+def _methods(app: Flask, endpoint: str) -> list[str]:
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    return sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_every_route_is_in_the_matrix(matrix_app: Flask) -> None:
+    routes = {rule.endpoint for rule in matrix_app.url_map.iter_rules()}
+    missing = sorted(routes - MATRIX.keys())
+    stale = sorted(MATRIX.keys() - routes)
+    assert not missing, f"routes missing from the hand-written matrix: {missing}"
+    assert not stale, f"matrix rows for routes that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("who", [ANON, ENUM, SUP, ANALYST, ADMIN])
+def test_each_role_is_allowed_or_denied_as_the_matrix_says(matrix_app: Flask, who: str) -> None:
+    client = matrix_app.test_client()
+    if who != ANON:
+        login = client.post("/auth/login", data={"username": f"m-{who}", "password": PASSWORD})
+        assert login.status_code == 302
+    wrong = []
+    # logout last: it ends the session the other checks need
+    for endpoint in sorted(MATRIX, key=lambda e: e == "auth.logout"):
+        url, allowed = MATRIX[endpoint]
+        if endpoint not in matrix_app.view_functions:
+            continue  # reported by test_every_route_is_in_the_matrix
+        for method in _methods(matrix_app, endpoint):
+            reply = client.open(url, method=method)
+            reply.close()  # static files are streamed: close them
+            assert reply.status_code < 500, f"{method} {url} as {who}: {reply.status_code}"
+            to_login = reply.status_code in (301, 302, 303, 401) and \
+                "/auth/login" in reply.headers.get("Location", "")
+            denied = reply.status_code == 403 or to_login
+            if who in allowed and denied:
+                wrong.append(f"{method} {url}: {who} should be allowed, got {reply.status_code}")
+            if who not in allowed:
+                expected = to_login if who == ANON else reply.status_code == 403
+                if not expected:
+                    wrong.append(f"{method} {url}: {who} should be denied, got "
+                                 f"{reply.status_code}")
+    assert not wrong, "\n".join(wrong)
