@@ -100,9 +100,25 @@ def reconcile(session: Session, case: EntryCase, paper: Mapping[str, str], form:
     return response_id
 
 
+def _ensure_round_open(session: Session, response: Response) -> None:
+    """A published round is frozen: its responses change only through a new round version."""
+    if response.round_id is None:
+        return
+    from survey.models import SurveyRound
+    from survey.services.rounds import ensure_open
+
+    round_ = session.get(SurveyRound, response.round_id)
+    if round_ is not None:
+        try:
+            ensure_open(round_, "change its responses")
+        except ValueError as exc:
+            raise ReviewError(str(exc)) from None
+
+
 def set_status(session: Session, response: Response, status: str, comment: str,
                supervisor: User) -> None:
     """Move a response between review states; leaving ``verified`` needs a comment."""
+    _ensure_round_open(session, response)
     allowed = REVIEW_MOVES.get(response.status, ())
     if status not in allowed:
         raise ReviewError(f"a {response.status} response cannot become {status!r}")
@@ -120,6 +136,7 @@ def set_status(session: Session, response: Response, status: str, comment: str,
 def edit_answer(session: Session, response: Response, form: Instrument, item_code: str,
                 new_text: str, reason: str, supervisor: User) -> None:
     """Change one stored answer; the whole set is re-checked and the change audited."""
+    _ensure_round_open(session, response)
     if not form.has_item(item_code) or not form.item(item_code).is_question:
         raise ReviewError(f"unknown item {item_code!r}", {"item_code": "unknown item"})
     if not reason.strip():

@@ -141,3 +141,30 @@ def test_review_states_move_with_comments(app: Flask, client: FlaskClient,
             select(AuditLog).where(AuditLog.action == "review_status").order_by(AuditLog.id))]
     assert moves == [("received", "has_issues", "thiếu trang 2"),
                      ("has_issues", "verified", "đã bổ sung")]
+
+
+def test_a_published_round_refuses_edits_and_status_changes(
+        app: Flask, client: FlaskClient, world: World) -> None:
+    from survey.models import SurveyRound
+
+    for keyer in ("lan", "hung"):
+        login(client, keyer)
+        key(client, world.qid(1), full_answers())
+        logout(client)
+    with Session(app.extensions["sipas_engine"]) as session:
+        rid = session.exec(select(Response.id)).one()
+        round_ = session.get(SurveyRound, world.round_id)
+        assert round_ is not None
+        round_.status = "published"
+        session.add(round_)
+        session.commit()
+    login(client, "ha")
+    path = f"/entry/response/{rid}"
+    page = client.post(f"{path}/edit", data={"item_code": "c1_1", "value": "2", "reason": "x",
+                                             "csrf_token": csrf(client, path)},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "is published" in page
+    with Session(app.extensions["sipas_engine"]) as session:
+        assert session.get(Answer, (rid, "c1_1")).value_num == 4  # type: ignore[union-attr]
+        assert session.get(Response, rid).status == "verified"  # type: ignore[union-attr]
+        assert not session.exec(select(AuditLog).where(AuditLog.action == "edit_answer")).all()
