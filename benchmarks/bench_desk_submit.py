@@ -96,9 +96,11 @@ def post_bytes(slot: Slot, client_uuid: str, rng: random.Random) -> bytes:
     return (head + body).encode()
 
 
-def client_process(args: tuple[int, list[Slot], float, int]) -> list[tuple[float, int, str]]:
-    """Threads, one per slot: post until the deadline; (latency s, status, uuid) per request."""
+def client_process(args: tuple[int, list[Slot], float, int]
+                   ) -> tuple[float, list[tuple[float, int, str]]]:
+    """Threads, one per slot, post until the deadline: (CPU s, [(latency s, status, uuid)])."""
     port, slots, duration, seed = args
+    cpu0 = time.process_time()
     results: list[tuple[float, int, str]] = []
     lock = threading.Lock()
     barrier = threading.Barrier(len(slots))
@@ -130,14 +132,55 @@ def client_process(args: tuple[int, list[Slot], float, int]) -> list[tuple[float
         t.start()
     for t in threads:
         t.join()
-    return results
+    return time.process_time() - cpu0, results
 
 
-def run_load(port: int, slots: list[Slot], duration: float, processes: int = 2) -> dict:
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of processes and their children (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    seen: set[int] = set()
+    todo = list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                kids = (task / "children").read_text().split()
+                todo.extend(int(k) for k in kids)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def service_pids(name: str) -> list[int]:
+    """Top processes of a service (redis-server, postgres) by command name."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if (proc / "comm").read_text().strip() == name:
+                    pids.append(int(proc.name))
+            except OSError:
+                continue
+    return pids
+
+
+def run_load(port: int, slots: list[Slot], duration: float, processes: int = 2,
+             server_pids: list[int] | None = None) -> dict:
     parts = [slots[k::processes] for k in range(processes)]
+    watched = {"app": server_pids or [], "redis": service_pids("redis-server"),
+               "postgres": service_pids("postgres")}
+    before = {k: cpu_seconds(v) for k, v in watched.items()}
     with mp.get_context("fork").Pool(processes) as pool:
         done = pool.map(client_process, [(port, p, duration, k) for k, p in enumerate(parts)])
-    results = [r for part in done for r in part]
+    used = {k: cpu_seconds(v) - before[k] for k, v in watched.items()}
+    results = [r for _cpu, part in done for r in part]
+    client_cpu = sum(cpu for cpu, _part in done)
     latencies = sorted(r[0] for r in results)
     statuses: dict[int, int] = {}
     for _lat, status, _cu in results:
@@ -148,6 +191,8 @@ def run_load(port: int, slots: list[Slot], duration: float, processes: int = 2) 
 
     return {"requests": len(results), "rate": len(results) / duration, "p50": pct(0.50),
             "p99": pct(0.99), "statuses": statuses,
+            "client_cpu": client_cpu / (duration * (os.cpu_count() or 1)),
+            "cpu_ms": {k: 1000 * v / max(1, len(results)) for k, v in used.items()},
             "accepted": {cu for _lat, status, cu in results if status == 303}}
 
 
@@ -193,7 +238,7 @@ def instance(backend: str, pg_admin: str, desks: int) -> Iterator[dict[str, str]
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int) -> Iterator[int]:
+def gunicorn(env: dict[str, str], workers: int) -> Iterator[tuple[int, int]]:
     port = free_port()
     proc = subprocess.Popen(
         [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
@@ -206,7 +251,7 @@ def gunicorn(env: dict[str, str], workers: int) -> Iterator[int]:
                 break
             except OSError:
                 time.sleep(0.05)
-        yield port
+        yield port, proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -262,19 +307,24 @@ def main() -> None:
           f"CSRF on, {args.desks} desks, {args.duration:.0f} s per run")
     for backend in args.backends.split(","):
         with instance(backend, args.pg_admin_url, args.desks) as env, \
-                gunicorn(env, args.workers) as port:
+                gunicorn(env, args.workers) as (port, pid):
             paths = desk_paths(env)
             n = max(args.saturation_clients, args.latency_clients)
             slots = [fetch_slot(port, paths[k % len(paths)]) for k in range(n)]
             warm = run_load(port, slots[:2], 1.0)  # warm-up: imports, pools, caches
-            sat = run_load(port, slots[:args.saturation_clients], args.duration)
-            lat = run_load(port, slots[:args.latency_clients], args.duration)
+            sat = run_load(port, slots[:args.saturation_clients], args.duration,
+                           server_pids=[pid])
+            lat = run_load(port, slots[:args.latency_clients], args.duration, server_pids=[pid])
             check = verify(env, warm["accepted"] | sat["accepted"] | lat["accepted"])
         print(f"\n[{backend}]")
         for label, res, clients in (("saturation", sat, args.saturation_clients),
                                     ("latency", lat, args.latency_clients)):
             print(f"  {label:<10} {clients:>2} clients: {res['rate']:7.1f} req/s  "
-                  f"p50 {res['p50']:6.1f} ms  p99 {res['p99']:6.1f} ms  statuses {res['statuses']}")
+                  f"p50 {res['p50']:6.1f} ms  p99 {res['p99']:6.1f} ms  "
+                  f"statuses {res['statuses']}")
+            cpu = ", ".join(f"{k} {v:.2f}" for k, v in res["cpu_ms"].items())
+            print(f"  {'':<10} CPU ms per request: {cpu}; load generator "
+                  f"{res['client_cpu']:.0%} of the cores")
         print(f"  integrity: {check}")
 
 

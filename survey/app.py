@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, abort, g, request, session
 from flask_babel import Babel, get_locale
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from sqlmodel import Session
+from werkzeug.routing import IntegerConverter, Map
 
 from survey.config import ensure_instance_config, load_settings
 from survey.db import make_engine
@@ -30,6 +32,15 @@ SECURITY_HEADERS = {
     ),
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+
+
+class RowId(IntegerConverter):
+    """``<int:…>`` in routes names table rows: an id beyond 32 bits cannot exist, so it is a
+    404 here, not a PostgreSQL "integer out of range" error (a 500) in the view."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def select_locale() -> str:
@@ -76,6 +87,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Vui lòng đăng nhập / Please log in."
 
+    app.url_map.converters["int"] = RowId  # before the blueprints add their routes
     _register_blueprints(app)
 
     app.jinja_env.globals["get_locale"] = get_locale
@@ -96,6 +108,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def _session_timeouts() -> None:
         enforce_session_timeouts(app.config["SESSION_IDLE_MINUTES"])
 
+    @app.before_request
+    def _refuse_nul() -> None:
+        """PostgreSQL text cannot hold NUL (any query with one fails: a 500), and no form
+        or link of ours ever carries one: refuse such a request up front with a 400."""
+        if any("\x00" in text for text in _request_texts()):
+            abort(400)
+
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
         db_session = g.pop("db_session", None)
@@ -103,6 +122,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             db_session.close()
 
     return app
+
+
+def _request_texts() -> Iterator[str]:
+    """Every text a client chose: path values, query and form fields (names too), file names."""
+    yield from (str(v) for v in (request.view_args or {}).values())
+    for fields in (request.args, request.form):
+        for name, values in fields.lists():
+            yield name
+            yield from values
+    for name, upload in request.files.items(multi=True):
+        yield name
+        yield upload.filename or ""
 
 
 def enforce_session_timeouts(idle_minutes: int) -> None:

@@ -14,7 +14,9 @@ from typing import Any
 
 Number = int | float
 
-_NUMERIC_TEXT = re.compile(r"-?\d+(\.\d+)?")
+# At most 30 digits each side: longer "numbers" are no answer, and would overflow float()
+# or hit Python's int-conversion digit limit (a 500 for a pasted 5,000-digit string).
+_NUMERIC_TEXT = re.compile(r"-?\d{1,30}(\.\d{1,30})?")
 
 
 def is_missing(value: Any) -> bool:

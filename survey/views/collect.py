@@ -28,6 +28,7 @@ from survey.services.desk_evaluation import (
     parse_submission,
     submit_evaluation,
 )
+from survey.services.desk_write_queue import writer_turn
 from survey.services.desks import (
     DeskTokenError,
     DisabledDesk,
@@ -99,6 +100,16 @@ def _localised(message: str) -> str:
 @limiter.limit(lambda: limit("DESK_LIMIT_DESK_ADDRESS"), key_func=desk_address_key,
                methods=["POST"])
 def evaluate(token: str) -> Page:
+    if request.method == "GET":
+        return _evaluate(token)
+    with writer_turn(current_app.extensions["sipas_engine"]):
+        try:
+            return _evaluate(token)
+        finally:
+            get_session().rollback()  # nothing left open once our turn ends (no-op if committed)
+
+
+def _evaluate(token: str) -> Page:
     db = get_session()
     secret_key = current_app.config["SECRET_KEY"]
     try:

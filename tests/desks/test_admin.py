@@ -46,6 +46,15 @@ def test_anonymous_users_are_sent_to_login_and_enumerators_refused(
     assert client.get("/desks/contacts.csv").status_code == 403
 
 
+def test_analysts_may_not_export_phone_numbers(
+    app: Flask, client: FlaskClient, desk_link: DeskLink
+) -> None:
+    submit(client, desk_link.path, contact_phone="0912345678", contact_consent="yes")
+    login(app, client, "analyst")
+    refused = client.get("/desks/contacts.csv")
+    assert refused.status_code == 403 and b"0912345678" not in refused.get_data()
+
+
 @pytest.mark.parametrize("role", ["admin", "supervisor"])
 def test_staff_add_a_desk_and_see_its_link_and_evaluations(
     app: Flask, client: FlaskClient, desk_link: DeskLink, role: str

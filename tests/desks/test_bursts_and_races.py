@@ -84,3 +84,33 @@ def test_concurrent_submissions_are_stored_exactly_once(
         stored = session.exec(select(func.count()).select_from(Response)).one()
         signals = session.exec(select(func.count()).select_from(DeskSignal)).one()
     assert stored == signals == 24 + 1  # 24 forms (form 0 re-sent 8 times) + 1 dossier
+
+
+def test_sqlite_writers_take_turns_and_postgresql_needs_no_queue(engine: Engine) -> None:
+    import threading
+    import time
+
+    from survey.services.desk_write_queue import lock_path, writer_turn
+
+    if engine.dialect.name != "sqlite":
+        assert lock_path(engine) is None
+        with writer_turn(engine):
+            return
+    inside: list[str] = []
+    first_in = threading.Event()
+
+    def first() -> None:
+        with writer_turn(engine):
+            first_in.set()
+            inside.append("first in")
+            time.sleep(0.2)
+            inside.append("first out")
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    first_in.wait(5)
+    with writer_turn(engine):
+        inside.append("second in")
+    thread.join()
+    assert inside == ["first in", "first out", "second in"]
+    assert lock_path(engine).exists()  # type: ignore[union-attr]

@@ -54,8 +54,9 @@ def test_svg_decodes_to_the_desk_url_and_has_a_white_background() -> None:
 
 
 def test_poster_is_a5_embeds_dejavu_and_decodes_to_the_desk_url(tmp_path: Path) -> None:
-    if not shutil.which("pdftoppm"):
-        unavailable("poppler-utils (pdftoppm) is not installed")
+    missing = [t for t in ("pdftoppm", "pdfinfo", "pdffonts", "pdftotext") if not shutil.which(t)]
+    if missing:
+        unavailable(f"poppler-utils is not installed (missing {', '.join(missing)})")
     import cv2
 
     pdf = tmp_path / "poster.pdf"

@@ -147,3 +147,24 @@ def test_invalid_form_stops_init_before_the_database(
         tables = conn.dialect.get_table_names(conn)
     engine.dispose()
     assert "response" not in tables
+
+
+def test_demo_dossiers_are_hashed_with_the_live_forms_key(
+    runner: CliRunner, cli_env: dict[str, str]
+) -> None:
+    """A demo dossier evaluated again on the live QR form must be caught as a duplicate."""
+    import runpy
+
+    from survey.services.desks import dossier_secret
+    from survey.services.responses import dossier_hash
+
+    assert _invoke(runner, "init", "--demo").exit_code == 0
+    key = runpy.run_path(str(Path(cli_env["SIPAS_INSTANCE"]) / "config.py"))["SECRET_KEY"]
+    engine = make_engine(cli_env["DATABASE_URL"])
+    with engine.connect() as conn:
+        stored = set(conn.execute(text(
+            "SELECT dossier_hash FROM response WHERE dossier_hash IS NOT NULL")).scalars())
+    engine.dispose()
+    secret = dossier_secret(key)
+    demo_codes = [f"H{d:02d}.2025.{k:05d}" for d in range(1, 5) for k in range(1, 141)]
+    assert sum(dossier_hash(secret, code) in stored for code in demo_codes) == len(stored) > 50
