@@ -109,3 +109,27 @@ class LoginFailure(SQLModel, table=True):
     username: str = Field(max_length=64, index=True)
     address: str = Field(max_length=64)
     at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class SerialAssignment(SQLModel, table=True):
+    """A sub-range of a sampled hamlet's serials carried by one enumerator.
+
+    The hamlet's own ``field_assignment`` row gives its whole range and default enumerator;
+    a sub-range overrides that enumerator for its serials (ranges never overlap, checked by
+    :mod:`survey.services.assignments`), so two enumerators can share a large hamlet.
+    """
+
+    __tablename__ = "serial_assignment"
+    __table_args__ = (
+        UniqueConstraint("sample_unit_id", "first_serial"),
+        CheckConstraint("first_serial >= 1 AND last_serial >= first_serial",
+                        name="ck_serial_assignment_range"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    sample_unit_id: int = Field(foreign_key="sample_unit.id", index=True)
+    enumerator_id: int = Field(foreign_key="user_account.id", index=True)
+    first_serial: int
+    last_serial: int
+    assigned_by: int | None = Field(default=None, foreign_key="user_account.id")
+    assigned_at: datetime = Field(default_factory=utcnow)

@@ -56,6 +56,9 @@ MATRIX: dict[str, tuple[str, frozenset[str]]] = {
     "entry.response_status": ("/entry/response/999999/status", STAFF),
     "entry.response_edit": ("/entry/response/999999/edit", STAFF),
     "entry.fieldwork": ("/entry/fieldwork", STAFF),
+    "entry.assignments": ("/entry/assignments", STAFF),
+    "entry.assign_hamlet": ("/entry/assignments/999999", STAFF),
+    "entry.unassign": ("/entry/assignments/range/999999/delete", STAFF),
     # sample frame, PPS draw and fieldwork lists: supervisors and admins
     "sample.index": ("/sample/", STAFF),
     "sample.frame_upload": ("/sample/frame", STAFF),

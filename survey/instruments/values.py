@@ -16,7 +16,7 @@ Number = int | float
 
 # At most 30 digits each side: longer "numbers" are no answer, and would overflow float()
 # or hit Python's int-conversion digit limit (a 500 for a pasted 5,000-digit string).
-_NUMERIC_TEXT = re.compile(r"-?\d{1,30}(\.\d{1,30})?")
+_NUMERIC_TEXT = re.compile(r"-?\d{1,30}(\.\d{1,30})?", re.ASCII)  # same digits as sipas-expr.js
 
 
 def is_missing(value: Any) -> bool:

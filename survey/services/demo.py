@@ -71,10 +71,10 @@ def build_demo(session: Session, secret: bytes, seed: int = 2025) -> str | None:
     round_ = SurveyRound(code="2025", name="Khảo sát SIPAS 2025", year=2025)
     session.add(round_)
     session.flush()
-    sample = _sample(session, rng, round_, hamlets)
+    enumerators = [u for u in users if u.role == "enumerator"]
+    sample = _sample(session, rng, round_, hamlets, [u.username for u in enumerators])
     hh_version = latest_version(session, "sipas_services")
     household = parse_stored(hh_version.source_text)
-    enumerators = [u for u in users if u.role == "enumerator"]
     counts: dict[str, int] = {}
     start = datetime(2025, 9, 8, 8, tzinfo=UTC)
     for index, (unit, stratum, psu) in enumerate(sample):
@@ -174,17 +174,19 @@ def _sample(
     rng: random.Random,
     round_: SurveyRound,
     hamlets: dict[str, list[AdminUnit]],
+    enumerators: list[str],
 ) -> list[tuple[AdminUnit, Stratum, SampleUnit]]:
     """PPS systematic selection of hamlets by households within each district.
 
     The real draw (:func:`survey.services.sampling.draw_sample`), seeded from the demo's
-    generator; the field listing is simulated as 70% of the frame's population.
+    generator; the field listing is simulated as 70% of the frame's population. The draw
+    hands the hamlets to the enumerators in turn, as the demo's keyed responses assume.
     """
     from survey.services.sampling import draw_sample
 
     draw_sample(
         session, round_.code, strata_level="district", hamlets_per_stratum=HAMLETS_PER_STRATUM,
-        per_hamlet=PERSONS_PER_HAMLET, seed=rng.randrange(10**9),
+        per_hamlet=PERSONS_PER_HAMLET, seed=rng.randrange(10**9), enumerators=enumerators,
     )  # fmt: skip
     units = {u.id: u for units in hamlets.values() for u in units}
     chosen = []

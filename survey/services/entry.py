@@ -28,7 +28,7 @@ from survey.models import (
     utcnow,
 )
 from survey.models_entry import CaseState, EntryCase, Keying
-from survey.models_sample import FieldAssignment
+from survey.services.assignments import assignee, hamlet_range
 from survey.services.instruments import latest_version
 from survey.services.questionnaire_ids import check_questionnaire_id
 
@@ -97,16 +97,7 @@ def locate_questionnaire(session: Session, text: str) -> SampledQuestionnaire:
 
 def serial_range(session: Session, unit: SampleUnit) -> tuple[int, int]:
     """The hamlet's questionnaire serials: its field assignment, else 1..planned sample size."""
-    assignment = _assignment(session, unit)
-    if assignment is not None:
-        return assignment.first_serial, assignment.last_serial
-    return 1, max(unit.sample_size, 0)
-
-
-def _assignment(session: Session, unit: SampleUnit) -> FieldAssignment | None:
-    return session.exec(
-        select(FieldAssignment).where(FieldAssignment.sample_unit_id == unit.id)
-    ).first()
+    return hamlet_range(session, unit)
 
 
 def design_meta(session: Session, unit: SampleUnit) -> dict[str, Any]:
@@ -173,16 +164,16 @@ def start_keying(
             "round_id": found.round.id, "sample_unit_id": found.sample_unit.id,
             "questionnaire_id": found.questionnaire_id,
         }  # fmt: skip
-        assigned = _assignment(session, found.sample_unit)
+        carrier = assignee(session, found.sample_unit, found.serial)
     else:
         desk, serial = locate_desk(session, desk_code or "", slip_serial or "")
         key, label = f"D:{desk.code}:{serial}", f"{desk.code} / {serial}"
         case_fields = {"instrument_version_id": latest_version(session, DESK_FORM).id,
                        "desk_id": desk.id, "slip_serial": serial}
-        assigned = None
+        carrier = None
     case = session.exec(select(EntryCase).where(EntryCase.entry_key == key)).first()
     if case is None:
-        if assigned is not None and assigned.enumerator_id not in (None, keyer.id):
+        if keyer.role == "enumerator" and carrier not in (None, keyer.id):
             raise EntryError(
                 f"Phiếu {label} được giao cho điều tra viên khác / "
                 f"{label} is assigned to another enumerator"

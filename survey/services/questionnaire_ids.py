@@ -30,6 +30,8 @@ def make_questionnaire_id(psu_code: str, serial: int) -> str:
 
 def check_questionnaire_id(qid: str) -> bool:
     parts = qid.strip().split("-")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts) or len(parts[2]) != 1:
+    # ASCII digits only: "²".isdigit() is true, but int("²") raises (a 500 at the keyboard).
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts) \
+            or len(parts[2]) != 1:
         return False
     return luhn_digit(parts[0] + parts[1]) == int(parts[2])

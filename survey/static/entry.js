@@ -3,10 +3,11 @@
  * One keystroke per coded answer: a digit that completes a valid code moves on by itself;
  * Enter moves on (or leaves an optional field empty); ArrowUp / Shift+Tab go back to fix a
  * field (its content is selected, so the next digit replaces it). Skip logic comes from each
- * item's relevant condition (Expr.to_json(), in data-relevant) and is evaluated here with the
- * same semantics as survey/instruments/expressions.py; the server re-checks everything with
- * validate_answers, which is the authority. Without JavaScript the form still works: every
- * field is a plain text box and the server reports what is wrong.
+ * item's relevant condition (Expr.to_json(), in data-relevant), evaluated by sipas-expr.js
+ * with the same semantics as survey/instruments/expressions.py (a parity test holds them
+ * together); the server re-checks everything with validate_answers, which is the authority.
+ * Without JavaScript the form still works: every field is a plain text box and the server
+ * reports what is wrong.
  */
 (function () {
   "use strict";
@@ -17,92 +18,8 @@
   var NO_INTERVIEW = { "3": true, "4": true, "5": true };
   var CODED = { select_one: true, scale: true };
 
-  // --- values.py: missing values, numbers, codes, comparisons -----------------------
-  var NUMERIC = /^-?\d+(\.\d+)?$/;
-  function isMissing(v) {
-    if (v === null || v === undefined) { return true; }
-    if (typeof v === "string") { return v.trim() === ""; }
-    if (Array.isArray(v)) { return v.length === 0; }
-    if (typeof v === "number") { return isNaN(v); }
-    return false;
-  }
-  function asNumber(v) {
-    if (typeof v === "number") { return isFinite(v) ? v : null; }
-    if (typeof v === "string" && NUMERIC.test(v.trim())) { return parseFloat(v.trim()); }
-    return null;
-  }
-  function codeText(v) {
-    var n = asNumber(v);
-    return n !== null ? String(n) : String(v).trim();
-  }
-  function selection(v) {
-    if (isMissing(v)) { return []; }
-    if (typeof v === "string") { return v.split(/\s+/).filter(Boolean); }
-    if (Array.isArray(v)) { return v.filter(function (x) { return !isMissing(x); }); }
-    return [v];
-  }
-  function truthy(v) { return !isMissing(v) && Boolean(v); }
-  function compare(op, l, r) {
-    if (isMissing(l) || isMissing(r)) { return false; }
-    var a = asNumber(l), b = asNumber(r);
-    if (a === null || b === null) {
-      if (!(typeof l === "string" && typeof r === "string")) { return op === "!="; }
-      a = l.trim(); b = r.trim();
-    }
-    switch (op) {
-      case "=": return a === b;
-      case "!=": return a !== b;
-      case "<": return a < b;
-      case "<=": return a <= b;
-      case ">": return a > b;
-      default: return a >= b;
-    }
-  }
-  function arithmetic(op, l, r) {
-    var a = asNumber(l), b = asNumber(r), out;
-    if (a === null || b === null) { return null; }
-    if (op === "+") { out = a + b; } else if (op === "-") { out = a - b; }
-    else if (op === "*") { out = a * b; } else if (b === 0) { return null; } else { out = a / b; }
-    return isFinite(out) ? out : null;
-  }
-
-  // --- expr_nodes.py: evaluation of Expr.to_json() trees ----------------------------
-  function evaluate(node, answers, current) {
-    var v, chosen, i, j;
-    switch (node.node) {
-      case "ref": return answers.hasOwnProperty(node.code) ? answers[node.code] : null;
-      case "current": return current === undefined ? null : current;
-      case "literal": return node.value;
-      case "unary":
-        v = evaluate(node.operand, answers, current);
-        return node.op === "not" ? !truthy(v) : arithmetic("-", 0, v);
-      case "binary":
-        if (node.op === "and") { return holds(node.left, answers, current) && holds(node.right, answers, current); }
-        if (node.op === "or") { return holds(node.left, answers, current) || holds(node.right, answers, current); }
-        if (["=", "!=", "<", "<=", ">", ">="].indexOf(node.op) >= 0) {
-          return compare(node.op, evaluate(node.left, answers, current), evaluate(node.right, answers, current));
-        }
-        return arithmetic(node.op, evaluate(node.left, answers, current), evaluate(node.right, answers, current));
-      case "in":
-        v = evaluate(node.operand, answers, current);
-        if (isMissing(v)) { return false; }
-        chosen = Array.isArray(v) ? selection(v) : [v];
-        for (i = 0; i < chosen.length; i++) {
-          for (j = 0; j < node.values.length; j++) {
-            if (compare("=", chosen[i], node.values[j])) { return !node.negated; }
-          }
-        }
-        return node.negated;
-      case "call":
-        v = node.args.map(function (a) { return evaluate(a, answers, current); });
-        if (node.name === "answered") { return !isMissing(v[0]); }
-        if (node.name === "count_selected") { return selection(v[0]).length; }
-        if (isMissing(v[1])) { return false; }
-        return selection(v[0]).some(function (c) { return codeText(c) === codeText(v[1]); });
-      default: return null;
-    }
-  }
-  function holds(node, answers, current) { return truthy(evaluate(node, answers, current)); }
+  var X = window.SipasExpr, isMissing = X.isMissing, asNumber = X.asNumber;
+  var codeText = X.codeText, holds = X.holds;
 
   // --- the fields ------------------------------------------------------------------
   var fields = Array.prototype.slice.call(form.querySelectorAll(".kf")).map(function (el) {

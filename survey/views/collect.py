@@ -67,7 +67,7 @@ VERSION_CACHE = "sipas_desk_versions"
 def _version(raw_id: str | None) -> InstrumentVersion:
     """The version the form was rendered with if it is a desk form, else the latest one."""
     db = get_session()
-    if raw_id and raw_id.isdigit() and len(raw_id) < 12:
+    if raw_id and raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 12:  # not "²"
         cache: dict[int, InstrumentVersion] = current_app.extensions.setdefault(VERSION_CACHE, {})
         wanted = int(raw_id)
         if wanted in cache:

@@ -129,7 +129,8 @@ def qr(code: str, fmt: str) -> WerkzeugResponse:
 @roles_required(*STAFF)
 def bursts() -> str:
     days = request.args.get("days", "7")
-    days_n = int(days) if days.isdigit() and 0 < int(days) <= 366 else 7
+    ok = days.isascii() and days.isdigit() and len(days) <= 3  # not "²", not 5,000 digits
+    days_n = int(days) if ok and 0 < int(days) <= 366 else 7
     since = datetime.now(UTC) - timedelta(days=days_n)
     found = burst_report(get_session(), since=since)
     return render_template("desks/bursts.html", bursts=found, days=days_n)

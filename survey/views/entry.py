@@ -24,6 +24,7 @@ from survey.models import (
 )
 from survey.models_entry import CaseState, EntryCase, Keying
 from survey.security import ADMIN, ENUMERATOR, SUPERVISOR, roles_required
+from survey.services.assignments import my_assignments
 from survey.services.entry import EntryError, start_keying
 from survey.services.entry_dashboard import hamlet_progress, keyer_quality
 from survey.services.instruments_text import parse_stored
@@ -34,6 +35,7 @@ from survey.services.keying import (
     read_form,
     save_pass,
 )
+from survey.services.questionnaire_ids import make_questionnaire_id
 from survey.services.review import (
     REVIEW_MOVES,
     ReviewError,
@@ -109,8 +111,20 @@ def start() -> str | WerkzeugResponse:
                    .order_by(Keying.finished_at.desc()).limit(20)).all()  # type: ignore[union-attr]
     desks = db.exec(select(Desk).where(Desk.active).order_by(Desk.code)).all()
     return render_template("entry/start.html", error=error, drafts=drafts, done=done,
-                           desks=desks, kind=request.form.get("kind", "questionnaire")), \
-        (422 if error else 200)
+                           desks=desks, kind=request.form.get("kind", "questionnaire"),
+                           assigned=_my_work(db, me)), (422 if error else 200)
+
+
+def _my_work(db: Session, me: User) -> list[dict[str, Any]]:
+    """This keyer's own hamlets and serial ranges, with the IDs still waiting on paper."""
+    work = []
+    for hamlet, piece in my_assignments(db, me):
+        waiting = [make_questionnaire_id(hamlet.psu_code, n)
+                   for n in range(piece.first, piece.last + 1) if n not in hamlet.keyed]
+        work.append({"psu": hamlet.psu_code, "hamlet": hamlet.hamlet, "first": piece.first_qid,
+                     "last": piece.last_qid, "total": piece.last - piece.first + 1,
+                     "waiting": waiting})
+    return work
 
 
 @bp.route("/keying/<int:keying_id>", methods=["GET", "POST"])
@@ -262,3 +276,6 @@ def fieldwork() -> str:
     db = get_session()
     return render_template("entry/fieldwork.html", hamlets=hamlet_progress(db),
                            keyers=keyer_quality(db))
+
+
+from survey.views import entry_assign  # noqa: E402,F401  (its routes join this blueprint)

@@ -76,7 +76,8 @@ def frame_upload() -> tuple[str, int] | WerkzeugResponse:
 
 def _int(name: str) -> int | None:
     value = request.form.get(name, "").strip()
-    return int(value) if value.isdigit() else None
+    # ASCII digits only, at most 9: "²".isdigit() is true but int("²") fails (a 500).
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
 
 
 @bp.route("/draw", methods=["POST"])
