@@ -17,9 +17,18 @@ from survey.models import Instrument, InstrumentVersion, Response, SurveyRound
 from survey.services.analysis_data import pick_round
 from survey.services.reports_compare import Difference, compare_rows, previous_round
 from survey.services.reports_desk import DeskReport, desk_report
-from survey.services.reports_household import HouseholdReport, household_report
-from survey.services.reports_period import Period, parse_period, quarters_of
+from survey.services.reports_household import (
+    BREAKDOWNS,
+    PRIORITY_LIST,
+    SELECTIONS,
+    HouseholdReport,
+    household_report,
+)
+from survey.services.reports_period import Period, parse_period
 from survey.services.reports_rows import IndexRow
+from survey.services.reports_trend import DeskTrend, desk_trend, household_trend
+
+BREAKDOWN_CHOICES = BREAKDOWNS + SELECTIONS
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,7 @@ class DashboardOptions:
     district: str | None = None
     commune: str | None = None
     weighted: bool = False
+    breakdown: str | None = None  # one breakdown to show (None: all of them)
 
     def __post_init__(self) -> None:
         if not 0 < self.target < 1:
@@ -42,6 +52,9 @@ class DashboardOptions:
             raise ValueError(f"confidence level must be between 0.5 and 1 (got {self.level})")
         if self.min_n < 1:
             raise ValueError(f"minimum n must be at least 1 (got {self.min_n})")
+        if self.breakdown is not None and self.breakdown not in BREAKDOWN_CHOICES:
+            raise ValueError(f"breakdown {self.breakdown!r} is not one of "
+                             f"{', '.join(BREAKDOWN_CHOICES)}")
 
     @property
     def filter_by(self) -> tuple[str, str] | None:
@@ -64,7 +77,7 @@ class Dashboard:
     desk_changes: tuple[Difference, ...] = ()
     rounds: tuple[str, ...] = ()
     household_trend: tuple[tuple[str, IndexRow], ...] = ()
-    desk_trend: tuple[tuple[str, IndexRow], ...] = ()
+    desk_trend: DeskTrend | None = None
     areas: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
@@ -94,14 +107,15 @@ def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
     period = parse_period(options.period) if options.period else default_period(session)
     code = round_for(session, period, options.round_code)
     common = dict(level=options.level, min_n=options.min_n, lang=options.lang)
+    only = None if options.breakdown is None else (options.breakdown, PRIORITY_LIST)
     hh = household_report(session, code, options.instrument, options.target,
-                          filter_by=options.filter_by, **common)
+                          filter_by=options.filter_by, only=only, **common)
     desk = desk_report(session, period, weighted=options.weighted, **common)
     prev_code = previous_round(session, code)
     round_changes: tuple[Difference, ...] = ()
     if prev_code and hh.overall is not None:
         prev = household_report(session, prev_code, options.instrument, options.target,
-                                filter_by=options.filter_by, **common)
+                                filter_by=options.filter_by, only=(), **common)
         if prev.overall is not None:
             round_changes = tuple(compare_rows([hh.overall, *hh.elements],
                                                [prev.overall, *prev.elements], options.level))
@@ -117,8 +131,12 @@ def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
     return Dashboard(
         options=options, period=period, household=hh, desk=desk, previous_round=prev_code,
         round_changes=round_changes, previous_period=prev_period, desk_changes=desk_changes,
-        rounds=rounds, household_trend=_household_trend(session, rounds, options),
-        desk_trend=_desk_trend(session, period, options), areas=_areas(session, code, options),
+        rounds=rounds,
+        household_trend=household_trend(session, rounds, options.instrument, options.target,
+                                        options.level, options.min_n, options.lang,
+                                        options.filter_by),
+        desk_trend=desk_trend(session, period, options.level, options.min_n, options.lang),
+        areas=_areas(session, code, options),
     )
 
 
@@ -126,28 +144,6 @@ def _keyed(key: str, row: IndexRow) -> IndexRow:
     from dataclasses import replace
 
     return replace(row, code=key, label=key)
-
-
-def _household_trend(session: Session, rounds: tuple[str, ...], options: DashboardOptions
-                     ) -> tuple[tuple[str, IndexRow], ...]:
-    out = []
-    for code in rounds[-6:]:
-        rep = household_report(session, code, options.instrument, options.target,
-                               options.level, options.min_n, options.lang, options.filter_by)
-        if rep.overall is not None:
-            out.append((code, rep.overall))
-    return tuple(out)
-
-
-def _desk_trend(session: Session, period: Period, options: DashboardOptions
-                ) -> tuple[tuple[str, IndexRow], ...]:
-    """Overall desk satisfaction per quarter of the period's year (the trend chart)."""
-    out = []
-    for q in quarters_of(parse_period(str(period.year))):
-        rep = desk_report(session, q, options.level, options.min_n, options.lang)
-        if rep.overall is not None:
-            out.append((q.code, rep.overall))
-    return tuple(out)
 
 
 def _areas(session: Session, round_code: str, options: DashboardOptions

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from analysis.ci import t_quantile
 from survey.models import SurveyRound
-from survey.services.reports_rows import IndexRow, in_language
+from survey.services.reports_rows import IndexRow, in_language, number
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Difference:
         """'up 3.1 points, not significant' — what leaders need to read."""
         if self.diff is None or self.significant is None:
             return in_language(self.note, lang)
-        pts = f"{abs(100 * self.diff):.1f}"
+        pts = number(abs(100 * self.diff), ".1f", lang)
         if lang == "en":
             way = "up" if self.diff > 0 else "down" if self.diff < 0 else "unchanged"
             sig = "significant" if self.significant else "not significant"

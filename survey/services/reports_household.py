@@ -9,6 +9,7 @@ domain, as they should, and still count in the design (PSUs, strata, df).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +20,8 @@ from analysis.engine import run
 from analysis.estimate import Domains, Estimate, satisfied_indicator, to_rows
 from analysis.index import OVERALL, Element, sipas_index
 from survey.instruments import Instrument
+from survey.instruments.schema import Item
+from survey.instruments.values import code_text
 from survey.services.analysis_data import pick_round
 from survey.services.export import ExportFilter, export_rows
 from survey.services.instruments import latest_version
@@ -26,6 +29,8 @@ from survey.services.instruments_text import parse_stored
 from survey.services.reports_rows import IndexRow, index_row
 
 BREAKDOWNS = ("district", "commune", "hamlet")
+# Multi-select experience questions: one (overlapping) domain per chosen answer.
+SELECTIONS = ("e_levels", "e_fields")
 PRIORITY_LIST = "priority"
 
 
@@ -36,6 +41,7 @@ class DomainRow:
     domain: str
     overall: IndexRow
     elements: tuple[IndexRow, ...]
+    code: str = ""  # the choice code, for domains of a multi-select question
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,9 @@ class HouseholdReport:
     elements: tuple[IndexRow, ...] = ()
     criteria: tuple[tuple[str, tuple[IndexRow, ...]], ...] = ()  # element code → criteria
     breakdowns: dict[str, tuple[DomainRow, ...]] = field(default_factory=dict)
+    # agency level / service field: domains overlap (a respondent counts in each chosen one)
+    selections: dict[str, tuple[DomainRow, ...]] = field(default_factory=dict)
+    selection_titles: dict[str, str] = field(default_factory=dict)  # item code → question
     priorities: tuple[IndexRow, ...] = ()
     problem: str | None = None
 
@@ -91,9 +100,13 @@ def _design(data: RoundData) -> Design:
 def household_report(
     session: Session, round_code: str | None = None, instrument: str = "sipas_services",
     target: float = 0.80, level: float = 0.95, min_n: int = 30, lang: str = "vi",
-    filter_by: tuple[str, str] | None = None,
+    filter_by: tuple[str, str] | None = None, only: tuple[str, ...] | None = None,
 ) -> HouseholdReport:
-    """Everything the household part of the dashboard and the report show, for one round."""
+    """Everything the household part of the dashboard and the report show, for one round.
+
+    ``only`` names the breakdowns to compute (geography levels or multi-select items);
+    ``None`` computes all of them, ``()`` only the headline rows (trends, comparisons).
+    """
     round_ = pick_round(session, round_code)
     form = parse_stored(latest_version(session, instrument).source_text)
     scope = f"{filter_by[0]} = {filter_by[1]}" if filter_by else ""
@@ -140,18 +153,55 @@ def household_report(
     rows = [index_row(e, labels.get(e.name, e.name), min_n) for e in headline]
     by_code = {r.code: r for r in rows}
     criteria = tuple((e.name, tuple(by_code[c] for c in e.items)) for e in elements)
+    wanted = set(BREAKDOWNS + SELECTIONS if only is None else only)
     breakdowns = {}
-    for col in below:
+    for col in (c for c in below if c in wanted):
         if not (data.text[col][inside] != "").any():
             continue  # a level the geography lacks (no districts since 2025)
         dom = Domains.of(col, np.where(inside, data.text[col], ""))
         breakdowns[col] = _domains(index(dom), dom, elements, per, min_n, labels)
+    selections: dict[str, tuple[DomainRow, ...]] = {}
+    for code in (c for c in SELECTIONS if c in wanted and c in data.text):
+        found = _chosen_domains(index, data.text[code], form.item(code), inside, per, min_n,
+                                labels, lang)
+        if found:
+            selections[code] = found
     return HouseholdReport(
         **base, design=_design_summary(design, data, inside, rows[-1]),
         overall=by_code[OVERALL], elements=tuple(by_code[e.name] for e in elements),
-        criteria=criteria, breakdowns=breakdowns,
-        priorities=_priorities(design, data, form, head_dom, level, min_n, lang),
+        criteria=criteria, breakdowns=breakdowns, selections=selections,
+        selection_titles={c: _label(form.item(c).label, lang) for c in selections},
+        priorities=(_priorities(design, data, form, head_dom, level, min_n, lang)
+                    if only is None or PRIORITY_LIST in only else ()),
     )
+
+
+def chosen(answers: np.ndarray, code: str) -> np.ndarray:
+    """Rows whose multi-select answer (codes separated by spaces, as exported) has ``code``."""
+    return np.array([code in str(v).split() for v in answers.tolist()], dtype=bool)
+
+
+def _chosen_domains(index: Callable[[Domains], list[Estimate]], answers: np.ndarray,
+                    item: Item, inside: np.ndarray, per: int, min_n: int,
+                    labels: dict[str, str], lang: str) -> tuple[DomainRow, ...]:
+    """One domain per choice of a multi-select item, each estimated as its own subset.
+
+    The domains overlap (a respondent who chose two levels is in both), so they cannot be
+    one partition of the engine: each choice is a separate domain estimate, with its own
+    df (PSUs with a respondent in it minus their strata), like R's ``subset(design, …)``.
+    """
+    out = []
+    for choice in item.choices:
+        rows = inside & chosen(answers, code_text(choice.code))
+        if not rows.any():
+            continue
+        name = _label(choice.label, lang)
+        block = index(Domains.of(item.code, np.where(rows, name, "")))[per:2 * per]
+        el = tuple(index_row(e, labels.get(e.name, e.name), min_n) for e in block
+                   if e.level == "element")
+        out.append(DomainRow(name, index_row(block[-1], "SIPAS", min_n), el,
+                             code_text(choice.code)))
+    return tuple(out)
 
 
 def _domains(est: list[Estimate], dom: Domains, elements: list[Element], per: int,

@@ -77,13 +77,24 @@ def index_row(est: Estimate, label: str, min_n: int, level: str | None = None) -
     )
 
 
-def pct(value: float | None, digits: int = 1) -> str:
-    """A share as a percentage for people (``84.5``), or an en dash when missing."""
-    return "–" if value is None else f"{100 * value:.{digits}f}"
+def number(value: float | None, spec: str = ".1f", lang: str = "en") -> str:
+    """A number for people: Vietnamese readers write a decimal comma (80,4), others a dot.
+
+    Only the display changes; exports and the engine keep plain floats.
+    """
+    if value is None:
+        return "–"
+    text = format(value, spec)
+    return text.replace(".", ",") if str(lang) == "vi" else text
 
 
-def ci_text(row: IndexRow) -> str:
-    return f"{pct(row.ci_low)}–{pct(row.ci_high)}" if row.has_ci else "–"
+def pct(value: float | None, digits: int = 1, lang: str = "en") -> str:
+    """A share as a percentage for people (``84.5``, ``84,5`` in Vietnamese), or an en dash."""
+    return "–" if value is None else number(100 * value, f".{digits}f", lang)
+
+
+def ci_text(row: IndexRow, lang: str = "en") -> str:
+    return f"{pct(row.ci_low, 1, lang)}–{pct(row.ci_high, 1, lang)}" if row.has_ci else "–"
 
 
 VI_REASONS = (

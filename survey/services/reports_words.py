@@ -6,7 +6,7 @@ as data rather than in the gettext catalogue the web pages use.
 
 from __future__ import annotations
 
-from survey.services.reports_rows import IndexRow
+from survey.services.reports_rows import IndexRow, number
 
 T: dict[str, dict[str, str]] = {
     "vi": {
@@ -18,6 +18,11 @@ T: dict[str, dict[str, str]] = {
         "verdict": "So với mục tiêu", "code": "Mã", "criterion": "Tiêu chí",
         "mean_score": "Điểm TB (1–5)", "dissatisfied_pct": "Không hài lòng (%)",
         "by": "Theo", "district": "huyện", "commune": "xã", "hamlet": "thôn/ấp",
+        "e_levels": "cấp cơ quan", "e_fields": "lĩnh vực thủ tục",
+        "overlap": ("Có thể chọn nhiều câu trả lời: một người trả lời được tính trong mỗi "
+                    "nhóm đã chọn, nên các nhóm chồng lấn và tổng n lớn hơn tổng số."),
+        "all_desks": "Tất cả các quầy",
+        "round_trend": "Chỉ số SIPAS qua các đợt khảo sát",
         "priorities": "Mong muốn cải thiện (rất nhiều hoặc nhiều)", "priority": "Nội dung",
         "vs_previous_round": "So với đợt trước", "difference": "Chênh lệch (điểm %)",
         "conclusion": "Kết luận", "no_previous_round": "Chưa có đợt khảo sát trước để so sánh.",
@@ -69,6 +74,11 @@ T: dict[str, dict[str, str]] = {
         "verdict": "Against target", "code": "Code", "criterion": "Criterion",
         "mean_score": "Mean score (1–5)", "dissatisfied_pct": "Dissatisfied (%)",
         "by": "By", "district": "district", "commune": "commune", "hamlet": "hamlet",
+        "e_levels": "agency level", "e_fields": "service field",
+        "overlap": ("Several answers may be chosen: a respondent counts in each chosen "
+                    "group, so the groups overlap and their n add up to more than the total."),
+        "all_desks": "All desks",
+        "round_trend": "SIPAS index by survey round",
         "priorities": "Improvement priorities (very much or much)", "priority": "Priority",
         "vs_previous_round": "Against the previous round", "difference": "Difference (points)",
         "conclusion": "Conclusion", "no_previous_round": "No previous round to compare with.",
@@ -122,4 +132,6 @@ def verdict_words(row: IndexRow, target: float | None, lang: str, short: bool = 
     if short:
         return t[f"{row.verdict}_short"]
     text = t[row.verdict].format(t=f"{100 * target:g}")
-    return f"{text}, p = {row.p_value:.3f}." if row.p_value is not None else f"{text}."
+    if row.p_value is None:
+        return f"{text}."
+    return f"{text}, p = {number(row.p_value, '.3f', lang)}."

@@ -25,7 +25,7 @@ from survey.security import roles_required
 from survey.services.audit import record
 from survey.services.export import ExportFilter
 from survey.services.export_formats import FORMATS, MEDIA_TYPES, TEXT_ROLES, export_bytes
-from survey.services.reports import DashboardOptions, build_dashboard
+from survey.services.reports import BREAKDOWN_CHOICES, DashboardOptions, build_dashboard
 from survey.services.reports_period import parse_period
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -43,13 +43,21 @@ def _options() -> DashboardOptions:
             return default
 
     target = number("target", 80) / 100
+    breakdown = args.get("breakdown") or None
     return DashboardOptions(
         period=args.get("period") or None, round_code=args.get("round") or None,
         target=target if 0 < target < 1 else 0.80,
         min_n=max(1, int(number("min_n", current_app.config.get("MIN_CELL_N", 30)))),
         lang=str(get_locale() or "vi"), district=args.get("district") or None,
         commune=args.get("commune") or None, weighted=args.get("weighted") == "1",
+        breakdown=breakdown if breakdown in BREAKDOWN_CHOICES else None,
     )
+
+
+def breakdown_names() -> dict[str, str]:
+    """Names of the breakdowns in the reader's language (the selector and the headings)."""
+    return {"district": _("district"), "commune": _("commune"), "hamlet": _("hamlet"),
+            "e_levels": _("agency level"), "e_fields": _("service field")}
 
 
 @bp.route("/")
@@ -63,29 +71,41 @@ def dashboard() -> str | tuple[str, int]:
     except ValueError as exc:
         return render_template("reports/problem.html", message=str(exc)), 400
     hh, desk = dash.household, dash.desk
+    lang, names = opts.lang, breakdown_names()
     images = {}
     if hh.overall is not None:
         images["elements"] = charts.dot_chart(
             [(e.label if e.code == e.label else f"{e.code}. {e.label}", e)
              for e in (hh.overall, *hh.elements)], hh.target,
-            _("Index by element"))
-        for col, rows in hh.breakdowns.items():
+            _("Index by element"), lang=lang)
+        groups = {**hh.breakdowns, **hh.selections}
+        for col, rows in groups.items():
             if col != "hamlet":
-                images[col] = charts.dot_chart([(d.domain, d.overall) for d in rows],
-                                               hh.target, _("Index by %(level)s", level=_(col)))
+                images[col] = charts.dot_chart(
+                    [(d.domain, d.overall) for d in rows], hh.target,
+                    _("Index by %(level)s", level=names[col]), lang=lang)
         if hh.priorities:
             images["priorities"] = charts.dot_chart(
-                [(p.label, p) for p in hh.priorities], None, _("Improvement priorities"))
+                [(p.label, p) for p in hh.priorities], None, _("Improvement priorities"),
+                lang=lang)
+    if len(dash.household_trend) > 1:
+        images["rounds"] = charts.trend_chart(
+            [c for c, _r in dash.household_trend], [("SIPAS", [r for _c, r in
+                                                              dash.household_trend])],
+            hh.target, _("SIPAS index by survey round"), lang=lang,
+            counts=[r.n for _c, r in dash.household_trend])
     if desk.desks:
         images["desks"] = charts.dot_chart([(d.key, d.headline) for d in desk.desks],
-                                           opts.target, _("Share satisfied by desk"))
-    if dash.desk_trend:
-        images["trend"] = charts.trend_chart(dash.desk_trend, opts.target,
-                                             _("Trend by quarter (desk evaluations)"))
+                                           opts.target, _("Share satisfied by desk"), lang=lang)
+    trend = dash.desk_trend
+    if trend is not None:
+        images["trend"] = charts.trend_chart(
+            trend.quarters, trend.series(_("all desks")), opts.target,
+            _("Trend by quarter (desk evaluations)"), lang=lang, counts=trend.counts)
     uris = {k: charts.data_uri(v) for k, v in images.items()}
     query = {k: v for k, v in request.args.items() if v}
     return render_template("reports/dashboard.html", dash=dash, hh=hh, desk=desk, charts=uris,
-                           query=query, opts=opts)
+                           query=query, opts=opts, names=names)
 
 
 @bp.route("/report")
@@ -190,7 +210,21 @@ def volumes() -> str | WerkzeugResponse:
 
 @bp.context_processor
 def _formatters() -> dict:
-    """The same number formatting as the printable report (so the two always agree)."""
-    from survey.services.reports_rows import ci_text, in_language, pct
+    """The same number formatting as the printable report (so the two always agree).
 
-    return {"pct": pct, "ci_text": ci_text, "in_language": in_language}
+    Numbers follow the page's language: a decimal comma in Vietnamese (80,4), a dot else.
+    """
+    from survey.services.reports_rows import IndexRow, ci_text, in_language, number, pct
+
+    lang = str(get_locale() or "vi")
+
+    def pct_in(value: float | None, digits: int = 1) -> str:
+        return pct(value, digits, lang)
+
+    def ci_in(row: IndexRow) -> str:
+        return ci_text(row, lang)
+
+    def num_in(value: float | None, spec: str = ".1f") -> str:
+        return number(value, spec, lang)
+
+    return {"pct": pct_in, "ci_text": ci_in, "num": num_in, "in_language": in_language}

@@ -44,7 +44,9 @@ def test_analyst_reads_filters_and_downloads(app: Flask, tmp_path: Path) -> None
         assert page.locator("h1").inner_text() == "Bảng tổng hợp"
         whole = page.locator("#sipas-index").inner_text()
         n_whole = int(page.locator("#sipas-n").inner_text())
-        assert float(whole) > 50 and page.locator("#sipas-ci").is_visible()
+        # Vietnamese page: a decimal comma (80,4)
+        assert "," in whole and float(whole.replace(",", ".")) > 50
+        assert page.locator("#sipas-ci").is_visible()
         assert page.locator("#table-criteria tbody tr").count() == 19
         assert page.locator("figure.chart img").count() >= 3
         page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
@@ -56,6 +58,14 @@ def test_analyst_reads_filters_and_downloads(app: Flask, tmp_path: Path) -> None
         assert int(page.locator("#sipas-n").inner_text()) < n_whole
         assert page.locator("#table-district").count() == 0
         page.screenshot(path=str(shots / "dashboard-district.png"), full_page=True)
+
+        page.select_option("#filter-breakdown", "e_levels")
+        page.click("#apply-filters")
+        page.wait_for_url("**breakdown=e_levels*")
+        assert page.locator("#table-e_levels tbody tr").count() >= 2
+        assert page.locator("#table-e_fields").count() == 0
+        assert page.locator("#table-desk-trend").count() == 1
+        page.screenshot(path=str(shots / "dashboard-levels.png"), full_page=True)
 
         page.click("#link-exports")
         with page.expect_download() as info:

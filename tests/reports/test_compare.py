@@ -30,7 +30,7 @@ def test_is_the_difference_tested_with_the_smaller_df() -> None:
     assert d.ci_high - d.diff == pytest.approx(2.446912 * 0.025, rel=1e-6)
     assert d.df == 6 and d.significant is False
     assert d.words("en") == "up 5.0 points, not significant"
-    assert d.words("vi") == "tăng 5.0 điểm, không có ý nghĩa thống kê"
+    assert d.words("vi") == "tăng 5,0 điểm, không có ý nghĩa thống kê"
     big = difference(_row(0.90, 0.01, 30), _row(0.80, 0.01, 30))
     assert big.significant is True and big.words("en") == "up 10.0 points, significant"
 

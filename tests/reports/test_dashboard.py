@@ -24,8 +24,8 @@ def test_does_the_dashboard_show_the_index_the_cli_computes(
     analyst: FlaskClient, runner: CliRunner, cli_env: dict[str, str]
 ) -> None:
     html = _text(analyst, "/reports/?target=80")
-    shown = re.search(r'id="sipas-index">([\d.]+)<', html)
-    ci = re.search(r'id="sipas-ci">([\d.]+)–([\d.]+)<', html)
+    shown = re.search(r'id="sipas-index">([\d.,]+)<', html)
+    ci = re.search(r'id="sipas-ci">([\d.,]+)–([\d.,]+)<', html)
     n = re.search(r'id="sipas-n">(\d+)<', html)
     assert shown and ci and n
     result = runner.invoke(main, ["index", "--db", "--round", "2025", "--instrument",
@@ -33,9 +33,10 @@ def test_does_the_dashboard_show_the_index_the_cli_computes(
     assert result.exit_code == 0, result.output
     overall = next(e for e in json.loads(result.output)["estimates"]
                    if e["level"] == "overall" and e["domain"] == {})
-    assert shown.group(1) == f"{100 * overall['estimate']:.1f}"
-    assert ci.group(1) == f"{100 * overall['ci_low']:.1f}"
-    assert ci.group(2) == f"{100 * overall['ci_high']:.1f}"
+    # the page is Vietnamese: a decimal comma (80,4), the CLI's JSON keeps plain numbers
+    assert shown.group(1) == f"{100 * overall['estimate']:.1f}".replace(".", ",")
+    assert ci.group(1) == f"{100 * overall['ci_low']:.1f}".replace(".", ",")
+    assert ci.group(2) == f"{100 * overall['ci_high']:.1f}".replace(".", ",")
     assert int(n.group(1)) == overall["n"]
     verdicts = {"above": "verdict-above", "below": "verdict-below",
                 "inconclusive": "verdict-inconclusive"}
@@ -78,16 +79,16 @@ def test_does_a_district_filter_narrow_the_estimate_to_that_district(
     n_one = int(re.search(r'id="sipas-n">(\d+)<', one).group(1))  # type: ignore[union-attr]
     assert 0 < n_one < n_whole
     assert 'id="table-district"' not in one and 'id="table-commune"' in one
-    district_row = re.search(r'Huyện Tân Phú</th>\s*<td class="num">([\d.]+)</td>', whole)
+    district_row = re.search(r'Huyện Tân Phú</th>\s*<td class="num">([\d.,]+)</td>', whole)
     assert district_row and district_row.group(1) == re.search(
-        r'id="sipas-index">([\d.]+)<', one).group(1)  # type: ignore[union-attr]
+        r'id="sipas-index">([\d.,]+)<', one).group(1)  # type: ignore[union-attr]
 
 
 def test_does_the_desk_section_say_it_is_not_a_sample(analyst: FlaskClient) -> None:
     html = _text(analyst, "/reports/?period=2025-Q3&lang=en")
     assert "self-selected, not a sample" in html
     assert "Volume weights are a model" in html
-    assert re.search(r'id="desk-overall">[\d.]+<', html)
+    assert re.search(r'id="desk-overall">[\d.,]+<', html)
     for code in ("TTHCC", "MC-TANPHU", "MC-LONGDIEN", "MC-PHULAM"):
         assert code in html[html.index('id="table-desks"'):]
 

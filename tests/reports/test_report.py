@@ -26,10 +26,10 @@ def _pdf_text(data: bytes) -> str:
 
 
 def _dashboard_numbers(html: str) -> tuple[str, str, str, str]:
-    index = re.search(r'id="sipas-index">([\d.]+)<', html)
-    ci = re.search(r'id="sipas-ci">([\d.]+–[\d.]+)<', html)
+    index = re.search(r'id="sipas-index">([\d.,]+)<', html)
+    ci = re.search(r'id="sipas-ci">([\d.,]+–[\d.,]+)<', html)
     n = re.search(r'id="sipas-n">(\d+)<', html)
-    desk = re.search(r'id="desk-overall">([\d.]+)<', html)
+    desk = re.search(r'id="desk-overall">([\d.,]+)<', html)
     assert index and ci and n and desk
     return index.group(1), ci.group(1), n.group(1), desk.group(1)
 

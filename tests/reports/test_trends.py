@@ -1,0 +1,116 @@
+"""Does the trend show each quarter (and each round) exactly as that period's own report?"""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session
+
+from survey.services import charts
+from survey.services.reports import DashboardOptions, build_dashboard
+from survey.services.reports_desk import desk_report
+from survey.services.reports_period import parse_period
+from survey.services.reports_trend import trend_quarters
+from tests.reports.test_compare import _previous_round
+
+
+def _points(svg: bytes, series: int = 0) -> list[str]:
+    return re.findall(rf'id="point-{series}-([^"]+)"', svg.decode())
+
+
+def _chart(html: str, alt: str) -> bytes:
+    uri = re.search(rf'<img src="data:image/svg\+xml;base64,([^"]+)" alt="{re.escape(alt)}"',
+                    html)
+    assert uri, f"no chart {alt!r}"
+    return base64.b64decode(uri.group(1))
+
+
+def test_do_trend_quarters_end_with_the_period() -> None:
+    year = [q.code for q in trend_quarters(parse_period("2025"))]
+    assert year[0] == "2024-Q1" and year[-1] == "2025-Q4" and len(year) == 8
+    assert [q.code for q in trend_quarters(parse_period("2025-02"), 3)] == [
+        "2024-Q3", "2024-Q4", "2025-Q1"]
+
+
+def test_is_each_quarter_the_desk_report_of_that_quarter(demo: Flask) -> None:
+    with Session(demo.extensions["sipas_engine"]) as session:
+        trend = build_dashboard(session, DashboardOptions(period="2025-Q4", min_n=5)).desk_trend
+        assert trend is not None
+        # quarters before the first evaluation are left out; the window ends at the period
+        assert trend.quarters == ("2025-Q3", "2025-Q4")
+        seen: set[str] = set()
+        for i, q in enumerate(trend.quarters):
+            rep = desk_report(session, parse_period(q), min_n=5)
+            assert rep.overall is not None and trend.overall[i] == rep.overall
+            assert trend.counts[i] == rep.overall.n
+            for name, rows in trend.agencies:
+                mine = next((a.headline for a in rep.agencies if a.name == name), None)
+                assert rows[i] == mine
+            seen |= {a.name for a in rep.agencies}
+        # every agency with evaluations in any quarter has its own line
+        assert [n for n, _r in trend.agencies] == sorted(seen)
+        q3 = build_dashboard(session, DashboardOptions(period="2025-Q3")).desk_trend
+    assert q3 is not None and q3.quarters == ("2025-Q3",)
+
+
+def test_does_the_trend_chart_draw_one_point_per_quarter() -> None:
+    from tests.reports.test_compare import _row
+
+    rows = [_row(0.81, 0.02, 280, n=288), None, _row(0.88, 0.03, 70, n=76),
+            _row(None, None, 5, n=6, suppressed=True)]
+    svg = charts.trend_chart(["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"],
+                             [("Tất cả các quầy", rows), ("UBND tỉnh", rows[:2] + [None, None])],
+                             0.8, "Xu hướng", counts=[288, 0, 76, 6])
+    # no evaluations or a suppressed quarter: no point, never a fake zero
+    assert _points(svg, 0) == ["2025_Q1", "2025_Q3"]
+    assert _points(svg, 1) == ["2025_Q1"]
+
+
+def test_does_the_dashboard_show_the_trend_by_quarter_and_agency(analyst: FlaskClient) -> None:
+    html = analyst.get("/reports/?period=2025-Q4&min_n=5").get_data(as_text=True)
+    table = html[html.index('id="table-desk-trend"'):]
+    table = table[:table.index("</table>")]
+    assert "<th>2025-Q3</th><th>2025-Q4</th>" in table
+    assert "tất cả các quầy" in table
+    assert "UBND tỉnh" in table and "n = " in table
+    svg = _chart(html, "Xu hướng theo quý (đánh giá tại quầy)")
+    assert _points(svg) == ["2025_Q3", "2025_Q4"]
+
+
+def test_are_several_rounds_charted_side_by_side(demo: Flask, client: FlaskClient) -> None:
+    from tests.reports.conftest import login
+
+    _previous_round(demo, worse=True)
+    with Session(demo.extensions["sipas_engine"]) as session:
+        dash = build_dashboard(session, DashboardOptions(round_code="2025"))
+        alone = build_dashboard(session, DashboardOptions(round_code="2024"))
+    assert [c for c, _r in dash.household_trend] == ["2024", "2025"]
+    assert dash.household_trend[1][1] == dash.household.overall
+    assert alone.household.overall == dash.household_trend[0][1]
+    login(demo, client, "analyst")
+    html = client.get("/reports/?round=2025").get_data(as_text=True)
+    assert 'id="table-round-trend"' in html
+    assert _points(_chart(html, "Chỉ số SIPAS qua các đợt khảo sát")) == ["2024", "2025"]
+    report = client.get("/reports/report?round=2025&format=html").get_data(as_text=True)
+    assert "Chỉ số SIPAS qua các đợt khảo sát" in report
+
+
+@pytest.mark.parametrize("lang,words", [("vi", ("Xu hướng theo quý", "Tất cả các quầy")),
+                                        ("en", ("Trend by quarter", "All desks"))])
+def test_does_the_printable_report_carry_the_quarterly_trend(
+    demo: Flask, lang: str, words: tuple[str, str]
+) -> None:
+    from survey.services.reports_content import build_content
+
+    with Session(demo.extensions["sipas_engine"]) as session:
+        dash = build_dashboard(session, DashboardOptions(period="2025-Q4", lang=lang))
+    blocks = build_content(dash, lang, png=False).blocks
+    i = next(i for i, b in enumerate(blocks) if b.kind == "h2" and words[0] in b.text)
+    table, chart = blocks[i + 1], blocks[i + 2]
+    assert table.header[1:] == ("2025-Q3", "2025-Q4") and table.rows[0][0] == words[1]
+    assert f"n = {dash.desk_trend.counts[0]}" in table.rows[0][1]  # type: ignore[union-attr]
+    assert _points(chart.chart_svg) == ["2025_Q3", "2025_Q4"]
