@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -51,20 +52,25 @@ def content_hash(answers: Mapping[str, AnswerValue], meta: Mapping[str, Any]) ->
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def answer_rows(answers: Mapping[str, AnswerValue]) -> list[Answer]:
-    """Numbers go to value_num, text and multi-select lists (space-separated) to value_text."""
-    rows = []
+def answer_values(answers: Mapping[str, AnswerValue]) -> list[dict[str, Any]]:
+    """Numbers go to value_num, text and multi-select lists (space-separated) to value_text.
+
+    Plain dicts, inserted with one executemany: building ORM objects for every answer cost
+    a third of a QR submission's time.
+    """
+    rows: list[dict[str, Any]] = []
     for code, value in answers.items():
         if value is None or value == "" or value == []:
             continue
         if isinstance(value, bool):
             raise ValueError(f"{code}: boolean answers are not supported; use codes")
         if isinstance(value, int | float):
-            rows.append(Answer(item_code=code, value_num=float(value)))
+            num, txt = float(value), None
         elif isinstance(value, list | tuple):
-            rows.append(Answer(item_code=code, value_text=" ".join(str(v) for v in value)))
+            num, txt = None, " ".join(str(v) for v in value)
         else:
-            rows.append(Answer(item_code=code, value_text=str(value)))
+            num, txt = None, str(value)
+        rows.append({"item_code": code, "value_num": num, "value_text": txt})
     return rows
 
 
@@ -91,9 +97,7 @@ def store_response(
     digest = content_hash(
         dict(answers), {"mode": mode, "iv": instrument_version.id, "dossier": dossier_code, **meta}
     )
-    existing = session.exec(select(Response).where(Response.client_uuid == client_uuid)).first()
-    if existing is not None:
-        return _same_or_conflict(existing, digest)
+    values = answer_values(answers)
     hashed = None
     if dossier_code:
         if dossier_secret is None:
@@ -108,14 +112,16 @@ def store_response(
         dossier_hash=hashed,
         **meta,
     )
+    # Insert first and let the unique constraints speak: a new submission (the usual case)
+    # costs no look-up, and a re-send or a race is recognised from the constraint it hits.
     try:
         with session.begin_nested():
             session.add(response)
             session.flush()
-            for row in answer_rows(answers):
-                row.response_id = response.id
-                session.add(row)
-            session.flush()
+            if values:
+                session.execute(
+                    insert(Answer), [{"response_id": response.id, **row} for row in values]
+                )
     except IntegrityError:
         existing = session.exec(
             select(Response).where(Response.client_uuid == client_uuid)
