@@ -37,7 +37,10 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check survey analysis tests benchmarks
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/bench_index.py
+	$(BIN)/python benchmarks/bench_export.py
+	$(BIN)/python benchmarks/bench_desk_submit.py
+	$(BIN)/python benchmarks/stress_submissions.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
