@@ -179,3 +179,19 @@ def desk_bursts(days: int, window_minutes: int, min_address: int, min_pattern: i
                    f"{b.first_at:%Y-%m-%d %H:%M:%S} - {b.last_at:%H:%M:%S} UTC  {b.key[:8]}")
     if not found:
         click.echo("no suspicious bursts")
+
+
+@desk_group.command("purge-contacts")
+@click.option("--days", type=click.IntRange(min=0), default=None,
+              help="Keep contacts this many days (default: CONTACT_RETENTION_DAYS, 180).")
+@clear_errors
+def desk_purge_contacts(days: int | None) -> None:
+    """Delete follow-up phone numbers older than the retention period (evaluations stay)."""
+    from survey.db import session_scope
+    from survey.services.retention import DEFAULT_CONTACT_RETENTION_DAYS, purge_contacts
+
+    with app_engine() as (app, engine), session_scope(engine) as session:
+        keep = days if days is not None else int(
+            app.config.get("CONTACT_RETENTION_DAYS", DEFAULT_CONTACT_RETENTION_DAYS))
+        deleted = purge_contacts(session, keep)
+    click.echo(f"deleted {deleted} contacts older than {keep} days")
