@@ -105,13 +105,22 @@ def round_for(session: Session, period: Period, round_code: str | None) -> str:
 def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
     """Compute everything the dashboard and the printable report show."""
     period = parse_period(options.period) if options.period else default_period(session)
-    code = round_for(session, period, options.round_code)
     common = dict(level=options.level, min_n=options.min_n, lang=options.lang)
     only = None if options.breakdown is None else (options.breakdown, PRIORITY_LIST)
-    hh = household_report(session, code, options.instrument, options.target,
-                          filter_by=options.filter_by, only=only, **common)
+    if session.exec(select(SurveyRound.id)).first() is None and not options.round_code:
+        # A province that only collects at desks (or has not drawn its sample yet) still
+        # gets its desk results; the household part says why it is empty.
+        code = ""
+        hh = HouseholdReport(round_code="", round_name="", instrument=options.instrument,
+                             target=options.target, level=options.level, min_n=options.min_n,
+                             scope="", problem="chưa có đợt khảo sát hộ gia đình / "
+                             "no household survey round yet")
+    else:
+        code = round_for(session, period, options.round_code)
+        hh = household_report(session, code, options.instrument, options.target,
+                              filter_by=options.filter_by, only=only, **common)
     desk = desk_report(session, period, weighted=options.weighted, **common)
-    prev_code = previous_round(session, code)
+    prev_code = previous_round(session, code) if code else None
     round_changes: tuple[Difference, ...] = ()
     if prev_code and hh.overall is not None:
         prev = household_report(session, prev_code, options.instrument, options.target,
@@ -136,7 +145,7 @@ def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
                                         options.level, options.min_n, options.lang,
                                         options.filter_by),
         desk_trend=desk_trend(session, period, options.level, options.min_n, options.lang),
-        areas=_areas(session, code, options),
+        areas=_areas(session, code, options) if code else {},
     )
 
 

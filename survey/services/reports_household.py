@@ -114,8 +114,9 @@ def household_report(
                 target=target, level=level, min_n=min_n, scope=scope)
     data = load_round(session, round_.code, instrument)
     if data.n == 0:
-        return HouseholdReport(**base, problem=f"round {round_.code} has no verified "
-                               "household questionnaires yet")
+        return HouseholdReport(**base, problem=f"đợt {round_.code} chưa có phiếu hộ gia đình đã "
+                               f"kiểm tra / round {round_.code} has no verified household "
+                               "questionnaires yet")
     try:
         design = _design(data)
     except ValueError as exc:
@@ -134,7 +135,8 @@ def household_report(
             raise ValueError(f"cannot filter by {col!r}; choose one of {', '.join(BREAKDOWNS)}")
         inside = data.text[col] == value
         if not inside.any():
-            return HouseholdReport(**base, problem=f"no verified questionnaires in {scope}")
+            return HouseholdReport(**base, problem=f"không có phiếu đã kiểm tra ở {scope} / "
+                                   f"no verified questionnaires in {scope}")
         head_dom = Domains.of(col, np.where(inside, value, ""))
         below = BREAKDOWNS[BREAKDOWNS.index(col) + 1:]
     else:

@@ -17,6 +17,7 @@ ROLE_LINKS: dict[str, list[tuple[str, object]]] = {
     "admin": [
         ("admin.users", _l("Users")),
         ("desks.index", _l("Desks and QR codes")),
+        ("entry.assignments", _l("Assignments")),
         ("sample.index", _l("Sample frame and hamlets")),
         ("reports.dashboard", _l("Dashboard")),
     ],
@@ -24,6 +25,7 @@ ROLE_LINKS: dict[str, list[tuple[str, object]]] = {
         ("sample.index", _l("Sample frame and hamlets")),
         ("desks.index", _l("Desks and QR codes")),
         ("entry.review", _l("Review keyed questionnaires")),
+        ("entry.assignments", _l("Assignments")),
         ("entry.fieldwork", _l("Fieldwork progress")),
         ("reports.dashboard", _l("Dashboard")),
     ],

@@ -110,3 +110,39 @@ def test_a_bad_period_is_a_clear_400(analyst: FlaskClient) -> None:
     page = analyst.get("/reports/?period=2025-Q9")
     assert page.status_code == 400
     assert "2025-Q3 (quarter)" in page.get_data(as_text=True)
+
+
+def test_a_system_without_a_household_round_still_shows_its_desks(app, client) -> None:  # type: ignore[no-untyped-def]
+    """A province that only collects at desks gets a dashboard, not an error page."""
+    import re
+    import uuid
+
+    from sqlmodel import Session
+
+    from survey.services.responses import store_response
+    from tests import factories
+
+    with Session(app.extensions["sipas_engine"]) as session:
+        version = factories.published(session, "desk_evaluation")
+        desk = factories.desk(session, name="Bộ phận Một cửa thử")
+        for k in range(40):
+            store_response(session, instrument_version=version, client_uuid=uuid.uuid4(),
+                           mode="qr", answers={"overall": 4 + k % 2}, desk_id=desk.id)
+        factories.user(session, "analyst", username="xem", password="mật khẩu đủ dài")
+        session.commit()
+    form = client.get("/auth/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
+    assert token is not None
+    client.post("/auth/login", data={"username": "xem", "password": "mật khẩu đủ dài",
+                                     "csrf_token": token.group(1)})
+    page = client.get("/reports/?period=" + _current_quarter())
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Bộ phận Một cửa thử" in html
+
+
+def _current_quarter() -> str:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    return f"{now.year}-Q{(now.month - 1) // 3 + 1}"

@@ -94,3 +94,34 @@ def test_session_cookie_is_httponly_and_samesite(app: Flask, client: FlaskClient
     cookie = client.get_cookie("session")
     assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
     assert "object-src 'none'" in client.get("/").headers["Content-Security-Policy"]
+
+
+def test_each_role_sees_links_to_screens_that_exist(app: Flask, client: FlaskClient) -> None:
+    """The home page lists, per role, the screens that role works in — and they open."""
+    expected = {
+        "admin": ["/admin/users", "/desks/", "/entry/assignments"],
+        "supervisor": ["/sample/", "/desks/", "/entry/review", "/entry/fieldwork"],
+        "enumerator": ["/entry/"],
+        "analyst": ["/reports/"],
+    }
+    with Session(app.extensions["sipas_engine"]) as session:
+        factories.published(session)  # what `sipas init` does; no survey round yet
+        for role in expected:
+            factories.user(session, role, username=f"u-{role}", password="mật khẩu đủ dài")
+        session.commit()
+    for role, paths in expected.items():
+        page = client.get("/auth/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        assert token is not None
+        client.post("/auth/login", data={"username": f"u-{role}", "password": "mật khẩu đủ dài",
+                                         "csrf_token": token.group(1)})
+        home = client.get("/").get_data(as_text=True)
+        links = re.findall(r'<ul class="links">(.*?)</ul>', home, re.S)
+        assert links, role
+        hrefs = re.findall(r'href="([^"]+)"', links[0])
+        for path in paths:
+            assert path in hrefs, (role, path, hrefs)
+        for href in hrefs:
+            assert client.get(href).status_code == 200, (role, href)
+        client.post("/auth/logout", data={"csrf_token": token.group(1)})
+        client.delete_cookie("session")
