@@ -55,15 +55,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app; configuration errors surface here, at start, naming the variable."""
     settings = load_settings()
     app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=True)
-    if test_config is None:
-        ensure_instance_config(settings.instance_path)
-        app.config.from_pyfile("config.py", silent=True)
+    # Defaults first, so that instance/config.py can override any of them.
     app.config.update(
-        DATABASE_URL=settings.database_url,
-        BASE_URL=settings.base_url,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
         REMEMBER_COOKIE_HTTPONLY=True,
         BABEL_DEFAULT_LOCALE="vi",
         BABEL_TRANSLATION_DIRECTORIES="translations",
@@ -71,6 +64,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MIN_CELL_N=30,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),  # absolute limit of a login
         SESSION_IDLE_MINUTES=30,
+    )
+    if test_config is None:
+        ensure_instance_config(settings.instance_path)
+        app.config.from_pyfile("config.py", silent=True)
+    # What the environment decides, and the cookie flags, are not left to the file.
+    app.config.update(
+        DATABASE_URL=settings.database_url,
+        BASE_URL=settings.base_url,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
     )
     if test_config is not None:
         app.config.update(test_config)
@@ -146,7 +150,7 @@ def enforce_session_timeouts(idle_minutes: int) -> None:
     now = time.time()
     started = session.setdefault("login_at", now)
     last_seen = session.get("seen_at", now)
-    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
     if now - last_seen > idle_minutes * 60 or now - started > lifetime:
         logout_user()
         session.clear()

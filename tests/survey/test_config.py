@@ -49,3 +49,27 @@ def test_two_instances_get_different_keys(tmp_path: Path) -> None:
     a = ensure_instance_config(tmp_path / "a").read_text()
     b = ensure_instance_config(tmp_path / "b").read_text()
     assert a != b
+
+
+def test_instance_config_overrides_defaults_but_not_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from survey.app import create_app
+
+    monkeypatch.setenv("SIPAS_INSTANCE", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
+    (tmp_path / "config.py").write_text(
+        "SECRET_KEY = 'k' * 32\nMIN_CELL_N = 10\nSESSION_IDLE_MINUTES = 5\n"
+        "PERMANENT_SESSION_LIFETIME = 3600\nDATABASE_URL = 'sqlite:///ignored.db'\n"
+        "SESSION_COOKIE_HTTPONLY = False\n",
+        encoding="utf-8",
+    )
+    app = create_app()
+    try:
+        assert app.config["MIN_CELL_N"] == 10
+        assert app.config["SESSION_IDLE_MINUTES"] == 5
+        assert app.permanent_session_lifetime.total_seconds() == 3600
+        assert app.config["DATABASE_URL"].endswith("env.db")
+        assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    finally:
+        app.extensions["sipas_engine"].dispose()
