@@ -24,8 +24,6 @@ are updated (a new year's sizes), so a frame can be re-imported.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +31,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from survey.models import AdminUnit, GeoLevel
+from survey.services.csv_text import csv_records
 from survey.services.geography import ensure_levels
 
 COLUMNS = (
@@ -102,7 +101,10 @@ def _date(text: str, name: str, line: int, problems: list[str]) -> date | None:
 
 def parse_frame(text: str) -> tuple[list[FrameRow], list[str]]:
     """Rows and the problems found in the file alone (no database needed)."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        reader = iter(csv_records(text))
+    except ValueError as exc:
+        return [], [str(exc)]
     header = [h.strip().lower() for h in next(reader, [])]
     problems: list[str] = []
     unknown = [h for h in header if h not in COLUMNS]

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from survey.models import AdminUnit, SampleUnit, Stratum, User
 from survey.models_sample import FieldAssignment
+from survey.services.csv_text import csv_records
 from survey.services.geography import ancestry_table
 from survey.services.questionnaire_ids import make_questionnaire_id
 from survey.services.rounds import ensure_open, get_round
@@ -83,7 +84,7 @@ def fieldwork_csv(round_code: str, hamlets: list[FieldworkHamlet]) -> str:
 
 def parse_listed_counts(text: str) -> dict[str, int]:
     """``psu,listed`` lines (header required) → PSU code → listed count."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    reader = iter(csv_records(text))
     header = [h.strip().lower() for h in next(reader, [])]
     if header[:2] != ["psu", "listed"]:
         raise ValueError("the listing file needs the header psu,listed")

@@ -8,14 +8,13 @@ anything is written: one bad row rejects the import and names its line.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
 from survey.models import Desk
 from survey.models_reports import DossierVolume
+from survey.services.csv_text import csv_records
 from survey.services.reports_period import Period, parse_period
 
 HEADERS = {
@@ -54,7 +53,7 @@ def _columns(header: list[str]) -> dict[str, int]:
 
 def parse_volumes(text: str, desks: dict[str, int]) -> list[tuple[int, Period, int]]:
     """(desk id, period, dossiers) per row, or a ValueError naming the first bad line."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    reader = iter(csv_records(text))
     try:
         header = next(reader)
     except StopIteration:

@@ -77,3 +77,30 @@ def test_volume_import_is_all_or_nothing(engine: Engine, header: list[str],
             assert _count(session, DossierVolume) == before
         else:
             session.rollback()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("text", ["\r\x00", "code,name,level\r90,Tỉnh,province\r",
+                                  'code,name,level\n"90,Tỉnh\rx', "a\rb\x00c\n\r\n"])
+def test_raw_carriage_returns_and_nul_get_a_clear_answer(engine: Engine, text: str) -> None:
+    """Found by the large fuzz run: a bare CR made the csv module raise (a 500)."""
+    from survey.services.sample_lists import parse_listed_counts
+
+    with Session(engine) as session:
+        factories.desk(session, code="MC-TEST")
+        session.commit()
+        for importer in (lambda t: import_frame(session, t, "f.csv"),
+                         lambda t: import_volumes(session, t, "v.csv"),
+                         parse_listed_counts):
+            try:
+                importer(text)
+            except ValueError as exc:
+                assert str(exc)
+            session.rollback()
+
+
+def test_a_frame_with_bare_cr_line_ends_imports() -> None:
+    from survey.services.frame import parse_frame
+
+    rows, problems = parse_frame("code,name,level\r90,Tỉnh An Hòa,province\r")
+    assert problems == [] and [r.code for r in rows] == ["90"]
