@@ -18,7 +18,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from survey.instruments import Instrument as Form
-from survey.models import AdminUnit, Desk, Response, SampleUnit, Stratum, SurveyRound, User
+from survey.models import AdminUnit, Desk, SampleUnit, Stratum, SurveyRound, User
 from survey.services.geography import ensure_levels
 from survey.services.instruments import latest_version
 from survey.services.instruments_text import parse_stored
@@ -272,11 +272,3 @@ def _desks_and_evaluations(session: Session, rng: random.Random, secret: bytes) 
             count += 1
     session.flush()
     return count
-
-
-def sampled_count(session: Session) -> int:
-    return int(session.exec(select(func.count()).select_from(SampleUnit)).one())
-
-
-def response_count(session: Session) -> int:
-    return int(session.exec(select(func.count()).select_from(Response)).one())
