@@ -5,32 +5,45 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 INSTANCE ?= $(or $(SIPAS_INSTANCE),instance)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PO := $(wildcard survey/translations/*/LC_MESSAGES/messages.po)
+MO := $(PO:.po=.mo)
+# pip stays silent unless something is wrong (-qq: errors only).
+PIP := $(BIN)/pip --disable-pip-version-check -qq
 
 .PHONY: run test install lint bench clean translations
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	@echo "setting up $(VENV) (first run only)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) install --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
-	touch $@
+	@$(PIP) install -e .
+	@touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $@ $(STAMP)
+	@$(PIP) install -e '.[test]'
+	@touch $@ $(STAMP)
 
-translations: $(STAMP)
-	$(BIN)/pybabel compile -d survey/translations >/dev/null
+%.mo: %.po $(STAMP)
+	@$(BIN)/pybabel -q compile -i $< -o $@
+
+translations: $(MO)
 
 install: $(STAMP) translations
+	@:
 
+# Links printed and put in QR codes follow the port unless SIPAS_BASE_URL says otherwise.
+run: export SIPAS_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	@if [ -z "$$DATABASE_URL" ] && [ ! -f "$(INSTANCE)/sipas.db" ]; then \
 		$(BIN)/sipas init --demo; else $(BIN)/sipas init; fi
-	$(BIN)/sipas run --host 127.0.0.1 --port 5000
+	$(BIN)/sipas run --host $(HOST) --port $(PORT)
 
-test: $(TEST_STAMP) translations
+test: $(TEST_STAMP)
+	@$(MAKE) --no-print-directory translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)

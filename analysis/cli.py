@@ -1,7 +1,11 @@
 """``sipas estimate`` and ``sipas index``: thin click wrappers over the analysis engine.
 
-They import neither Flask nor SQLModel (start-up time, and analysts' machines need not run
-the app). Any bad input ends with one line on stderr and exit status 1, never a traceback.
+They read a CSV file and import nothing of the app (``survey``), Flask or SQLModel: start-up
+time, and analysts' machines need not run the app. The app's CLI adds ``--db``/``--round``
+and ``--instrument`` on top (``survey/commands/analysis.py``): it extracts the data and hands
+it here as a CSV path, with ``_source`` (how the output names where the data came from)
+and, for ``index``, ``_elements`` and code defaults. Any bad input ends with one line on
+stderr and exit status 1, never a traceback.
 """
 
 from __future__ import annotations
@@ -46,10 +50,6 @@ def design_options(func: Callable) -> Callable:
                      help="Post-stratify to the population totals in this CSV."),
         click.option("--rake", type=click.Path(dir_okay=False),
                      help="Rake to the one-way margins in this CSV."),
-        click.option("--db", is_flag=True,
-                     help="Read the app's verified responses of one round (DATABASE_URL); "
-                          "design columns default to weight, stratum, psu."),
-        click.option("--round", "round_code", help="With --db: the round code (default latest)."),
         click.option("--level", type=float, default=0.95, show_default=True),
         click.option("--target", type=float, help="Target share, e.g. 0.80."),
         click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]),
@@ -86,24 +86,13 @@ def _load(data: str, needed: list[str], opts: dict):
     from analysis.estimate import Domains
     from analysis.io import read_csv
 
-    if opts["db"]:
-        if data is not None:
-            raise ValueError("give either DATA.csv or --db, not both")
-        data = _from_database(opts)
-    elif opts.get("round_code"):
-        raise ValueError("--round needs --db")
     if data is None:
-        raise ValueError("give a DATA.csv file (or --db)")
+        raise ValueError("give a DATA.csv file")
     psu, fpc = _split(opts["psu"]), _split(opts["fpc"])
     cal_cols = _calibration_columns(opts)
     text = [c for c in [opts["strata"], opts["by"], *psu] if c] + cal_cols
     cols = needed + text + [c for c in [opts["weight"], *fpc] if c]
     table = read_csv(data, cols, text_columns=text)
-    if opts["db"]:
-        import shutil
-        from pathlib import Path
-
-        shutil.rmtree(Path(data).parent, ignore_errors=True)  # the extract is in memory now
     if table.n == 0:
         raise ValueError(f"{data} has no rows")
     design = make_design(
@@ -116,18 +105,6 @@ def _load(data: str, needed: list[str], opts: dict):
     design = _calibrate(design, table, opts, cal_cols)
     by = Domains.of(opts["by"], table.categorical(opts["by"]) if opts["by"] else None)
     return table, design, by
-
-
-def _from_database(opts: dict) -> str:
-    """Extract the round's verified responses through the app's export (no Flask imported)."""
-    from survey.services.analysis_data import extract_round
-
-    extract = extract_round(opts.get("round_code"))
-    for option, column in (("weight", "weight"), ("strata", "stratum"), ("psu", "psu")):
-        if not opts[option]:
-            opts[option] = column
-    opts["_round"] = extract.round_code
-    return str(extract.path)
 
 
 def _calibration_columns(opts: dict) -> list[str]:
@@ -166,7 +143,7 @@ def _calibrate(design, table, opts: dict, cal_cols: list[str]):
 
 
 def _design_info(data: str, design, opts: dict, extra: dict) -> dict:
-    source = {"database_round": opts["_round"]} if opts.get("_round") else {"file": data}
+    source = opts.get("_source") or {"file": data}
     info = {**source, "weight": opts["weight"], "strata": opts["strata"],
             "psu": _split(opts["psu"]) or None, "fpc_columns": _split(opts["fpc"]) or None,
             "by": opts["by"], "level": opts["level"]}
@@ -215,31 +192,22 @@ def estimate_command(data: str, variables: tuple[str, ...], satisfied: str | Non
 @click.command("index")
 @click.argument("data", required=False, type=click.Path(dir_okay=False))
 @click.option("--element", "elements", multiple=True, help="NAME=COL,COL,... (repeatable).")
-@click.option("--instrument", help="Instrument code in forms/ (its elements and codes).")
 @click.option("--satisfied", help="Satisfied codes (default 4,5 or the instrument's).")
 @click.option("--valid", help="Valid codes (default 1..5 or the instrument's).")
 @design_options
 @one_line_errors
-def index_command(data: str, elements: tuple[str, ...], instrument: str | None,
-                  satisfied: str | None, valid: str | None, **opts: object) -> None:
+def index_command(data: str, elements: tuple[str, ...], satisfied: str | None,
+                  valid: str | None, **opts: object) -> None:
     """SIPAS criterion, element and overall indices with logit CIs."""
     from analysis.index import Element, parse_element, sipas_index
     from analysis.report import render
 
-    sat_default, val_default = (4, 5), (1, 2, 3, 4, 5)
-    if bool(elements) == bool(instrument):
+    given: list[Element] | None = opts.get("_elements")  # type: ignore[assignment]
+    if bool(elements) == bool(given):
         raise ValueError("give either --element NAME=COL,... or --instrument ID")
-    if instrument:
-        from survey.instruments import load_instrument
-
-        inst = load_instrument(instrument)
-        els = [Element(e.code, tuple(e.items), e.label.get("vi", "")) for e in inst.elements]
-        sat_default = tuple(inst.satisfied_codes)
-        val_default = tuple(inst.valid_codes)
-    else:
-        els = [parse_element(e) for e in elements]
-    sat = _codes(satisfied, sat_default, "--satisfied")
-    val = _codes(valid, val_default, "--valid")
+    els = given or [parse_element(e) for e in elements]
+    sat = _codes(satisfied, opts.get("_satisfied") or (4, 5), "--satisfied")  # type: ignore[arg-type]
+    val = _codes(valid, opts.get("_valid") or (1, 2, 3, 4, 5), "--valid")  # type: ignore[arg-type]
     items = [c for e in els for c in e.items]
     table, design, by = _load(data, items, opts)
     answers = {c: table.numeric(c) for c in items}

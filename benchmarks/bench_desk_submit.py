@@ -25,11 +25,8 @@ import multiprocessing as mp
 import os
 import random
 import re
-import shutil
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -38,8 +35,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from throwaway import free_port, gunicorn, instance_env, throwaway_instance  # noqa: E402
+
 LIMITS = ('DESK_LIMIT_ADDRESS = "10000000 per minute"\n'
           'DESK_LIMIT_DESK = "1000000 per minute"\n'
           'DESK_LIMIT_DESK_ADDRESS = "1000000 per minute"\n')
@@ -53,12 +52,6 @@ class Slot:
     cookie: str
     csrf: str
     iv: str
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def http(port: int, raw: bytes) -> bytes:
@@ -199,66 +192,34 @@ def run_load(port: int, slots: list[Slot], duration: float, processes: int = 2,
 @contextmanager
 def instance(backend: str, pg_admin: str, desks: int) -> Iterator[dict[str, str]]:
     """A fresh instance folder and database with the desk form and ``desks`` desks."""
-    from sqlalchemy import text
     from sqlmodel import Session
 
     from survey.db import make_engine
     from survey.migrate import upgrade_database
-    from survey.services.desks import add_desk
+    from survey.services.desks.links import add_desk
     from survey.services.instruments import publish_forms_dir
 
-    folder = Path(tempfile.mkdtemp(prefix="sipas-bench-"))
-    (folder / "config.py").write_text(f"SECRET_KEY = {uuid.uuid4().hex * 2!r}\n" + LIMITS)
-    name = f"sipas_bench_{uuid.uuid4().hex[:8]}"
-    if backend == "sqlite":
-        url = f"sqlite:///{folder / 'sipas.db'}"
-    else:
-        admin = make_engine(pg_admin).execution_options(isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = pg_admin.rsplit("/", 1)[0] + "/" + name
-    engine = make_engine(url)
-    upgrade_database(engine)
-    with Session(engine) as session:
-        publish_forms_dir(session)
-        for k in range(desks):
-            add_desk(session, f"B{k:04d}", f"Bàn thử {k}")
-        session.commit()
-    engine.dispose()
-    env = {**os.environ, "SIPAS_INSTANCE": str(folder), "DATABASE_URL": url,
-           "SIPAS_BASE_URL": "http://127.0.0.1"}
-    try:
-        yield env
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-        if backend != "sqlite":
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+    with throwaway_instance(backend, pg_admin, LIMITS) as (folder, url):
+        engine = make_engine(url)
+        upgrade_database(engine)
+        with Session(engine) as session:
+            publish_forms_dir(session)
+            for k in range(desks):
+                add_desk(session, f"B{k:04d}", f"Bàn thử {k}")
+            session.commit()
+        engine.dispose()
+        yield instance_env(folder, url)
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int) -> Iterator[tuple[int, int]]:
+def serve(env: dict[str, str], workers: int) -> Iterator[tuple[int, int]]:
     port = free_port()
-    proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--backlog", "2048", "--log-level", "warning", "survey.app:create_app()"],
-        env=env, cwd=REPO)
-    try:
-        for _ in range(200):
-            try:
-                http(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield port, proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with gunicorn(env, port, workers, ["--log-level", "warning"]) as pid:
+        yield port, pid
 
 
 def desk_paths(env: dict[str, str]) -> list[str]:
-    from survey.services.desks import desk_token, list_desks
+    from survey.services.desks.links import desk_token, list_desks
 
     os.environ.update({k: env[k] for k in ("SIPAS_INSTANCE", "DATABASE_URL")})
     from survey.app import create_app
@@ -307,7 +268,7 @@ def main() -> None:
           f"CSRF on, {args.desks} desks, {args.duration:.0f} s per run")
     for backend in args.backends.split(","):
         with instance(backend, args.pg_admin_url, args.desks) as env, \
-                gunicorn(env, args.workers) as (port, pid):
+                serve(env, args.workers) as (port, pid):
             paths = desk_paths(env)
             n = max(args.saturation_clients, args.latency_clients)
             slots = [fetch_slot(port, paths[k % len(paths)]) for k in range(n)]

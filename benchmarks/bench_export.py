@@ -20,7 +20,7 @@ from sqlmodel import Session
 from survey.db import make_engine
 from survey.migrate import upgrade_database
 from survey.models import Answer, Response
-from survey.services.export import ExportFilter, export_csv
+from survey.services.data.export import ExportFilter, export_csv
 from survey.services.instruments import latest_version, publish_forms_dir
 from survey.services.instruments_text import parse_stored
 

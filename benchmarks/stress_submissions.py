@@ -27,14 +27,10 @@ import argparse
 import hashlib
 import hmac
 import multiprocessing as mp
-import os
 import re
-import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -51,13 +47,18 @@ from stress_clients import (  # noqa: E402
     CANARY_DOSSIER,
     Evaluation,
     Saboteur,
-    exchange,
     run_phones,
 )
+from throwaway import (  # noqa: E402
+    BIN,
+    DEFAULT_PG,
+    REPO,
+    free_port,
+    gunicorn,
+    instance_env,
+    throwaway_instance,
+)
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 LIMITS = ('DESK_LIMIT_ADDRESS = "100000000 per minute"\n'
           'DESK_LIMIT_DESK = "100000000 per minute"\n'
           'DESK_LIMIT_DESK_ADDRESS = "100000000 per minute"\n'
@@ -99,74 +100,27 @@ def sipas(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def instance(backend: str, pg_admin_url: str, desks: int, port: int
              ) -> Iterator[tuple[Path, dict[str, str], list[str]]]:
     """A fresh instance folder and database, set up with the CLI; desk link paths."""
-    from sqlalchemy import text
-
-    from survey.db import make_engine
-
-    folder = Path(tempfile.mkdtemp(prefix="sipas-stress-"))
-    (folder / "config.py").write_text(f"SECRET_KEY = {uuid.uuid4().hex * 2!r}\n" + LIMITS)
-    name = f"sipas_stress_{uuid.uuid4().hex[:8]}"
-    admin = None
-    if backend == "sqlite":
-        url = f"sqlite:///{folder / 'sipas.db'}"
-    else:
-        admin = make_engine(pg_admin_url).execution_options(isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = pg_admin_url.rsplit("/", 1)[0] + "/" + name
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env.update(SIPAS_INSTANCE=str(folder), DATABASE_URL=url,
-               SIPAS_BASE_URL=f"http://127.0.0.1:{port}")
-    try:
+    with throwaway_instance(backend, pg_admin_url, LIMITS, "sipas-stress") as (folder, url):
+        env = instance_env(folder, url, f"http://127.0.0.1:{port}", keep_redis=False)
         sipas(env, "init")
         paths = [urlparse(sipas(env, "desk", "add", "--code", f"ST{k:03d}", "--name",
                                 f"Bàn thử {k}").strip().splitlines()[-1]).path
                  for k in range(desks)]
         yield folder, env, paths
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 @contextmanager
-def gunicorn(folder: Path, env: dict[str, str], port: int, workers: int) -> Iterator[int]:
+def serve(folder: Path, env: dict[str, str], port: int, workers: int) -> Iterator[int]:
     """gunicorn on 127.0.0.1 with access and error logs in the instance folder; its pid."""
-    from gunicorn.config import KNOWN_SETTINGS
-
-    # gunicorn >= 24 opens a control socket in ~/.gunicorn, shared by every server: not ours.
-    own = ["--no-control-socket"] if any(
-        s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
-    proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", *own,
-         "--backlog", "2048", "--timeout", "60", "--log-level", "info",
-         "--access-logfile", str(folder / "access.log"),
-         "--error-logfile", str(folder / "error.log"), "survey.app:create_app()"],
-        env=env, cwd=REPO)
-    try:
-        for _ in range(300):
-            if exchange(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-                        )[0] == 200:
-                break
-            time.sleep(0.05)
-        else:
-            raise RuntimeError(f"gunicorn did not start; see {folder / 'error.log'}")
-        yield proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with gunicorn(env, port, workers, [
+            "--timeout", "60", "--log-level", "info",
+            "--access-logfile", str(folder / "access.log"),
+            "--error-logfile", str(folder / "error.log")]) as pid:
+        yield pid
 
 
 def stored_rows(url: str) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
@@ -223,11 +177,11 @@ def run(backend: str, evaluations: int, clients: int, *, workers: int = 4, desks
         kill_every: tuple[float, float] = (2.0, 4.0), max_seconds: float = 900.0,
         processes: int = 2, pg_admin_url: str = DEFAULT_PG, seed: int = 1) -> Figures:
     """One complete run on one backend; bounded by ``max_seconds``."""
-    from survey.services.desks import dossier_secret
+    from survey.services.desks.links import dossier_secret
 
     port = free_port()
     with instance(backend, pg_admin_url, desks, port) as (folder, env, paths), \
-            gunicorn(folder, env, port, workers) as master:
+            serve(folder, env, port, workers) as master:
         secret_key = re.search(r"SECRET_KEY = '([^']+)'",
                                (folder / "config.py").read_text()).group(1)  # type: ignore[union-attr]
         plan = [(paths[k % len(paths)], evaluations // clients + (k < evaluations % clients),

@@ -16,6 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
+from survey import db_queue
+
 SQLITE_BUSY_TIMEOUT_MS = 15000
 
 
@@ -52,9 +54,16 @@ def _sqlite_begin(conn: Any) -> None:
 
     With pysqlite's deferred BEGIN, two transactions that both read then write deadlock
     and one fails with "database is locked" at once — a 5xx for a citizen. Immediate
-    transactions queue instead; WAL keeps readers outside transactions unblocked.
+    transactions queue instead (in the kernel, in order: :mod:`survey.db_queue`); WAL keeps
+    readers outside transactions unblocked.
     """
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    dbapi_connection = conn.connection.dbapi_connection
+    db_queue.take_turn(conn.engine, dbapi_connection)
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        db_queue.give_back(conn.engine, dbapi_connection)
+        raise
 
 
 def make_engine(url: str) -> Engine:
@@ -70,6 +79,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, hide_parameters=True, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        db_queue.install(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 

@@ -116,7 +116,7 @@ class SerialAssignment(SQLModel, table=True):
 
     The hamlet's own ``field_assignment`` row gives its whole range and default enumerator;
     a sub-range overrides that enumerator for its serials (ranges never overlap, checked by
-    :mod:`survey.services.assignments`), so two enumerators can share a large hamlet.
+    :mod:`survey.services.entry.assignments`), so two enumerators can share a large hamlet.
     """
 
     __tablename__ = "serial_assignment"

@@ -12,6 +12,7 @@ import click
 if TYPE_CHECKING:
     from flask import Flask
     from sqlalchemy.engine import Engine
+    from sqlmodel import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,6 +28,15 @@ def app_engine() -> Iterator[tuple[Flask, Engine]]:
         yield app, engine
     finally:
         engine.dispose()
+
+
+@contextmanager
+def app_session() -> Iterator[tuple[Flask, Session]]:
+    """The configured app and one session that commits on success (the engine disposed)."""
+    from survey.db import session_scope
+
+    with app_engine() as (app, engine), session_scope(engine) as session:
+        yield app, session
 
 
 def clear_errors(func: F) -> F:

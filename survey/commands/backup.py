@@ -15,7 +15,7 @@ from survey.commands import app_engine, clear_errors
 @clear_errors
 def backup_command(out: Path) -> None:
     """Back up the database while the app keeps serving."""
-    from survey.services.backup import backup
+    from survey.services.data.backup import backup
 
     with app_engine() as (_app, engine):
         result = backup(engine, out)
@@ -27,7 +27,7 @@ def backup_command(out: Path) -> None:
 @clear_errors
 def restore_command(source: Path) -> None:
     """Restore a backup into an empty database (a fresh instance); then run `sipas init`."""
-    from survey.services.backup import restore
+    from survey.services.data.backup import restore
 
     with app_engine() as (_app, engine):
         restore(engine, source)

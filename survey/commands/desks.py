@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from survey.commands import app_engine, clear_errors
+from survey.commands import app_session, clear_errors
 
 
 @click.group("desk")
@@ -19,7 +19,7 @@ def desk_group() -> None:
 
 
 def _url(app, desk) -> str:  # type: ignore[no-untyped-def]
-    from survey.services.desks import desk_url
+    from survey.services.desks.links import desk_url
 
     return desk_url(app.config["BASE_URL"], app.config["SECRET_KEY"], desk)
 
@@ -33,11 +33,10 @@ def _url(app, desk) -> str:  # type: ignore[no-untyped-def]
 @clear_errors
 def desk_add(code: str, name: str, agency: str, admin_level: str, unit_code: str | None) -> None:
     """Add a desk and print its evaluation URL (last line)."""
-    from survey.db import session_scope
     from survey.services.audit import record
-    from survey.services.desks import add_desk
+    from survey.services.desks.links import add_desk
 
-    with app_engine() as (app, engine), session_scope(engine) as session:
+    with app_session() as (app, session):
         desk = add_desk(session, code, name, agency, admin_level, unit_code)
         record(session, "desk.add", "desk", desk.id, detail={"code": desk.code})
         click.echo(f"added desk {desk.code}: {desk.name}")
@@ -49,11 +48,15 @@ def desk_add(code: str, name: str, agency: str, admin_level: str, unit_code: str
 @clear_errors
 def desk_list(urls: bool) -> None:
     """Code, state, QR version, evaluations, name and agency of every desk."""
-    from survey.db import session_scope
-    from survey.services.desks import list_desks
+    from survey.services.desks.links import list_desks
 
-    with app_engine() as (app, engine), session_scope(engine) as session:
-        for row in list_desks(session):
+    with app_session() as (app, session):
+        rows = list_desks(session)
+        if not rows:
+            click.echo("no desks yet: add one with `sipas desk add --code C --name N`")
+            return
+        click.echo(f"{'code':<16} {'state':<8} {'QR':<4} {'evals':>7}  name | agency")
+        for row in rows:
             desk = row.desk
             state = "active" if desk.active else "disabled"
             click.echo(f"{desk.code:<16} {state:<8} v{desk.token_version:<3} "
@@ -67,10 +70,9 @@ def desk_list(urls: bool) -> None:
 @clear_errors
 def desk_url_command(code: str) -> None:
     """Print the desk's current evaluation URL."""
-    from survey.db import session_scope
-    from survey.services.desks import get_desk
+    from survey.services.desks.links import get_desk
 
-    with app_engine() as (app, engine), session_scope(engine) as session:
+    with app_session() as (app, session):
         click.echo(_url(app, get_desk(session, code)))
 
 
@@ -79,11 +81,10 @@ def desk_url_command(code: str) -> None:
 @clear_errors
 def desk_rotate(code: str) -> None:
     """New QR code for the desk; old posters get a 'this code was replaced' page."""
-    from survey.db import session_scope
     from survey.services.audit import record
-    from survey.services.desks import rotate_desk
+    from survey.services.desks.links import rotate_desk
 
-    with app_engine() as (app, engine), session_scope(engine) as session:
+    with app_session() as (app, session):
         desk = rotate_desk(session, code)
         record(session, "desk.rotate", "desk", desk.id,
                detail={"code": desk.code, "token_version": desk.token_version})
@@ -92,11 +93,10 @@ def desk_rotate(code: str) -> None:
 
 
 def _set_active(code: str, active: bool) -> None:
-    from survey.db import session_scope
     from survey.services.audit import record
-    from survey.services.desks import set_desk_active
+    from survey.services.desks.links import set_desk_active
 
-    with app_engine() as (_app, engine), session_scope(engine) as session:
+    with app_session() as (_app, session):
         desk = set_desk_active(session, code, active)
         record(session, "desk.enable" if active else "desk.disable", "desk", desk.id,
                detail={"code": desk.code})
@@ -129,9 +129,8 @@ def desk_enable(code: str) -> None:
 @clear_errors
 def desk_qr(code: str | None, all_desks: bool, out: Path, fmt: str) -> None:
     """Write a desk's QR code (PNG, SVG) or printable A5 poster (PDF)."""
-    from survey.db import session_scope
-    from survey.services.desk_qr import FORMATS, render
-    from survey.services.desks import get_desk, list_desks
+    from survey.services.desks.links import get_desk, list_desks
+    from survey.services.desks.qr import FORMATS, render
 
     if all_desks == (code is not None):
         raise click.UsageError("give either a desk CODE or --all")
@@ -144,7 +143,7 @@ def desk_qr(code: str | None, all_desks: bool, out: Path, fmt: str) -> None:
             raise click.ClickException(f"--out must end in .png, .svg or .pdf, got {out.name!r}")
         if not out.parent.is_dir():
             raise click.ClickException(f"folder {out.parent} does not exist")
-    with app_engine() as (app, engine), session_scope(engine) as session:
+    with app_session() as (app, session):
         if all_desks:
             desks = [row.desk for row in list_desks(session) if row.desk.active]
             targets = [(desk, out / f"{desk.code}.{fmt}") for desk in desks]
@@ -167,10 +166,9 @@ def desk_bursts(days: int, window_minutes: int, min_address: int, min_pattern: i
     """Suspicious bursts: many evaluations from one address or with identical answers."""
     from datetime import UTC, datetime, timedelta
 
-    from survey.db import session_scope
-    from survey.services.desk_bursts import burst_report
+    from survey.services.desks.bursts import burst_report
 
-    with app_engine() as (_app, engine), session_scope(engine) as session:
+    with app_session() as (_app, session):
         found = burst_report(session, since=datetime.now(UTC) - timedelta(days=days),
                              window=timedelta(minutes=window_minutes),
                              min_same_address=min_address, min_same_pattern=min_pattern)
@@ -187,10 +185,9 @@ def desk_bursts(days: int, window_minutes: int, min_address: int, min_pattern: i
 @clear_errors
 def desk_purge_contacts(days: int | None) -> None:
     """Delete follow-up phone numbers older than the retention period (evaluations stay)."""
-    from survey.db import session_scope
-    from survey.services.retention import DEFAULT_CONTACT_RETENTION_DAYS, purge_contacts
+    from survey.services.desks.retention import DEFAULT_CONTACT_RETENTION_DAYS, purge_contacts
 
-    with app_engine() as (app, engine), session_scope(engine) as session:
+    with app_session() as (app, session):
         keep = days if days is not None else int(
             app.config.get("CONTACT_RETENTION_DAYS", DEFAULT_CONTACT_RETENTION_DAYS))
         deleted = purge_contacts(session, keep)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from survey.commands import app_engine, clear_errors
+from survey.commands import app_session, clear_errors
 from survey.models import ReviewStatus
 
 
@@ -31,15 +31,14 @@ def export_command(
 
     CSV is UTF-8 with BOM; xlsx, sav and dta carry variable and value labels.
     """
-    from survey.db import session_scope
-    from survey.services.export import ExportFilter
-    from survey.services.export_formats import write_export
-    from survey.services.reports_period import parse_period
+    from survey.services.data.export import ExportFilter
+    from survey.services.data.formats import write_export
+    from survey.services.reports.period import parse_period
 
     if not out.parent.exists():
         raise click.ClickException(f"folder {out.parent} does not exist")
     span = parse_period(period) if period else None
-    with app_engine() as (_app, engine), session_scope(engine) as session:
+    with app_session() as (_app, session):
         count = write_export(session, ExportFilter(status, round_code, instrument), fmt, out,
                              with_text=with_comments, period=span)
     click.echo(f"wrote {count} responses to {out}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from survey.commands import app_engine, clear_errors
+from survey.commands import app_engine, app_session, clear_errors
 
 
 @click.group("frame")
@@ -25,7 +25,7 @@ def frame_import(file: Path) -> None:
     """
     from survey.db import session_scope
     from survey.services.audit import record
-    from survey.services.frame import FrameError, import_frame, problems_text
+    from survey.services.sample.frame import FrameError, import_frame, problems_text
 
     if not file.is_file():
         raise ValueError(f"{file}: file not found")
@@ -51,9 +51,8 @@ def frame_import(file: Path) -> None:
 @clear_errors
 def frame_show() -> None:
     """Units per level (all, and current ones)."""
-    from survey.db import session_scope
-    from survey.services.frame import frame_summary
+    from survey.services.sample.frame import frame_summary
 
-    with app_engine() as (_app, engine), session_scope(engine) as session:
+    with app_session() as (_app, session):
         for level, total, current in frame_summary(session):
             click.echo(f"{level:<12} {total:>6} units, {current:>6} current")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from survey.commands import app_engine, clear_errors
+from survey.commands import app_session, clear_errors
 
 
 @click.command("report")
@@ -27,10 +27,9 @@ from survey.commands import app_engine, clear_errors
 def report_command(period: str | None, round_code: str | None, target: float, min_n: int,
                    district: str | None, weighted: bool, lang: str, out: Path) -> None:
     """Vietnamese (or English) report: headline verdict, tables with CIs, charts, method."""
-    from survey.db import session_scope
-    from survey.services.reports import DashboardOptions, build_dashboard
-    from survey.services.reports_content import build_content
-    from survey.services.reports_render import render_html, render_pdf
+    from survey.services.reports.content import build_content
+    from survey.services.reports.dashboard import DashboardOptions, build_dashboard
+    from survey.services.reports.render import render_html, render_pdf
 
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("pdf", "html"):
@@ -43,7 +42,7 @@ def report_command(period: str | None, round_code: str | None, target: float, mi
     with click.progressbar(steps, label="report", file=sys.stderr) as bar:
         for step in bar:
             if step == "estimates":
-                with app_engine() as (_app, engine), session_scope(engine) as session:
+                with app_session() as (_app, session):
                     dash = build_dashboard(session, opts)
             elif step == "charts":
                 content = build_content(dash, lang, png=fmt == "pdf")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from survey.commands import app_engine, clear_errors
+from survey.commands import app_session, clear_errors
 
 
 @click.group("round")
@@ -19,10 +19,9 @@ def round_group() -> None:
 @clear_errors
 def round_create(code: str, name: str, year: int) -> None:
     """Create an open round."""
-    from survey.db import session_scope
-    from survey.services.rounds import create_round
+    from survey.services.sample.rounds import create_round
 
-    with app_engine() as (_app, engine), session_scope(engine) as session:
+    with app_session() as (_app, session):
         row = create_round(session, code, name, year)
         click.echo(f"round {row.code} created (open)")
 
@@ -31,10 +30,9 @@ def round_create(code: str, name: str, year: int) -> None:
 @clear_errors
 def round_list() -> None:
     """Rounds with their state, sample, responses and weights version."""
-    from survey.db import session_scope
-    from survey.services.rounds import list_rounds
+    from survey.services.sample.rounds import list_rounds
 
-    with app_engine() as (_app, engine), session_scope(engine) as session:
+    with app_session() as (_app, session):
         for r in list_rounds(session):
             weights = f"weights v{r.weights_version}" if r.weights_computed else "no weights"
             click.echo(f"{r.code:<10} {r.status:<9} {r.hamlets:>4} hamlets {r.responses:>6} "
@@ -46,9 +44,8 @@ def round_list() -> None:
 @clear_errors
 def round_publish(code: str) -> None:
     """Freeze the round and its current weights version."""
-    from survey.db import session_scope
-    from survey.services.rounds import publish_round
+    from survey.services.sample.rounds import publish_round
 
-    with app_engine() as (_app, engine), session_scope(engine) as session:
+    with app_session() as (_app, session):
         row = publish_round(session, code)
         click.echo(f"round {row.code} published with weights version {row.weights_version}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from survey.commands import app_engine, clear_errors
+from survey.commands import app_session, clear_errors
 
 
 @click.group("sample")
@@ -33,11 +33,10 @@ def sample_draw(round_code: str, strata_level: str, hamlets_per_stratum: int, pe
                 seed: int | None, certainty_threshold: float, size: str, enumerators: str,
                 replace: bool) -> None:
     """PPS systematic selection of hamlets within strata, then a fixed take per hamlet."""
-    from survey.db import session_scope
-    from survey.services.sampling import draw_sample
+    from survey.services.sample.draw import draw_sample
 
     staff = [u.strip() for u in enumerators.split(",") if u.strip()]
-    with app_engine() as (_app, engine), session_scope(engine) as session:
+    with app_session() as (_app, session):
         draw = draw_sample(session, round_code, strata_level=strata_level,
                            hamlets_per_stratum=hamlets_per_stratum, per_hamlet=per_hamlet,
                            seed=seed, certainty_threshold=certainty_threshold, size=size,
@@ -56,13 +55,12 @@ def sample_draw(round_code: str, strata_level: str, hamlets_per_stratum: int, pe
 @clear_errors
 def sample_listed(round_code: str, file: Path) -> None:
     """Enter the field listing's counts (CSV psu,listed) used by the weights."""
-    from survey.db import session_scope
-    from survey.services.sample_lists import parse_listed_counts, set_listed_counts
+    from survey.services.sample.lists import parse_listed_counts, set_listed_counts
 
     if not file.is_file():
         raise ValueError(f"{file}: file not found")
     counts = parse_listed_counts(file.read_text(encoding="utf-8"))
-    with app_engine() as (_app, engine), session_scope(engine) as session:
+    with app_session() as (_app, session):
         n = set_listed_counts(session, round_code, counts)
     click.echo(f"listed counts stored for {n} hamlets")
 
@@ -74,12 +72,11 @@ def sample_listed(round_code: str, file: Path) -> None:
 @clear_errors
 def sample_lists(round_code: str, out_dir: Path) -> None:
     """Fieldwork lists: one CSV of every questionnaire ID, one PDF per enumerator."""
-    from survey.db import session_scope
-    from survey.services.rounds import get_round
-    from survey.services.sample_lists import fieldwork_csv, fieldwork_hamlets
-    from survey.services.sample_lists_pdf import write_fieldwork_pdfs
+    from survey.services.sample.lists import fieldwork_csv, fieldwork_hamlets
+    from survey.services.sample.lists_pdf import write_fieldwork_pdfs
+    from survey.services.sample.rounds import get_round
 
-    with app_engine() as (_app, engine), session_scope(engine) as session:
+    with app_session() as (_app, session):
         name = get_round(session, round_code).name
         hamlets = fieldwork_hamlets(session, round_code)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -109,13 +106,12 @@ def sample_lists(round_code: str, out_dir: Path) -> None:
 def sample_plan(moe: float, strata_level: str, rho: float | None, rho_round: str | None,
                 item: str, cost_ratio: float, response_rate: float, p: float) -> None:
     """Propose hamlets per stratum and respondents per hamlet (m = √(c₁/c₂·(1−ρ)/ρ))."""
-    from survey.db import session_scope
-    from survey.services.planning import plan_design, rho_from_round
-    from survey.services.sampling import frame_hamlets
+    from survey.services.sample.draw import frame_hamlets
+    from survey.services.sample.planning import plan_design, rho_from_round
 
     if (rho is None) == (rho_round is None):
         raise ValueError("give either --rho (assumed) or --rho-from ROUND (estimated)")
-    with app_engine() as (_app, engine), session_scope(engine) as session:
+    with app_session() as (_app, session):
         groups = frame_hamlets(session, strata_level)
         if rho_round is not None:
             rho, deff = rho_from_round(session, rho_round, item)

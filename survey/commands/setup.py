@@ -38,7 +38,7 @@ def _init(app, engine, forms, demo: bool) -> None:  # type: ignore[no-untyped-de
             click.echo(f"form {result.code} {result.version}: {state}")
     if demo:
         from survey.services.demo import build_demo
-        from survey.services.desks import dossier_secret
+        from survey.services.desks.links import dossier_secret
 
         with session_scope(engine) as session:
             report = build_demo(session, secret=dossier_secret(app.config["SECRET_KEY"]))

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from survey.commands import app_engine, clear_errors
+from survey.commands import app_session, clear_errors
 from survey.models import Role
 
 ROLE_CHOICE = click.Choice([r.value for r in Role])
@@ -25,14 +25,13 @@ def user_group() -> None:
 @clear_errors
 def user_add(username: str, role: str, full_name: str, password_stdin: bool) -> None:
     """Add a user; the password is prompted for (or read from stdin), never an argument."""
-    from survey.db import session_scope
     from survey.services.users import create_user
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password / Mật khẩu", hide_input=True, confirmation_prompt=True)
-    with app_engine() as (_app, engine), session_scope(engine) as session:
+    with app_session() as (_app, session):
         user = create_user(session, username, role, password, full_name)
         click.echo(f"added {user.username} ({user.role})")
 
@@ -41,21 +40,19 @@ def user_add(username: str, role: str, full_name: str, password_stdin: bool) -> 
 @clear_errors
 def user_list() -> None:
     """List accounts with their roles and state."""
-    from survey.db import session_scope
     from survey.services.users import list_users
 
-    with app_engine() as (_app, engine), session_scope(engine) as session:
+    with app_session() as (_app, session):
         for user in list_users(session):
             state = "active" if user.active else "disabled"
             click.echo(f"{user.username:<20} {user.role:<11} {state:<8} {user.full_name}")
 
 
 def _set_active(username: str, active: bool) -> None:
-    from survey.db import session_scope
     from survey.services.audit import record
     from survey.services.users import set_active
 
-    with app_engine() as (_app, engine), session_scope(engine) as session:
+    with app_session() as (_app, session):
         user = set_active(session, username, active)
         record(session, "user.enable" if active else "user.disable", "user", user.id)
         click.echo(f"{user.username}: {'enabled' if active else 'disabled'}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from survey.commands import app_engine, clear_errors
+from survey.commands import app_session, clear_errors
 
 
 @click.group("volumes")
@@ -19,15 +19,14 @@ def volumes_group() -> None:
 @clear_errors
 def import_command(file: Path) -> None:
     """Import a CSV with columns desk, period (2025-07 / 2025-Q3 / 2025), dossiers."""
-    from survey.db import session_scope
     from survey.services.audit import record
-    from survey.services.volumes import import_volumes
+    from survey.services.desks.volumes import import_volumes
 
     try:
         text = file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise ValueError(f"{file} is not UTF-8 text") from None
-    with app_engine() as (_app, engine), session_scope(engine) as session:
+    with app_session() as (_app, session):
         result = import_volumes(session, text, source=file.name)
         record(session, "volumes_import", "dossier_volume", None,
                detail={"inserted": result.inserted, "updated": result.updated,
@@ -40,10 +39,9 @@ def import_command(file: Path) -> None:
 @clear_errors
 def list_command() -> None:
     """Show the imported volumes, newest period first."""
-    from survey.db import session_scope
-    from survey.services.volumes import list_volumes
+    from survey.services.desks.volumes import list_volumes
 
-    with app_engine() as (_app, engine), session_scope(engine) as session:
+    with app_session() as (_app, session):
         rows = list_volumes(session)
     for desk, period, count in rows:
         click.echo(f"{desk:<16} {period:<8} {count:>8}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from survey.commands import app_engine, clear_errors
+from survey.commands import app_session, clear_errors
 
 
 @click.group("weights")
@@ -30,12 +30,11 @@ def weights_compute(round_code: str, min_respondents: int, adults_item: str | No
                     margins: Path | None, trim: float | None, new_version: bool,
                     reason: str | None) -> None:
     """Base × nonresponse-adjusted (× raked, trimmed) weights into every response."""
-    from survey.db import session_scope
-    from survey.services.weights import compute_weights
+    from survey.services.sample.weights import compute_weights
 
     if margins is not None and not margins.is_file():
         raise ValueError(f"{margins}: file not found")
-    with app_engine() as (_app, engine), session_scope(engine) as session:
+    with app_session() as (_app, session):
         s = compute_weights(session, round_code, min_respondents=min_respondents,
                             adults_item=adults_item, margins=margins, trim=trim,
                             new_version=new_version, reason=reason)

@@ -22,8 +22,8 @@ from survey.models import AdminUnit, Desk, SampleUnit, Stratum, SurveyRound, Use
 from survey.services.geography import ensure_levels
 from survey.services.instruments import latest_version
 from survey.services.instruments_text import parse_stored
-from survey.services.questionnaire_ids import make_questionnaire_id
 from survey.services.responses import store_response
+from survey.services.sample.questionnaire_ids import make_questionnaire_id
 from survey.services.users import create_user
 
 DISTRICTS = {
@@ -178,11 +178,11 @@ def _sample(
 ) -> list[tuple[AdminUnit, Stratum, SampleUnit]]:
     """PPS systematic selection of hamlets by households within each district.
 
-    The real draw (:func:`survey.services.sampling.draw_sample`), seeded from the demo's
+    The real draw (:func:`survey.services.sample.draw.draw_sample`), seeded from the demo's
     generator; the field listing is simulated as 70% of the frame's population. The draw
     hands the hamlets to the enumerators in turn, as the demo's keyed responses assume.
     """
-    from survey.services.sampling import draw_sample
+    from survey.services.sample.draw import draw_sample
 
     draw_sample(
         session, round_.code, strata_level="district", hamlets_per_stratum=HAMLETS_PER_STRATUM,

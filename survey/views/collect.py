@@ -23,13 +23,12 @@ from survey.app import csrf, get_session
 from survey.instruments import Instrument as FormInstrument
 from survey.models import Desk, Instrument, InstrumentVersion
 from survey.security import public
-from survey.services.desk_evaluation import (
+from survey.services.desks.evaluation import (
     DESK_INSTRUMENT,
     parse_submission,
     submit_evaluation,
 )
-from survey.services.desk_write_queue import writer_turn
-from survey.services.desks import (
+from survey.services.desks.links import (
     DeskTokenError,
     DisabledDesk,
     RotatedDeskToken,
@@ -100,16 +99,6 @@ def _localised(message: str) -> str:
 @limiter.limit(lambda: limit("DESK_LIMIT_DESK_ADDRESS"), key_func=desk_address_key,
                methods=["POST"])
 def evaluate(token: str) -> Page:
-    if request.method == "GET":
-        return _evaluate(token)
-    with writer_turn(current_app.extensions["sipas_engine"]):
-        try:
-            return _evaluate(token)
-        finally:
-            get_session().rollback()  # nothing left open once our turn ends (no-op if committed)
-
-
-def _evaluate(token: str) -> Page:
     db = get_session()
     secret_key = current_app.config["SECRET_KEY"]
     try:

@@ -26,7 +26,7 @@ from flask_limiter import Limiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from survey.config import ConfigError
-from survey.services.desk_evaluation import DEFAULT_DOSSIER_PATTERN
+from survey.services.desks.evaluation import DEFAULT_DOSSIER_PATTERN
 
 DEFAULT_LIMITS = {
     "DESK_LIMIT_ADDRESS": "600 per minute",

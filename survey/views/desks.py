@@ -1,6 +1,6 @@
 """Desk screens for supervisors and administrators: desks, QR downloads, bursts, contacts.
 
-Thin: every change goes through ``survey.services.desks`` and lands in the audit trail.
+Thin: every change goes through ``survey.services.desks.links`` and lands in the audit trail.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from wtforms.validators import DataRequired, Length, Optional
 from survey.app import get_session
 from survey.security import STAFF, roles_required
 from survey.services.audit import record
-from survey.services.desk_bursts import burst_report
-from survey.services.desk_qr import FORMATS, render
-from survey.services.desk_reports import contact_rows, recent_evaluations
-from survey.services.desks import (
+from survey.services.data.export import neutralise_formula
+from survey.services.desks.bursts import burst_report
+from survey.services.desks.detail import contact_rows, recent_evaluations
+from survey.services.desks.links import (
     add_desk,
     desk_url,
     get_desk,
@@ -31,7 +31,7 @@ from survey.services.desks import (
     rotate_desk,
     set_desk_active,
 )
-from survey.services.export import neutralise_formula
+from survey.services.desks.qr import FORMATS, render
 
 bp = Blueprint("desks", __name__, url_prefix="/desks")
 MIME = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}

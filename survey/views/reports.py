@@ -23,10 +23,10 @@ from survey.app import get_session
 from survey.models import ReviewStatus
 from survey.security import roles_required
 from survey.services.audit import record
-from survey.services.export import ExportFilter
-from survey.services.export_formats import FORMATS, MEDIA_TYPES, TEXT_ROLES, export_bytes
-from survey.services.reports import BREAKDOWN_CHOICES, DashboardOptions, build_dashboard
-from survey.services.reports_period import parse_period
+from survey.services.data.export import ExportFilter
+from survey.services.data.formats import FORMATS, MEDIA_TYPES, TEXT_ROLES, export_bytes
+from survey.services.reports.dashboard import BREAKDOWN_CHOICES, DashboardOptions, build_dashboard
+from survey.services.reports.period import parse_period
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 READERS = ("analyst", "supervisor", "admin")
@@ -63,7 +63,7 @@ def breakdown_names() -> dict[str, str]:
 @bp.route("/")
 @roles_required(*READERS)
 def dashboard() -> str | tuple[str, int]:
-    from survey.services import charts
+    from survey.services.reports import charts
 
     try:
         opts = _options()
@@ -112,8 +112,8 @@ def dashboard() -> str | tuple[str, int]:
 @roles_required(*READERS)
 def report() -> Response | tuple[str, int]:
     """The printable report (PDF by default, ``format=html``) for the dashboard's options."""
-    from survey.services.reports_content import build_content
-    from survey.services.reports_render import render_html, render_pdf
+    from survey.services.reports.content import build_content
+    from survey.services.reports.render import render_html, render_pdf
 
     fmt = request.args.get("format", "pdf")
     try:
@@ -185,7 +185,7 @@ class VolumesForm(FlaskForm):
 @bp.route("/volumes", methods=["GET", "POST"])
 @roles_required(*READERS)
 def volumes() -> str | WerkzeugResponse:
-    from survey.services.volumes import import_volumes, list_volumes
+    from survey.services.desks.volumes import import_volumes, list_volumes
 
     form = VolumesForm()
     db = get_session()
@@ -214,7 +214,7 @@ def _formatters() -> dict:
 
     Numbers follow the page's language: a decimal comma in Vietnamese (80,4), a dot else.
     """
-    from survey.services.reports_rows import IndexRow, ci_text, in_language, number, pct
+    from survey.services.reports.rows import IndexRow, ci_text, in_language, number, pct
 
     lang = str(get_locale() or "vi")
 

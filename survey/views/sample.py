@@ -1,7 +1,7 @@
 """The sample screen: import the frame, draw a round's hamlets, print fieldwork lists.
 
-Thin: every action is one service call (:mod:`survey.services.frame`,
-:mod:`survey.services.sampling`, :mod:`survey.services.sample_lists`), committed here.
+Thin: every action is one service call (:mod:`survey.services.sample.frame`,
+:mod:`survey.services.sample.draw`, :mod:`survey.services.sample.lists`), committed here.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from survey.app import get_session
 from survey.security import ADMIN, SUPERVISOR, roles_required
 from survey.services.audit import record
-from survey.services.frame import FrameError, frame_summary, import_frame
-from survey.services.rounds import get_round, list_rounds
-from survey.services.sample_lists import fieldwork_csv, fieldwork_hamlets
-from survey.services.sample_lists_pdf import fieldwork_pdf
-from survey.services.sampling import draw_sample
+from survey.services.sample.draw import draw_sample
+from survey.services.sample.frame import FrameError, frame_summary, import_frame
+from survey.services.sample.lists import fieldwork_csv, fieldwork_hamlets
+from survey.services.sample.lists_pdf import fieldwork_pdf
+from survey.services.sample.rounds import get_round, list_rounds
 
 bp = Blueprint("sample", __name__, url_prefix="/sample")
 STAFF = (SUPERVISOR, ADMIN)

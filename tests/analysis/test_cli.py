@@ -21,6 +21,20 @@ def invoke(cmd, args):
     return CliRunner().invoke(cmd, [str(a) for a in args])
 
 
+def test_does_analysis_import_nothing_of_the_app():
+    """Imports run downhill: survey/ may use analysis/, never the other way round."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "analysis"
+    found = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "survey"]
+    assert found == []
+
+
 def test_do_the_commands_import_neither_flask_nor_sqlmodel():
     code = (
         "import sys; from click.testing import CliRunner; from survey.cli import main; "
@@ -105,5 +119,7 @@ def _bom_file() -> Path:
 
 
 def test_db_and_a_file_together_are_refused():
-    r = invoke(index_command, [SMALL, *ELEMENTS, "--db"])
+    from survey.commands.analysis import index_command as app_index_command
+
+    r = invoke(app_index_command, [SMALL, *ELEMENTS, "--db"])
     assert r.exit_code == 1 and "either DATA.csv or --db" in r.output

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session
 
 from survey.models import Desk
-from survey.services.desks import desk_token
+from survey.services.desks.links import desk_token
 from tests import factories
 
 GOOD_ANSWERS = {
@@ -66,7 +66,7 @@ def submit(client: FlaskClient, path: str, **fields: str):  # type: ignore[no-un
 
 def reload_desk(app: Flask, code: str) -> Desk:
     with Session(app.extensions["sipas_engine"]) as session:
-        from survey.services.desks import get_desk
+        from survey.services.desks.links import get_desk
 
         return get_desk(session, code)
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from survey.models import Response
 from survey.models_desk import DeskSignal
-from survey.services.desk_bursts import burst_report, densest_window
+from survey.services.desks.bursts import burst_report, densest_window
 from tests import factories
 from tests.desks.conftest import GOOD_ANSWERS, DeskLink, open_form
 
@@ -87,20 +87,23 @@ def test_concurrent_submissions_are_stored_exactly_once(
 
 
 def test_sqlite_writers_take_turns_and_postgresql_needs_no_queue(engine: Engine) -> None:
+    """Does every transaction on the engine queue behind the one writing, in the kernel?"""
     import threading
     import time
 
-    from survey.services.desk_write_queue import lock_path, writer_turn
+    from sqlalchemy import text
+
+    from survey.db_queue import lock_path
 
     if engine.dialect.name != "sqlite":
         assert lock_path(engine) is None
-        with writer_turn(engine):
-            return
+        return
     inside: list[str] = []
     first_in = threading.Event()
 
     def first() -> None:
-        with writer_turn(engine):
+        with engine.begin() as conn:
+            conn.execute(text("SELECT 1"))
             first_in.set()
             inside.append("first in")
             time.sleep(0.2)
@@ -109,8 +112,11 @@ def test_sqlite_writers_take_turns_and_postgresql_needs_no_queue(engine: Engine)
     thread = threading.Thread(target=first)
     thread.start()
     first_in.wait(5)
-    with writer_turn(engine):
+    with engine.begin() as conn:
+        conn.execute(text("SELECT 1"))
         inside.append("second in")
     thread.join()
     assert inside == ["first in", "first out", "second in"]
+    queue = engine.sipas_writer_queue  # type: ignore[attr-defined]
+    assert queue._held == {}  # every turn given back after commit
     assert lock_path(engine).exists()  # type: ignore[union-attr]

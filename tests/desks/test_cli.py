@@ -39,8 +39,10 @@ def _add(runner: CliRunner, code: str = "PL-MC1") -> str:
 
 
 def test_add_prints_the_url_and_list_shows_the_desk(initialised: CliRunner) -> None:
+    assert "no desks yet" in _run(initialised, "desk", "list").output
     url = _add(initialised)
     listed = _run(initialised, "desk", "list", "--urls")
+    assert listed.output.splitlines()[0].split()[:4] == ["code", "state", "QR", "evals"]
     assert "PL-MC1" in listed.output and "active" in listed.output and url in listed.output
     assert _run(initialised, "desk", "url", "PL-MC1").output.strip() == url
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from survey.models import Answer, Response
 from survey.models_desk import DeskContact, DeskSignal
-from survey.services.desks import dossier_secret, rotate_desk, set_desk_active
+from survey.services.desks.links import dossier_secret, rotate_desk, set_desk_active
 from survey.services.responses import dossier_hash
 from tests.desks.conftest import GOOD_ANSWERS, DeskLink, open_form, submit
 
@@ -190,7 +190,7 @@ def test_tampered_rotated_and_disabled_links_get_friendly_pages(
     assert page.status_code == 410 and "Mã QR này đã được thay" in page.get_data(as_text=True)
     set_desk_active(db, desk_link.code, False)
     db.commit()
-    from survey.services.desks import desk_token, get_desk
+    from survey.services.desks.links import desk_token, get_desk
 
     current = "/d/" + desk_token(app.config["SECRET_KEY"], get_desk(db, desk_link.code))
     db.rollback()  # SQLite transactions take the write lock: release it before the request
@@ -216,7 +216,7 @@ def test_contact_is_stored_only_with_consent_and_never_logged(
 def test_the_evaluation_is_exported_with_its_desk_code_but_no_contact(
     client: FlaskClient, desk_link: DeskLink, db: Session
 ) -> None:
-    from survey.services.export import ExportFilter, export_rows
+    from survey.services.data.export import ExportFilter, export_rows
 
     submit(client, desk_link.path, contact_phone="0912345678", contact_consent="yes")
     header, rows = export_rows(db, ExportFilter(instrument="desk_evaluation"))

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session
 
 from survey.config import ConfigError
-from survey.services.desks import desk_token
+from survey.services.desks.links import desk_token
 from tests import factories
 from tests.desks.conftest import GOOD_ANSWERS, DeskLink, open_form
 from tests.support import CHEAP_ARGON2, unavailable

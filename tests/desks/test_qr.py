@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from survey.services.desk_qr import CALL_TO_ACTION_VI, poster_pdf, qr_png, qr_svg, render
+from survey.services.desks.qr import CALL_TO_ACTION_VI, poster_pdf, qr_png, qr_svg, render
 from tests.support import unavailable
 
 URL = "https://sipas.example.gov.vn/d/WyJQTC1NQzEiLDFd.qG7KSyXDV7EQ_SXf8B886qwIijE"

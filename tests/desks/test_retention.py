@@ -14,8 +14,8 @@ from survey.cli import main
 from survey.db import make_engine
 from survey.models import AuditLog, Response, utcnow
 from survey.models_desk import DeskContact
+from survey.services.desks.retention import purge_contacts
 from survey.services.responses import store_response
-from survey.services.retention import purge_contacts
 from tests import factories
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from survey.models import Desk
-from survey.services.desks import (
+from survey.services.desks.links import (
     DisabledDesk,
     InvalidDeskToken,
     RotatedDeskToken,

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session
 
 from survey.models import SampleUnit, Stratum
-from survey.services.questionnaire_ids import make_questionnaire_id
+from survey.services.sample.questionnaire_ids import make_questionnaire_id
 from tests import factories
 
 PASSWORD = "mật khẩu đủ dài 1"

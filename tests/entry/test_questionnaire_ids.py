@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from survey.models import User
 from survey.models_sample import FieldAssignment
-from survey.services.entry import EntryError, drawn_for_double, normalise_questionnaire_id
+from survey.services.entry.start import EntryError, drawn_for_double, normalise_questionnaire_id
 from tests.entry.conftest import World, csrf, full_answers, key, login
 
 

@@ -19,9 +19,9 @@ from sqlmodel import Session, select
 
 from survey.instruments import validate_answers
 from survey.models import Answer, InstrumentVersion, Response, SampleUnit, Stratum
-from survey.services.desks import desk_token
+from survey.services.desks.links import desk_token
+from survey.services.entry.keying import NO_INTERVIEW, canonical, typed
 from survey.services.instruments_text import parse_stored
-from survey.services.keying import NO_INTERVIEW, canonical, typed
 from tests import factories
 
 PASSWORD = "mật khẩu đủ dài 1"

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from survey.models import Response
 from survey.models_entry import CaseState, EntryCase
-from survey.services.questionnaire_ids import make_questionnaire_id
+from survey.services.sample.questionnaire_ids import make_questionnaire_id
 from tests.fuzz.conftest import PSUS, Province, csrf_token, logged_in
 from tests.fuzz.strategies import bent, encoded, junk, with_csrf
 

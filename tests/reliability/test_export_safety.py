@@ -8,7 +8,7 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from survey.services.export import FORMULA_PREFIXES, neutralise_formula, write_csv
+from survey.services.data.export import FORMULA_PREFIXES, neutralise_formula, write_csv
 
 risky = st.one_of(
     st.text(),

@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 
 from survey.models import AdminUnit, Desk
 from survey.models_reports import DossierVolume
-from survey.services.frame import import_frame
-from survey.services.volumes import import_volumes
+from survey.services.desks.volumes import import_volumes
+from survey.services.sample.frame import import_frame
 from tests import factories
 
 CELL = st.one_of(
@@ -84,7 +84,7 @@ def test_volume_import_is_all_or_nothing(engine: Engine, header: list[str],
                                   'code,name,level\n"90,Tỉnh\rx', "a\rb\x00c\n\r\n"])
 def test_raw_carriage_returns_and_nul_get_a_clear_answer(engine: Engine, text: str) -> None:
     """Found by the large fuzz run: a bare CR made the csv module raise (a 500)."""
-    from survey.services.sample_lists import parse_listed_counts
+    from survey.services.sample.lists import parse_listed_counts
 
     with Session(engine) as session:
         factories.desk(session, code="MC-TEST")
@@ -100,7 +100,7 @@ def test_raw_carriage_returns_and_nul_get_a_clear_answer(engine: Engine, text: s
 
 
 def test_a_frame_with_bare_cr_line_ends_imports() -> None:
-    from survey.services.frame import parse_frame
+    from survey.services.sample.frame import parse_frame
 
     rows, problems = parse_frame("code,name,level\r90,Tỉnh An Hòa,province\r")
     assert problems == [] and [r.code for r in rows] == ["90"]

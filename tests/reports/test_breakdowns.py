@@ -13,8 +13,8 @@ from analysis.estimate import Domains
 from analysis.index import Element, sipas_index
 from survey.services.instruments import latest_version
 from survey.services.instruments_text import parse_stored
-from survey.services.reports import DashboardOptions, build_dashboard
-from survey.services.reports_household import household_report, load_round
+from survey.services.reports.dashboard import DashboardOptions, build_dashboard
+from survey.services.reports.household import household_report, load_round
 
 
 def _engine_on_subset(session: Session, item: str, code: str) -> tuple:

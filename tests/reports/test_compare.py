@@ -11,9 +11,9 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from survey.models import Answer, Response, SurveyRound
-from survey.services.reports import DashboardOptions, build_dashboard
-from survey.services.reports_compare import difference
-from survey.services.reports_rows import IndexRow
+from survey.services.reports.compare import difference
+from survey.services.reports.dashboard import DashboardOptions, build_dashboard
+from survey.services.reports.rows import IndexRow
 
 
 def _row(est: float | None, se: float | None, df: int, n: int = 100,

@@ -8,7 +8,7 @@ import re
 
 from flask.testing import FlaskClient
 
-from survey.services.reports_rows import number, pct
+from survey.services.reports.rows import number, pct
 
 
 def test_does_the_shared_formatter_follow_the_language() -> None:

@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 from sqlmodel import Session
 
 from survey.cli import main
-from survey.services.reports import DashboardOptions, build_dashboard
-from survey.services.reports_content import build_content, headline
-from survey.services.reports_render import render_pdf
+from survey.services.reports.content import build_content, headline
+from survey.services.reports.dashboard import DashboardOptions, build_dashboard
+from survey.services.reports.render import render_pdf
 
 
 def _pdf_text(data: bytes) -> str:

@@ -10,11 +10,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from survey.services import charts
-from survey.services.reports import DashboardOptions, build_dashboard
-from survey.services.reports_desk import desk_report
-from survey.services.reports_period import parse_period
-from survey.services.reports_trend import trend_quarters
+from survey.services.reports import charts
+from survey.services.reports.dashboard import DashboardOptions, build_dashboard
+from survey.services.reports.desk import desk_report
+from survey.services.reports.period import parse_period
+from survey.services.reports.trend import trend_quarters
 from tests.reports.test_compare import _previous_round
 
 
@@ -104,7 +104,7 @@ def test_are_several_rounds_charted_side_by_side(demo: Flask, client: FlaskClien
 def test_does_the_printable_report_carry_the_quarterly_trend(
     demo: Flask, lang: str, words: tuple[str, str]
 ) -> None:
-    from survey.services.reports_content import build_content
+    from survey.services.reports.content import build_content
 
     with Session(demo.extensions["sipas_engine"]) as session:
         dash = build_dashboard(session, DashboardOptions(period="2025-Q4", lang=lang))

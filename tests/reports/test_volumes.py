@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 from sqlmodel import Session
 
 from survey.cli import main
-from survey.services.reports_desk import desk_report
-from survey.services.reports_period import parse_period
-from survey.services.volumes import import_volumes, parse_volumes
+from survey.services.desks.volumes import import_volumes, parse_volumes
+from survey.services.reports.desk import desk_report
+from survey.services.reports.period import parse_period
 
 VOLUMES = """desk,period,dossiers
 TTHCC,2025-Q3,1200

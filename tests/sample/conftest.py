@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import Session, select
 
 from survey.models import Answer, Response, SampleUnit
-from survey.services.frame import import_frame
-from survey.services.sampling import draw_sample
+from survey.services.sample.draw import draw_sample
+from survey.services.sample.frame import import_frame
 from tests import factories
 
 HEADER = "code,name,level,parent,households,population,urban_rural,valid_from,valid_to,successor"
@@ -59,8 +59,8 @@ def add_fieldwork(
     status: str = "verified",
 ) -> None:
     """One keyed questionnaire per issued ID, with the outcome ``outcomes(psu, serial)``."""
-    from survey.services.questionnaire_ids import make_questionnaire_id
-    from survey.services.rounds import get_round
+    from survey.services.sample.questionnaire_ids import make_questionnaire_id
+    from survey.services.sample.rounds import get_round
 
     version = factories.published(session)
     round_ = get_round(session, round_code)

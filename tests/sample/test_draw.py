@@ -8,11 +8,11 @@ from sqlmodel import Session, select
 
 from survey.models import AdminUnit, Response, SampleUnit, Stratum
 from survey.models_sample import FieldAssignment
-from survey.services.frame import import_frame
-from survey.services.questionnaire_ids import check_questionnaire_id
-from survey.services.rounds import publish_round
-from survey.services.sample_lists import fieldwork_hamlets
-from survey.services.sampling import draw_sample
+from survey.services.sample.draw import draw_sample
+from survey.services.sample.frame import import_frame
+from survey.services.sample.lists import fieldwork_hamlets
+from survey.services.sample.questionnaire_ids import check_questionnaire_id
+from survey.services.sample.rounds import publish_round
 from tests import factories
 from tests.sample.conftest import HEADER, add_fieldwork, frame_csv
 
@@ -72,7 +72,7 @@ def test_the_same_seed_gives_the_same_sample_and_the_seed_is_reported(ready: Eng
 
 def test_sum_of_base_weights_is_the_frame_household_total(ready: Engine) -> None:
     """Listing exactly the frame's households: Σ 1/(π1·π2) over issued IDs = Σ households."""
-    from survey.services.weights import compute_weights
+    from survey.services.sample.weights import compute_weights
 
     with Session(ready) as session:
         _draw(session, hamlets_per_stratum=3, seed=8)
@@ -118,7 +118,7 @@ def test_an_unknown_or_published_round_is_refused(ready: Engine) -> None:
         add_fieldwork(session, "2026", lambda su, k: "completed")
         with pytest.raises(ValueError, match="responses keyed against its sample"):
             _draw(session, replace=True)
-        from survey.services.weights import compute_weights
+        from survey.services.sample.weights import compute_weights
 
         compute_weights(session, "2026")
         publish_round(session, "2026")

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from survey.models import AdminUnit
-from survey.services.frame import FrameError, crosswalk, frame_summary, import_frame
+from survey.services.sample.frame import FrameError, crosswalk, frame_summary, import_frame
 from tests.sample.conftest import HEADER, frame_csv
 
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from survey.services.planning import halfwidth, optimum_take, plan_design, rho_from_design
+from survey.services.sample.planning import halfwidth, optimum_take, plan_design, rho_from_design
 
 
 def test_the_optimum_take_is_the_textbook_formula() -> None:

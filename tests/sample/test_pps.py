@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from survey.services.pps import inclusion_probabilities, pps_systematic, stratum_rng
+from survey.services.sample.pps import inclusion_probabilities, pps_systematic, stratum_rng
 
 SIZES = [120, 640, 75, 300, 410, 95, 230, 510, 60, 180, 350, 1500]
 

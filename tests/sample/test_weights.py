@@ -14,9 +14,9 @@ from analysis.design import make_design
 from analysis.estimate import mean
 from survey.models import AdminUnit, Response, SampleUnit, SurveyRound
 from survey.models_sample import ResponseWeight, WeightsVersion
-from survey.services.rounds import publish_round
-from survey.services.weights import compute_weights
-from survey.services.weights_calc import trim_weights
+from survey.services.sample.rounds import publish_round
+from survey.services.sample.weights import compute_weights
+from survey.services.sample.weights_calc import trim_weights
 from tests.sample.conftest import add_fieldwork
 
 OUTCOMES = ("completed", "completed", "screened_out", "refused", "completed", "absent",

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from survey.cli import main
 from survey.db import make_engine
-from survey.services.export import DESIGN_COLUMNS
+from survey.services.data.export import DESIGN_COLUMNS
 
 
 def _invoke(runner: CliRunner, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]
@@ -155,7 +155,7 @@ def test_demo_dossiers_are_hashed_with_the_live_forms_key(
     """A demo dossier evaluated again on the live QR form must be caught as a duplicate."""
     import runpy
 
-    from survey.services.desks import dossier_secret
+    from survey.services.desks.links import dossier_secret
     from survey.services.responses import dossier_hash
 
     assert _invoke(runner, "init", "--demo").exit_code == 0

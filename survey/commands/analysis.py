@@ -1,0 +1,90 @@
+"""``sipas estimate`` and ``sipas index`` as the app's CLI offers them: the analysis commands
+plus what needs the app — ``--db``/``--round`` (read a round's verified responses) and
+``--instrument`` (a questionnaire's elements and codes from ``forms/``).
+
+Why here: ``analysis/`` imports nothing of ``survey/``; the app side extracts the data
+through the very export analysts download (so the two paths never disagree) and hands the
+analysis command a CSV path. Flask is not imported: only the database layer, and only
+with ``--db``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from analysis import cli as analysis_cli
+
+DB_OPTIONS = [
+    click.Option(["--db"], is_flag=True,
+                 help="Read the app's verified responses of one round (DATABASE_URL); "
+                      "design columns default to weight, stratum, psu."),
+    click.Option(["--round", "round_code"], help="With --db: the round code (default latest)."),
+]
+INSTRUMENT_OPTION = click.Option(
+    ["--instrument"], help="Instrument code in forms/ (its elements and codes).")
+
+
+def _from_database(kwargs: dict[str, Any]) -> Path | None:
+    """Point the command at an extract of the round; returns the folder to remove after."""
+    db, round_code = kwargs.pop("db"), kwargs.pop("round_code")
+    if not db:
+        if round_code:
+            raise ValueError("--round needs --db")
+        if kwargs["data"] is None:
+            raise ValueError("give a DATA.csv file (or --db)")
+        return None
+    if kwargs["data"] is not None:
+        raise ValueError("give either DATA.csv or --db, not both")
+    from survey.services.data.analysis_extract import extract_round
+
+    extract = extract_round(round_code)
+    kwargs["data"] = str(extract.path)
+    for option, column in (("weight", "weight"), ("strata", "stratum"), ("psu", "psu")):
+        if not kwargs[option]:
+            kwargs[option] = column
+    kwargs["_source"] = {"database_round": extract.round_code}
+    return extract.path.parent
+
+
+def _instrument(kwargs: dict[str, Any]) -> None:
+    """Hand the index command the instrument's elements and its satisfied/valid codes."""
+    code = kwargs.pop("instrument")
+    if not code:
+        return
+    from analysis.index import Element
+    from survey.instruments import load_instrument
+
+    inst = load_instrument(code)
+    kwargs["_elements"] = [Element(e.code, tuple(e.items), e.label.get("vi", ""))
+                           for e in inst.elements]
+    kwargs["_satisfied"] = tuple(inst.satisfied_codes)
+    kwargs["_valid"] = tuple(inst.valid_codes)
+
+
+def _with_app(base: click.Command, extra: list[click.Option],
+              prepare: list[Callable[[dict[str, Any]], Any]]) -> click.Command:
+    @analysis_cli.one_line_errors
+    def callback(**kwargs: Any) -> None:
+        folder: Path | None = None
+        try:
+            for step in prepare:
+                made = step(kwargs)
+                folder = folder or made
+            assert base.callback is not None
+            base.callback(**kwargs)
+        finally:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    return click.Command(base.name, params=[*base.params, *extra], callback=callback,
+                         help=base.help, short_help=base.short_help)
+
+
+estimate_command = _with_app(analysis_cli.estimate_command, DB_OPTIONS, [_from_database])
+index_command = _with_app(analysis_cli.index_command, [INSTRUMENT_OPTION, *DB_OPTIONS],
+                          [_instrument, _from_database])

@@ -1,0 +1,2 @@
+"""Data leaving the app: exports in every format, backups, CSV reading, the analysis extract.
+"""

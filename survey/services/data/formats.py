@@ -1,0 +1,211 @@
+"""Exports as CSV, XLSX, SPSS ``.sav`` and Stata ``.dta``, with variable and value labels.
+
+All four start from the same ``export_rows`` (design columns first, then the items), so a
+file opened in Excel, SPSS, Stata or R holds the same responses and can be analysed with
+its design at once. Free-text answers (comments, "other, specify") may name people: they
+are left out unless the caller asks and is allowed to (see ``TEXT_ROLES``).
+
+Formula injection: CSV cells starting with = + - @ tab CR are prefixed with ' (the lead's
+``write_csv``); in XLSX every text value is written as a string cell, never a formula;
+SAV and DTA carry values unchanged (they have no formulas; control characters are refused
+at input).
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from survey.models import InstrumentVersion
+from survey.services.data.export import ExportFilter, export_rows, write_csv
+from survey.services.instruments_text import parse_stored
+from survey.services.reports.period import Period
+
+FORMATS = ("csv", "xlsx", "sav", "dta")
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "sav": "application/x-spss-sav",
+    "dta": "application/x-stata-dta",
+}
+TEXT_ROLES = frozenset({"admin", "supervisor"})
+NUMERIC_TYPES = frozenset({"scale", "select_one", "integer", "decimal"})
+DESIGN_LABELS = {
+    "response_id": "Mã phiếu trong hệ thống", "instrument": "Bảng hỏi",
+    "instrument_version": "Phiên bản bảng hỏi", "round": "Đợt khảo sát",
+    "mode": "Hình thức (paper/qr)", "status": "Trạng thái kiểm tra",
+    "outcome": "Kết quả điều tra thực địa", "province": "Tỉnh", "district": "Huyện",
+    "commune": "Xã", "hamlet": "Thôn/ấp/tổ dân phố", "stratum": "Tầng (strata)",
+    "psu": "Đơn vị mẫu bậc 1 (PSU)", "prob_stage1": "Xác suất chọn bậc 1",
+    "prob_stage2": "Xác suất chọn bậc 2", "weight": "Trọng số", "questionnaire_id": "Mã phiếu",
+    "enumerator": "Người nhập liệu", "desk": "Bộ phận một cửa", "created_at": "Thời điểm nhập",
+}
+NUMERIC_DESIGN = ("response_id", "prob_stage1", "prob_stage2", "weight")
+
+
+@dataclass(frozen=True)
+class Columns:
+    """What the labelled formats need to know about each export column."""
+
+    names: tuple[str, ...]
+    labels: dict[str, str]
+    value_labels: dict[str, dict[int, str]]
+    numeric: frozenset[str]
+    free_text: frozenset[str]
+    missing: dict[str, int]
+
+
+def describe_columns(session: Session, header: list[str]) -> Columns:
+    """Labels, value labels and types of the export columns, from the stored instruments."""
+    labels = dict(DESIGN_LABELS)
+    values: dict[str, dict[int, str]] = {}
+    numeric, free_text = set(NUMERIC_DESIGN), set()
+    missing: dict[str, int] = {}
+    for version in session.exec(select(InstrumentVersion)):
+        form = parse_stored(version.source_text)
+        for item in form.questions:
+            if item.code not in header or item.code in DESIGN_LABELS:
+                continue
+            labels.setdefault(item.code, item.label.get("vi", item.code))
+            if item.type in NUMERIC_TYPES:
+                numeric.add(item.code)
+            if item.type == "text":
+                free_text.add(item.code)
+            choices = item.choices or (form.scale if item.type == "scale" else ())
+            vl = {int(c.code): c.label.get("vi", str(c.code)) for c in choices
+                  if str(c.code).lstrip("-").isdigit()}
+            if item.na_allowed and item.missing_code is not None:
+                vl[int(item.missing_code)] = (form.missing_label or {}).get("vi", "Không trả lời")
+                missing[item.code] = int(item.missing_code)
+            if vl and item.type in NUMERIC_TYPES:
+                values.setdefault(item.code, vl)
+    return Columns(tuple(header), labels, values, frozenset(numeric & set(header)),
+                   frozenset(free_text & set(header)), missing)
+
+
+def _selected(session: Session, flt: ExportFilter, with_text: bool,
+              period: Period | None = None) -> tuple[Columns, Iterator[list[str]]]:
+    header, rows = export_rows(session, flt)
+    cols = describe_columns(session, header)
+    if period is not None:
+        at = header.index("created_at")
+        first, last = period.start.isoformat(), period.end.isoformat()
+        rows = (r for r in rows if first <= r[at][:10] < last)
+    if with_text or not cols.free_text:
+        return cols, rows
+    keep = [i for i, h in enumerate(header) if h not in cols.free_text]
+    names = [header[i] for i in keep]
+    kept = Columns(tuple(names), cols.labels, cols.value_labels, cols.numeric, frozenset(),
+                   cols.missing)
+    return kept, ([r[i] for i in keep] for r in rows)
+
+
+def _number(cell: str) -> float | None:
+    return float(cell) if cell != "" else None
+
+
+def write_export(session: Session, flt: ExportFilter, fmt: str, path: Path,
+                 with_text: bool = False, period: Period | None = None) -> int:
+    """Write an export file in ``fmt`` to ``path`` (atomically); return the row count.
+
+    ``period`` keeps the responses entered in it (by ``created_at``).
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    cols, rows = _selected(session, flt, with_text, period)
+    tmp = path.with_name(path.name + ".part")
+    if fmt == "csv":
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            count = write_csv(list(cols.names), rows, handle)
+    elif fmt == "xlsx":
+        count = _write_xlsx(cols, rows, tmp)
+    else:
+        count = _write_stat(cols, rows, tmp, fmt)
+    tmp.replace(path)
+    return count
+
+
+def export_bytes(session: Session, flt: ExportFilter, fmt: str, with_text: bool = False,
+                 period: Period | None = None) -> tuple[bytes, int]:
+    """The export as bytes (for a download), through a private temporary folder."""
+    with tempfile.TemporaryDirectory(prefix="sipas-export-") as folder:
+        path = Path(folder) / f"export.{fmt}"
+        count = write_export(session, flt, fmt, path, with_text, period)
+        return path.read_bytes(), count
+
+
+def _write_xlsx(cols: Columns, rows: Iterator[list[str]], path: Path) -> int:
+    """Numbers as numbers; every other value as a string cell (never a formula)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("data")
+    bold = Font(bold=True)
+    head = []
+    for name in cols.names:
+        cell = WriteOnlyCell(ws, value=name)
+        cell.data_type, cell.font = "s", bold
+        head.append(cell)
+    ws.append(head)
+    numeric = [name in cols.numeric for name in cols.names]
+    count = 0
+    for row in rows:
+        out = []
+        for is_num, value in zip(numeric, row, strict=True):
+            if is_num:
+                out.append(_number(value))
+            else:
+                cell = WriteOnlyCell(ws, value=value)
+                cell.data_type = "s"  # openpyxl would read "=..." as a formula otherwise
+                out.append(cell)
+        ws.append(out)
+        count += 1
+    meta = wb.create_sheet("variables")
+    meta.append(["variable", "label", "value labels"])
+    for name in cols.names:
+        vl = "; ".join(f"{k} = {v}" for k, v in sorted(cols.value_labels.get(name, {}).items()))
+        cells = []
+        for value in (name, cols.labels.get(name, ""), vl):
+            cell = WriteOnlyCell(meta, value=value)
+            cell.data_type = "s"
+            cells.append(cell)
+        meta.append(cells)
+    buf = io.BytesIO()
+    wb.save(buf)
+    path.write_bytes(buf.getvalue())
+    return count
+
+
+def _write_stat(cols: Columns, rows: Iterator[list[str]], path: Path, fmt: str) -> int:
+    """SPSS or Stata file with variable labels, value labels (and SPSS user-missing codes)."""
+    import pandas as pd
+    import pyreadstat
+
+    table = list(rows)
+    data = {}
+    for j, name in enumerate(cols.names):
+        values = [r[j] for r in table]
+        if name in cols.numeric:
+            data[name] = pd.array([_number(v) for v in values], dtype="Float64").astype(float)
+        else:
+            data[name] = pd.Series(values, dtype=object)
+    frame = pd.DataFrame(data, columns=list(cols.names))
+    labels = {n: cols.labels.get(n, "")[: 80 if fmt == "dta" else 250] for n in cols.names}
+    values = {k: v for k, v in cols.value_labels.items() if k in cols.names}
+    if fmt == "sav":
+        pyreadstat.write_sav(frame, str(path), column_labels=labels,
+                             variable_value_labels=values,
+                             missing_ranges={k: [v] for k, v in cols.missing.items()
+                                             if k in cols.names},
+                             file_label="SIPAS export")
+    else:
+        pyreadstat.write_dta(frame, str(path), column_labels=labels,
+                             variable_value_labels=values, file_label="SIPAS export")
+    return len(table)

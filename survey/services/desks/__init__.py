@@ -1,0 +1,3 @@
+"""One-stop desks: signed links, the citizen evaluation, QR posters, bursts, retention, dossier
+volumes.
+"""

@@ -1,0 +1,3 @@
+"""Dashboard and printable report: household and desk indices, comparisons, trends, charts,
+rendering.
+"""

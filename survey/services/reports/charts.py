@@ -1,0 +1,140 @@
+"""Server-rendered charts (matplotlib): dots with CI error bars and the target line.
+
+Charts are drawn with ``matplotlib.figure.Figure`` (no pyplot global state, safe in a
+threaded server) and returned as SVG for pages (embedded as ``data:`` images, which the
+CSP allows and which need no JavaScript) or PNG for the PDF. Suppressed cells and estimates
+without an interval are drawn as what they are: a label saying why, or a dot without bars.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+
+from survey.services.reports.rows import IndexRow, number
+
+BLUE, GREY, RED = "#1f5fa8", "#777777", "#b3261e"
+
+
+def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    matplotlib.rcParams["font.family"] = "DejaVu Sans"
+    matplotlib.rcParams["svg.hashsalt"] = "sipas"
+    fig = Figure(figsize=(width, height), dpi=100)
+    return fig, fig.add_subplot(1, 1, 1)
+
+
+def _render(fig, fmt: str) -> bytes:  # type: ignore[no-untyped-def]
+    buf = io.BytesIO()
+    meta = {"Date": None} if fmt == "svg" else {}
+    fig.savefig(buf, format=fmt, bbox_inches="tight", dpi=150 if fmt == "png" else 100,
+                metadata=meta)
+    return buf.getvalue()
+
+
+def data_uri(svg: bytes) -> str:
+    """An ``<img src>`` for an SVG (the CSP allows ``data:`` images, not inline SVG styles)."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
+def _short(text: str, limit: int = 48) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def dot_chart(rows: Sequence[tuple[str, IndexRow]], target: float | None, title: str,
+              fmt: str = "svg", note_suppressed: str = "n < min n", lang: str = "en") -> bytes:
+    """Horizontal dots (percent) with CI bars, one line per row, top to bottom."""
+    fig, ax = _figure(7.5, 0.9 + 0.42 * max(len(rows), 1))
+    ys = list(range(len(rows)))[::-1]
+    for y, (_label, row) in zip(ys, rows, strict=True):
+        if not row.shown:
+            ax.text(1, y, note_suppressed if row.suppressed else "–", va="center",
+                    ha="left", color=GREY, fontsize=8)
+            continue
+        est = 100 * (row.estimate or 0)
+        if row.has_ci:
+            low, high = 100 * (row.ci_low or 0), 100 * (row.ci_high or 0)
+            ax.errorbar(est, y, xerr=[[est - low], [high - est]], fmt="o", color=BLUE,
+                        ecolor=BLUE, capsize=3, markersize=5)
+        else:
+            ax.plot(est, y, "o", color=GREY, markersize=5)
+            ax.text(est + 1, y + 0.15, "no CI", fontsize=7, color=GREY)
+        ax.text(101, y, number(est, ".1f", lang), va="center", fontsize=8)
+    if target is not None:
+        ax.axvline(100 * target, color=RED, linestyle="--", linewidth=1)
+        ax.text(100 * target, -0.65, f" {100 * target:.0f}%", color=RED, fontsize=8)
+    ax.set_yticks(ys)
+    ax.set_yticklabels([_short(label) for label, _ in rows], fontsize=8)
+    ax.set_xlim(0, 108)
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_xlabel("%", fontsize=8)
+    ax.set_title(title, fontsize=10, loc="left")
+    ax.grid(axis="x", color="#dddddd", linewidth=0.5)
+    return _render(fig, fmt)
+
+
+PALETTE = (BLUE, "#e07b00", "#2e8b57", "#8e44ad", "#b8860b", "#555555", "#c2185b")
+
+
+def point_id(series: int, label: str) -> str:
+    """The SVG id of one drawn point (tests and screen readers can find each quarter)."""
+    return f"point-{series}-" + "".join(ch if ch.isalnum() else "_" for ch in label)
+
+
+def trend_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[IndexRow | None]]],
+                target: float | None, title: str, fmt: str = "svg", lang: str = "en",
+                counts: Sequence[int] | None = None) -> bytes:
+    """Estimates over time (quarters or rounds), one line per series, CI bars, target line.
+
+    ``series`` pairs a name with one row per label (``None`` or a suppressed row: no
+    point). Series are dodged sideways so their bars do not hide each other; ``counts``
+    (n of the first series) print under the period labels, so every point shows its n.
+    """
+    fig, ax = _figure(7.5, 3.2 if len(series) < 2 else 3.8)
+    xs = list(range(len(labels)))
+    width = 0.5 if len(series) > 1 else 0.0
+    for s_i, (name, rows) in enumerate(series):
+        color = PALETTE[s_i % len(PALETTE)]
+        shift = -width / 2 + width * s_i / max(len(series) - 1, 1) if width else 0.0
+        drawn: list[tuple[float, float]] = []
+        for x, label, row in zip(xs, labels, rows, strict=True):
+            if row is None or not row.shown:
+                continue
+            est = 100 * (row.estimate or 0)
+            x_at = x + shift
+            if row.has_ci:
+                bars = ax.errorbar(x_at, est, yerr=[[est - 100 * (row.ci_low or 0)],
+                                                    [100 * (row.ci_high or 0) - est]],
+                                   fmt="o", color=color, capsize=3, markersize=5)
+                bars.lines[0].set_gid(point_id(s_i, label))
+            else:
+                (dot,) = ax.plot(x_at, est, "o", color=color, markerfacecolor="white")
+                dot.set_gid(point_id(s_i, label))
+            if s_i == 0:
+                ax.annotate(number(est, ".1f", lang), (x_at, est), textcoords="offset points",
+                            xytext=(7, 0), fontsize=8, color=color)
+            drawn.append((x_at, est))
+        if drawn:
+            ax.plot([d[0] for d in drawn], [d[1] for d in drawn], color=color,
+                    linewidth=1.2 if s_i == 0 else 0.8, label=_short(name, 40))
+    if target is not None:
+        ax.axhline(100 * target, color=RED, linestyle="--", linewidth=1)
+    ax.set_xticks(xs)
+    ticks = [f"{lab}\nn = {c}" for lab, c in zip(labels, counts, strict=True)] if counts \
+        else list(labels)
+    ax.set_xticklabels(ticks, fontsize=8)
+    ax.set_xlim(-0.6, max(len(labels) - 0.4, 0.6))
+    lows = [100 * (r.ci_low if r.ci_low is not None else r.estimate or 0)
+            for _n, rows in series for r in rows if r is not None and r.shown]
+    ax.set_ylim(min([40.0, *(v - 5 for v in lows)]), 102)
+    ax.set_ylabel("%", fontsize=8)
+    ax.set_title(title, fontsize=10, loc="left")
+    ax.grid(axis="y", color="#dddddd", linewidth=0.5)
+    if len(series) > 1:
+        ax.legend(fontsize=7, loc="lower left", frameon=False, ncol=2)
+    return _render(fig, fmt)

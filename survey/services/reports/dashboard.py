@@ -1,0 +1,168 @@
+"""The analyst's dashboard: household index, desk evaluations and comparisons, in one object.
+
+The web page, the printable report and the tests all read the same :class:`Dashboard`, so
+a number can only appear one way. Household estimates stay within one survey round; the
+period (month, quarter, year) selects the desk evaluations and, by its year, the round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from survey.models import Instrument, InstrumentVersion, Response, SurveyRound
+from survey.services.reports.compare import Difference, compare_rows, previous_round
+from survey.services.reports.desk import DeskReport, desk_report
+from survey.services.reports.household import (
+    BREAKDOWNS,
+    PRIORITY_LIST,
+    SELECTIONS,
+    HouseholdReport,
+    household_report,
+)
+from survey.services.reports.period import Period, parse_period
+from survey.services.reports.rows import IndexRow
+from survey.services.reports.trend import DeskTrend, desk_trend, household_trend
+from survey.services.sample.rounds import pick_round
+
+BREAKDOWN_CHOICES = BREAKDOWNS + SELECTIONS
+
+
+@dataclass(frozen=True)
+class DashboardOptions:
+    period: str | None = None
+    round_code: str | None = None
+    instrument: str = "sipas_services"
+    target: float = 0.80
+    level: float = 0.95
+    min_n: int = 30
+    lang: str = "vi"
+    district: str | None = None
+    commune: str | None = None
+    weighted: bool = False
+    breakdown: str | None = None  # one breakdown to show (None: all of them)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.target < 1:
+            raise ValueError(f"target must be a share between 0 and 1 (got {self.target})")
+        if not 0.5 < self.level < 1:
+            raise ValueError(f"confidence level must be between 0.5 and 1 (got {self.level})")
+        if self.min_n < 1:
+            raise ValueError(f"minimum n must be at least 1 (got {self.min_n})")
+        if self.breakdown is not None and self.breakdown not in BREAKDOWN_CHOICES:
+            raise ValueError(f"breakdown {self.breakdown!r} is not one of "
+                             f"{', '.join(BREAKDOWN_CHOICES)}")
+
+    @property
+    def filter_by(self) -> tuple[str, str] | None:
+        if self.commune:
+            return ("commune", self.commune)
+        if self.district:
+            return ("district", self.district)
+        return None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    options: DashboardOptions
+    period: Period
+    household: HouseholdReport
+    desk: DeskReport
+    previous_round: str | None = None
+    round_changes: tuple[Difference, ...] = ()
+    previous_period: Period | None = None
+    desk_changes: tuple[Difference, ...] = ()
+    rounds: tuple[str, ...] = ()
+    household_trend: tuple[tuple[str, IndexRow], ...] = ()
+    desk_trend: DeskTrend | None = None
+    areas: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def default_period(session: Session) -> Period:
+    """The quarter of the latest desk evaluation (or of today when there is none)."""
+    latest = session.exec(
+        select(func.max(Response.created_at))
+        .join(InstrumentVersion, InstrumentVersion.id == Response.instrument_version_id)
+        .join(Instrument, Instrument.id == InstrumentVersion.instrument_id)
+        .where(Instrument.kind == "desk")
+    ).one()
+    day = latest.date() if latest is not None else date.today()
+    return parse_period(f"{day.year}-Q{(day.month - 1) // 3 + 1}")
+
+
+def round_for(session: Session, period: Period, round_code: str | None) -> str:
+    """The named round, else the latest round of the period's year, else the latest round."""
+    if round_code:
+        return pick_round(session, round_code).code
+    same_year = session.exec(select(SurveyRound).where(SurveyRound.year == period.year)
+                             .order_by(SurveyRound.id.desc())).first()  # type: ignore[union-attr]
+    return same_year.code if same_year else pick_round(session, None).code
+
+
+def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
+    """Compute everything the dashboard and the printable report show."""
+    period = parse_period(options.period) if options.period else default_period(session)
+    common = dict(level=options.level, min_n=options.min_n, lang=options.lang)
+    only = None if options.breakdown is None else (options.breakdown, PRIORITY_LIST)
+    if session.exec(select(SurveyRound.id)).first() is None and not options.round_code:
+        # A province that only collects at desks (or has not drawn its sample yet) still
+        # gets its desk results; the household part says why it is empty.
+        code = ""
+        hh = HouseholdReport(round_code="", round_name="", instrument=options.instrument,
+                             target=options.target, level=options.level, min_n=options.min_n,
+                             scope="", problem="chưa có đợt khảo sát hộ gia đình / "
+                             "no household survey round yet")
+    else:
+        code = round_for(session, period, options.round_code)
+        hh = household_report(session, code, options.instrument, options.target,
+                              filter_by=options.filter_by, only=only, **common)
+    desk = desk_report(session, period, weighted=options.weighted, **common)
+    prev_code = previous_round(session, code) if code else None
+    round_changes: tuple[Difference, ...] = ()
+    if prev_code and hh.overall is not None:
+        prev = household_report(session, prev_code, options.instrument, options.target,
+                                filter_by=options.filter_by, only=(), **common)
+        if prev.overall is not None:
+            round_changes = tuple(compare_rows([hh.overall, *hh.elements],
+                                               [prev.overall, *prev.elements], options.level))
+    prev_period = period.previous()
+    before = desk_report(session, prev_period, weighted=options.weighted, **common)
+    desk_changes: tuple[Difference, ...] = ()
+    if desk.overall is not None and before.overall is not None:
+        now = [desk.overall] + [_keyed(d.key, d.headline) for d in desk.desks]
+        then = [before.overall] + [_keyed(d.key, d.headline) for d in before.desks]
+        desk_changes = tuple(compare_rows(now, then, options.level))
+    rounds = tuple(r.code for r in session.exec(select(SurveyRound).order_by(
+        SurveyRound.year, SurveyRound.id)))  # type: ignore[arg-type]
+    return Dashboard(
+        options=options, period=period, household=hh, desk=desk, previous_round=prev_code,
+        round_changes=round_changes, previous_period=prev_period, desk_changes=desk_changes,
+        rounds=rounds,
+        household_trend=household_trend(session, rounds, options.instrument, options.target,
+                                        options.level, options.min_n, options.lang,
+                                        options.filter_by),
+        desk_trend=desk_trend(session, period, options.level, options.min_n, options.lang),
+        areas=_areas(session, code, options) if code else {},
+    )
+
+
+def _keyed(key: str, row: IndexRow) -> IndexRow:
+    from dataclasses import replace
+
+    return replace(row, code=key, label=key)
+
+
+def _areas(session: Session, round_code: str, options: DashboardOptions
+           ) -> dict[str, tuple[str, ...]]:
+    """District and commune names with verified questionnaires (the filter's choices)."""
+    from survey.services.reports.household import load_round
+
+    data = load_round(session, round_code, options.instrument)
+    out: dict[str, tuple[str, ...]] = {}
+    for col in ("district", "commune"):
+        if col in data.text:
+            out[col] = tuple(sorted({v for v in data.text[col].tolist() if v}))
+    return out

@@ -1,0 +1,247 @@
+"""The household SIPAS index of one round: overall, elements, criteria, breakdowns, priorities.
+
+The data are exactly the rows of the verified export of the round (``export_rows``), so the
+dashboard, the report, ``sipas index --db`` and a downloaded file analysed in R agree. The
+design is the round's: strata = ``stratum``, PSU = ``psu``, weights = ``weight``.
+Screened-out respondents have no satisfaction answers: they fall outside every criterion's
+domain, as they should, and still count in the design (PSUs, strata, df).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlmodel import Session
+
+from analysis.design import Design, make_design
+from analysis.engine import run
+from analysis.estimate import Domains, Estimate, satisfied_indicator, to_rows
+from analysis.index import OVERALL, Element, sipas_index
+from survey.instruments import Instrument
+from survey.instruments.schema import Item
+from survey.instruments.values import code_text
+from survey.services.data.export import ExportFilter, export_rows
+from survey.services.instruments import latest_version
+from survey.services.instruments_text import parse_stored
+from survey.services.reports.rows import IndexRow, index_row
+from survey.services.sample.rounds import pick_round
+
+BREAKDOWNS = ("district", "commune", "hamlet")
+# Multi-select experience questions: one (overlapping) domain per chosen answer.
+SELECTIONS = ("e_levels", "e_fields")
+PRIORITY_LIST = "priority"
+
+
+@dataclass(frozen=True)
+class DomainRow:
+    """One domain of a breakdown: its overall index and its element indices."""
+
+    domain: str
+    overall: IndexRow
+    elements: tuple[IndexRow, ...]
+    code: str = ""  # the choice code, for domains of a multi-select question
+
+
+@dataclass(frozen=True)
+class HouseholdReport:
+    round_code: str
+    round_name: str
+    instrument: str
+    target: float
+    level: float
+    min_n: int
+    scope: str  # "" for the whole province, else e.g. "district = Huyện Tân Phú"
+    design: dict = field(default_factory=dict)
+    overall: IndexRow | None = None
+    elements: tuple[IndexRow, ...] = ()
+    criteria: tuple[tuple[str, tuple[IndexRow, ...]], ...] = ()  # element code → criteria
+    breakdowns: dict[str, tuple[DomainRow, ...]] = field(default_factory=dict)
+    # agency level / service field: domains overlap (a respondent counts in each chosen one)
+    selections: dict[str, tuple[DomainRow, ...]] = field(default_factory=dict)
+    selection_titles: dict[str, str] = field(default_factory=dict)  # item code → question
+    priorities: tuple[IndexRow, ...] = ()
+    problem: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class RoundData:
+    """The verified rows of a round as columns: text for design and geography, floats else."""
+
+    n: int
+    text: dict[str, np.ndarray]
+    numbers: dict[str, np.ndarray]
+
+
+def load_round(session: Session, round_code: str, instrument: str) -> RoundData:
+    header, rows = export_rows(session, ExportFilter("verified", round_code, instrument))
+    table = list(rows)
+    cols = list(zip(*table, strict=True)) if table else [() for _ in header]
+    text = {h: np.array(c, dtype=object) for h, c in zip(header, cols, strict=True)}
+    numbers: dict[str, np.ndarray] = {}
+    for h, c in zip(header, cols, strict=True):
+        try:
+            numbers[h] = np.array([float(v) if v != "" else np.nan for v in c], dtype=float)
+        except ValueError:
+            continue  # a text column (codes with letters, multi-selects): never a number
+    return RoundData(len(table), text, numbers)
+
+
+def _label(labels: dict, lang: str) -> str:
+    return labels.get(lang) or labels.get("vi") or ""
+
+
+def _design(data: RoundData) -> Design:
+    return make_design(data.n, weights=data.numbers["weight"], strata=data.text["stratum"],
+                       clusters=[data.text["psu"]])
+
+
+def household_report(
+    session: Session, round_code: str | None = None, instrument: str = "sipas_services",
+    target: float = 0.80, level: float = 0.95, min_n: int = 30, lang: str = "vi",
+    filter_by: tuple[str, str] | None = None, only: tuple[str, ...] | None = None,
+) -> HouseholdReport:
+    """Everything the household part of the dashboard and the report show, for one round.
+
+    ``only`` names the breakdowns to compute (geography levels or multi-select items);
+    ``None`` computes all of them, ``()`` only the headline rows (trends, comparisons).
+    """
+    round_ = pick_round(session, round_code)
+    form = parse_stored(latest_version(session, instrument).source_text)
+    scope = f"{filter_by[0]} = {filter_by[1]}" if filter_by else ""
+    base = dict(round_code=round_.code, round_name=round_.name, instrument=instrument,
+                target=target, level=level, min_n=min_n, scope=scope)
+    data = load_round(session, round_.code, instrument)
+    if data.n == 0:
+        return HouseholdReport(**base, problem=f"đợt {round_.code} chưa có phiếu hộ gia đình đã "
+                               f"kiểm tra / round {round_.code} has no verified household "
+                               "questionnaires yet")
+    try:
+        design = _design(data)
+    except ValueError as exc:
+        return HouseholdReport(**base, problem=f"the round's design cannot be used: {exc}")
+    elements = [Element(e.code, tuple(e.items), _label(e.label, lang)) for e in form.elements]
+    items = [c for e in elements for c in e.items]
+    answers = {c: data.numbers.get(c, np.full(data.n, np.nan)) for c in items}
+    sat, val = tuple(form.satisfied_codes), tuple(form.valid_codes)
+
+    def index(domain: Domains) -> list[Estimate]:
+        return sipas_index(design, answers, elements, domain, sat, val, level, target)
+
+    if filter_by:
+        col, value = filter_by
+        if col not in BREAKDOWNS:
+            raise ValueError(f"cannot filter by {col!r}; choose one of {', '.join(BREAKDOWNS)}")
+        inside = data.text[col] == value
+        if not inside.any():
+            return HouseholdReport(**base, problem=f"không có phiếu đã kiểm tra ở {scope} / "
+                                   f"no verified questionnaires in {scope}")
+        head_dom = Domains.of(col, np.where(inside, value, ""))
+        below = BREAKDOWNS[BREAKDOWNS.index(col) + 1:]
+    else:
+        inside = np.ones(data.n, dtype=bool)
+        head_dom = Domains(None, None, ())
+        below = BREAKDOWNS
+    try:
+        head = index(head_dom)
+    except ValueError as exc:
+        return HouseholdReport(**base, problem=f"the index cannot be estimated: {exc}")
+    per = len(items) + len(elements) + 1
+    headline = head[-per:]
+    labels = {i.code: _label(i.label, lang) for i in form.items}
+    labels.update({e.name: e.label for e in elements})
+    labels[OVERALL] = "SIPAS"
+    rows = [index_row(e, labels.get(e.name, e.name), min_n) for e in headline]
+    by_code = {r.code: r for r in rows}
+    criteria = tuple((e.name, tuple(by_code[c] for c in e.items)) for e in elements)
+    wanted = set(BREAKDOWNS + SELECTIONS if only is None else only)
+    breakdowns = {}
+    for col in (c for c in below if c in wanted):
+        if not (data.text[col][inside] != "").any():
+            continue  # a level the geography lacks (no districts since 2025)
+        dom = Domains.of(col, np.where(inside, data.text[col], ""))
+        breakdowns[col] = _domains(index(dom), dom, elements, per, min_n, labels)
+    selections: dict[str, tuple[DomainRow, ...]] = {}
+    for code in (c for c in SELECTIONS if c in wanted and c in data.text):
+        found = _chosen_domains(index, data.text[code], form.item(code), inside, per, min_n,
+                                labels, lang)
+        if found:
+            selections[code] = found
+    return HouseholdReport(
+        **base, design=_design_summary(design, data, inside, rows[-1]),
+        overall=by_code[OVERALL], elements=tuple(by_code[e.name] for e in elements),
+        criteria=criteria, breakdowns=breakdowns, selections=selections,
+        selection_titles={c: _label(form.item(c).label, lang) for c in selections},
+        priorities=(_priorities(design, data, form, head_dom, level, min_n, lang)
+                    if only is None or PRIORITY_LIST in only else ()),
+    )
+
+
+def chosen(answers: np.ndarray, code: str) -> np.ndarray:
+    """Rows whose multi-select answer (codes separated by spaces, as exported) has ``code``."""
+    return np.array([code in str(v).split() for v in answers.tolist()], dtype=bool)
+
+
+def _chosen_domains(index: Callable[[Domains], list[Estimate]], answers: np.ndarray,
+                    item: Item, inside: np.ndarray, per: int, min_n: int,
+                    labels: dict[str, str], lang: str) -> tuple[DomainRow, ...]:
+    """One domain per choice of a multi-select item, each estimated as its own subset.
+
+    The domains overlap (a respondent who chose two levels is in both), so they cannot be
+    one partition of the engine: each choice is a separate domain estimate, with its own
+    df (PSUs with a respondent in it minus their strata), like R's ``subset(design, …)``.
+    """
+    out = []
+    for choice in item.choices:
+        rows = inside & chosen(answers, code_text(choice.code))
+        if not rows.any():
+            continue
+        name = _label(choice.label, lang)
+        block = index(Domains.of(item.code, np.where(rows, name, "")))[per:2 * per]
+        el = tuple(index_row(e, labels.get(e.name, e.name), min_n) for e in block
+                   if e.level == "element")
+        out.append(DomainRow(name, index_row(block[-1], "SIPAS", min_n), el,
+                             code_text(choice.code)))
+    return tuple(out)
+
+
+def _domains(est: list[Estimate], dom: Domains, elements: list[Element], per: int,
+             min_n: int, labels: dict[str, str]) -> tuple[DomainRow, ...]:
+    out = []
+    for d, name in enumerate(dom.labels, start=1):
+        block = est[d * per:(d + 1) * per]
+        el = tuple(index_row(e, labels.get(e.name, e.name), min_n) for e in block
+                   if e.level == "element")
+        out.append(DomainRow(name, index_row(block[-1], "SIPAS", min_n), el))
+    return tuple(out)
+
+
+def _design_summary(design: Design, data: RoundData, inside: np.ndarray,
+                    overall: IndexRow) -> dict:
+    """What the methodology note states: rows, respondents, strata, PSUs, df."""
+    summary = design.summary()
+    strata = data.text["stratum"][inside]
+    psus = data.text["psu"][inside]
+    return {
+        "rows": int(inside.sum()), "respondents": overall.n,
+        "strata": int(np.unique(strata).size), "psus": int(np.unique(psus).size),
+        "df_design": summary["df"], "df": overall.df,
+        "sum_weights": float(data.numbers["weight"][inside].sum()),
+    }
+
+
+def _priorities(design: Design, data: RoundData, form: Instrument, dom: Domains,
+                level: float, min_n: int, lang: str) -> tuple[IndexRow, ...]:
+    """Share wanting 'very much' or 'much' improvement, per priority item, highest first."""
+    items = [i for i in form.items if i.choice_list == PRIORITY_LIST and i.code in data.numbers]
+    if not items:
+        return ()
+    codes = [int(c) for c in items[0].choice_codes]
+    inds = [satisfied_indicator(i.code, data.numbers[i.code], codes[:2], codes) for i in items]
+    res = run(design, inds, dom.codes, len(dom.labels))
+    est = to_rows(res, [i.code for i in items], dom, [True] * len(items), "logit", level)
+    mine = est[-len(items):]
+    rows = [index_row(e, _label(i.label, lang), min_n, "priority")
+            for e, i in zip(mine, items, strict=True)]
+    return tuple(sorted(rows, key=lambda r: -(r.estimate or -1)))

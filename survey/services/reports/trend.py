@@ -1,0 +1,79 @@
+"""Trends: desk satisfaction by quarter (all desks and per agency), household index by round.
+
+A trend is a row of estimates computed exactly as the dashboard computes one period, so a
+point of the chart is the number the dashboard shows when that quarter (or round) is
+chosen. Quarters are independent self-selected samples of evaluations: the bars are each
+quarter's own interval, not a model of change. Household rounds are only put side by side
+when there are several; a round is never pooled with another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from survey.services.reports.desk import desk_report
+from survey.services.reports.household import household_report
+from survey.services.reports.period import Period, quarters_of
+from survey.services.reports.rows import IndexRow
+
+MAX_QUARTERS = 8
+MAX_ROUNDS = 6
+
+
+@dataclass(frozen=True)
+class DeskTrend:
+    """Share satisfied per quarter: all desks, then each agency (``None``: no evaluations)."""
+
+    quarters: tuple[str, ...]
+    overall: tuple[IndexRow | None, ...]
+    agencies: tuple[tuple[str, tuple[IndexRow | None, ...]], ...]
+
+    @property
+    def counts(self) -> tuple[int, ...]:
+        """n of each quarter's estimate (all desks, valid answers): printed under the quarter."""
+        return tuple(0 if r is None else r.n for r in self.overall)
+
+    def series(self, all_desks: str) -> list[tuple[str, tuple[IndexRow | None, ...]]]:
+        return [(all_desks, self.overall), *self.agencies]
+
+
+def trend_quarters(period: Period, limit: int = MAX_QUARTERS) -> list[Period]:
+    """Up to ``limit`` quarters ending with the period's last quarter (oldest first)."""
+    last = quarters_of(period)[-1]
+    out = [last]
+    while len(out) < limit:
+        out.insert(0, out[0].previous())
+    return out
+
+
+def desk_trend(session: Session, period: Period, level: float = 0.95, min_n: int = 30,
+               lang: str = "vi") -> DeskTrend | None:
+    """Each quarter as its own desk report, from the first quarter with evaluations."""
+    reports = [desk_report(session, q, level, min_n, lang) for q in trend_quarters(period)]
+    while reports and reports[0].overall is None:
+        reports.pop(0)
+    if not reports:
+        return None
+    names = sorted({a.name for r in reports for a in r.agencies})
+    agencies = tuple(
+        (name, tuple(next((a.headline for a in r.agencies if a.name == name), None)
+                     for r in reports))
+        for name in names)
+    return DeskTrend(quarters=tuple(r.period.code for r in reports),
+                     overall=tuple(r.overall for r in reports), agencies=agencies)
+
+
+def household_trend(session: Session, rounds: tuple[str, ...], instrument: str, target: float,
+                    level: float, min_n: int, lang: str,
+                    filter_by: tuple[str, str] | None) -> tuple[tuple[str, IndexRow], ...]:
+    """The overall index of each of the last rounds (headline rows only: no breakdowns)."""
+    out = []
+    for code in rounds[-MAX_ROUNDS:]:
+        rep = household_report(session, code, instrument, target, level, min_n, lang,
+                               filter_by, only=())
+        if rep.overall is not None:
+            out.append((code, rep.overall))
+    return tuple(out)
+

@@ -1,0 +1,3 @@
+"""The household sample: frame, PPS draw, questionnaire IDs, fieldwork lists, planning, rounds,
+weights.
+"""

@@ -1,0 +1,208 @@
+"""Drawing a round's sample from the frame: strata, PPS hamlets, questionnaire IDs.
+
+Each current hamlet belongs to the stratum of its ancestor at ``strata_level`` (district
+before the 2025 reform, commune after). Within each stratum hamlets are drawn PPS
+systematic by size in frame (code) order, certainty units first (:mod:`survey.services.sample.pps`);
+each sampled hamlet becomes a ``SampleUnit`` with its π, stratum and a 4-digit PSU code,
+and a ``FieldAssignment`` of questionnaire serials 1..M (IDs with a Luhn check digit) and
+an enumerator. The seed is recorded in the audit trail, so a draw can be replayed exactly;
+each stratum has its own generator derived from the seed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func
+from sqlmodel import Session, select
+
+from survey.models import AdminUnit, GeoLevel, Response, SampleUnit, Stratum, SurveyRound, User
+from survey.models_sample import FieldAssignment
+from survey.services.audit import record
+from survey.services.sample.pps import inclusion_probabilities, pps_systematic, stratum_rng
+from survey.services.sample.rounds import ensure_open, get_round
+
+SIZE_MEASURES = ("households", "population")
+
+
+@dataclass(frozen=True)
+class DrawnHamlet:
+    psu_code: str
+    unit_code: str
+    name: str
+    stratum: str
+    size: int
+    prob: float
+    certainty: bool
+
+
+@dataclass(frozen=True)
+class StratumDraw:
+    code: str
+    name: str
+    hamlets: int
+    drawn: int
+    certainty: int
+    total_size: int
+
+
+@dataclass(frozen=True)
+class SampleDraw:
+    round_code: str
+    seed: int
+    strata: tuple[StratumDraw, ...]
+    hamlets: tuple[DrawnHamlet, ...]
+    per_hamlet: int
+
+
+@dataclass(frozen=True)
+class FrameHamlet:
+    unit: AdminUnit
+    stratum: AdminUnit
+    size: int
+
+
+def frame_hamlets(
+    session: Session, strata_level: str, size: str = "households", psu_level: str = "hamlet"
+) -> dict[str, list[FrameHamlet]]:
+    """Current hamlets grouped by stratum code, each list in code order."""
+    if size not in SIZE_MEASURES:
+        raise ValueError(f"--size must be one of {', '.join(SIZE_MEASURES)}, not {size!r}")
+    levels = {lv.code: lv for lv in session.exec(select(GeoLevel))}
+    for option, code in (("--strata-level", strata_level), ("PSU level", psu_level)):
+        if code not in levels:
+            known = (", ".join(sorted(levels, key=lambda c: levels[c].depth))
+                     or "none: import a frame")
+            raise ValueError(f"{option} {code!r} is not a level of the frame (levels: {known})")
+    if levels[strata_level].depth >= levels[psu_level].depth:
+        raise ValueError(f"--strata-level {strata_level!r} must be above the {psu_level} level")
+    units = {u.id: u for u in session.exec(select(AdminUnit))}
+    hamlets = sorted((u for u in units.values()
+                      if u.level_id == levels[psu_level].id and u.valid_to is None),
+                     key=lambda u: u.code)
+    if not hamlets:
+        raise ValueError(f"the frame has no current {psu_level} units: import a frame first")
+    groups: dict[str, list[FrameHamlet]] = {}
+    orphans, sizeless = [], []
+    for hamlet in hamlets:
+        ancestor = units.get(hamlet.parent_id) if hamlet.parent_id else None
+        while ancestor is not None and ancestor.level_id != levels[strata_level].id:
+            ancestor = units.get(ancestor.parent_id) if ancestor.parent_id else None
+        value = getattr(hamlet, size)
+        if ancestor is None:
+            orphans.append(hamlet.code)
+        elif not value or value <= 0:
+            sizeless.append(hamlet.code)
+        else:
+            groups.setdefault(ancestor.code, []).append(FrameHamlet(hamlet, ancestor, value))
+    if orphans:
+        raise ValueError(
+            f"{len(orphans)} {psu_level}(s) have no {strata_level} above them "
+            f"(e.g. {', '.join(orphans[:3])}); choose another --strata-level"
+        )
+    if sizeless:
+        raise ValueError(
+            f"{len(sizeless)} {psu_level}(s) have no positive {size} in the frame "
+            f"(e.g. {', '.join(sizeless[:3])}); fix the frame or use --size"
+        )
+    return dict(sorted(groups.items()))
+
+
+def _enumerators(session: Session, usernames: Sequence[str]) -> list[User]:
+    found = []
+    for name in usernames:
+        user = session.exec(select(User).where(User.username == name)).first()
+        if user is None or not user.active:
+            raise ValueError(f"no active user {name!r} to assign fieldwork to")
+        found.append(user)
+    return found
+
+
+def clear_sample(session: Session, round_: SurveyRound) -> int:
+    """Remove a round's sample before a redraw; refused once responses point at it."""
+    units = [su.id for su in
+             session.exec(select(SampleUnit).where(SampleUnit.round_id == round_.id))]
+    if not units:
+        return 0
+    keyed = session.exec(select(func.count()).select_from(Response)
+                         .where(Response.sample_unit_id.in_(units))).one()  # type: ignore[union-attr]
+    if keyed:
+        raise ValueError(f"round {round_.code!r} already has {keyed} responses keyed against its "
+                         "sample: it cannot be redrawn")
+    session.exec(delete(FieldAssignment).where(FieldAssignment.sample_unit_id.in_(units)))  # type: ignore[attr-defined]
+    session.exec(delete(SampleUnit).where(SampleUnit.round_id == round_.id))  # type: ignore[arg-type]
+    session.exec(delete(Stratum).where(Stratum.round_id == round_.id))  # type: ignore[arg-type]
+    session.flush()
+    return len(units)
+
+
+def draw_sample(
+    session: Session,
+    round_code: str,
+    *,
+    strata_level: str,
+    hamlets_per_stratum: int,
+    per_hamlet: int,
+    seed: int | None = None,
+    certainty_threshold: float = 1.0,
+    size: str = "households",
+    enumerators: Sequence[str] = (),
+    replace: bool = False,
+    user_id: int | None = None,
+) -> SampleDraw:
+    """Draw and store the round's sample; see the module docstring."""
+    if hamlets_per_stratum < 1:
+        raise ValueError(f"--hamlets-per-stratum must be at least 1, got {hamlets_per_stratum}")
+    if not 1 <= per_hamlet <= 999:
+        raise ValueError(f"--per-hamlet must be 1–999 (questionnaire serials), got {per_hamlet}")
+    if not 0 < certainty_threshold <= 1:
+        raise ValueError(f"--certainty-threshold must be in (0, 1], got {certainty_threshold}")
+    round_ = get_round(session, round_code)
+    ensure_open(round_, "draw its sample")
+    existing = session.exec(select(func.count()).select_from(SampleUnit)
+                            .where(SampleUnit.round_id == round_.id)).one()
+    if existing and not replace:
+        raise ValueError(f"round {round_code!r} already has a sample of {existing} hamlets; "
+                         "use --replace to draw it again")
+    groups = frame_hamlets(session, strata_level, size)
+    small = [f"{code} ({len(h)})" for code, h in groups.items() if len(h) < hamlets_per_stratum]
+    if small:
+        raise ValueError(f"{len(small)} strata have fewer hamlets than --hamlets-per-stratum "
+                         f"{hamlets_per_stratum}: {', '.join(small[:5])}")
+    staff = _enumerators(session, enumerators)
+    clear_sample(session, round_)
+    seed = secrets.randbelow(10**9) if seed is None else seed
+    strata, drawn = [], []
+    for code, hamlets in groups.items():
+        sizes = [h.size for h in hamlets]
+        probs = inclusion_probabilities(sizes, hamlets_per_stratum, certainty_threshold)
+        picks = pps_systematic(sizes, hamlets_per_stratum, stratum_rng(seed, code),
+                               certainty_threshold)
+        stratum = Stratum(round_id=round_.id, code=code, name=hamlets[0].stratum.name,
+                          population_psus=len(hamlets))
+        session.add(stratum)
+        session.flush()
+        for i in picks:
+            h = hamlets[i]
+            psu = SampleUnit(
+                round_id=round_.id, stratum_id=stratum.id, unit_id=h.unit.id,
+                psu_code=f"{len(drawn) + 1:04d}", measure_of_size=h.size,
+                prob_stage1=probs.pi[i], sample_size=per_hamlet,
+            )  # fmt: skip
+            session.add(psu)
+            session.flush()
+            keyer = staff[len(drawn) % len(staff)].id if staff else None
+            session.add(FieldAssignment(sample_unit_id=psu.id, enumerator_id=keyer,
+                                        first_serial=1, last_serial=per_hamlet))
+            drawn.append(DrawnHamlet(psu.psu_code, h.unit.code, h.unit.name, code, h.size,
+                                     probs.pi[i], probs.certainty[i]))
+        strata.append(StratumDraw(code, stratum.name, len(hamlets), len(picks),
+                                  sum(probs.certainty[i] for i in picks), sum(sizes)))
+    session.flush()
+    record(session, "sample.draw", "survey_round", round_.id, user_id=user_id, detail={
+        "seed": seed, "strata_level": strata_level, "hamlets_per_stratum": hamlets_per_stratum,
+        "per_hamlet": per_hamlet, "certainty_threshold": certainty_threshold, "size": size,
+    })  # fmt: skip
+    return SampleDraw(round_code, seed, tuple(strata), tuple(drawn), per_hamlet)

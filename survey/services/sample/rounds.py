@@ -1,0 +1,127 @@
+"""Survey rounds: the unit of household estimation and of publication.
+
+Publishing freezes a round: its sample, its responses' design columns and its current
+weights version. Later corrections make a new weights version (see
+:mod:`survey.services.sample.weights`), so a published number can always be traced to the exact
+weights it was computed with and never changes silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from survey.models import Response, RoundStatus, SampleUnit, SurveyRound, utcnow
+from survey.models_sample import WeightsVersion
+from survey.services.audit import record
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    code: str
+    name: str
+    year: int
+    status: str
+    weights_version: int
+    published_at: datetime | None
+    hamlets: int
+    responses: int
+    weights_computed: bool
+
+
+def get_round(session: Session, code: str) -> SurveyRound:
+    """The round with ``code``, or a ValueError that names the known rounds."""
+    found = session.exec(select(SurveyRound).where(SurveyRound.code == code)).first()
+    if found is None:
+        known = sorted(r.code for r in session.exec(select(SurveyRound)))
+        hint = (f"; known rounds: {', '.join(known)}" if known
+                else "; create it with `sipas round create`")
+        raise ValueError(f"no survey round {code!r}{hint}")
+    return found
+
+
+def ensure_open(round_: SurveyRound, action: str) -> None:
+    """Refuse ``action`` on a published round (its data are frozen)."""
+    if round_.status == RoundStatus.published.value:
+        raise ValueError(
+            f"round {round_.code!r} is published (frozen, weights version "
+            f"{round_.weights_version}): cannot {action}"
+        )
+
+
+def create_round(session: Session, code: str, name: str, year: int) -> SurveyRound:
+    code, name = code.strip(), name.strip()
+    if not code or len(code) > 32:
+        raise ValueError("a round code must be 1–32 characters (e.g. 2026)")
+    if not name:
+        raise ValueError("a round needs a name (e.g. \"Khảo sát SIPAS 2026\")")
+    if not 2000 <= year <= 2100:
+        raise ValueError(f"year must be between 2000 and 2100, got {year}")
+    if session.exec(select(SurveyRound).where(SurveyRound.code == code)).first():
+        raise ValueError(f"a round {code!r} already exists")
+    row = SurveyRound(code=code, name=name, year=year)
+    session.add(row)
+    session.flush()
+    record(session, "round.create", "survey_round", row.id, detail={"code": code})
+    return row
+
+
+def list_rounds(session: Session) -> list[RoundInfo]:
+    out = []
+    for r in session.exec(select(SurveyRound).order_by(SurveyRound.year, SurveyRound.code)):
+        hamlets = session.exec(
+            select(func.count()).select_from(SampleUnit).where(SampleUnit.round_id == r.id)
+        ).one()
+        responses = session.exec(
+            select(func.count()).select_from(Response).where(Response.round_id == r.id)
+        ).one()
+        computed = _current_version(session, r) is not None
+        out.append(RoundInfo(r.code, r.name, r.year, r.status, r.weights_version,
+                             r.published_at, int(hamlets), int(responses), computed))
+    return out
+
+
+def _current_version(session: Session, round_: SurveyRound) -> WeightsVersion | None:
+    return session.exec(
+        select(WeightsVersion).where(
+            WeightsVersion.round_id == round_.id,
+            WeightsVersion.version == round_.weights_version,
+        )
+    ).first()
+
+
+def publish_round(session: Session, code: str, user_id: int | None = None) -> SurveyRound:
+    """Freeze the round and its current weights version; weights must exist."""
+    round_ = get_round(session, code)
+    ensure_open(round_, "publish it again")
+    if _current_version(session, round_) is None:
+        raise ValueError(
+            f"round {code!r} has no computed weights yet: run `sipas weights compute "
+            f"--survey {code}` before publishing"
+        )
+    round_.status = RoundStatus.published.value
+    round_.published_at = utcnow()
+    session.add(round_)
+    session.flush()
+    record(session, "round.publish", "survey_round", round_.id, user_id=user_id,
+           detail={"code": code, "weights_version": round_.weights_version})
+    return round_
+
+
+def pick_round(session: Session, round_code: str | None) -> SurveyRound:
+    """The named round, or the latest one when none is named."""
+    if round_code:
+        found = session.exec(select(SurveyRound).where(SurveyRound.code == round_code)).first()
+        if found is None:
+            known = ", ".join(r.code for r in session.exec(select(SurveyRound))) or "none"
+            raise ValueError(f"no survey round {round_code!r} in the database (rounds: {known})")
+        return found
+    latest = session.exec(
+        select(SurveyRound).order_by(SurveyRound.year.desc(), SurveyRound.id.desc())  # type: ignore[union-attr]
+    ).first()
+    if latest is None:
+        raise ValueError("the database has no survey round yet")
+    return latest
