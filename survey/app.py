@@ -18,6 +18,8 @@ from survey.config import ensure_instance_config, load_settings
 from survey.db import make_engine
 
 LANGUAGES = ("vi", "en")
+EVALUATION_PATH = "/d/"  # the citizen's desk form (survey/services/desks/links.py prints it)
+PUBLIC_FORM_MAX_BYTES = 64 * 1024
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
@@ -64,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MIN_CELL_N=30,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),  # absolute limit of a login
         SESSION_IDLE_MINUTES=30,
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,  # staff uploads (frame, volumes); citizen form: 64 KB
     )
     if test_config is None:
         ensure_instance_config(settings.instance_path)
@@ -107,6 +110,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
         return response
+
+    @app.before_request
+    def _body_limits() -> None:
+        """The public form is small (a full comment is under 10 KB): a body much larger is
+        refused with the 413 page before anything reads it. Staff uploads: MAX_CONTENT_LENGTH."""
+        if request.path.startswith(EVALUATION_PATH):
+            request.max_content_length = PUBLIC_FORM_MAX_BYTES
 
     @app.before_request
     def _session_timeouts() -> None:
@@ -161,7 +171,7 @@ def enforce_session_timeouts(idle_minutes: int) -> None:
 
 # Feature blueprints: each module survey/views/<name>.py exposes ``bp``. Listed here once so
 # that features can land independently; a module not present in this build is skipped.
-BLUEPRINTS = ("main", "auth", "collect", "desks", "entry", "admin", "sample", "reports")
+BLUEPRINTS = ("main", "auth", "collect", "desks", "entry", "admin", "sample", "reports", "errors")
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -59,7 +59,25 @@ def upgrade_database(engine: Engine) -> tuple[str | None, str | None]:
                 "does not know (it was written by a newer SIPAS). Upgrade SIPAS; nothing was "
                 "changed. / Cơ sở dữ liệu thuộc phiên bản SIPAS mới hơn; chưa thay đổi gì."
             )
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "heads")
+    with engine.connect() as conn:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite rebuilds a table to change a constraint (Alembic batch mode): with foreign
+            # keys on, dropping the old table would cascade-delete the rows that point at it.
+            # The pragma only takes effect outside a transaction, so it goes to the driver
+            # before the upgrade's transaction begins (SQLite's documented procedure).
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with conn.begin():
+                config.attributes["connection"] = conn
+                command.upgrade(config, "heads")
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise MigrationError(
+                            f"the upgrade would leave {len(broken)} rows pointing at nothing; "
+                            "nothing was changed")
+        finally:
+            if sqlite:
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
     return before, current_revision(engine)

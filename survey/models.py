@@ -40,6 +40,13 @@ class ReviewStatus(enum.StrEnum):
     verified = "verified"
     has_issues = "has_issues"
     rejected = "rejected"
+    # A desk evaluation beyond a desk's or an address's normal rate: stored, kept out of every
+    # estimate until a supervisor releases it (back to received) or rejects it.
+    held = "held"
+
+
+# Responses that no estimate counts: rejected ones, and desk evaluations held for review.
+NOT_COUNTED = (ReviewStatus.rejected.value, ReviewStatus.held.value)
 
 
 class Outcome(enum.StrEnum):
@@ -211,7 +218,7 @@ class Response(SQLModel, table=True):
         Index("ix_response_round_status", "round_id", "status"),
         CheckConstraint("mode IN ('paper', 'qr')", name="ck_response_mode"),
         CheckConstraint(
-            "status IN ('received', 'verified', 'has_issues', 'rejected')",
+            "status IN ('received', 'verified', 'has_issues', 'rejected', 'held')",
             name="ck_response_status",
         ),
         CheckConstraint(

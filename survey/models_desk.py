@@ -32,10 +32,16 @@ class DeskSignal(SQLModel, table=True):
     """Per-evaluation traces for the supervisor's burst report (hashes only, never raw)."""
 
     __tablename__ = "desk_signal"
-    __table_args__ = (Index("ix_desk_signal_desk_at", "desk_id", "created_at"),)
+    __table_args__ = (Index("ix_desk_signal_desk_at", "desk_id", "created_at"),
+                      Index("ix_desk_signal_address_at", "address_hash", "created_at"))
 
     response_id: int = Field(foreign_key="response.id", primary_key=True, ondelete="CASCADE")
     desk_id: int = Field(foreign_key="desk.id")
     address_hash: str = Field(max_length=16)
     pattern_hash: str = Field(max_length=16)
     created_at: datetime = Field(default_factory=utcnow)
+    # Why the evaluation was held ("desk_address", "address", "desk"), None when counted.
+    hold_reason: str | None = Field(default=None, max_length=16)
+    # A held evaluation's dossier hash waits here, not on the response, so that a burst of
+    # made-up dossier codes cannot pre-burn a real citizen's dossier; release moves it back.
+    held_dossier_hash: str | None = Field(default=None, max_length=64)

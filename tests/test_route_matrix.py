@@ -47,6 +47,7 @@ MATRIX: dict[str, tuple[str, frozenset[str]]] = {
     "desks.change": ("/desks/NO-SUCH-DESK/rotate", STAFF),
     "desks.contacts": ("/desks/contacts.csv", STAFF),
     "desks.bursts": ("/desks/bursts", STAFF),
+    "desks.decide_held_view": ("/desks/held", STAFF),
     # paper entry: keyers key; supervisors (and the admin) review and watch fieldwork
     "entry.start": ("/entry/", KEYERS),
     "entry.key": ("/entry/keying/999999", KEYERS),

@@ -37,6 +37,7 @@ class DuplicateDossierError(ValueError):
 class StoreResult:
     response: Response
     created: bool
+    dossier_hash: str | None = None  # the keyed hash, also when parked (not on the response)
 
 
 def dossier_hash(secret: bytes, dossier_code: str) -> str:
@@ -84,9 +85,16 @@ def store_response(
     status: str = ReviewStatus.received.value,
     dossier_secret: bytes | None = None,
     dossier_code: str | None = None,
+    park_dossier: bool = False,
     **meta: Any,
 ) -> StoreResult:
-    """Insert a response with its answers in one savepoint; the caller commits."""
+    """Insert a response with its answers in one savepoint; the caller commits.
+
+    The content hash covers the dossier's keyed hash, never the code itself, so nothing in
+    the database lets anyone recompute a dossier code without the key. ``park_dossier``
+    (a held evaluation) leaves the hash off the response, so it claims no dossier yet; the
+    hash is returned for the caller to keep, and a dossier already claimed is still refused.
+    """
     if mode not in {m.value for m in Mode}:
         raise ValueError(f"unknown mode {mode!r}")
     if status not in {s.value for s in ReviewStatus}:
@@ -94,22 +102,28 @@ def store_response(
     outcome = meta.get("outcome")
     if outcome is not None and outcome not in {o.value for o in Outcome}:
         raise ValueError(f"unknown fieldwork outcome {outcome!r}")
-    digest = content_hash(
-        dict(answers), {"mode": mode, "iv": instrument_version.id, "dossier": dossier_code, **meta}
-    )
-    values = answer_values(answers)
     hashed = None
     if dossier_code:
         if dossier_secret is None:
             raise ValueError("a dossier code needs the dossier hashing key")
         hashed = dossier_hash(dossier_secret, dossier_code)
+    digest = content_hash(
+        dict(answers), {"mode": mode, "iv": instrument_version.id, "dossier": hashed, **meta}
+    )
+    values = answer_values(answers)
+    if park_dossier and hashed is not None and session.exec(
+            select(Response.id).where(Response.dossier_hash == hashed)).first() is not None:
+        existing = session.exec(select(Response).where(Response.client_uuid == client_uuid)).first()
+        if existing is not None:
+            return _same_or_conflict(existing, digest, hashed)
+        raise DuplicateDossierError("this dossier has already been evaluated")
     response = Response(
         client_uuid=client_uuid,
         content_hash=digest,
         instrument_version_id=instrument_version.id,
         mode=mode,
         status=status,
-        dossier_hash=hashed,
+        dossier_hash=None if park_dossier else hashed,
         **meta,
     )
     # Insert first and let the unique constraints speak: a new submission (the usual case)
@@ -127,19 +141,19 @@ def store_response(
             select(Response).where(Response.client_uuid == client_uuid)
         ).first()
         if existing is not None:
-            return _same_or_conflict(existing, digest)
+            return _same_or_conflict(existing, digest, hashed)
         if hashed is not None and session.exec(
             select(Response).where(Response.dossier_hash == hashed)
         ).first():
             raise DuplicateDossierError("this dossier has already been evaluated") from None
         raise
-    return StoreResult(response, created=True)
+    return StoreResult(response, created=True, dossier_hash=hashed)
 
 
-def _same_or_conflict(existing: Response, digest: str) -> StoreResult:
+def _same_or_conflict(existing: Response, digest: str, hashed: str | None) -> StoreResult:
     if existing.content_hash != digest:
         raise ConflictError(
             "this form was already submitted with different answers / biểu mẫu này đã được "
             "gửi với nội dung khác"
         )
-    return StoreResult(existing, created=False)
+    return StoreResult(existing, created=False, dossier_hash=hashed)

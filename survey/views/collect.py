@@ -1,51 +1,55 @@
 """The citizen's QR evaluation: one page, no JavaScript, Vietnamese first.
 
-``GET /d/<token>`` shows the form of the desk the signed token names; ``POST`` stores it
-once and redirects to the thank-you page (so reloading never re-posts). Every way this
-can go wrong (a tampered, retired or disabled link, an expired page, a dossier already
-evaluated, a re-used form with other answers, too many tries) gets a kind page with a
-4xx status, never a 500.
+``GET /d/<token>`` shows the form of the desk the link names, with a server-issued form
+instance (``form_token``); ``POST`` stores it once and redirects to a thank-you page that
+names the desk and gives a reference (so reloading never re-posts). Nothing a citizen typed
+is lost: an expired or unreadable form instance, a language switch or a mistake brings the
+page back with every answer kept. Every way this can go wrong (a tampered, retired or
+disabled link, a dossier already evaluated, a re-used form with other answers, too many
+requests) gets a kind page with a 4xx status, never a 500. No cookie is needed: the signed
+form instance is this public form's protection against forgery (see form_tokens.py).
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_wtf.csrf import CSRFError, validate_csrf
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlmodel import select
 from werkzeug.wrappers import Response as WerkzeugResponse
-from wtforms.validators import ValidationError
 
 from survey.app import csrf, get_session
 from survey.instruments import Instrument as FormInstrument
-from survey.models import Desk, Instrument, InstrumentVersion
+from survey.models import Desk, Instrument, InstrumentVersion, Response
 from survey.security import public
 from survey.services.desks.evaluation import (
     DESK_INSTRUMENT,
+    MAX_TEXT,
     parse_submission,
     submit_evaluation,
 )
+from survey.services.desks.form_tokens import (
+    DEFAULT_MAX_AGE,
+    FormInstance,
+    FormTokenError,
+    issue_form,
+    read_form,
+)
+from survey.services.desks.holds import HoldRules
 from survey.services.desks.links import (
     DeskTokenError,
     DisabledDesk,
     RotatedDeskToken,
+    desk_token,
     dossier_secret,
     resolve_token,
 )
 from survey.services.instruments import latest_version
 from survey.services.instruments_text import parse_stored
 from survey.services.responses import ConflictError, DuplicateDossierError
-from survey.views.collect_limits import (
-    desk_address_key,
-    desk_key,
-    install,
-    limit,
-    limiter,
-    retry_after_seconds,
-)
+from survey.views.collect_limits import install, limit, limiter, retry_after_seconds
 
 bp = Blueprint("collect", __name__, url_prefix="/d")
 bp.record_once(lambda state: install(state.app))
@@ -93,11 +97,8 @@ def _localised(message: str) -> str:
 
 @bp.route("/<token>", methods=["GET", "POST"])
 @public
-@csrf.exempt  # checked below, after the link: a retired poster says so even on a stale POST
+@csrf.exempt  # the signed form instance protects this cookie-less public form (form_tokens.py)
 @limiter.limit(lambda: limit("DESK_LIMIT_ADDRESS"))
-@limiter.limit(lambda: limit("DESK_LIMIT_DESK"), key_func=desk_key, methods=["POST"])
-@limiter.limit(lambda: limit("DESK_LIMIT_DESK_ADDRESS"), key_func=desk_address_key,
-               methods=["POST"])
 def evaluate(token: str) -> Page:
     db = get_session()
     secret_key = current_app.config["SECRET_KEY"]
@@ -117,28 +118,44 @@ def evaluate(token: str) -> Page:
     if request.method == "POST":
         return _receive(desk, version, form)
     db.commit()  # release the (SQLite: write) transaction before rendering
-    return _render(desk, version, form, {}, {}, uuid.uuid4(), 200)
+    page = current_app.make_response(_render(desk, version, form, {}, {},
+                                             issue_form(secret_key, desk.id), 200))
+    # Back after sending shows this same form instance (re-sending it stores nothing new);
+    # "another evaluation" on the thank-you page asks for a fresh one.
+    page.headers["Cache-Control"] = "private, max-age=600"
+    return page
+
+
+def _posted_values(form: FormInstrument) -> dict[str, str]:
+    """What the citizen typed, to show again: known fields only, never more than a field holds."""
+    names = [item.code for item in form.questions] + ["contact_phone", "contact_consent"]
+    return {name: request.form.get(name, "")[:MAX_TEXT] for name in names if name in request.form}
 
 
 def _receive(desk: Desk, version: InstrumentVersion, form: FormInstrument) -> Page:
-    """Check, store once, commit, redirect; or show the form again with its errors."""
+    """Check, store once, commit, redirect; or show the form again with every answer kept."""
     db = get_session()
     secret_key = current_app.config["SECRET_KEY"]
+    values = _posted_values(form)
     try:
-        validate_csrf(request.form.get("csrf_token"))
-    except ValidationError:
-        return problem("expired", 400, retry=request.path)
+        instance = read_form(secret_key, request.form.get("form_token"), desk.id,
+                             int(current_app.config.get("DESK_FORM_MAX_AGE", DEFAULT_MAX_AGE)))
+    except FormTokenError as exc:
+        notice = "expired" if exc.expired else "resend"
+        return _render(desk, version, form, values, {}, issue_form(secret_key, desk.id), 400,
+                       notice)
+    if request.form.get("switch_lang"):  # the language switch posts the answers given so far
+        return _render(desk, version, form, values, {}, instance, 200)
     submission = parse_submission(form, request.form, current_app.config["DOSSIER_CODE_PATTERN"])
-    if submission.client_uuid is None:
-        return problem("expired", 400, retry=request.path)
     if submission.errors:
-        values = {k: str(v) for k, v in request.form.items() if k != "csrf_token"}
         errors = {code: _localised(message) for code, message in submission.errors.items()}
-        return _render(desk, version, form, values, errors, submission.client_uuid, 422)
+        return _render(desk, version, form, values, errors, instance, 422)
     try:
-        submit_evaluation(
+        result = submit_evaluation(
             db, desk=desk, version=version, form=form, submission=submission,
-            secret=dossier_secret(secret_key), client_address=request.remote_addr or "",
+            client_uuid=instance.client_uuid, secret=dossier_secret(secret_key),
+            client_address=request.remote_addr or "",
+            rules=HoldRules.from_config(current_app.config),
         )  # fmt: skip
         db.commit()
     except DuplicateDossierError:
@@ -147,28 +164,55 @@ def _receive(desk: Desk, version: InstrumentVersion, form: FormInstrument) -> Pa
     except ConflictError:
         db.rollback()
         return problem("conflict", 409, retry=request.path)
-    return redirect(url_for("collect.thanks"), code=303)
+    return redirect(url_for("collect.thanks", ref=thanks_ref(secret_key, result.response.id)),
+                    code=303)
 
 
 def _render(desk: Desk, version: InstrumentVersion, form: FormInstrument,
-            values: dict[str, str], errors: dict[str, str], client_uuid: uuid.UUID,
-            status: int) -> tuple[str, int]:
+            values: dict[str, str], errors: dict[str, str], instance: FormInstance,
+            status: int, notice: str | None = None) -> tuple[str, int]:
     lang = "en" if str(get_locale()) == "en" else "vi"
+    numbers = {item.code: n for n, item in enumerate(form.questions, start=1)}
     return render_template(
         "collect/form.html", desk=desk, form=form, version=version, lang=lang,
-        values=values, errors=errors, client_uuid=client_uuid,
+        values=values, errors=errors, instance=instance, numbers=numbers, notice=notice,
     ), status  # fmt: skip
 
 
+THANKS_SALT = "sipas.desk-thanks.v1"
+
+
+def thanks_ref(secret_key: str, response_id: int | None) -> str:
+    return str(URLSafeSerializer(secret_key, salt=THANKS_SALT).dumps(response_id))
+
+
+def reference(response: Response) -> str:
+    """A short reference a citizen can quote (from the form's UUID; not guessable)."""
+    text = response.client_uuid.hex[:8].upper()
+    return f"{text[:4]}-{text[4:]}"
+
+
 @bp.route("/thanks")
+@bp.route("/thanks/<ref>")
 @public
-def thanks() -> str:
-    return render_template("collect/thanks.html")
-
-
-@bp.errorhandler(CSRFError)
-def csrf_expired(_error: CSRFError) -> tuple[str, int]:
-    return problem("expired", 400, retry=request.path)
+def thanks(ref: str | None = None) -> Page:
+    response = desk = None
+    if ref:
+        try:
+            response_id = URLSafeSerializer(current_app.config["SECRET_KEY"],
+                                            salt=THANKS_SALT).loads(ref)
+        except (BadSignature, UnicodeError, ValueError):
+            response_id = None
+        if isinstance(response_id, int) and not isinstance(response_id, bool):
+            db = get_session()
+            response = db.get(Response, response_id)
+            desk = db.get(Desk, response.desk_id) if response and response.desk_id else None
+    if response is None or desk is None:
+        return render_template("collect/thanks.html", recorded=False), 404
+    return render_template("collect/thanks.html", recorded=True, desk=desk,
+                           reference=reference(response),
+                           again=url_for("collect.evaluate", token=desk_token(
+                               current_app.config["SECRET_KEY"], desk), again=reference(response)))
 
 
 @bp.errorhandler(429)

@@ -3,13 +3,15 @@
 Why here and not in ``app.py``: only the public QR pages need them, and the collect
 blueprint installs them when it is registered, so the app factory stays untouched.
 
-- Limits are keyed on the client address and on the desk (the signed token in the URL).
-  A mobile carrier puts thousands of phones behind one address, so the per-address limit
-  is generous; the per-desk-and-address limit is what stops one person stuffing one desk.
-  All three are configuration (``DESK_LIMIT_*``) so a benchmark or a big city can raise them.
+- One limit only, on the client address, and generous (``DESK_LIMIT_ADDRESS``): it keeps a
+  flood of requests from one address off the server. Stuffing is not refused but *held*
+  (``survey/services/desks/holds.py``, counted in the database, ``DESK_HOLD_*``), because a
+  refusal keyed on a desk lets a few addresses silence that desk for everyone, and a mobile
+  carrier puts thousands of phones behind one address.
 - Storage: Redis when ``REDIS_URL`` is set (shared by every gunicorn worker and host),
-  memory otherwise. If Redis goes away the citizen still gets the form (errors swallowed,
-  in-memory fallback) — losing an evaluation is worse than a loose limit for a minute.
+  memory otherwise — then each process counts alone, so the production configuration
+  (``survey/serving.py``) refuses to start several workers without Redis. If Redis goes
+  away the citizen still gets the form (errors swallowed, in-memory fallback).
 - The dossier-code pattern (``DOSSIER_CODE_PATTERN`` / ``SIPAS_DOSSIER_PATTERN``, a regular
   expression over the upper-cased code) is checked at start, not at a citizen's submit.
 - The client address behind ``TRUSTED_PROXIES`` reverse proxies (``SIPAS_TRUSTED_PROXIES``)
@@ -27,25 +29,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from survey.config import ConfigError
 from survey.services.desks.evaluation import DEFAULT_DOSSIER_PATTERN
+from survey.services.desks.holds import HoldRules
 
-DEFAULT_LIMITS = {
-    "DESK_LIMIT_ADDRESS": "600 per minute",
-    "DESK_LIMIT_DESK_ADDRESS": "20 per minute;200 per hour",
-    "DESK_LIMIT_DESK": "120 per minute",
-}
+DEFAULT_LIMITS = {"DESK_LIMIT_ADDRESS": "600 per minute"}
 
 
 def client_address() -> str:
     """The address ProxyFix resolved (or the socket peer)."""
     return request.remote_addr or "unknown"
-
-
-def desk_key() -> str:
-    return "desk:" + str((request.view_args or {}).get("token", ""))[:128]
-
-
-def desk_address_key() -> str:
-    return desk_key() + "|" + client_address()
 
 
 def limit(name: str) -> str:
@@ -88,6 +79,10 @@ def install(app: Flask) -> None:
     # page sets Retry-After itself (retry_after_seconds).
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter.init_app(app)
+    try:
+        HoldRules.from_config(app.config)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     pattern = app.config.setdefault(
         "DOSSIER_CODE_PATTERN", os.environ.get("SIPAS_DOSSIER_PATTERN") or DEFAULT_DOSSIER_PATTERN)
     try:

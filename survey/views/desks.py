@@ -23,6 +23,7 @@ from survey.services.audit import record
 from survey.services.data.export import neutralise_formula
 from survey.services.desks.bursts import burst_report
 from survey.services.desks.detail import contact_rows, recent_evaluations
+from survey.services.desks.holds import count_held, decide_held, held_evaluations
 from survey.services.desks.links import (
     add_desk,
     desk_url,
@@ -132,8 +133,28 @@ def bursts() -> str:
     ok = days.isascii() and days.isdigit() and len(days) <= 3  # not "²", not 5,000 digits
     days_n = int(days) if ok and 0 < int(days) <= 366 else 7
     since = datetime.now(UTC) - timedelta(days=days_n)
-    found = burst_report(get_session(), since=since)
-    return render_template("desks/bursts.html", bursts=found, days=days_n)
+    db = get_session()
+    found = burst_report(db, since=since)
+    return render_template("desks/bursts.html", bursts=found, days=days_n,
+                           held=held_evaluations(db), held_total=count_held(db))
+
+
+@bp.route("/held", methods=["POST"])
+@roles_required(*STAFF)
+def decide_held_view() -> WerkzeugResponse:
+    """Release (count) or reject the ticked held evaluations; audited per evaluation."""
+    FlaskForm().validate_on_submit() or abort(400)
+    decision = request.form.get("decision")
+    if decision not in ("release", "reject"):
+        abort(400)
+    ids = [int(v) for v in request.form.getlist("response_id")
+           if v.isascii() and v.isdigit() and len(v) < 10]
+    db = get_session()
+    changed = decide_held(db, ids, release=decision == "release", user_id=_user_id())
+    db.commit()
+    flash(_("%(n)s evaluations released: they now count.", n=changed) if decision == "release"
+          else _("%(n)s evaluations rejected.", n=changed), "ok")
+    return redirect(url_for("desks.bursts"), code=303)
 
 
 @bp.route("/contacts.csv")

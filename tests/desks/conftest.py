@@ -56,7 +56,7 @@ def open_form(client: FlaskClient, path: str) -> dict[str, str]:
     page = client.get(path)
     assert page.status_code == 200, page.status_code
     html = page.get_data(as_text=True)
-    return {name: hidden(html, name) for name in ("csrf_token", "client_uuid", "iv")}
+    return {name: hidden(html, name) for name in ("form_token", "iv")}
 
 
 def submit(client: FlaskClient, path: str, **fields: str):  # type: ignore[no-untyped-def]

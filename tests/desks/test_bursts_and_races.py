@@ -63,15 +63,15 @@ def test_concurrent_submissions_are_stored_exactly_once(
     app: Flask, desk_link: DeskLink
 ) -> None:
     """24 distinct forms plus 8 re-sends of one form and 4 tries at one dossier, at once."""
-    app.config["DESK_LIMIT_DESK_ADDRESS"] = "1000 per minute"
+    app.config.update(DESK_HOLD_DESK_ADDRESS=1000, DESK_HOLD_ADDRESS=1000, DESK_HOLD_DESK=1000)
     clients = [app.test_client() for _ in range(36)]
     forms = [open_form(c, desk_link.path) for c in clients]
-    shared_uuid = forms[0]["client_uuid"]
+    shared_form = forms[0]["form_token"]
     jobs = []
     for k, (client, form) in enumerate(zip(clients, forms, strict=True)):
         data = {**form, **GOOD_ANSWERS}
         if 24 <= k < 32:
-            data["client_uuid"] = shared_uuid  # double taps of form 0
+            data["form_token"] = shared_form  # double taps of form 0
         if k >= 32:
             data["dossier_code"] = "H09.2025.00001"  # one dossier, four phones
         jobs.append((client, data))

@@ -38,7 +38,8 @@ def test_form_is_vietnamese_with_a_fieldset_and_legend_per_question(
         assert f'<fieldset id="q-{code}"' in html, code
     assert html.count("<fieldset") == html.count("<legend") == len(questions) + 1  # + contact
     assert "<script" not in html  # works without JavaScript
-    assert re.search(r'name="client_uuid" value="[0-9a-f-]{36}"', html)
+    assert re.search(r'name="form_token" value="[\w.-]{40,}"', html)
+    assert 'name="client_uuid"' not in html and 'name="csrf_token"' not in html  # no cookie needed
 
 
 def test_form_and_its_stylesheet_weigh_at_most_50_kb(
@@ -59,22 +60,36 @@ def test_english_switch_translates_the_questions(
     assert "Send evaluation" in html
 
 
-def test_each_rendered_form_has_its_own_client_uuid(
-    client: FlaskClient, desk_link: DeskLink
+def _instance_uuid(app: Flask, db: Session, desk_link: DeskLink, token: str) -> uuid.UUID:
+    from survey.services.desks.form_tokens import read_form
+    from survey.services.desks.links import get_desk
+
+    desk_id = get_desk(db, desk_link.code).id
+    db.rollback()
+    return read_form(app.config["SECRET_KEY"], token, desk_id).client_uuid  # type: ignore[arg-type]
+
+
+def test_each_rendered_form_is_its_own_server_signed_instance(
+    app: Flask, client: FlaskClient, desk_link: DeskLink, db: Session
 ) -> None:
-    first = open_form(client, desk_link.path)["client_uuid"]
-    second = open_form(client, desk_link.path)["client_uuid"]
-    assert first != second and uuid.UUID(first).version == 4
+    first = open_form(client, desk_link.path)["form_token"]
+    second = open_form(client, desk_link.path)["form_token"]
+    assert first != second
+    assert _instance_uuid(app, db, desk_link, first).version == 4
 
 
 def test_a_submission_is_stored_with_its_desk_and_thanks_the_citizen(
     app: Flask, client: FlaskClient, desk_link: DeskLink, db: Session
 ) -> None:
     posted, data = submit(client, desk_link.path)
-    assert posted.status_code == 303 and posted.headers["Location"].endswith("/d/thanks")
-    assert "Cảm ơn" in client.get("/d/thanks").get_data(as_text=True)
+    assert posted.status_code == 303 and "/d/thanks/" in posted.headers["Location"]
+    thanks = client.get(posted.headers["Location"]).get_data(as_text=True)
     response = db.exec(select(Response)).one()
-    assert response.mode == "qr" and str(response.client_uuid) == data["client_uuid"]
+    assert "Cảm ơn" in thanks and "Bộ phận Một cửa xã Phú Lâm" in thanks  # names the desk
+    reference = response.client_uuid.hex[:8].upper()
+    assert f"{reference[:4]}-{reference[4:]}" in thanks  # a reference to quote
+    assert response.mode == "qr" and response.client_uuid == _instance_uuid(
+        app, db, desk_link, data["form_token"])
     answers = {a.item_code: a for a in db.exec(select(Answer)).all()}
     assert answers["overall"].value_num == 5 and answers["comment"].value_text == GOOD_ANSWERS[
         "comment"]
@@ -147,26 +162,109 @@ def test_bad_answers_are_shown_next_to_their_question_and_nothing_is_stored(
     assert page.status_code == 422
     assert f'<fieldset id="q-{field}" class="q invalid"' in html
     assert message in html
-    assert f'name="client_uuid" value="{data["client_uuid"]}"' in html  # same form instance
+    assert f'name="form_token" value="{data["form_token"]}"' in html  # same form instance
     assert 'value="5" checked' in html or field == "overall"  # entries are kept
     assert _count(db, Response) == 0
 
 
-def test_a_post_without_the_csrf_token_gets_a_kind_expired_page(
+def test_a_made_up_form_instance_stores_nothing_and_keeps_every_answer(
     client: FlaskClient, desk_link: DeskLink, db: Session
 ) -> None:
     fields = open_form(client, desk_link.path)
-    page = client.post(desk_link.path, data={**fields, **GOOD_ANSWERS, "csrf_token": "forged"})
-    assert page.status_code == 400
-    assert "Trang này đã hết hạn" in page.get_data(as_text=True)
+    page = client.post(desk_link.path, data={**fields, **GOOD_ANSWERS, "form_token": "forged"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400 and _count(db, Response) == 0
+    assert "Chưa có gì được lưu" in html and GOOD_ANSWERS["comment"] in html
+    assert 'name="overall" value="5" checked' in html
+    fresh = re.search(r'name="form_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    assert fresh not in ("forged", fields["form_token"])
+    db.rollback()
+    again = client.post(desk_link.path, data={**fields, **GOOD_ANSWERS, "form_token": fresh})
+    assert again.status_code == 303 and _count(db, Response) == 1  # one tap sends it
+
+
+def test_an_expired_form_keeps_the_answers_and_sends_with_one_more_tap(
+    app: Flask, client: FlaskClient, desk_link: DeskLink, db: Session
+) -> None:
+    fields = open_form(client, desk_link.path)
+    app.config["DESK_FORM_MAX_AGE"] = -1  # every form instance has expired
+    page = client.post(desk_link.path, data={**fields, **GOOD_ANSWERS})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400 and "đã hết hạn" in html and GOOD_ANSWERS["comment"] in html
+    assert _count(db, Response) == 0
+    app.config["DESK_FORM_MAX_AGE"] = 3600
+    fresh = re.search(r'name="form_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    db.rollback()
+    assert client.post(desk_link.path, data={**fields, **GOOD_ANSWERS,
+                                             "form_token": fresh}).status_code == 303
+
+
+def test_a_form_of_another_desk_is_not_this_desks_form(
+    app: Flask, client: FlaskClient, desk_link: DeskLink, db: Session
+) -> None:
+    from survey.services.desks.form_tokens import issue_form
+
+    other = issue_form(app.config["SECRET_KEY"], 999_999).token
+    fields = open_form(client, desk_link.path)
+    page = client.post(desk_link.path, data={**fields, **GOOD_ANSWERS, "form_token": other})
+    assert page.status_code == 400 and _count(db, Response) == 0
+
+
+def test_switching_language_mid_form_keeps_the_answers_and_stores_nothing(
+    client: FlaskClient, desk_link: DeskLink, db: Session
+) -> None:
+    fields = open_form(client, desk_link.path)
+    page = client.post(desk_link.path + "?lang=en",
+                       data={**fields, "overall": "4", "comment": "Nhanh", "switch_lang": "en"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and '<html lang="en">' in html and "Send evaluation" in html
+    assert 'name="overall" value="4" checked' in html and "Nhanh" in html
+    assert f'value="{fields["form_token"]}"' in html  # still the same form instance
     assert _count(db, Response) == 0
 
 
-def test_a_post_without_a_client_uuid_is_refused_kindly(
+def test_the_thank_you_page_opened_directly_says_nothing_was_recorded(
+    client: FlaskClient, desk_link: DeskLink
+) -> None:
+    for path in ("/d/thanks", "/d/thanks/forged"):
+        page = client.get(path)
+        html = page.get_data(as_text=True)
+        assert page.status_code == 404 and "Chưa ghi nhận" in html and "Cảm ơn" not in html
+
+
+def test_the_error_summary_names_each_question_by_number_and_text(
+    client: FlaskClient, desk_link: DeskLink
+) -> None:
+    page, _ = submit(client, desk_link.path, overall="", on_time="")
+    html = page.get_data(as_text=True)
+    summary = html[html.index('id="errors"'):html.index("</ul>", html.index('id="errors"'))]
+    assert re.search(r'href="#q-overall">\d+\. [^<]*hài lòng[^<]*: Câu này bắt buộc', summary)
+    assert 'href="#q-on_time">' in summary and summary.count("<li>") == 2
+
+
+def test_a_resend_that_adds_a_consented_phone_keeps_the_number(
     client: FlaskClient, desk_link: DeskLink, db: Session
 ) -> None:
-    page, _ = submit(client, desk_link.path, client_uuid="not-a-uuid")
-    assert page.status_code == 400 and _count(db, Response) == 0
+    first, data = submit(client, desk_link.path)
+    again = client.post(desk_link.path, data={**data, "contact_phone": "0912345678",
+                                              "contact_consent": "yes"})
+    assert first.status_code == again.status_code == 303
+    assert _count(db, Response) == 1 and db.exec(select(DeskContact)).one().phone == "0912345678"
+
+
+def test_oversized_bodies_get_a_kind_413_and_nothing_is_echoed(
+    client: FlaskClient, desk_link: DeskLink, db: Session
+) -> None:
+    fields = open_form(client, desk_link.path)
+    huge = "x" * (1024 * 1024)
+    page = client.post(desk_link.path, data={**fields, **GOOD_ANSWERS, "comment": huge})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 413 and "quá lớn" in html and huge[:5000] not in html
+    assert _count(db, Response) == 0
+    db.rollback()  # SQLite transactions take the write lock: release it before the request
+    long_comment = "y" * 5000  # under the body limit, over the comment limit
+    page = client.post(desk_link.path, data={**fields, **GOOD_ANSWERS, "comment": long_comment})
+    assert page.status_code == 422 and long_comment not in page.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("method", ["get", "post"])

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import insert
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from survey.instruments import Instrument, validate_answers
-from survey.models import Desk, InstrumentVersion, Mode, utcnow
+from survey.models import Desk, InstrumentVersion, Mode, ReviewStatus, utcnow
 from survey.models_desk import DeskContact, DeskSignal
+from survey.services.desks.holds import HoldRules, hold_reason
 from survey.services.responses import StoreResult, store_response
 
 DESK_INSTRUMENT = "desk_evaluation"
@@ -41,15 +42,7 @@ class Submission:
     answers: dict[str, Any]
     dossier_code: str | None
     phone: str | None
-    client_uuid: uuid.UUID | None
     errors: dict[str, str] = field(default_factory=dict)
-
-
-def parse_client_uuid(raw: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(raw or "").strip())
-    except ValueError:
-        return None
 
 
 def normalise_phone(raw: str) -> str | None:
@@ -100,8 +93,7 @@ def parse_submission(form: Instrument, data: Mapping[str, str], dossier_pattern:
             errors["contact_phone"] = (
                 "Hãy đánh dấu đồng ý để được liên hệ, hoặc xóa số điện thoại / "
                 "Tick the consent box to be contacted, or remove the number")
-    client_uuid = parse_client_uuid(data.get("client_uuid"))
-    return Submission(answers, dossier, phone if consent else None, client_uuid, errors)
+    return Submission(answers, dossier, phone if consent else None, errors)
 
 
 def _short_hash(key: bytes, text: str) -> str:
@@ -122,33 +114,48 @@ def submit_evaluation(
     version: InstrumentVersion,
     form: Instrument,
     submission: Submission,
+    client_uuid: uuid.UUID,
     secret: bytes,
     client_address: str,
+    rules: HoldRules | None = None,
 ) -> StoreResult:
-    """Store once (idempotent by client UUID); signals and consented contact ride along.
+    """Store once (idempotent by the server-issued form UUID); signals and contact ride along.
 
-    Raises ``ConflictError`` / ``DuplicateDossierError`` from ``store_response``; the
-    caller rolls back, so a refused submission leaves nothing behind.
+    Beyond the normal rate (:mod:`survey.services.desks.holds`) the evaluation is stored
+    but held: kept out of the estimates, its dossier parked. Raises ``ConflictError`` /
+    ``DuplicateDossierError`` from ``store_response``; the caller rolls back, so a refused
+    submission leaves nothing behind. A re-send of a stored form that adds a consented
+    phone number keeps the number (it was acknowledged, so it must not be dropped).
     """
-    if submission.errors or submission.client_uuid is None:
-        raise ValueError("only a checked submission with a client UUID can be stored")
+    if submission.errors:
+        raise ValueError("only a checked submission can be stored")
+    address_hash = _short_hash(secret, "addr:" + client_address)
+    reason = hold_reason(session, desk.id, address_hash, rules or HoldRules())  # type: ignore[arg-type]
     result = store_response(
-        session, instrument_version=version, client_uuid=submission.client_uuid,
+        session, instrument_version=version, client_uuid=client_uuid,
         mode=Mode.qr.value, answers=submission.answers, dossier_secret=secret,
         dossier_code=submission.dossier_code, desk_id=desk.id,
+        status=ReviewStatus.held.value if reason else ReviewStatus.received.value,
+        park_dossier=reason is not None,
     )  # fmt: skip
+    response_id = result.response.id
+    assert response_id is not None
     if result.created:
-        response_id = result.response.id
-        assert response_id is not None
         # Core inserts: one row each, no unit-of-work bookkeeping on the hot path.
         session.connection().execute(insert(DeskSignal), {
             "response_id": response_id, "desk_id": desk.id,
-            "created_at": result.response.created_at,
-            "address_hash": _short_hash(secret, "addr:" + client_address),
+            "created_at": result.response.created_at, "address_hash": address_hash,
             "pattern_hash": _short_hash(secret, "pattern:" + answer_pattern(
                 form, submission.answers)),
+            "hold_reason": reason,
+            "held_dossier_hash": result.dossier_hash if reason else None,
         })  # fmt: skip
-        if submission.phone:
-            session.connection().execute(insert(DeskContact), {
-                "response_id": response_id, "phone": submission.phone, "consent_at": utcnow()})
+    if submission.phone and (result.created or not _has_contact(session, response_id)):
+        session.connection().execute(insert(DeskContact), {
+            "response_id": response_id, "phone": submission.phone, "consent_at": utcnow()})
     return result
+
+
+def _has_contact(session: Session, response_id: int) -> bool:
+    return session.exec(select(DeskContact.id).where(
+        DeskContact.response_id == response_id)).first() is not None

@@ -77,13 +77,22 @@ def token_payload(secret_key: str, token: str) -> tuple[str, int]:
 
 
 def resolve_token(session: Session, secret_key: str, token: str) -> Desk:
-    """The desk a link belongs to, or a :class:`DeskTokenError` saying why it is unusable."""
+    """The desk a link belongs to, or a :class:`DeskTokenError` saying why it is unusable.
+
+    Only the desk's own link, byte for byte, is its link. The signature alone is not enough:
+    base64 decoding is lenient (padding, unused bits of the last character, stray
+    characters), so one genuine link has endless spellings that verify, and anything keyed
+    on the spelling (a cache, a counter) could be multiplied by respelling it.
+    """
     code, version = token_payload(secret_key, token)
     desk = session.exec(select(Desk).where(Desk.code == code)).first()
     if desk is None:
         raise InvalidDeskToken("this link names no desk")
     if version != desk.token_version:
         raise RotatedDeskToken(f"desk {code} has a newer QR code")
+    if not hmac.compare_digest(token.encode("utf-8", "surrogateescape"),
+                               desk_token(secret_key, desk).encode("ascii")):
+        raise InvalidDeskToken("this is not the desk's link as printed")
     if not desk.active:
         raise DisabledDesk(f"desk {code} is disabled")
     return desk

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from analysis.design import make_design
 from analysis.engine import NumericIndicator, run
 from analysis.estimate import Domains, satisfied_indicator, to_rows
-from survey.models import Answer, Desk, Instrument, InstrumentVersion, Response
+from survey.models import NOT_COUNTED, Answer, Desk, Instrument, InstrumentVersion, Response
 from survey.services.desks.volumes import volumes_in
 from survey.services.instruments import latest_version
 from survey.services.instruments_text import parse_stored
@@ -76,7 +76,7 @@ def _moment(d: datetime) -> datetime:
 def _fetch(session: Session, period: Period) -> tuple[list[tuple], dict[int, dict[str, float]]]:
     start = _moment(datetime(period.start.year, period.start.month, period.start.day))
     end = _moment(datetime(period.end.year, period.end.month, period.end.day))
-    where = (Instrument.kind == "desk", Response.status != "rejected",
+    where = (Instrument.kind == "desk", Response.status.not_in(NOT_COUNTED),  # type: ignore[attr-defined]
              Response.desk_id.is_not(None),  # type: ignore[union-attr]
              Response.created_at >= start, Response.created_at < end)
     resp = session.exec(

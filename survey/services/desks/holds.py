@@ -1,0 +1,157 @@
+"""Holding evaluations beyond a desk's or an address's normal rate, instead of refusing them.
+
+Refusing (HTTP 429) lets anyone silence a desk: six addresses used up a per-desk limit and
+a genuine citizen from a seventh was turned away. So nothing is refused for its rate: an
+evaluation beyond the normal rate is stored with review status ``held``, which keeps it out
+of every estimate until a supervisor releases it (back to ``received``) or rejects it. A
+citizen behind a carrier's shared address is therefore never locked out — at worst held,
+and visible in the burst report.
+
+The counts come from the database (``desk_signal``: keyed address hashes and times), so
+they hold across every worker and host without a shared cache. On PostgreSQL concurrent
+submissions from one address are serialised with a transaction-scoped advisory lock, so
+two of them cannot both count as the first; on SQLite every write transaction is already
+serial. A held evaluation's dossier hash is parked on its signal, not on the response, so
+a burst of made-up dossier codes cannot pre-burn a real citizen's dossier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, text
+from sqlmodel import Session, select
+
+from survey.models import Desk, Response, ReviewStatus, utcnow
+from survey.models_desk import DeskSignal
+from survey.services.audit import record
+
+DESK_ADDRESS = "desk_address"  # one address at one desk
+ADDRESS = "address"  # one address across desks (a burst of dossier codes, say)
+DESK = "desk"  # one desk from everywhere
+
+
+@dataclass(frozen=True)
+class HoldRules:
+    """Most evaluations counted within ``window`` before further ones are held.
+
+    A desk serves a citizen every few minutes; a family may share one phone. The defaults
+    leave genuine traffic alone and hold what only stuffing produces.
+    """
+
+    desk_address: int = 3
+    address: int = 20
+    desk: int = 60
+    window: timedelta = timedelta(minutes=10)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> HoldRules:
+        try:
+            rules = cls(int(config.get("DESK_HOLD_DESK_ADDRESS", cls.desk_address)),
+                        int(config.get("DESK_HOLD_ADDRESS", cls.address)),
+                        int(config.get("DESK_HOLD_DESK", cls.desk)),
+                        timedelta(minutes=float(config.get("DESK_HOLD_WINDOW_MINUTES", 10))))
+        except (TypeError, ValueError):
+            raise ValueError("DESK_HOLD_* settings must be whole numbers") from None
+        if min(rules.desk_address, rules.address, rules.desk) < 1 or \
+                rules.window <= timedelta(0):
+            raise ValueError("DESK_HOLD_* settings must be at least 1")
+        return rules
+
+
+@dataclass(frozen=True)
+class HeldEvaluation:
+    response_id: int
+    desk_code: str
+    desk_name: str
+    reason: str
+    created_at: datetime
+
+
+def _serialise_address(session: Session, address_hash: str) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(address_hash.encode()).digest()[:8], "big",
+                             signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def hold_reason(session: Session, desk_id: int, address_hash: str, rules: HoldRules,
+                now: datetime | None = None) -> str | None:
+    """Why a new evaluation from this address at this desk should be held, or None."""
+    _serialise_address(session, address_hash)
+    since = (now or utcnow()) - rules.window
+    recent = (DeskSignal.created_at >= since, DeskSignal.hold_reason.is_(None))  # type: ignore[union-attr]
+
+    def count(*where: Any) -> int:
+        return int(session.exec(select(func.count()).select_from(DeskSignal)
+                                .where(*recent, *where)).one())
+
+    if count(DeskSignal.desk_id == desk_id,
+             DeskSignal.address_hash == address_hash) >= rules.desk_address:
+        return DESK_ADDRESS
+    if count(DeskSignal.address_hash == address_hash) >= rules.address:
+        return ADDRESS
+    if count(DeskSignal.desk_id == desk_id) >= rules.desk:
+        return DESK
+    return None
+
+
+def held_evaluations(session: Session, limit: int = 500) -> list[HeldEvaluation]:
+    """Evaluations waiting for a supervisor, oldest first."""
+    rows = session.exec(
+        select(Response.id, Desk.code, Desk.name, DeskSignal.hold_reason, Response.created_at)
+        .join(DeskSignal, DeskSignal.response_id == Response.id)
+        .join(Desk, Desk.id == DeskSignal.desk_id)
+        .where(Response.status == ReviewStatus.held.value)
+        .order_by(Response.id).limit(limit)
+    ).all()
+    return [HeldEvaluation(int(rid), code, name, reason or "", created)
+            for rid, code, name, reason, created in rows]
+
+
+def count_held(session: Session) -> int:
+    return int(session.exec(select(func.count()).select_from(Response)
+                            .where(Response.status == ReviewStatus.held.value)).one())
+
+
+def decide_held(session: Session, response_ids: list[int], release: bool,
+                user_id: int | None) -> int:
+    """Release (count it) or reject held evaluations; audited. Returns how many changed.
+
+    A released evaluation takes its dossier hash back unless a counted evaluation of the
+    same dossier arrived meanwhile; then it stays without one (the dossier is already
+    evaluated) and the audit row says so.
+    """
+    changed = 0
+    for rid in response_ids:
+        response = session.get(Response, rid)
+        if response is None or response.status != ReviewStatus.held.value:
+            continue
+        signal = session.get(DeskSignal, rid)
+        detail: dict[str, Any] = {"reason": signal.hold_reason if signal else None}
+        if release:
+            response.status = ReviewStatus.received.value
+            parked = signal.held_dossier_hash if signal else None
+            if parked:
+                taken = session.exec(select(Response.id).where(
+                    Response.dossier_hash == parked)).first()
+                if taken is None:
+                    response.dossier_hash = parked
+                else:
+                    detail["dossier"] = "already evaluated"
+        else:
+            response.status = ReviewStatus.rejected.value
+        if signal is not None:
+            signal.held_dossier_hash = None
+            session.add(signal)
+        response.updated_at = utcnow()
+        session.add(response)
+        session.flush()
+        record(session, "evaluation.release" if release else "evaluation.reject", "response",
+               rid, user_id=user_id, detail=detail)
+        changed += 1
+    return changed
