@@ -1,10 +1,11 @@
 """The phones and the saboteur of the stress run (see stress_submissions.py).
 
-A *phone* is one thread: it fetches the citizen form once (session cookie, CSRF token, form
-version), then sends its evaluations. Each evaluation is posted once plus 0–3 re-sends with
-the same client UUID, either one after the other or all at once on parallel connections
-(a double tap that races itself across workers). A reply that never comes (its worker was
-killed) is retried, bounded, until the server acknowledges with a 303 to the thank-you page.
+A *phone* is one thread: for each of its evaluations it fetches the citizen form (the
+server-issued form instance and the form version; no cookie is needed), then posts it once
+plus 0–3 re-sends of the same form instance, either one after the other or all at once on
+parallel connections (a double tap that races itself across workers). A reply that never
+comes (its worker was killed) is retried, bounded, until the server acknowledges with a 303
+to the thank-you page.
 
 The *saboteur* kills a random gunicorn worker with SIGKILL every few seconds; the master
 starts a new one. Everything is raw HTTP/1.1 over 127.0.0.1 with ``Connection: close``.
@@ -42,12 +43,21 @@ class Evaluation:
 
 @dataclass(frozen=True)
 class Phone:
-    """A form as a browser holds it: where to post, the cookie and the hidden fields."""
+    """A form as a browser holds it: where to post and the hidden fields."""
 
     path: str
-    cookie: str
-    csrf: str
+    token: str
     iv: str
+
+    @property
+    def client_uuid(self) -> str:
+        """The UUID the server put in the form instance (signed, not secret)."""
+        import base64
+        import json
+
+        payload = self.token.split(".")[0]
+        desk_and_uuid = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return str(uuid.UUID(hex=desk_and_uuid[1]))
 
 
 def exchange(port: int, raw: bytes) -> tuple[int, str]:
@@ -74,9 +84,11 @@ def _read(conn: socket.socket) -> tuple[int, str]:
     return int(reply[9:12]), location.group(1).decode() if location else ""
 
 
-def open_phone(port: int, path: str, deadline: float) -> Phone:
+def open_phone(port: int, path: str, deadline: float, forwarded: str = "") -> Phone:
     """GET the form (retrying while workers die) and keep what a browser would post back."""
-    raw = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+    via = f"X-Forwarded-For: {forwarded}\r\n" if forwarded else ""
+    raw = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{via}Connection: close\r\n\r\n"
+           .encode())
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT_S) as conn:
@@ -87,11 +99,10 @@ def open_phone(port: int, path: str, deadline: float) -> Phone:
         except OSError:
             reply = b""
         text = reply.decode("utf-8", "replace")
-        cookie = re.search(r"Set-Cookie: (session=[^;]+)", text, re.I)
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', text)
+        token = re.search(r'name="form_token" value="([^"]+)"', text)
         iv = re.search(r'name="iv" value="([^"]+)"', text)
-        if cookie and csrf and iv:
-            return Phone(path, cookie.group(1), csrf.group(1), iv.group(1))
+        if token and iv:
+            return Phone(path, token.group(1), iv.group(1))
         time.sleep(0.1)
     raise TimeoutError(f"no form served at {path} before the deadline")
 
@@ -116,9 +127,8 @@ def random_fields(rng: random.Random) -> dict[str, str]:
 
 
 def post_bytes(phone: Phone, evaluation: Evaluation) -> bytes:
-    body = urlencode({"csrf_token": phone.csrf, "client_uuid": evaluation.client_uuid,
-                      "iv": phone.iv, **evaluation.fields}).encode()
-    head = (f"POST {phone.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {phone.cookie}\r\n"
+    body = urlencode({"form_token": phone.token, "iv": phone.iv, **evaluation.fields}).encode()
+    head = (f"POST {phone.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             "Content-Type: application/x-www-form-urlencoded\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
     return head + body
@@ -156,7 +166,7 @@ def send(port: int, phone: Phone, evaluation: Evaluation, rng: random.Random,
     for attempt in range(MAX_RETRIES + 1):
         for status, location in replies:
             evaluation.statuses.append(status)
-            if status == 303 and location.endswith("/d/thanks"):
+            if status == 303 and "/d/thanks/" in location:
                 evaluation.acknowledged = True
         if evaluation.acknowledged or time.monotonic() > deadline or attempt == MAX_RETRIES:
             return
@@ -169,13 +179,15 @@ def send(port: int, phone: Phone, evaluation: Evaluation, rng: random.Random,
 def phone_thread(port: int, path: str, count: int, seed: int, deadline: float,
                  out: list[Evaluation], lock: threading.Lock) -> None:
     rng = random.Random(seed)
-    phone = open_phone(port, path, deadline)
     mine = []
     for _ in range(count):
         if time.monotonic() > deadline:
             break
-        evaluation = Evaluation(str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                                random_fields(rng))
+        try:
+            phone = open_phone(port, path, deadline)
+        except TimeoutError:
+            break
+        evaluation = Evaluation(phone.client_uuid, random_fields(rng))
         send(port, phone, evaluation, rng, deadline)
         mine.append(evaluation)
     with lock:

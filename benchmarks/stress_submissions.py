@@ -60,8 +60,7 @@ from throwaway import (  # noqa: E402
 )
 
 LIMITS = ('DESK_LIMIT_ADDRESS = "100000000 per minute"\n'
-          'DESK_LIMIT_DESK = "100000000 per minute"\n'
-          'DESK_LIMIT_DESK_ADDRESS = "100000000 per minute"\n'
+          'DESK_HOLD_DESK_ADDRESS = DESK_HOLD_ADDRESS = DESK_HOLD_DESK = 100000000\n'
           'RATELIMIT_STORAGE_URI = "memory://"\n')
 
 

@@ -7,12 +7,14 @@ as is. One session per request, closed at teardown.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -45,7 +47,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # FULL: a commit is on disk before the citizen is told "saved". In WAL mode NORMAL may
+    # roll back the last acknowledged transactions after a power cut (benchmarks/README.md
+    # gives the cost: one fsync of the WAL per commit).
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
 
 
@@ -66,6 +71,16 @@ def _sqlite_begin(conn: Any) -> None:
         raise
 
 
+def _create_private(database: str | None) -> None:
+    """Create a new SQLite file readable by its owner only (it holds every response);
+    SQLite gives its -wal and -shm files the same permissions."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.parent.is_dir() and not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine with the per-dialect settings SIPAS relies on.
 
@@ -73,6 +88,7 @@ def make_engine(url: str) -> Engine:
     in database error messages, which end up in tracebacks and server logs.
     """
     if url.startswith("sqlite"):
+        _create_private(make_url(url).database)
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 15}}
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs["poolclass"] = StaticPool

@@ -10,13 +10,13 @@ Request bodies over the limit (``MAX_CONTENT_LENGTH``; the public form is smalle
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestTimeout
 
 from survey.services.desks.links import EVALUATION_PATH
 
 bp = Blueprint("errors", __name__)
 
-STATUSES = (400, 403, 404, 405, 410, 413, 429, 500)
+STATUSES = (400, 403, 404, 405, 408, 410, 413, 429, 500)
 
 
 def error_page(error: HTTPException) -> tuple[str, int]:
@@ -27,3 +27,9 @@ def error_page(error: HTTPException) -> tuple[str, int]:
 
 for _status in STATUSES:
     bp.app_errorhandler(_status)(error_page)
+
+
+@bp.app_errorhandler(TimeoutError)
+def too_slow(_error: TimeoutError) -> tuple[str, int]:
+    """A client that did not deliver its request in time (survey/serving.py): 408, not 500."""
+    return error_page(RequestTimeout())

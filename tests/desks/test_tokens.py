@@ -77,3 +77,29 @@ def test_bad_desks_are_refused_with_a_precise_message(
         add_desk(session, "DUP", "first")
         with pytest.raises(ValueError, match=message):
             add_desk(session, code, name)
+
+
+def test_only_the_desks_own_spelling_of_its_link_is_its_link(engine: Engine) -> None:
+    """Lenient base64 lets one signed link be spelt many ways; only the printed one works."""
+    with Session(engine) as session:
+        desk = add_desk(session, "VAR1", "Bàn thử")
+        session.commit()
+        token = desk_token(KEY, desk)
+        payload, sig = token.split(".")
+        last = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        twins = [payload + "." + sig[:-1] + c for c in last if c != sig[-1]]
+        variants = [token + "=", token + "==", token[:-1] + "ꞏ" + token[-1], *twins]
+        lenient = [v for v in variants if _verifies(v)]
+        assert lenient, "the test needs variants that the signature check alone accepts"
+        assert resolve_token(session, KEY, token).code == "VAR1"
+        for variant in lenient:
+            with pytest.raises(InvalidDeskToken):
+                resolve_token(session, KEY, variant)
+
+
+def _verifies(token: str) -> bool:
+    try:
+        token_payload(KEY, token)
+    except InvalidDeskToken:
+        return False
+    return True

@@ -47,8 +47,7 @@ def _own_limiter_storage(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def province(app: Flask) -> Iterator[Province]:
-    app.config.update(DESK_LIMIT_ADDRESS=RAISED, DESK_LIMIT_DESK=RAISED,
-                      DESK_LIMIT_DESK_ADDRESS=RAISED, ENTRY_DOUBLE_SHARE=0.0)
+    app.config.update(DESK_LIMIT_ADDRESS=RAISED, ENTRY_DOUBLE_SHARE=0.0)
     with Session(app.extensions["sipas_engine"]) as session:
         factories.published(session)
         round_ = factories.survey_round(session)

@@ -29,7 +29,8 @@ junk = st.one_of(
     st.text(CHARS, min_size=1, max_size=3).map(lambda s: s * 3000),
 )
 field_name = st.one_of(st.text(CHARS, min_size=1, max_size=30),
-                       st.sampled_from(["csrf_token", "client_uuid", "iv", "id", "role",
+                       st.sampled_from(["csrf_token", "form_token", "client_uuid", "iv", "id",
+                                        "role",
                                         "status", "__class__", "a" * 5000]))
 
 
@@ -58,13 +59,14 @@ def bent(draw: st.DrawFn, base: dict[str, str], names: tuple[str, ...] = ()) -> 
     return out
 
 
-def with_csrf(draw: st.DrawFn, data: MultiDict, real: str, foreign: str) -> str:
-    """Put a CSRF token of a drawn kind into ``data``; return the kind."""
+def with_csrf(draw: st.DrawFn, data: MultiDict, real: str, foreign: str,
+              field: str = "csrf_token") -> str:
+    """Put a token (CSRF, or the citizen form's instance) of a drawn kind into ``data``;
+    return the kind."""
     kind = draw(st.sampled_from(["real"] * 6 + ["missing", "empty", "junk", "foreign"]))
-    data.poplist("csrf_token")
+    data.poplist(field)
     if kind != "missing":
-        data["csrf_token"] = {"real": real, "empty": "", "foreign": foreign}.get(
-            kind, draw(junk))
+        data[field] = {"real": real, "empty": "", "foreign": foreign}.get(kind, draw(junk))
     return kind
 
 

@@ -129,8 +129,11 @@ def desk_report(session: Session, period: Period, level: float = 0.95, min_n: in
     sat, val = tuple(form.satisfied_codes), tuple(form.valid_codes)
 
     def estimate(weights: np.ndarray | None, by: str | None, col: np.ndarray | None):
+        # A desk with a single evaluation in the period is a lonely stratum: "adjust" (R's
+        # survey.lonely.psu) centres it on the grand mean, a conservative contribution,
+        # instead of failing the whole report. Its own row is below min_n anyway.
         design = make_design(n, weights=np.ones(n) if weights is None else weights,
-                             strata=codes)
+                             strata=codes, lonely_psu="adjust")
         dom = Domains.of(by, col)
         inds = [satisfied_indicator(c, values[c], sat, val) for c, _ in labels]
         y = values[HEADLINE_ITEM]
