@@ -241,3 +241,23 @@ def test_the_dossier_pattern_is_configurable_and_checked_at_start(
     accepted = client.post(path, data={**data, "dossier_code": "123456"})
     assert (refused.status_code, accepted.status_code) == (422, 303)
     strict.extensions["sipas_engine"].dispose()
+
+
+def test_the_normal_rate_is_counted_in_a_window_that_moves_on(
+    app: Flask, client: FlaskClient, desk_link: DeskLink, db: Session
+) -> None:
+    from datetime import timedelta
+
+    from survey.services.desks.evaluation import _short_hash
+    from survey.services.desks.holds import HoldRules, hold_reason
+    from survey.services.desks.links import get_desk
+
+    app.config["DESK_HOLD_DESK_ADDRESS"] = 2
+    assert [_post(client, desk_link.path) for _ in range(2)] == [303, 303]
+    desk = get_desk(db, desk_link.code)
+    address = _short_hash(dossier_secret(app.config["SECRET_KEY"]), "addr:127.0.0.1")
+    rules = HoldRules(desk_address=2)
+    assert hold_reason(db, desk.id, address, rules) == "desk_address"
+    later = utcnow() + rules.window + timedelta(seconds=1)
+    assert hold_reason(db, desk.id, address, rules, now=later) is None
+    assert hold_reason(db, desk.id, "another-address", rules) is None
