@@ -238,7 +238,7 @@ def test_the_error_summary_names_each_question_by_number_and_text(
     page, _ = submit(client, desk_link.path, overall="", on_time="")
     html = page.get_data(as_text=True)
     summary = html[html.index('id="errors"'):html.index("</ul>", html.index('id="errors"'))]
-    assert re.search(r'href="#q-overall">\d+\. [^<]*hài lòng[^<]*: Câu này bắt buộc', summary)
+    assert re.search(r'href="#q-overall">\d+\. [^<]*hài lòng[^<]* — Câu này bắt buộc', summary)
     assert 'href="#q-on_time">' in summary and summary.count("<li>") == 2
 
 
