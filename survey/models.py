@@ -185,6 +185,8 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
+    # Set by a reset: the one-time password must be replaced at the next login.
+    must_change_password: bool = False
 
 
 class Desk(SQLModel, table=True):

@@ -37,6 +37,7 @@ MATRIX: dict[str, tuple[str, frozenset[str]]] = {
     "main.healthz": ("/healthz", EVERYONE),
     "auth.login": ("/auth/login", EVERYONE),
     "auth.logout": ("/auth/logout", LOGGED_IN),
+    "auth.change_password": ("/auth/password", LOGGED_IN),
     "collect.evaluate": ("/d/not-a-real-token", EVERYONE),
     "collect.thanks": ("/d/thanks", EVERYONE),
     "static": ("/static/sipas.css", EVERYONE),

@@ -72,3 +72,38 @@ def user_disable(username: str) -> None:
 def user_enable(username: str) -> None:
     """Enable a disabled account again."""
     _set_active(username, True)
+
+
+@user_group.command("password")
+@click.argument("username")
+@click.option("--one-time", is_flag=True,
+              help="Generate a one-time password (printed once) that must be changed at login.")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from stdin.")
+@clear_errors
+def user_password(username: str, one_time: bool, password_stdin: bool) -> None:
+    """Set a user's password; every session of the user is signed out (audited)."""
+    from sqlmodel import select
+
+    from survey.models import User
+    from survey.services.audit import record
+    from survey.services.users import reset_password, set_password
+
+    if one_time and password_stdin:
+        raise ValueError("give either --one-time or --password-stdin, not both")
+    with app_session() as (_app, session):
+        user = session.exec(select(User).where(User.username == username.strip().lower())
+                            ).first()
+        if user is None:
+            raise ValueError(f"no user {username!r}")
+        if one_time:
+            password = reset_password(session, user)
+        else:
+            password = (sys.stdin.readline().rstrip("\r\n") if password_stdin else click.prompt(
+                "New password / Mật khẩu mới", hide_input=True, confirmation_prompt=True))
+            set_password(session, user, password)
+        record(session, "password_reset", "user", user.id, detail={"username": user.username})
+    if one_time:
+        click.echo(f"one-time password for {user.username} (shown once; to be changed at "
+                   f"login): {password}")
+    else:
+        click.echo(f"password of {user.username} changed; its sessions were signed out")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlmodel import Session, select
 
 from survey.models import Role, User
+from survey.services.staff_sessions import revoke_user_sessions
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 MIN_PASSWORD_LENGTH = 10
@@ -75,7 +77,44 @@ def set_active(session: Session, username: str, active: bool) -> User:
         raise ValueError(f"no user {username!r} / không có người dùng này")
     user.active = active
     session.add(user)
+    if not active:  # a disabled account's cookies stop working now, and stay dead if re-enabled
+        assert user.id is not None
+        revoke_user_sessions(session, user.id)
     return user
+
+
+class WrongPassword(ValueError):
+    """The current password given to change it is not the user's password."""
+
+
+def set_password(session: Session, user: User, password: str, *, must_change: bool = False,
+                 keep_session: str | None = None) -> None:
+    """A new password; every other session of the user is closed. The caller commits."""
+    check_password(password)
+    user.password_hash = hash_password(password)
+    user.must_change_password = must_change
+    session.add(user)
+    assert user.id is not None
+    revoke_user_sessions(session, user.id, keep=keep_session)
+
+
+def reset_password(session: Session, user: User) -> str:
+    """A one-time password to pass on; it must be changed at the next login."""
+    password = secrets.token_urlsafe(9)
+    set_password(session, user, password, must_change=True)
+    return password
+
+
+def change_own_password(session: Session, user: User, current: str, new: str,
+                        keep_session: str | None) -> None:
+    """The user's own change: the current password first; the new one must differ."""
+    try:
+        _hasher.verify(user.password_hash, current)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        raise WrongPassword("the current password is wrong") from None
+    if current == new:
+        raise ValueError("the new password must differ from the current one")
+    set_password(session, user, new, keep_session=keep_session)
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from flask import (
     Blueprint,
     abort,
@@ -22,7 +20,8 @@ from survey.app import get_session
 from survey.models import User
 from survey.security import ADMIN, roles_required
 from survey.services.audit import record
-from survey.services.users import ROLES, create_user, hash_password, list_users, set_active
+from survey.services.users import ROLES, create_user, list_users, set_active
+from survey.services.users import reset_password as reset_password_of
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -77,9 +76,7 @@ def reset_password(user_id: int) -> WerkzeugResponse:
     user = db.get(User, user_id)
     if user is None:
         abort(404)
-    password = secrets.token_urlsafe(9)
-    user.password_hash = hash_password(password)
-    db.add(user)
+    password = reset_password_of(db, user)  # one-time: to be changed at the next login
     record(db, "password_reset", "user", user.id, user_id=int(current_user.id),
            detail={"username": user.username})
     db.commit()

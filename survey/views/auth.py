@@ -1,4 +1,9 @@
-"""Login and logout."""
+"""Login, logout and one's own password.
+
+A login opens a server-side session (survey/services/staff_sessions.py) whose token rides in
+the signed cookie; logout closes it, so a copied cookie is worthless afterwards. An account
+whose password was reset must choose a new one before any other page opens.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from urllib.parse import urlparse
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import UserMixin, login_user, logout_user
+from flask_login import UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import PasswordField, StringField
@@ -15,8 +20,13 @@ from wtforms.validators import DataRequired, Length
 from survey.app import get_session, login_manager
 from survey.models import User
 from survey.security import logged_in, public
+from survey.services.audit import record
+from survey.services.staff_sessions import open_session, revoke_session, session_user
 from survey.services.users import (
+    MIN_PASSWORD_LENGTH,
+    WrongPassword,
     authenticate,
+    change_own_password,
     clear_login_failures,
     login_blocked_for,
     note_login_failure,
@@ -33,16 +43,28 @@ class SessionUser(UserMixin):
         self.username = user.username
         self.role = user.role
         self.full_name = user.full_name
+        self.must_change_password = user.must_change_password
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> SessionUser | None:
-    if not user_id.isdigit():
+    """The user of an open session only: revoked, unknown or disabled is anonymous."""
+    if not (user_id.isascii() and user_id.isdigit() and len(user_id) < 10):
         return None
-    user = get_session().get(User, int(user_id))
-    if user is None or not user.active:
-        return None
-    return SessionUser(user)
+    user = session_user(get_session(), int(user_id), session.get("sid"))
+    return SessionUser(user) if user is not None else None
+
+
+ALLOWED_BEFORE_CHANGE = {"auth.change_password", "auth.logout", "static"}
+
+
+@bp.before_app_request
+def _password_first() -> WerkzeugResponse | None:
+    """After a reset, the one-time password must be replaced before anything else."""
+    if (current_user.is_authenticated and current_user.must_change_password
+            and request.endpoint not in ALLOWED_BEFORE_CHANGE):
+        return redirect(url_for("auth.change_password"))
+    return None
 
 
 class LoginForm(FlaskForm):
@@ -73,7 +95,10 @@ def login() -> str | WerkzeugResponse | tuple[str, int]:
         if user is not None:
             clear_login_failures(db, username, address)
             db.commit()
+            token = open_session(db, user)
+            db.commit()
             session.clear()  # fresh session on login: no fixation
+            session["sid"] = token
             login_user(SessionUser(user))
             return redirect(_safe_next(request.args.get("next")))
         note_login_failure(db, username, address)
@@ -85,6 +110,49 @@ def login() -> str | WerkzeugResponse | tuple[str, int]:
 @bp.route("/logout", methods=["POST"])
 @logged_in
 def logout() -> WerkzeugResponse:
+    db = get_session()
+    revoke_session(db, session.get("sid"))
+    db.commit()
     logout_user()
     session.clear()
     return redirect(url_for("main.home"))
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("current", validators=[DataRequired(), Length(max=256)])
+    new = PasswordField("new", validators=[DataRequired(), Length(max=256)])
+    again = PasswordField("again", validators=[DataRequired(), Length(max=256)])
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@logged_in
+def change_password() -> str | WerkzeugResponse | tuple[str, int]:
+    """Change one's own password (the current one first); other sessions are closed."""
+    form = PasswordForm()
+    error = None
+    if form.validate_on_submit():
+        db = get_session()
+        user = db.get(User, int(current_user.id))
+        assert user is not None
+        if form.new.data != form.again.data:
+            error = _("The two new passwords are not the same.")
+        else:
+            try:
+                change_own_password(db, user, form.current.data or "", form.new.data or "",
+                                    keep_session=session.get("sid"))
+            except WrongPassword:
+                error = _("The current password is wrong.")
+            except ValueError:
+                error = _("The new password must have at least %(n)d characters and differ "
+                          "from the current one.", n=MIN_PASSWORD_LENGTH)
+            else:
+                record(db, "password_change", "user", user.id, user_id=user.id)
+                db.commit()
+                flash(_("Your password has been changed. Other sessions were signed out."),
+                      "info")
+                return redirect(url_for("main.home"))
+        db.rollback()
+    elif form.is_submitted():
+        error = _("Fill in all three boxes.")
+    return render_template("auth/password.html", form=form, error=error,
+                           forced=current_user.must_change_password), (422 if error else 200)
