@@ -77,6 +77,7 @@ MATRIX: dict[str, tuple[str, frozenset[str]]] = {
     "admin.users": ("/admin/users", ADMIN_ONLY),
     "admin.set_user_active": ("/admin/users/999999/active", ADMIN_ONLY),
     "admin.reset_password": ("/admin/users/999999/password", ADMIN_ONLY),
+    "admin.sign_out_everywhere": ("/admin/users/999999/sessions", ADMIN_ONLY),
 }
 
 PASSWORD = "route matrix pass 1"

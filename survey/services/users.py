@@ -139,8 +139,23 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 # Failures are counted per username *and* address, in the database, so that every worker
 # and host sees the same count; a guesser elsewhere cannot lock a real user out of their
 # own office, and one address cannot try a username endlessly.
+# Spraying one password over many usernames is stopped per address: an address with
+# ADDRESS_FAILURES failures in the window, whatever the usernames, waits too. The check runs
+# before any password is hashed, so a blocked guesser costs no argon2 time (the CPU stays
+# with the citizens). Rows older than a day are purged as new ones arrive.
 THROTTLE_FAILURES = 5
+ADDRESS_FAILURES = 30
 THROTTLE_WINDOW = timedelta(minutes=15)
+FAILURES_KEPT = timedelta(days=1)
+
+
+def _wait(times: list[datetime], limit: int, now: datetime) -> timedelta | None:
+    if len(times) < limit:
+        return None
+    oldest = sorted(times)[-limit]
+    if oldest.tzinfo is None:  # SQLite returns naive UTC
+        oldest = oldest.replace(tzinfo=UTC)
+    return max(timedelta(seconds=1), oldest + THROTTLE_WINDOW - now)
 
 
 def login_blocked_for(session: Session, username: str, address: str,
@@ -150,21 +165,22 @@ def login_blocked_for(session: Session, username: str, address: str,
 
     now = now or datetime.now(UTC)
     since = now - THROTTLE_WINDOW
-    times = sorted(session.exec(select(LoginFailure.at).where(
-        LoginFailure.username == username.strip().lower()[:64],
-        LoginFailure.address == address[:64], LoginFailure.at > since)).all())
-    if len(times) < THROTTLE_FAILURES:
-        return None
-    oldest = times[-THROTTLE_FAILURES]
-    if oldest.tzinfo is None:  # SQLite returns naive UTC
-        oldest = oldest.replace(tzinfo=UTC)
-    return max(timedelta(seconds=1), oldest + THROTTLE_WINDOW - now)
+    rows = session.exec(select(LoginFailure.username, LoginFailure.at).where(
+        LoginFailure.address == address[:64], LoginFailure.at > since)
+        .order_by(LoginFailure.at.desc()).limit(ADDRESS_FAILURES)).all()  # type: ignore[attr-defined]
+    name = username.strip().lower()[:64]
+    return (_wait([at for who, at in rows if who == name], THROTTLE_FAILURES, now)
+            or _wait([at for _who, at in rows], ADDRESS_FAILURES, now))
 
 
 def note_login_failure(session: Session, username: str, address: str) -> None:
-    """Count a failed attempt; the caller commits."""
+    """Count a failed attempt, and forget those older than a day; the caller commits."""
+    from sqlalchemy import delete
+
     from survey.models_entry import LoginFailure
 
+    session.exec(delete(LoginFailure).where(  # type: ignore[call-overload]
+        LoginFailure.at < datetime.now(UTC) - FAILURES_KEPT))
     session.add(LoginFailure(username=username.strip().lower()[:64], address=address[:64]))
 
 

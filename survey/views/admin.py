@@ -20,6 +20,7 @@ from survey.app import get_session
 from survey.models import User
 from survey.security import ADMIN, roles_required
 from survey.services.audit import record
+from survey.services.staff_sessions import revoke_user_sessions
 from survey.services.users import ROLES, create_user, list_users, set_active
 from survey.services.users import reset_password as reset_password_of
 
@@ -83,3 +84,20 @@ def reset_password(user_id: int) -> WerkzeugResponse:
     reply = make_response(render_template("admin/password.html", user=user, password=password))
     reply.headers["Cache-Control"] = "no-store"  # the password must not stay in a cache
     return reply
+
+
+@bp.route("/users/<int:user_id>/sessions", methods=["POST"])
+@roles_required(ADMIN)
+def sign_out_everywhere(user_id: int) -> WerkzeugResponse:
+    """Close every session of the user (a lost phone, a shared computer); audited."""
+    db = get_session()
+    user = db.get(User, user_id)
+    if user is None:
+        abort(404)
+    closed = revoke_user_sessions(db, user_id)
+    record(db, "sessions_revoke", "user", user.id, user_id=int(current_user.id),
+           detail={"username": user.username, "sessions": closed})
+    db.commit()
+    flash(_("%(name)s has been signed out everywhere (%(n)d sessions).", name=user.username,
+            n=closed), "info")
+    return redirect(url_for("admin.users"))

@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from survey.app import get_session
 from survey.security import STAFF, roles_required
 from survey.services.audit import record
-from survey.services.data.export import neutralise_formula
+from survey.services.data.cells import neutralise_formula
 from survey.services.desks.bursts import burst_report
 from survey.services.desks.detail import contact_rows, recent_evaluations
 from survey.services.desks.holds import count_held, decide_held, held_evaluations
@@ -33,6 +33,7 @@ from survey.services.desks.links import (
     set_desk_active,
 )
 from survey.services.desks.qr import FORMATS, render
+from survey.views.files import disposition
 
 bp = Blueprint("desks", __name__, url_prefix="/desks")
 MIME = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
@@ -121,7 +122,7 @@ def qr(code: str, fmt: str) -> WerkzeugResponse:
     name = f"sipas-{desk.code}.{fmt}" if fmt != "pdf" else f"sipas-{desk.code}-poster.pdf"
     return current_app.response_class(
         body, mimetype=MIME[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{name}"',
+        headers={"Content-Disposition": disposition(name),
                  "Cache-Control": "no-store"},
     )  # fmt: skip
 
@@ -176,6 +177,6 @@ def contacts() -> WerkzeugResponse:
     db.commit()
     return current_app.response_class(
         out.getvalue(), mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="sipas-desk-contacts.csv"',
+        headers={"Content-Disposition": disposition("sipas-desk-contacts.csv"),
                  "Cache-Control": "no-store"},
     )  # fmt: skip

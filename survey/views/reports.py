@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import (
     Blueprint,
     Response,
@@ -27,6 +29,8 @@ from survey.services.data.export import ExportFilter
 from survey.services.data.formats import FORMATS, MEDIA_TYPES, TEXT_ROLES, export_bytes
 from survey.services.reports.dashboard import BREAKDOWN_CHOICES, DashboardOptions, build_dashboard
 from survey.services.reports.period import parse_period
+from survey.services.sample.rounds import get_round
+from survey.views.files import disposition
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 READERS = ("analyst", "supervisor", "admin")
@@ -38,16 +42,18 @@ def _options() -> DashboardOptions:
 
     def number(name: str, default: float) -> float:
         try:
-            return float(args.get(name, default))
+            value = float(args.get(name, default))
         except ValueError:
             return default
+        return value if math.isfinite(value) else default  # "inf", "1e400", "nan"
 
     target = number("target", 80) / 100
     breakdown = args.get("breakdown") or None
     return DashboardOptions(
         period=args.get("period") or None, round_code=args.get("round") or None,
         target=target if 0 < target < 1 else 0.80,
-        min_n=max(1, int(number("min_n", current_app.config.get("MIN_CELL_N", 30)))),
+        min_n=min(100_000, max(1, int(number("min_n", current_app.config.get("MIN_CELL_N",
+                                                                              30))))),
         lang=str(get_locale() or "vi"), district=args.get("district") or None,
         commune=args.get("commune") or None, weighted=args.get("weighted") == "1",
         breakdown=breakdown if breakdown in BREAKDOWN_CHOICES else None,
@@ -125,10 +131,10 @@ def report() -> Response | tuple[str, int]:
     if fmt == "html":
         body = render_html(build_content(dash, opts.lang, png=False))
         return Response(body, mimetype="text/html",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.html"'})
+                        headers={"Content-Disposition": disposition(f"{name}.html")})
     pdf = render_pdf(build_content(dash, opts.lang, png=True))
     return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})
+                    headers={"Content-Disposition": disposition(f"{name}.pdf", inline=True)})
 
 
 @bp.route("/exports")
@@ -166,6 +172,8 @@ def download() -> Response | tuple[str, int]:
         period = parse_period(args["period"]) if args.get("period") else None
         flt = ExportFilter(status, args.get("round") or None, args.get("instrument") or None)
         db = get_session()
+        if flt.round_code is not None:
+            get_round(db, flt.round_code)  # an unknown round is a 400, before any audit row
         data, count = export_bytes(db, flt, fmt, with_text, period)
     except ValueError as exc:
         return render_template("reports/problem.html", message=str(exc)), 400
@@ -175,7 +183,7 @@ def download() -> Response | tuple[str, int]:
     db.commit()
     name = f"sipas-{flt.round_code or 'all'}-{status or 'all'}.{fmt}"
     return Response(data, mimetype=MEDIA_TYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers={"Content-Disposition": disposition(name)})
 
 
 class VolumesForm(FlaskForm):

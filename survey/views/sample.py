@@ -19,6 +19,7 @@ from survey.services.sample.frame import FrameError, frame_summary, import_frame
 from survey.services.sample.lists import fieldwork_csv, fieldwork_hamlets
 from survey.services.sample.lists_pdf import fieldwork_pdf
 from survey.services.sample.rounds import get_round, list_rounds
+from survey.views.files import disposition
 
 bp = Blueprint("sample", __name__, url_prefix="/sample")
 STAFF = (SUPERVISOR, ADMIN)
@@ -113,7 +114,7 @@ def lists_csv(round_code: str) -> Response:
     except ValueError:
         abort(404)
     return Response(body.encode("utf-8"), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="fieldwork_{round_code}.csv"'})
+        "Content-Disposition": disposition(f"fieldwork_{round_code}.csv")})
 
 
 @bp.route("/<round_code>/fieldwork/<enumerator>.pdf")
@@ -128,4 +129,4 @@ def lists_pdf(round_code: str, enumerator: str) -> Response:
     if not own:
         abort(404)
     return Response(fieldwork_pdf(round_.name, own), mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="fieldwork_{round_code}.pdf"'})
+        "Content-Disposition": disposition(f"fieldwork_{round_code}.pdf")})

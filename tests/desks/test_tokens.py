@@ -103,3 +103,26 @@ def _verifies(token: str) -> bool:
     except InvalidDeskToken:
         return False
     return True
+
+
+def test_parallel_rotations_each_retire_a_version(engine: Engine) -> None:
+    """Issue 15: 8 parallel rotations were audited 8 times, but the version rose by 3."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with Session(engine) as session:
+        add_desk(session, "ROT1", "Bàn thử")
+        session.commit()
+
+    def rotate(_: int) -> int:
+        with Session(engine) as session:
+            version = rotate_desk(session, "ROT1").token_version
+            session.commit()
+            return version
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        versions = list(pool.map(rotate, range(8)))
+    assert sorted(versions) == list(range(2, 10))  # every rotation got its own version
+    with Session(engine) as session:
+        from survey.services.desks.links import get_desk
+
+        assert get_desk(session, "ROT1").token_version == 9

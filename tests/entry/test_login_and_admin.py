@@ -81,3 +81,40 @@ def test_admin_cannot_disable_their_own_account(app: Flask, client: FlaskClient,
     reply = client.post(f"/admin/users/{me.id}/active", data={
         "active": "0", "csrf_token": csrf(client, "/admin/users")}, follow_redirects=True)
     assert "Không thể khóa tài khoản của chính mình" in reply.get_data(as_text=True)
+
+
+def test_spraying_one_password_over_many_usernames_is_stopped_before_hashing(
+        app: Flask, client: FlaskClient, world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15: one password tried against 60 usernames was checked 60 times."""
+    from survey.services.users import ADDRESS_FAILURES
+    from survey.views import auth
+
+    checked: list[str] = []
+    real = auth.authenticate
+    monkeypatch.setattr(auth, "authenticate",
+                        lambda db, username, password: checked.append(username) or real(
+                            db, username, password))
+    for k in range(ADDRESS_FAILURES):
+        assert _attempt(client, f"user{k}", "Password123!", address="10.9.9.9")[0] == 200
+    assert len(checked) == ADDRESS_FAILURES
+    for k in range(ADDRESS_FAILURES, ADDRESS_FAILURES + 10):
+        assert _attempt(client, f"user{k}", "Password123!", address="10.9.9.9")[0] == 429
+    assert len(checked) == ADDRESS_FAILURES  # no argon2 for a blocked address
+    assert _attempt(client, "lan", PASSWORD, address="10.9.9.10")[0] == 302  # others log in
+
+
+def test_old_login_failures_are_purged(app: Flask, client: FlaskClient, world: World) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlmodel import Session, select
+
+    from survey.models_entry import LoginFailure
+
+    with Session(app.extensions["sipas_engine"]) as session:
+        session.add(LoginFailure(username="old", address="10.1.1.1",
+                                 at=datetime.now(UTC) - timedelta(days=2)))
+        session.commit()
+    _attempt(client, "lan", "wrong password!")
+    with Session(app.extensions["sipas_engine"]) as session:
+        names = [f.username for f in session.exec(select(LoginFailure)).all()]
+    assert names == ["lan"]

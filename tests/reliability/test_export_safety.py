@@ -8,7 +8,8 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from survey.services.data.export import FORMULA_PREFIXES, neutralise_formula, write_csv
+from survey.services.data.cells import FORMULA_PREFIXES, neutralise_formula
+from survey.services.data.export import write_csv
 
 risky = st.one_of(
     st.text(),
@@ -20,6 +21,9 @@ risky = st.one_of(
 
 
 def _is_number(text: str) -> bool:
+    """A plain number as a person types it (ASCII; a sign at most in front)."""
+    if not text.isascii() or text[:1] in ("\t", "\r", "=", "@"):
+        return False
     try:
         float(text)
     except ValueError:
@@ -49,3 +53,9 @@ def test_no_cell_starts_a_formula_and_everything_else_round_trips(rows: list[lis
 def test_numbers_stay_numbers() -> None:
     assert neutralise_formula("-1.5") == "-1.5"
     assert neutralise_formula("=1+1") == "'=1+1"
+
+
+def test_look_alike_leaders_are_neutralised_too() -> None:
+    for cell in ("\uff1d1+1", "\uff0bcmd", "\uff20SUM(A1)", "\u2212HYPERLINK(1)", "\ufe66x"):
+        assert neutralise_formula(cell) == "'" + cell
+    assert neutralise_formula("\uff0d\uff11") == "'\uff0d\uff11"  # fullwidth "-1": not ASCII

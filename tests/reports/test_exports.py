@@ -112,3 +112,35 @@ def test_does_the_cli_write_each_format(runner: CliRunner, cli_env: dict[str, st
     bad = runner.invoke(main, ["export", "--format", "dta", "--out", str(tmp_path / "x.dta"),
                                "--period", "2025-13"])
     assert bad.exit_code == 1 and "month must be 01..12" in bad.output
+
+
+def test_bad_numbers_and_names_in_the_query_are_never_a_500(demo, analyst) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15: min_n=inf overflowed; a newline in the round code broke the header."""
+    from sqlmodel import Session, func, select
+
+    from survey.models import AuditLog
+
+    for value in ("inf", "-inf", "1e400", "nan", "-5", "99999999999"):
+        assert analyst.get(f"/reports/?min_n={value}&target={value}").status_code == 200, value
+
+    def audits() -> int:
+        with Session(demo.extensions["sipas_engine"]) as session:
+            return int(session.exec(select(func.count()).select_from(AuditLog).where(
+                AuditLog.action == "export")).one())
+
+    before = audits()
+    for code in ("a%0Ab", 'x"%3B filename*=UTF-8\'\'evil.exe', "no-such-round"):
+        reply = analyst.get(f"/reports/exports/download?format=csv&round={code}")
+        assert reply.status_code == 400, code
+    assert audits() == before  # nothing audited for a refused download
+    good = analyst.get("/reports/exports/download?format=csv&round=2025")
+    assert good.status_code == 200
+    assert good.headers["Content-Disposition"] == 'attachment; filename="sipas-2025-all.csv"'
+    assert audits() == before + 1
+
+
+def test_a_download_name_keeps_only_safe_characters() -> None:
+    from survey.views.files import disposition
+
+    assert disposition('a"\r\nb; filename*=x.csv') == 'attachment; filename="a_b_filename_x.csv"'
+    assert disposition("Đợt 2025.pdf", inline=True) == 'inline; filename="t_2025.pdf"'

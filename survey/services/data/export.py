@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from survey.models import InstrumentVersion, ReviewStatus
+from survey.services.data.cells import neutralise_formula
 from survey.services.geography import ancestry_table
 from survey.services.instruments_text import item_codes_of
 
@@ -26,7 +27,6 @@ DESIGN_COLUMNS = (
     "prob_stage2", "weight", "questionnaire_id", "enumerator", "desk", "created_at",
 )  # fmt: skip
 GEO_LEVELS = ("province", "district", "commune", "hamlet")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -123,16 +123,6 @@ def _format_time(value: Any) -> str:
     if isinstance(value, str):
         return value
     return value.replace(microsecond=0).isoformat()
-
-
-def neutralise_formula(cell: str) -> str:
-    """Spreadsheet formula injection: text starting with = + - @ tab CR is prefixed with '."""
-    if cell and cell.startswith(FORMULA_PREFIXES):
-        try:
-            float(cell)
-        except ValueError:
-            return "'" + cell
-    return cell
 
 
 def write_csv(header: Sequence[str], rows: Iterator[list[str]], out: IO[str]) -> int:

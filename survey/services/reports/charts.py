@@ -135,6 +135,6 @@ def trend_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[Inde
     ax.set_ylabel("%", fontsize=8)
     ax.set_title(title, fontsize=10, loc="left")
     ax.grid(axis="y", color="#dddddd", linewidth=0.5)
-    if len(series) > 1:
+    if len(series) > 1 and ax.get_legend_handles_labels()[0]:  # every cell suppressed: none
         ax.legend(fontsize=7, loc="lower left", frameon=False, ncol=2)
     return _render(fig, fmt)

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from survey.models import AdminUnit, SampleUnit, Stratum, User
 from survey.models_sample import FieldAssignment
+from survey.services.data.cells import neutralise_formula
 from survey.services.data.csv_text import csv_records
 from survey.services.geography import ancestry_table
 from survey.services.sample.questionnaire_ids import make_questionnaire_id
@@ -77,8 +78,9 @@ def fieldwork_csv(round_code: str, hamlets: list[FieldworkHamlet]) -> str:
     writer.writerow(CSV_COLUMNS)
     for h in hamlets:
         for serial, qid in enumerate(h.questionnaire_ids, start=1):
-            writer.writerow([round_code, h.enumerator, h.enumerator_name, h.stratum, h.commune,
-                             h.hamlet, h.hamlet_code, h.psu_code, serial, qid])
+            writer.writerow([neutralise_formula(str(cell)) for cell in (
+                round_code, h.enumerator, h.enumerator_name, h.stratum, h.commune, h.hamlet,
+                h.hamlet_code, h.psu_code, serial, qid)])
     return "\ufeff" + buffer.getvalue()
 
 
