@@ -7,6 +7,7 @@ as is. One session per request, closed at teardown.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,6 +80,21 @@ def _create_private(database: str | None) -> None:
     path = Path(database)
     if path.parent.is_dir() and not path.exists():
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+class _NoResultRows(logging.Filter):
+    """SQLAlchemy logs result rows (a phone number, a comment) at DEBUG; parameters are
+    hidden by ``hide_parameters``, rows are not. Drop them at the source, whatever level an
+    operator turns the SQL log up to; the statements themselves (INFO) still show."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+_ROWS_FILTER = _NoResultRows()
+for _name in ("sqlalchemy.engine.Engine", "sqlalchemy.engine.base.Engine"):
+    if _ROWS_FILTER not in logging.getLogger(_name).filters:
+        logging.getLogger(_name).addFilter(_ROWS_FILTER)
 
 
 def make_engine(url: str) -> Engine:

@@ -10,13 +10,14 @@ Request bodies over the limit (``MAX_CONTENT_LENGTH``; the public form is smalle
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
-from werkzeug.exceptions import HTTPException, RequestTimeout
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import Conflict, HTTPException, RequestTimeout
 
 from survey.services.desks.links import EVALUATION_PATH
 
 bp = Blueprint("errors", __name__)
 
-STATUSES = (400, 403, 404, 405, 408, 410, 413, 429, 500)
+STATUSES = (400, 403, 404, 405, 408, 409, 410, 413, 429, 500)
 
 
 def error_page(error: HTTPException) -> tuple[str, int]:
@@ -27,6 +28,16 @@ def error_page(error: HTTPException) -> tuple[str, int]:
 
 for _status in STATUSES:
     bp.app_errorhandler(_status)(error_page)
+
+
+@bp.app_errorhandler(IntegrityError)
+def raced(_error: IntegrityError) -> tuple[str, int]:
+    """Two people did the same at the same moment (PostgreSQL lets both check, then one
+    insert fails on the unique constraint): roll back, nothing half-saved, a kind 409."""
+    from survey.app import get_session
+
+    get_session().rollback()
+    return error_page(Conflict())
 
 
 @bp.app_errorhandler(TimeoutError)

@@ -15,6 +15,7 @@ CASES = {  # status -> (Vietnamese title, English title)
     404: ("Không tìm thấy trang", "Page not found"),
     405: ("Không thực hiện được thao tác này tại đây", "This action is not possible here"),
     408: ("Yêu cầu đến quá chậm", "The request took too long to arrive"),
+    409: ("Có người vừa thực hiện cùng thay đổi", "Someone else just made the same change"),
     410: ("Trang này không còn nữa", "This page is no longer available"),
     413: ("Nội dung gửi lên quá lớn", "What was sent is too large"),
     429: ("Quá nhiều yêu cầu", "Too many requests"),

@@ -97,3 +97,20 @@ def test_multi_select_and_text_answers_round_trip(engine: Engine) -> None:
             select(Answer).where(Answer.response_id == result.response.id))}
         assert rows["e_fields"].value_text == "1 3"
         assert rows["comment"].value_text == "Tốt lắm"
+
+
+def test_result_rows_never_reach_the_log_even_at_debug(engine: Engine, caplog) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15: with sqlalchemy.engine at DEBUG, result rows (a phone, a comment) were logged."""
+    import logging
+
+    from sqlalchemy import text
+
+    caplog.set_level(logging.DEBUG, logger="sqlalchemy.engine")
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.DEBUG)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT '0912399999' AS phone")).scalar_one() == "0912399999"
+    finally:
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+    assert any("SELECT" in r.getMessage() for r in caplog.records)  # statements still logged
+    assert "0912399999" not in caplog.text.replace("SELECT '0912399999'", "")

@@ -8,6 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -90,20 +91,27 @@ def start() -> str | WerkzeugResponse:
     error = None
     if request.method == "POST":
         kind = request.form.get("kind", "questionnaire")
-        try:
-            keying = start_keying(
-                db, me,
-                questionnaire_id=request.form.get("qid", "") if kind == "questionnaire" else None,
-                desk_code=request.form.get("desk"), slip_serial=request.form.get("serial"),
-                double_share=float(current_app.config.get("ENTRY_DOUBLE_SHARE", 1.0)),
-                secret=current_app.config["SECRET_KEY"].encode("utf-8"),
-            )  # fmt: skip
-        except EntryError as exc:
-            db.rollback()
-            error = str(exc)
-        else:
-            db.commit()
-            return redirect(url_for("entry.key", keying_id=keying.id))
+        for attempt in (1, 2):  # a start racing another start of the same paper resumes it
+            try:
+                keying = start_keying(
+                    db, me,
+                    questionnaire_id=request.form.get("qid", "") if kind == "questionnaire"
+                    else None,
+                    desk_code=request.form.get("desk"), slip_serial=request.form.get("serial"),
+                    double_share=float(current_app.config.get("ENTRY_DOUBLE_SHARE", 1.0)),
+                    secret=current_app.config["SECRET_KEY"].encode("utf-8"),
+                )  # fmt: skip
+                db.commit()
+            except EntryError as exc:
+                db.rollback()
+                error = str(exc)
+                break
+            except IntegrityError:
+                db.rollback()
+                if attempt == 2:
+                    raise
+            else:
+                return redirect(url_for("entry.key", keying_id=keying.id))
     drafts = db.exec(select(Keying, EntryCase).join(EntryCase, EntryCase.id == Keying.case_id)
                      .where(Keying.keyer_id == me.id, Keying.state == "draft")).all()
     done = db.exec(select(Keying, EntryCase).join(EntryCase, EntryCase.id == Keying.case_id)
