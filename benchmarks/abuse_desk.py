@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlencode
@@ -30,7 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from stress_clients import exchange, open_phone  # noqa: E402
 from throwaway import (  # noqa: E402
+    BIN,
     DEFAULT_PG,
+    REPO,
     free_port,
     gunicorn,
     instance_env,
@@ -94,9 +97,6 @@ def main() -> None:
     with throwaway_instance(args.backend, args.pg_admin_url, prefix="sipas-abuse") as (
             folder, url):
         env = instance_env(folder, url)
-        import subprocess
-
-        from throwaway import BIN, REPO
 
         def sipas(*a: str) -> str:
             return subprocess.run([str(BIN / "sipas"), *a], env=env, cwd=REPO, check=True,

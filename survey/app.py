@@ -16,10 +16,10 @@ from werkzeug.routing import IntegerConverter, Map
 
 from survey.config import ensure_instance_config, load_settings
 from survey.db import make_engine
+from survey.services.desks.links import EVALUATION_PATH
 
 LANGUAGES = ("vi", "en")
-EVALUATION_PATH = "/d/"  # the citizen's desk form (survey/services/desks/links.py prints it)
-PUBLIC_FORM_MAX_BYTES = 64 * 1024
+PUBLIC_FORM_MAX_BYTES = 64 * 1024  # the citizen's desk form (EVALUATION_PATH)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
