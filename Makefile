@@ -7,6 +7,9 @@ TEST_STAMP := $(VENV)/.installed-test
 INSTANCE ?= $(or $(SIPAS_INSTANCE),instance)
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Two pytest workers by default (the suite takes about 6 minutes on 2 cores, twice that
+# serially); PYTEST_ARGS= runs it in one process.
+PYTEST_ARGS ?= -n 2
 PO := $(wildcard survey/translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 # pip stays silent unless something is wrong (-qq: errors only).

@@ -23,6 +23,7 @@ from survey.services.audit import record
 from survey.services.staff_sessions import revoke_user_sessions
 from survey.services.users import ROLES, create_user, list_users, set_active
 from survey.services.users import reset_password as reset_password_of
+from survey.views.confirm import confirm_page, confirmed
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -52,7 +53,7 @@ def users() -> str | tuple[str, int] | WerkzeugResponse:
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 @roles_required(ADMIN)
-def set_user_active(user_id: int) -> WerkzeugResponse:
+def set_user_active(user_id: int) -> WerkzeugResponse | str:
     """Disable or re-enable an account (never delete: responses and audit rows point to it)."""
     db = get_session()
     user = db.get(User, user_id)
@@ -62,6 +63,12 @@ def set_user_active(user_id: int) -> WerkzeugResponse:
     if user.id == int(current_user.id) and not active:
         flash(_("You cannot disable your own account."), "error")
         return redirect(url_for("admin.users"))
+    if not active and not confirmed():
+        return confirm_page(
+            _("Disable the account %(name)s?", name=user.username),
+            _("The user is signed out everywhere and can no longer log in. Their work is kept; "
+              "the account can be enabled again later."),
+            _("Disable"), url_for("admin.users"), {"active": "0"})
     set_active(db, user.username, active)
     record(db, "user_enable" if active else "user_disable", "user", user.id,
            user_id=int(current_user.id), detail={"username": user.username})
@@ -71,12 +78,18 @@ def set_user_active(user_id: int) -> WerkzeugResponse:
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
 @roles_required(ADMIN)
-def reset_password(user_id: int) -> WerkzeugResponse:
+def reset_password(user_id: int) -> WerkzeugResponse | str:
     """Give the user a new random password, shown once to the admin to pass on."""
     db = get_session()
     user = db.get(User, user_id)
     if user is None:
         abort(404)
+    if not confirmed():
+        return confirm_page(
+            _("Reset the password of %(name)s?", name=user.username),
+            _("Their current password stops working and they are signed out everywhere. You "
+              "will see a one-time password once, to pass on."),
+            _("Reset password"), url_for("admin.users"))
     password = reset_password_of(db, user)  # one-time: to be changed at the next login
     record(db, "password_reset", "user", user.id, user_id=int(current_user.id),
            detail={"username": user.username})

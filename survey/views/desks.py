@@ -33,6 +33,7 @@ from survey.services.desks.links import (
     set_desk_active,
 )
 from survey.services.desks.qr import FORMATS, render
+from survey.views.confirm import confirm_page, confirmed
 from survey.views.files import disposition
 
 bp = Blueprint("desks", __name__, url_prefix="/desks")
@@ -96,11 +97,24 @@ def detail(code: str) -> str:
 
 @bp.route("/<code>/<action>", methods=["POST"])
 @roles_required(*STAFF)
-def change(code: str, action: str) -> WerkzeugResponse:
+def change(code: str, action: str) -> WerkzeugResponse | str:
     if action not in ("rotate", "disable", "enable") or not ActionForm().validate_on_submit():
         abort(400)
     db = get_session()
-    _desk_or_404(code)
+    current = _desk_or_404(code)
+    back = url_for("desks.detail", code=code)
+    if action == "rotate" and not confirmed():
+        return confirm_page(
+            _("Issue a new QR code for %(name)s?", name=current.name),
+            _("Every printed QR code of this desk stops working at once; citizens who scan an "
+              "old one are told it was replaced. Print and display the new one straight away."),
+            _("Issue a new QR code"), back)
+    if action == "disable" and not confirmed():
+        return confirm_page(
+            _("Stop taking evaluations at %(name)s?", name=current.name),
+            _("Citizens who scan this desk's QR code will be told it no longer takes "
+              "evaluations. Evaluations already received are kept."),
+            _("Disable"), back)
     if action == "rotate":
         desk = rotate_desk(db, code)
         flash(_("New QR code issued: print and display it; the old one no longer works."), "info")

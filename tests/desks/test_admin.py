@@ -80,11 +80,19 @@ def test_rotating_on_screen_retires_the_printed_code(
     login(app, client, "supervisor")
     token = csrf_of(client, f"/desks/{desk_link.code}")
     assert client.post(f"/desks/{desk_link.code}/rotate").status_code == 400  # no CSRF
-    done = client.post(f"/desks/{desk_link.code}/rotate", data={"csrf_token": token})
+    asked = client.post(f"/desks/{desk_link.code}/rotate", data={"csrf_token": token})
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Mọi mã QR đã in của bộ phận này" in page  # says so
+    assert 'name="confirmed" value="1"' in page and "Hủy" in page
+    assert reload_desk(app, desk_link.code).token_version == 1  # nothing changed yet
+    done = client.post(f"/desks/{desk_link.code}/rotate",
+                       data={"csrf_token": token, "confirmed": "1"})
     assert done.status_code == 302
     assert reload_desk(app, desk_link.code).token_version == 2
     assert client.get(desk_link.path).status_code == 410
     client.post(f"/desks/{desk_link.code}/disable", data={"csrf_token": token})
+    assert reload_desk(app, desk_link.code).active is True  # asked first
+    client.post(f"/desks/{desk_link.code}/disable", data={"csrf_token": token, "confirmed": "1"})
     assert reload_desk(app, desk_link.code).active is False
     with Session(app.extensions["sipas_engine"]) as session:
         actions = [a.action for a in session.exec(select(AuditLog)).all()]

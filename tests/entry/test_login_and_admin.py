@@ -58,10 +58,18 @@ def test_admin_adds_disables_and_resets_accounts(app: Flask, client: FlaskClient
     assert '<tr data-user="mai">' in page
     with Session(app.extensions["sipas_engine"]) as session:
         mai = session.exec(select(User).where(User.username == "mai")).one()
-    client.post(f"/admin/users/{mai.id}/active", data={"active": "0",
-                                                       "csrf_token": csrf(client, "/admin/users")})
-    reset = client.post(f"/admin/users/{mai.id}/password",
+    asked = client.post(f"/admin/users/{mai.id}/active",
+                        data={"active": "0", "csrf_token": csrf(client, "/admin/users")})
+    assert "Khóa tài khoản mai?" in asked.get_data(as_text=True)  # asked before anything
+    with Session(app.extensions["sipas_engine"]) as session:
+        assert session.get(User, mai.id).active is True  # type: ignore[union-attr]
+    client.post(f"/admin/users/{mai.id}/active", data={
+        "active": "0", "confirmed": "1", "csrf_token": csrf(client, "/admin/users")})
+    asked = client.post(f"/admin/users/{mai.id}/password",
                         data={"csrf_token": csrf(client, "/admin/users")})
+    assert "new-password" not in asked.get_data(as_text=True)
+    reset = client.post(f"/admin/users/{mai.id}/password",
+                        data={"csrf_token": csrf(client, "/admin/users"), "confirmed": "1"})
     password = re.search(r'<code id="new-password">([^<]+)</code>', reset.get_data(as_text=True))
     assert password is not None and len(password.group(1)) >= 10
     assert reset.headers["Cache-Control"] == "no-store"

@@ -67,7 +67,7 @@ def test_a_reset_signs_out_everywhere_and_the_one_time_password_must_be_replaced
     with Session(app.extensions["sipas_engine"]) as session:
         uid = session.exec(select(User.id).where(User.username == "gs")).one()
     page = admin.post(f"/admin/users/{uid}/password",
-                      data={"csrf_token": _csrf(admin, "/admin/users")})
+                      data={"csrf_token": _csrf(admin, "/admin/users"), "confirmed": "1"})
     one_time = re.search(r'id="new-password">([^<]+)<', page.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
     assert not _opens(victim)  # the old session is gone
     fresh = _login(app, "gs", one_time)
