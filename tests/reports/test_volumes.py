@@ -94,3 +94,11 @@ def test_does_the_cli_import_and_list_volumes(runner: CliRunner, cli_env: dict[s
     path.write_text("desk,period,dossiers\nTTHCC,Q3,1\n", encoding="utf-8")
     bad = runner.invoke(main, ["volumes", "import", str(path)])
     assert bad.exit_code == 1 and "line 2" in bad.output
+
+
+def test_volumes_with_semicolons_import_like_commas() -> None:
+    from survey.services.desks.volumes import parse_volumes
+
+    comma = parse_volumes("desk,period,dossiers\nMC1,2025-Q3,120\n", {"MC1": 1})
+    semicolon = parse_volumes("\ufeffma_quay;ky;so_ho_so\r\nMC1;2025-Q3;120\r\n", {"MC1": 1})
+    assert semicolon == comma and comma[0][2] == 120

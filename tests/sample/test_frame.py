@@ -122,3 +122,16 @@ def test_the_2025_hierarchy_without_districts_and_the_crosswalk(engine: Engine) 
         assert now["900101"] == now["900102"] == "910001"
         assert now["910001"] == "910001"
         assert crosswalk(session, on=date(2024, 1, 1))["900101"] == "900101"
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_a_frame_saved_by_vietnamese_excel_with_semicolons_or_tabs_imports_the_same(
+    engine: Engine, sep: str
+) -> None:
+    """Issue 13: a semicolon-separated frame was "unknown column(s) code;name;…"."""
+    text = "\ufeff" + frame_csv().replace(",", sep)
+    with Session(engine) as session:
+        result = import_frame(session, text)
+        session.commit()
+        count = session.exec(select(func.count()).select_from(AdminUnit)).one()
+    assert count == 34 and result is not None
