@@ -115,9 +115,11 @@ def evaluate(token: str) -> Page:
     except ValueError:
         return problem("unavailable", 503)
     form = parse_stored(version.source_text)
+    # End the reading transaction (on SQLite it holds the write lock) before parsing,
+    # checking or rendering; a submission writes in a transaction of its own.
+    db.commit()
     if request.method == "POST":
         return _receive(desk, version, form)
-    db.commit()  # release the (SQLite: write) transaction before rendering
     page = current_app.make_response(_render(desk, version, form, {}, {},
                                              issue_form(secret_key, desk.id), 200))
     # Back after sending shows this same form instance (re-sending it stores nothing new);
