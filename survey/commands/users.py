@@ -82,17 +82,13 @@ def user_enable(username: str) -> None:
 @clear_errors
 def user_password(username: str, one_time: bool, password_stdin: bool) -> None:
     """Set a user's password; every session of the user is signed out (audited)."""
-    from sqlmodel import select
-
-    from survey.models import User
     from survey.services.audit import record
-    from survey.services.users import reset_password, set_password
+    from survey.services.users import find_user, reset_password, set_password
 
     if one_time and password_stdin:
         raise ValueError("give either --one-time or --password-stdin, not both")
     with app_session() as (_app, session):
-        user = session.exec(select(User).where(User.username == username.strip().lower())
-                            ).first()
+        user = find_user(session, username)
         if user is None:
             raise ValueError(f"no user {username!r}")
         if one_time:

@@ -71,8 +71,13 @@ def list_users(session: Session) -> list[User]:
     return list(session.exec(select(User).order_by(User.username)))
 
 
+def find_user(session: Session, username: str) -> User | None:
+    """The account with this username (as typed: spaces and case do not matter)."""
+    return session.exec(select(User).where(User.username == username.strip().lower())).first()
+
+
 def set_active(session: Session, username: str, active: bool) -> User:
-    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    user = find_user(session, username)
     if user is None:
         raise ValueError(f"no user {username!r} / không có người dùng này")
     user.active = active
@@ -119,7 +124,7 @@ def change_own_password(session: Session, user: User, current: str, new: str,
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with this password, or None; rehashes when parameters changed."""
-    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    user = find_user(session, username)
     if user is None:
         _hasher.hash(password)  # spend the same time, so timing does not reveal usernames
         return None

@@ -94,7 +94,6 @@ def login() -> str | WerkzeugResponse | tuple[str, int]:
         user = authenticate(db, username, form.password.data or "")
         if user is not None:
             clear_login_failures(db, username, address)
-            db.commit()
             token = open_session(db, user)
             db.commit()
             session.clear()  # fresh session on login: no fixation
