@@ -102,7 +102,7 @@ def build_demo(session: Session, secret: bytes, seed: int = 2025) -> str | None:
                 prob_stage1=psu.prob_stage1,
                 prob_stage2=p2,
                 weight=1 / (psu.prob_stage1 * p2),
-                questionnaire_id=make_questionnaire_id(psu.psu_code, serial),
+                questionnaire_id=make_questionnaire_id(round_.id, psu.psu_code, serial),
                 enumerator_id=keyer.id,
                 created_at=start + timedelta(days=index * 3, minutes=serial * 7),
             )

@@ -25,9 +25,8 @@ class World:
     hamlet_id: int
     desk_code: str
 
-    @staticmethod
-    def qid(serial: int) -> str:
-        return make_questionnaire_id(PSU, serial)
+    def qid(self, serial: int) -> str:
+        return make_questionnaire_id(self.round_id, PSU, serial)
 
 
 @pytest.fixture

@@ -78,10 +78,10 @@ def test_an_enumerator_cannot_first_key_or_open_another_enumerators_questionnair
         app: Flask, client: FlaskClient, world: World) -> None:
     _split(app, client, world)
     login(client, "hung")
-    assert "assigned to another enumerator" in _refused_start(client, world.qid(1))
+    assert "được giao cho điều tra viên khác" in _refused_start(client, world.qid(1))
     logout(client)
     login(client, "lan")
-    assert "assigned to another enumerator" in _refused_start(client, world.qid(6))
+    assert "được giao cho điều tra viên khác" in _refused_start(client, world.qid(6))
     lans_screen = start(client, world.qid(2))
     logout(client)
     login(client, "hung")

@@ -45,7 +45,7 @@ def test_an_enumerator_keys_a_demo_questionnaire_and_another_verifies_it(
     waiting = _waiting(client)
     # three hamlets each, serials 31–34 of each still on paper
     assert len(waiting) == 3 * (PERSONS_PER_HAMLET - KEYED_PER_HAMLET)
-    assert {int(q.split("-")[1]) for q in waiting} == set(range(KEYED_PER_HAMLET + 1,
+    assert {int(q.split("-")[2]) for q in waiting} == set(range(KEYED_PER_HAMLET + 1,
                                                                 PERSONS_PER_HAMLET + 1))
     qid = waiting[0]
     key(client, qid, full_answers())
@@ -57,7 +57,7 @@ def test_an_enumerator_keys_a_demo_questionnaire_and_another_verifies_it(
     with Session(app.extensions["sipas_engine"]) as session:
         keyed = session.exec(select(Response).where(Response.questionnaire_id == qid)).one()
         unit = session.exec(select(SampleUnit)
-                            .where(SampleUnit.psu_code == qid.split("-")[0])).one()
+                            .where(SampleUnit.psu_code == qid.split("-")[1])).one()
         demo_row = session.exec(select(Response).where(
             Response.sample_unit_id == unit.id, col(Response.questionnaire_id) != qid)).first()
     assert keyed.status == "verified" and keyed.outcome == "completed"

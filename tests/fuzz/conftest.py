@@ -36,6 +36,7 @@ class Province:
     desk_code: str
     desk_path: str
     round_code: str
+    round_id: int
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +66,7 @@ def province(app: Flask) -> Iterator[Province]:
         for name, role in ROLES.items():
             factories.user(session, role, username=name, password=PASSWORD)
         place = Province(desk.code, "/d/" + desk_token(app.config["SECRET_KEY"], desk),
-                         round_.code)
+                         round_.code, round_.id)
         session.commit()  # nothing left open: on SQLite an open transaction holds the lock
     yield place
     assert_only_valid_responses(app)

@@ -42,10 +42,10 @@ def household() -> dict[str, str]:
     return answers
 
 
-def questionnaire_ids() -> Iterator[str]:
+def questionnaire_ids(round_id: int) -> Iterator[str]:
     for psu in PSUS:
         for serial in range(1, 1000):
-            yield make_questionnaire_id(psu, serial)
+            yield make_questionnaire_id(round_id, psu, serial)
 
 
 def start(client: FlaskClient, fields: dict[str, str]) -> str:
@@ -65,7 +65,8 @@ def test_start_screen(app: Flask, province: Province, data: st.DataObject) -> No
     client = logged_in(app, "lan")
     real, foreign = csrf_token(client, "/entry/"), csrf_token(logged_in(app, "hung"), "/entry/")
     base = data.draw(st.sampled_from([
-        {"kind": "questionnaire", "qid": make_questionnaire_id(PSUS[0], 1)},
+        {"kind": "questionnaire",
+         "qid": make_questionnaire_id(province.round_id, PSUS[0], 1)},
         {"kind": "desk", "desk": province.desk_code, "serial": "A-0001"}]))
     form = data.draw(bent(base, ("kind", "qid", "desk", "serial")))
     with_csrf(data.draw, form, real, foreign)
@@ -76,7 +77,7 @@ def test_keying_screen(app: Flask, province: Province) -> None:
     """One keyer, a fresh document whenever the last one was saved."""
     client = logged_in(app, "lan")
     foreign = csrf_token(logged_in(app, "hung"), "/entry/")
-    slips, qids = itertools.count(1), questionnaire_ids()
+    slips, qids = itertools.count(1), questionnaire_ids(province.round_id)
     current = {"household": start(client, {"kind": "questionnaire", "qid": next(qids)}),
                "slip": start(client, {"kind": "desk", "desk": province.desk_code,
                                       "serial": f"F-{next(slips)}"})}
@@ -101,10 +102,11 @@ def test_keying_screen(app: Flask, province: Province) -> None:
         assert kinds == {True, False}, "no household questionnaire or no slip was stored"
 
 
-def _stored_household(app: Flask) -> int:
+def _stored_household(app: Flask, province: Province) -> int:
     """Key one household questionnaire (single keying) and return its response id."""
     client = logged_in(app, "lan")
-    path = start(client, {"kind": "questionnaire", "qid": make_questionnaire_id(PSUS[-1], 999)})
+    qid = make_questionnaire_id(province.round_id, PSUS[-1], 999)
+    path = start(client, {"kind": "questionnaire", "qid": qid})
     reply = client.post(path, data={**household(), "csrf_token": csrf_token(client, path)})
     assert reply.status_code == 302
     with Session(app.extensions["sipas_engine"]) as session:
@@ -112,7 +114,7 @@ def _stored_household(app: Flask) -> int:
 
 
 def test_review_state_and_answer_edits(app: Flask, province: Province) -> None:
-    response_id = _stored_household(app)
+    response_id = _stored_household(app, province)
     client = logged_in(app, "ha")
     page = f"/entry/response/{response_id}"
     foreign = csrf_token(logged_in(app, "quantri"), page)
@@ -143,7 +145,7 @@ def test_review_state_and_answer_edits(app: Flask, province: Province) -> None:
 def test_reconcile_screen(app: Flask, province: Province) -> None:
     """Two keyers disagree on a questionnaire; the supervisor types what the paper says."""
     app.config["ENTRY_DOUBLE_SHARE"] = 1.0
-    qid = make_questionnaire_id(PSUS[-1], 998)
+    qid = make_questionnaire_id(province.round_id, PSUS[-1], 998)
     for keyer, comment in (("lan", "Tốt"), ("hung", "Rất tốt")):
         client = logged_in(app, keyer)
         path = start(client, {"kind": "questionnaire", "qid": qid})

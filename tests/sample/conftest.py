@@ -72,7 +72,8 @@ def add_fieldwork(
                 client_uuid=uuid.uuid4(), content_hash="x" * 64,
                 instrument_version_id=version.id, round_id=round_.id, mode="paper",
                 status=status, outcome=outcomes(su, serial), unit_id=su.unit_id,
-                sample_unit_id=su.id, questionnaire_id=make_questionnaire_id(su.psu_code, serial),
+                sample_unit_id=su.id, questionnaire_id=make_questionnaire_id(
+                    round_.id, su.psu_code, serial),
             )  # fmt: skip
             session.add(response)
             session.flush()

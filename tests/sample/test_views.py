@@ -72,7 +72,7 @@ def test_import_draw_and_download_from_the_screen(app: Flask, client: FlaskClien
         "hamlets_per_stratum": "2", "per_hamlet": "10", "seed": "4", "enumerators": "lan"})
     assert drawn.status_code == 302 and _count(app, SampleUnit) == 6
     page = client.get("/sample/?round=2026").get_data(as_text=True)
-    assert "Ấp Bàu Sen" in page and "0001-001-7" in page
+    assert "Ấp Bàu Sen" in page and "01-0001-001-" in page
     csv_reply = client.get("/sample/2026/fieldwork.csv")
     assert csv_reply.status_code == 200 and csv_reply.data.decode("utf-8-sig").count("\n") == 61
     pdf = client.get("/sample/2026/fieldwork/lan.pdf")

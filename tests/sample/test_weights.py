@@ -96,7 +96,7 @@ def test_raking_hits_the_margins_over_the_screened_out_too(
         totals: dict[str, float] = {}
         for r, su in _rows(session):
             if r.weight:
-                sex = "a_sex=" + str(1 + int(r.questionnaire_id.split("-")[1]) % 2)  # type: ignore[union-attr]
+                sex = "a_sex=" + str(1 + int(r.questionnaire_id.split("-")[2]) % 2)  # type: ignore[union-attr]
                 ur = "ur=" + str(units[su.unit_id].urban_rural)
                 for key in (sex, ur):
                     totals[key] = totals.get(key, 0) + r.weight
@@ -113,7 +113,7 @@ def test_one_adult_per_household_multiplies_by_the_adults(
                       answers=lambda su, k: {"hh_adults": 1 + k % 3})
         compute_weights(session, code, adults_item="hh_adults")
         for r, su in _rows(session):
-            adults = 1 + int(r.questionnaire_id.split("-")[1]) % 3  # type: ignore[union-attr]
+            adults = 1 + int(r.questionnaire_id.split("-")[2]) % 3  # type: ignore[union-attr]
             assert r.prob_stage2 == pytest.approx(su.sample_size / 100 / adults)
             assert r.weight == pytest.approx(1 / (su.prob_stage1 * r.prob_stage2))
         with pytest.raises(ValueError, match="no number of adults in 'missing_item'"):

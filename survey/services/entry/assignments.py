@@ -19,7 +19,7 @@ from survey.models import AdminUnit, Mode, Response, SampleUnit, Stratum, Survey
 from survey.models_entry import EntryCase, SerialAssignment
 from survey.models_sample import FieldAssignment
 from survey.services.audit import record
-from survey.services.sample.questionnaire_ids import make_questionnaire_id
+from survey.services.sample.questionnaire_ids import make_questionnaire_id, serial_of
 from survey.services.sample.rounds import ensure_open
 
 
@@ -45,6 +45,7 @@ class HamletAssignment:
     """A sampled hamlet, its questionnaire IDs and who carries them."""
 
     sample_unit_id: int
+    round_id: int
     psu_code: str
     hamlet: str
     stratum: str
@@ -57,11 +58,11 @@ class HamletAssignment:
 
     @property
     def first_qid(self) -> str:
-        return make_questionnaire_id(self.psu_code, self.first)
+        return make_questionnaire_id(self.round_id, self.psu_code, self.first)
 
     @property
     def last_qid(self) -> str:
-        return make_questionnaire_id(self.psu_code, self.last)
+        return make_questionnaire_id(self.round_id, self.psu_code, self.last)
 
 
 def hamlet_range(session: Session, unit: SampleUnit) -> tuple[int, int]:
@@ -220,8 +221,8 @@ def _username(session: Session, user_id: int | None) -> str:
 def _range(hamlet: HamletAssignment, range_id: int | None, first: int, last: int,
            enumerator_id: int | None, enumerator: str) -> SerialRange:
     return SerialRange(range_id, first, last, enumerator_id, enumerator,
-                       make_questionnaire_id(hamlet.psu_code, first),
-                       make_questionnaire_id(hamlet.psu_code, last))
+                       make_questionnaire_id(hamlet.round_id, hamlet.psu_code, first),
+                       make_questionnaire_id(hamlet.round_id, hamlet.psu_code, last))
 
 
 def _keyed_serials(session: Session, round_id: int, unit: SampleUnit) -> frozenset[int]:
@@ -231,7 +232,7 @@ def _keyed_serials(session: Session, round_id: int, unit: SampleUnit) -> frozens
         Response.sample_unit_id == unit.id)))
     ids |= set(session.exec(select(EntryCase.questionnaire_id)
                             .where(EntryCase.sample_unit_id == unit.id)))
-    return frozenset(int(q.split("-")[1]) for q in ids if q and q.count("-") == 2)
+    return frozenset(s for s in map(serial_of, ids) if s is not None)
 
 
 def _describe(session: Session, unit: SampleUnit, keyed: frozenset[int]) -> HamletAssignment:
@@ -244,10 +245,10 @@ def _describe(session: Session, unit: SampleUnit, keyed: frozenset[int]) -> Haml
     subs = tuple(
         SerialRange(s.id, s.first_serial, s.last_serial, s.enumerator_id,
                     _username(session, s.enumerator_id),
-                    make_questionnaire_id(psu, s.first_serial),
-                    make_questionnaire_id(psu, s.last_serial))
+                    make_questionnaire_id(unit.round_id, psu, s.first_serial),
+                    make_questionnaire_id(unit.round_id, psu, s.last_serial))
         for s in _sub_ranges(session, unit))
     assert unit.id is not None
-    return HamletAssignment(unit.id, psu, place.name if place else "",
+    return HamletAssignment(unit.id, unit.round_id, psu, place.name if place else "",
                             stratum.code if stratum else "", first, last, owner,
                             _username(session, owner), subs, keyed)

@@ -14,8 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from survey.messages import N_, UserError
 from survey.models import (
     Desk,
     Mode,
@@ -30,16 +31,19 @@ from survey.models import (
 from survey.models_entry import CaseState, EntryCase, Keying
 from survey.services.entry.assignments import assignee, hamlet_range
 from survey.services.instruments import latest_version
-from survey.services.sample.questionnaire_ids import check_questionnaire_id
+from survey.services.sample.questionnaire_ids import (
+    legacy_questionnaire_id,
+    make_questionnaire_id,
+    parse_questionnaire_id,
+)
 
 HOUSEHOLD_FORM = "sipas_services"
 DESK_FORM = "desk_evaluation"
-_COMPACT_ID = re.compile(r"^(\d+)(\d{3})(\d)$")
 _SLIP_SERIAL = re.compile(r"^[A-Za-z0-9-]{1,32}$")
 
 
-class EntryError(ValueError):
-    """A questionnaire ID or slip that cannot be keyed now, with the reason in both languages."""
+class EntryError(UserError):
+    """A questionnaire ID or slip that cannot be keyed now, with a reason the keyer can act on."""
 
 
 @dataclass(frozen=True)
@@ -53,46 +57,69 @@ class SampledQuestionnaire:
 
 
 def normalise_questionnaire_id(text: str) -> str:
-    """Accept ``0101-003-7`` as printed, or the digits alone (``01010037``: two keys fewer)."""
-    cleaned = re.sub(r"[\s./]", "", text or "")
-    if "-" not in cleaned:
-        match = _COMPACT_ID.match(cleaned)
-        if match:
-            return "-".join(match.groups())
-    return cleaned
+    """The ID as typed, without spaces, dots or slashes (for messages)."""
+    return re.sub(r"[\s./]", "", text or "")
 
 
-def locate_questionnaire(session: Session, text: str) -> SampledQuestionnaire:
-    """The sampled hamlet of a questionnaire ID, or an :class:`EntryError` saying what is wrong."""
-    qid = normalise_questionnaire_id(text)
-    if not qid:
-        raise EntryError("Hãy nhập mã phiếu / Type the questionnaire ID")
-    if not check_questionnaire_id(qid):
-        raise EntryError(
-            f"Mã phiếu {qid} sai số kiểm tra — xem lại phiếu / "
-            f"Questionnaire ID {qid} has a wrong check digit — look at the paper again"
-        )
-    psu_code, serial_text, _check = qid.split("-")
-    serial = int(serial_text)
-    row = session.exec(
-        select(SampleUnit, SurveyRound)
-        .join(SurveyRound, SurveyRound.id == SampleUnit.round_id)
-        .where(SampleUnit.psu_code == psu_code, SurveyRound.status == RoundStatus.open.value)
-        .order_by(SurveyRound.year.desc(), SurveyRound.id.desc())  # type: ignore[union-attr]
-    ).first()
-    if row is None:
-        raise EntryError(
-            f"Mã phiếu {qid}: thôn/ấp {psu_code} không có trong mẫu của đợt khảo sát đang mở / "
-            f"Questionnaire ID {qid}: hamlet {psu_code} is not in the sample of an open round"
-        )
-    unit, round_ = row
-    first, last = serial_range(session, unit)
-    if not first <= serial <= last:
-        raise EntryError(
-            f"Mã phiếu {qid}: số thứ tự {serial} ngoài dãy {first}–{last} của thôn/ấp này / "
-            f"Questionnaire ID {qid}: serial {serial} is outside this hamlet's range {first}–{last}"
-        )
-    return SampledQuestionnaire(qid, serial, unit, round_)
+def locate_questionnaire(session: Session, text: str,
+                         round_code: str | None = None) -> SampledQuestionnaire:
+    """The sampled hamlet of a questionnaire ID, or an :class:`EntryError` saying what is wrong.
+
+    A current ID names its round; a legacy ID (paper printed before round prefixes) is
+    looked up in every open round, and when it exists in more than one the keyer chooses
+    the round (``round_code``). Leftover paper of an earlier open round thus lands in its
+    own round, never silently in the newest one.
+    """
+    typed = normalise_questionnaire_id(text)
+    if not typed:
+        raise EntryError(N_("Type the questionnaire ID"))
+    readings = parse_questionnaire_id(typed)
+    if not readings:
+        raise EntryError(N_("Questionnaire ID %(qid)s has a wrong check digit — look at the "
+                            "paper again"), qid=typed)
+    found: list[SampledQuestionnaire] = []
+    beyond: list[tuple[SurveyRound, tuple[int, int]]] = []
+    published: list[SurveyRound] = []
+    for reading in readings:
+        query = (select(SampleUnit, SurveyRound)
+                 .join(SurveyRound, SurveyRound.id == SampleUnit.round_id)
+                 .where(SampleUnit.psu_code == reading.psu_code))
+        if reading.round_id is not None:
+            query = query.where(SurveyRound.id == reading.round_id)
+        for unit, round_ in session.exec(query):
+            if round_.status != RoundStatus.open.value:
+                published.append(round_)
+                continue
+            first, last = serial_range(session, unit)
+            if not first <= reading.serial <= last:
+                beyond.append((round_, (first, last)))
+                continue
+            assert round_.id is not None
+            qid = make_questionnaire_id(round_.id, unit.psu_code, reading.serial)
+            found.append(SampledQuestionnaire(qid, reading.serial, unit, round_))
+    if round_code:
+        found = [f for f in found if f.round.code == round_code]
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        rounds = ", ".join(sorted(f.round.code for f in found))
+        raise EntryError(N_("Questionnaire ID %(qid)s is in the sample of more than one open "
+                            "round (%(rounds)s): choose the questionnaire's round"),
+                         qid=typed, rounds=rounds)
+    if round_code:
+        raise EntryError(N_("Questionnaire ID %(qid)s is not in the sample of round %(round)s"),
+                         qid=typed, round=round_code)
+    if beyond:
+        round_, (first, last) = beyond[0]
+        raise EntryError(N_("Questionnaire ID %(qid)s: serial %(serial)d is outside this "
+                            "hamlet's range %(first)d–%(last)d (round %(round)s)"), qid=typed,
+                         serial=readings[0].serial, first=first, last=last, round=round_.code)
+    if published:
+        raise EntryError(N_("Questionnaire ID %(qid)s belongs to round %(round)s, which is "
+                            "published (its data are frozen): it cannot be keyed"),
+                         qid=typed, round=published[0].code)
+    raise EntryError(N_("Questionnaire ID %(qid)s: hamlet %(psu)s is not in the sample of an "
+                        "open round"), qid=typed, psu=readings[0].psu_code)
 
 
 def serial_range(session: Session, unit: SampleUnit) -> tuple[int, int]:
@@ -125,11 +152,9 @@ def locate_desk(session: Session, desk_code: str, slip_serial: str) -> tuple[Des
     serial = (slip_serial or "").strip()
     desk = session.exec(select(Desk).where(Desk.code == code)).first() if code else None
     if desk is None or not desk.active:
-        raise EntryError(
-            f"Không có bộ phận một cửa mã {code!r} / No active one-stop desk with code {code!r}"
-        )
+        raise EntryError(N_("No active one-stop desk with code %(code)s"), code=code or "—")
     if not _SLIP_SERIAL.match(serial):
-        raise EntryError("Số phiếu in sẵn không hợp lệ / The printed slip serial is not valid")
+        raise EntryError(N_("The printed slip serial is not valid"))
     return desk, serial
 
 
@@ -146,19 +171,24 @@ def start_keying(
     keyer: User,
     *,
     questionnaire_id: str | None = None,
+    round_code: str | None = None,
     desk_code: str | None = None,
     slip_serial: str | None = None,
     double_share: float = 1.0,
     secret: bytes = b"",
 ) -> Keying:
     """Open (or resume) this keyer's pass on a document; the caller commits."""
+    keys: tuple[str, ...]
     if questionnaire_id is not None:
-        found = locate_questionnaire(session, questionnaire_id)
-        key, label = f"Q:{found.round.id}:{found.questionnaire_id}", found.questionnaire_id
+        found = locate_questionnaire(session, questionnaire_id, round_code)
+        label = found.questionnaire_id
+        # Paper keyed before round prefixes existed is stored under its legacy ID.
+        forms = (label, legacy_questionnaire_id(found.sample_unit.psu_code, found.serial))
+        keys = tuple(f"Q:{found.round.id}:{qid}" for qid in forms)
         if session.exec(select(Response.id).where(
                 Response.round_id == found.round.id, Response.mode == Mode.paper.value,
-                Response.questionnaire_id == found.questionnaire_id)).first() is not None:
-            raise EntryError(f"Phiếu {label} đã được nhập xong / {label} is already entered")
+                col(Response.questionnaire_id).in_(forms))).first() is not None:
+            raise EntryError(N_("%(label)s is already entered"), label=label)
         case_fields: dict[str, Any] = {
             "instrument_version_id": latest_version(session, HOUSEHOLD_FORM).id,
             "round_id": found.round.id, "sample_unit_id": found.sample_unit.id,
@@ -167,17 +197,15 @@ def start_keying(
         carrier = assignee(session, found.sample_unit, found.serial)
     else:
         desk, serial = locate_desk(session, desk_code or "", slip_serial or "")
-        key, label = f"D:{desk.code}:{serial}", f"{desk.code} / {serial}"
+        keys, label = (f"D:{desk.code}:{serial}",), f"{desk.code} / {serial}"
         case_fields = {"instrument_version_id": latest_version(session, DESK_FORM).id,
                        "desk_id": desk.id, "slip_serial": serial}
         carrier = None
-    case = session.exec(select(EntryCase).where(EntryCase.entry_key == key)).first()
+    case = session.exec(select(EntryCase).where(col(EntryCase.entry_key).in_(keys))).first()
     if case is None:
         if keyer.role == "enumerator" and carrier not in (None, keyer.id):
-            raise EntryError(
-                f"Phiếu {label} được giao cho điều tra viên khác / "
-                f"{label} is assigned to another enumerator"
-            )
+            raise EntryError(N_("%(label)s is assigned to another enumerator"), label=label)
+        key = keys[0]
         case = EntryCase(entry_key=key, double_required=drawn_for_double(key, double_share,
                                                                           secret), **case_fields)
         session.add(case)
@@ -192,22 +220,16 @@ def _next_pass(session: Session, case: EntryCase, keyer: User, label: str) -> Ke
     if mine is not None and mine.state == "draft":
         return mine
     if mine is not None:
-        raise EntryError(
-            f"Bạn đã nhập phiếu {label}; lần nhập thứ hai phải do người khác / "
-            f"You have already keyed {label}; the second keying must be by someone else"
-        )
+        raise EntryError(N_("You have already keyed %(label)s; the second keying must be by "
+                            "someone else"), label=label)
     if case.state in (CaseState.verified.value, CaseState.single.value):
-        raise EntryError(f"Phiếu {label} đã được nhập xong / {label} is already entered")
+        raise EntryError(N_("%(label)s is already entered"), label=label)
     if case.state == CaseState.mismatch.value:
-        raise EntryError(
-            f"Phiếu {label} đã nhập hai lần và đang chờ giám sát đối chiếu / "
-            f"{label} is keyed twice and waits for the supervisor's reconciliation"
-        )
+        raise EntryError(N_("%(label)s is keyed twice and waits for the supervisor's "
+                            "reconciliation"), label=label)
     if case.state == CaseState.open.value:
-        raise EntryError(
-            f"Phiếu {label} đang được người khác nhập lần một / "
-            f"{label} is being keyed for the first time by someone else"
-        )
+        raise EntryError(N_("%(label)s is being keyed for the first time by someone else"),
+                         label=label)
     return _new_pass(session, case, 2, keyer)
 
 

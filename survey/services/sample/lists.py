@@ -64,7 +64,8 @@ def fieldwork_hamlets(session: Session, round_code: str) -> list[FieldworkHamlet
             user.username if user else UNASSIGNED, user.full_name if user else "",
             f"{stratum.code} {stratum.name}", names[unit.id].get("commune", ""), unit.name,
             unit.code, su.psu_code, su.prob_stage1, su.listed_persons,
-            tuple(make_questionnaire_id(su.psu_code, s) for s in range(first, last + 1)),
+            tuple(make_questionnaire_id(su.round_id, su.psu_code, s)
+                  for s in range(first, last + 1)),
         ))  # fmt: skip
     if not out:
         raise ValueError(f"round {round_code!r} has no sample yet: run `sipas sample draw`")

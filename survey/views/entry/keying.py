@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.app import get_session
@@ -21,6 +21,7 @@ from survey.models import (
     Response,
     SampleUnit,
     Stratum,
+    SurveyRound,
     User,
 )
 from survey.models_entry import CaseState, EntryCase, Keying
@@ -96,7 +97,7 @@ def start() -> str | WerkzeugResponse:
                 keying = start_keying(
                     db, me,
                     questionnaire_id=request.form.get("qid", "") if kind == "questionnaire"
-                    else None,
+                    else None, round_code=request.form.get("round") or None,
                     desk_code=request.form.get("desk"), slip_serial=request.form.get("serial"),
                     double_share=float(current_app.config.get("ENTRY_DOUBLE_SHARE", 1.0)),
                     secret=current_app.config["SECRET_KEY"].encode("utf-8"),
@@ -104,7 +105,7 @@ def start() -> str | WerkzeugResponse:
                 db.commit()
             except EntryError as exc:
                 db.rollback()
-                error = str(exc)
+                error = exc.localised(_)
                 break
             except IntegrityError:
                 db.rollback()
@@ -118,18 +119,23 @@ def start() -> str | WerkzeugResponse:
                    .where(Keying.keyer_id == me.id, Keying.state == "done")
                    .order_by(Keying.finished_at.desc()).limit(20)).all()  # type: ignore[union-attr]
     desks = db.exec(select(Desk).where(Desk.active).order_by(Desk.code)).all()
+    open_rounds = db.exec(select(SurveyRound).where(SurveyRound.status == "open")
+                          .order_by(col(SurveyRound.year).desc())).all()
     return render_template("entry/start.html", error=error, drafts=drafts, done=done,
-                           desks=desks, kind=request.form.get("kind", "questionnaire"),
+                           desks=desks, open_rounds=open_rounds,
+                           kind=request.form.get("kind", "questionnaire"),
                            assigned=_my_work(db, me)), (422 if error else 200)
 
 
 def _my_work(db: Session, me: User) -> list[dict[str, Any]]:
     """This keyer's own hamlets and serial ranges, with the IDs still waiting on paper."""
     work = []
+    rounds = {r.id: r.code for r in db.exec(select(SurveyRound))}
     for hamlet, piece in my_assignments(db, me):
-        waiting = [make_questionnaire_id(hamlet.psu_code, n)
+        waiting = [make_questionnaire_id(hamlet.round_id, hamlet.psu_code, n)
                    for n in range(piece.first, piece.last + 1) if n not in hamlet.keyed]
-        work.append({"psu": hamlet.psu_code, "hamlet": hamlet.hamlet, "first": piece.first_qid,
+        work.append({"round": rounds.get(hamlet.round_id, ""), "psu": hamlet.psu_code,
+                     "hamlet": hamlet.hamlet, "first": piece.first_qid,
                      "last": piece.last_qid, "total": piece.last - piece.first + 1,
                      "waiting": waiting})
     return work
