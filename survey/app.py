@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, abort, g, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, format_datetime, format_decimal, get_locale
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from sqlmodel import Session
@@ -53,6 +53,15 @@ def select_locale() -> str:
     return session.get("lang", "vi")
 
 
+def local_time(value: datetime | None, seconds: bool = False) -> str:
+    """A stored (UTC) time on the province's clock, in the reader's locale ("14:05 01/12/2026")."""
+    if value is None:
+        return ""
+    clock = "HH:mm:ss" if seconds else "HH:mm"
+    pattern = f"{clock} dd/MM/yyyy" if str(get_locale()) == "vi" else f"d MMM yyyy {clock}"
+    return format_datetime(value, pattern)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app; configuration errors surface here, at start, naming the variable."""
     settings = load_settings()
@@ -75,6 +84,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(
         DATABASE_URL=settings.database_url,
         BASE_URL=settings.base_url,
+        BABEL_DEFAULT_TIMEZONE=settings.timezone,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
@@ -98,6 +108,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
 
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["when"] = local_time
+    app.jinja_env.filters["number"] = format_decimal  # "1.234" in Vietnamese, "1,234" in English
 
     https = settings.base_url.startswith("https://")
 

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -20,6 +21,19 @@ class ConfigError(ValueError):
     """A configuration value is unusable; the message names the variable."""
 
 
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+
+
+def check_timezone(name: str, variable: str = "SIPAS_TIMEZONE") -> str:
+    """An IANA time zone name (the province's clock for every time a person reads)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{variable}={name!r} is not a time zone name; expected e.g. "
+                          f"{DEFAULT_TIMEZONE}") from None
+    return name
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved settings, independent of Flask so CLI commands can use them too."""
@@ -27,6 +41,7 @@ class Settings:
     instance_path: Path
     database_url: str
     base_url: str
+    timezone: str = DEFAULT_TIMEZONE
 
 
 def instance_path_from_env(env: os._Environ[str] | dict[str, str] | None = None) -> Path:
@@ -80,7 +95,9 @@ def load_settings(env: os._Environ[str] | dict[str, str] | None = None) -> Setti
     else:
         database_url = f"sqlite:///{instance / 'sipas.db'}"
     base_url = check_base_url(env.get("SIPAS_BASE_URL", "").strip() or "http://127.0.0.1:5000")
-    return Settings(instance_path=instance, database_url=database_url, base_url=base_url)
+    timezone = check_timezone(env.get("SIPAS_TIMEZONE", "").strip() or DEFAULT_TIMEZONE)
+    return Settings(instance_path=instance, database_url=database_url, base_url=base_url,
+                    timezone=timezone)
 
 
 def ensure_instance_config(instance: Path) -> Path:

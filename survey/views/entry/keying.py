@@ -46,7 +46,9 @@ from survey.services.entry.review import (
     stored_values,
 )
 from survey.services.entry.start import EntryError, start_keying
+from survey.services.entry.worklist import mismatches, stored_paper
 from survey.services.instruments_text import parse_stored
+from survey.services.paging import clamp, paginate
 from survey.services.sample.questionnaire_ids import make_questionnaire_id
 from survey.views.entry.blueprint import bp
 
@@ -186,16 +188,21 @@ def key(keying_id: int) -> str | WerkzeugResponse | tuple[str, int]:
 def review() -> str:
     """Work waiting for the supervisor: mismatches, then stored responses by review state."""
     db = get_session()
-    mismatched = db.exec(select(EntryCase).where(EntryCase.state == CaseState.mismatch.value)
-                         .order_by(EntryCase.updated_at)).all()
+    rounds = db.exec(select(SurveyRound).order_by(col(SurveyRound.year).desc(),
+                                                 col(SurveyRound.id).desc())).all()
+    chosen = next((r for r in rounds if r.code == request.args.get("round")), None)
+    round_id = chosen.id if chosen else None
     status = request.args.get("status", "received")
     if status not in REVIEW_MOVES:
         status = "received"
-    responses = db.exec(select(Response).where(Response.mode == "paper",
-                                               Response.status == status)
-                        .order_by(Response.updated_at.desc()).limit(200)).all()  # type: ignore[attr-defined]
-    return render_template("entry/review.html", mismatched=mismatched, responses=responses,
-                           status=status, statuses=list(REVIEW_MOVES))
+    search = request.args.get("q", "")[:40]
+    number, size = clamp(request.args.get("page"), request.args.get("size"))
+    page = paginate(db, stored_paper(status, round_id, search), number, size)
+    mismatched = db.exec(mismatches(round_id)).all()
+    round_codes = {r.id: r.code for r in rounds}
+    return render_template("entry/review.html", mismatched=mismatched, page=page,
+                           status=status, statuses=list(REVIEW_MOVES), rounds=rounds,
+                           chosen=chosen, search=search, round_codes=round_codes)
 
 
 @bp.route("/review/case/<int:case_id>", methods=["GET", "POST"])
