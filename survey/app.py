@@ -174,8 +174,15 @@ def enforce_session_timeouts(idle_minutes: int) -> None:
     last_seen = session.get("seen_at", now)
     lifetime = current_app.permanent_session_lifetime.total_seconds()
     if now - last_seen > idle_minutes * 60 or now - started > lifetime:
+        # Whose typing a keying view may still keep as a draft (this request, and a form
+        # posted later from this browser): the form's CSRF token stays valid for that.
+        user_id, token = int(current_user.id), session.get("csrf_token")
         logout_user()
         session.clear()
+        g.expired_user_id = user_id
+        session.update(expired_user_id=user_id, expired_at=now)
+        if token:
+            session["csrf_token"] = token
         return
     session.permanent = True
     session["seen_at"] = now

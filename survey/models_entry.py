@@ -72,6 +72,10 @@ class Keying(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=16)
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+    # What the keyer has typed so far (JSON: outcome and values), kept while the pass is a
+    # draft so that a closed tab, a lost connection or an expired session loses nothing.
+    draft: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    draft_saved_at: datetime | None = None
 
 
 class KeyingAnswer(SQLModel, table=True):

@@ -26,3 +26,10 @@ def reference_path(*parts: str) -> Path:
     if not path.exists():
         unavailable(f"reference data {path} is missing (clone shared/ beside the repo)")
     return path
+
+
+def artifact_dir(tmp_path: Path, feature: str = "") -> Path:
+    """Screenshots go to $SIPAS_TEST_ARTIFACTS/<feature> (CI keeps it), else the test's tmp."""
+    target = Path(os.environ.get("SIPAS_TEST_ARTIFACTS", tmp_path)) / feature
+    target.mkdir(parents=True, exist_ok=True)
+    return target

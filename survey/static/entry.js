@@ -18,6 +18,12 @@
   var NO_INTERVIEW = { "3": true, "4": true, "5": true };
   var CODED = { select_one: true, scale: true };
 
+  var textEl = document.getElementById("entry-text");
+  var T = textEl ? JSON.parse(textEl.textContent) : {};
+  function say(key, values) {  /* the page's language: the server put the sentences here */
+    return (T[key] || key).replace(/\{(\w+)\}/g, function (_, name) { return values && name in values ? values[name] : ""; });
+  }
+
   var X = window.SipasExpr, isMissing = X.isMissing, asNumber = X.asNumber;
   var codeText = X.codeText, holds = X.holds;
 
@@ -33,7 +39,8 @@
       missing: missing, required: el.hasAttribute("data-required"),
       min: el.hasAttribute("data-min") ? parseFloat(el.getAttribute("data-min")) : null,
       max: el.hasAttribute("data-max") ? parseFloat(el.getAttribute("data-max")) : null,
-      relevant: rel ? JSON.parse(rel) : null, outcome: el.hasAttribute("data-outcome")
+      relevant: rel ? JSON.parse(rel) : null, outcome: el.hasAttribute("data-outcome"),
+      label: ((el.querySelector("label") || {}).textContent || "").replace(/^\s*\d+\s*/, "").trim()
     };
   });
 
@@ -68,7 +75,8 @@
     var on = active(), done = on.filter(function (f) { return f.input.value.trim() !== ""; }).length;
     var at = current ? on.indexOf(current) + 1 : 0;
     if (progress) {
-      progress.textContent = (at ? at + " / " + on.length + " · " + current.code + " · " : "") +
+      var label = current ? (current.label.length > 60 ? current.label.slice(0, 57) + "…" : current.label) : "";
+      progress.textContent = (at ? at + " / " + on.length + " · " + label + " · " : "") +
         done + " / " + on.length + " ✓";
     }
   }
@@ -93,21 +101,20 @@
     var text = f.input.value.trim();
     if (text === "") {
       if (!f.required) { return null; }
-      return f.missing !== null ? "Bắt buộc — gõ " + f.missing + " nếu không trả lời / Required: type " +
-        f.missing + " for no answer" : "Bắt buộc / Required";
+      return f.missing !== null ? say("required_missing", { code: f.missing }) : say("required");
     }
-    if (CODED[f.type] && f.valid.indexOf(codeText(text)) < 0) { return "Mã không hợp lệ: " + f.valid.join(", ") + " / Not a valid code"; }
+    if (CODED[f.type] && f.valid.indexOf(codeText(text)) < 0) { return say("valid_codes", { codes: f.valid.join(", ") }); }
     if (f.type === "integer" || f.type === "decimal") {
       if (f.missing !== null && codeText(text) === f.missing) { return null; }
       var n = asNumber(text);
-      if (n === null || (f.type === "integer" && Math.floor(n) !== n)) { return "Không phải số / Not a number"; }
-      if ((f.min !== null && n < f.min) || (f.max !== null && n > f.max)) { return "Ngoài khoảng " + f.min + "–" + f.max + " / Out of range"; }
+      if (n === null || (f.type === "integer" && Math.floor(n) !== n)) { return say("not_number"); }
+      if ((f.min !== null && n < f.min) || (f.max !== null && n > f.max)) { return say("out_of_range", { min: f.min, max: f.max }); }
     }
     if (f.type === "select_multiple") {
       var chosen = text.split(/[\s,]+/).filter(Boolean).map(codeText), seen = {};
       for (var i = 0; i < chosen.length; i++) {
-        if (f.codes.indexOf(chosen[i]) < 0) { return "Mã " + chosen[i] + " không hợp lệ / Code not valid: " + f.codes.join(", "); }
-        if (seen[chosen[i]]) { return "Mã lặp lại / Code repeated"; }
+        if (f.codes.indexOf(chosen[i]) < 0) { return say("valid_codes", { codes: f.codes.join(", ") }); }
+        if (seen[chosen[i]]) { return say("repeated"); }
         seen[chosen[i]] = true;
       }
     }
@@ -130,7 +137,48 @@
     return i >= 0 && i < on.length ? on[i] : null;
   }
 
+  // --- the draft on the server ----------------------------------------------------
+  var draftUrl = form.getAttribute("data-draft-url");
+  var draftState = document.getElementById("draft-state");
+  var EVERY = 3, sinceKept = 0, inFlight = false, stopped = false;
+  function keepDraft(leaving) {
+    if (!draftUrl || stopped || (inFlight && !leaving)) { return; }
+    inFlight = true;
+    var sent = sinceKept;
+    fetch(draftUrl, { method: "POST", body: new FormData(form), credentials: "same-origin",
+                      keepalive: Boolean(leaving), headers: { "Accept": "application/json" } })
+      .then(function (reply) {
+        return reply.json().then(function (data) { return { status: reply.status, data: data }; });
+      })
+      .then(function (r) {
+        inFlight = false;
+        if (r.status === 200) {
+          sinceKept = Math.max(0, sinceKept - sent);
+          if (draftState) { draftState.textContent = say("kept", { time: r.data.saved }); }
+        } else if (r.status === 401) {
+          stopped = true;
+          if (draftState) {
+            draftState.textContent = say("expired") + " ";
+            var link = document.createElement("a");
+            link.href = r.data.login; link.textContent = say("log_in");
+            draftState.appendChild(link);
+            draftState.className = "flash error";
+          }
+        } else { stopped = r.status === 409 || r.status === 404; }
+      })
+      .catch(function () {
+        inFlight = false;
+        if (draftState) { draftState.textContent = say("not_kept"); }
+      });
+  }
+  form.addEventListener("submit", function () { stopped = true; });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden" && sinceKept > 0) { keepDraft(true); }
+  });
+
   function advance(f) {
+    sinceKept += 1;
+    if (sinceKept >= EVERY) { keepDraft(false); }
     refresh();
     var next = neighbour(f, 1);
     if (next) { focusField(next); } else { save.focus(); showProgress(); }
@@ -158,7 +206,7 @@
       var text = (replace ? "" : input.value) + e.key;
       var state = /^\d$/.test(e.key) ? status(f, text) : "invalid";
       if (state === "invalid") {
-        flag(f, "Mã " + text + " không hợp lệ / " + text + " is not allowed" +
+        flag(f, say("invalid_code", { code: text }) +
           (CODED[f.type] ? " (" + f.valid.join(", ") + ")" : ""));
         return;
       }

@@ -73,7 +73,9 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
-    if target and not urlparse(target).netloc and target.startswith("/"):
+    """A path on this site only: browsers read "//host" and "/\\host" as another site."""
+    if (target and target.startswith("/") and not target.startswith(("//", "/\\"))
+            and "\\" not in target and target.isprintable() and not urlparse(target).netloc):
         return target
     return url_for("main.home")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -12,13 +11,7 @@ from sqlmodel import Session, func, select
 from survey.models import Response
 from tests.browser import chromium, live_server
 from tests.desks.conftest import DeskLink
-
-
-def artifact_dir(tmp_path: Path) -> Path:
-    """Screenshots go to $SIPAS_TEST_ARTIFACTS (CI uploads it), else the test's tmp dir."""
-    target = Path(os.environ.get("SIPAS_TEST_ARTIFACTS", tmp_path))
-    target.mkdir(parents=True, exist_ok=True)
-    return target
+from tests.support import artifact_dir
 
 
 @pytest.mark.browser

@@ -122,7 +122,7 @@ def test_skips_range_checks_and_fixing_without_the_mouse(app: Flask, world: Worl
         keys.type("1")  # outcome completed
         keys.type("7")  # a_sex: no such code
         assert _focused(page) == "a_sex"
-        assert "not allowed" in page.locator('[data-code="a_sex"] .err').inner_text()
+        assert "Mã 7 không hợp lệ" in page.locator('[data-code="a_sex"] .err').inner_text()
         keys.type("2")
         keys.type("3")  # age band
         keys.type("2")  # ethnicity: other -> the "specify" text field opens

@@ -126,3 +126,15 @@ def test_old_login_failures_are_purged(app: Flask, client: FlaskClient, world: W
     with Session(app.extensions["sipas_engine"]) as session:
         names = [f.username for f in session.exec(select(LoginFailure)).all()]
     assert names == ["lan"]
+
+
+def test_after_login_the_next_page_is_on_this_site_only(client: FlaskClient,
+                                                        world: World) -> None:
+    """"//evil.example" and "/\\evil.example" are other sites to a browser: home instead."""
+    for target, lands in (("/entry/", "/entry/"), ("//evil.example/x", "/"),
+                          ("/\\evil.example", "/"), ("https://evil.example/", "/"),
+                          ("/entry/\\..", "/")):
+        client = client.application.test_client()  # logged out
+        reply = client.post("/auth/login", query_string={"next": target}, data={
+            "username": "lan", "password": PASSWORD, "csrf_token": csrf(client, "/auth/login")})
+        assert reply.status_code == 302 and reply.headers["Location"] == lands, target

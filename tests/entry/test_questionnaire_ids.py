@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from survey.models import SurveyRound, User
 from survey.models_sample import FieldAssignment
-from survey.services.entry.start import EntryError, drawn_for_double, normalise_questionnaire_id
+from survey.services.entry.start import EntryError, drawn_for_double
 from survey.services.sample.questionnaire_ids import (
     ParsedId,
     check_questionnaire_id,

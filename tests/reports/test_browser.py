@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -12,15 +11,9 @@ from sqlmodel import Session
 from survey.services.demo import build_demo
 from tests import factories
 from tests.browser import chromium, live_server
+from tests.support import artifact_dir
 
 PASSWORD = "mật khẩu phân tích 123"
-
-
-def _artifacts(tmp_path: Path) -> Path:
-    """Screenshots go to $SIPAS_ARTIFACTS/reports (CI uploads it) or the test's tmp dir."""
-    folder = Path(os.environ.get("SIPAS_ARTIFACTS", tmp_path)) / "reports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.mark.browser
@@ -31,7 +24,7 @@ def test_analyst_reads_filters_and_downloads(app: Flask, tmp_path: Path) -> None
         build_demo(session, secret=b"s" * 32)
         factories.user(session, "analyst", username="anh", password=PASSWORD)
         session.commit()
-    shots = _artifacts(tmp_path)
+    shots = artifact_dir(tmp_path, "reports")
     with live_server(app) as base, chromium() as browser:
         context = browser.new_context(accept_downloads=True,  # type: ignore[attr-defined]
                                       viewport={"width": 1200, "height": 900})

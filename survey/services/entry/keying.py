@@ -130,6 +130,7 @@ def save_pass(session: Session, keying: Keying, outcome: str, values: Mapping[st
         session.add(KeyingAnswer(keying_id=keying.id, item_code=code, value=text))
     keying.outcome = OUTCOME_CODES.get(outcome)
     keying.state, keying.finished_at = "done", utcnow()
+    keying.draft = None  # the pass itself now holds the values
     session.add(keying)
     case = session.get(EntryCase, keying.case_id)
     assert case is not None

@@ -28,6 +28,7 @@ from survey.models_entry import CaseState, EntryCase, Keying
 from survey.security import ADMIN, ENUMERATOR, SUPERVISOR, roles_required
 from survey.services.entry.assignments import my_assignments
 from survey.services.entry.dashboard import hamlet_progress, keyer_quality
+from survey.services.entry.drafts import draft_of, keep_draft
 from survey.services.entry.keying import (
     OUTCOME_FIELD,
     check_keyed,
@@ -158,12 +159,16 @@ def key(keying_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     assert case is not None
     form = _form_of(db, case.instrument_version_id)
     household = case.sample_unit_id is not None
-    values: dict[str, str] = {}
-    outcome, errors = "", {}
+    outcome, values = draft_of(keying)  # whatever was typed before, restored
+    restored = keying.draft_saved_at if request.method == "GET" and (values or outcome) else None
+    errors: dict[str, str] = {}
     if request.method == "POST":
         outcome, values = read_form(form, request.form, household)
         errors = check_keyed(form, outcome, values, household)
-        if not errors:
+        if errors:  # kept, so that leaving now loses nothing either
+            keep_draft(db, keying, outcome, values)
+            db.commit()
+        else:
             result = save_pass(db, keying, outcome, values, form)
             db.commit()
             messages = {
@@ -180,6 +185,7 @@ def key(keying_id: int) -> str | WerkzeugResponse | tuple[str, int]:
         "entry/key.html", keying=keying, case=case, form=form, items=entry_items(form),
         household=household, values=values, outcome=outcome, errors=errors,
         place=_place(db, case), lang=str(get_locale() or "vi"), outcome_field=OUTCOME_FIELD,
+        restored=restored,
     ), (422 if errors else 200)
 
 
