@@ -149,3 +149,27 @@ def _current_quarter() -> str:
 
     now = datetime.now(UTC)
     return f"{now.year}-Q{(now.month - 1) // 3 + 1}"
+
+
+def test_a_newer_round_without_data_does_not_empty_the_dashboard(
+    demo: Flask, analyst: FlaskClient, runner: CliRunner, cli_env: dict[str, str]
+) -> None:
+    """A 2026 round drawn but not keyed, and a same-year round with nothing verified yet: the
+    dashboard, `sipas index --db` and the report still open on 2025, which has data."""
+    from sqlmodel import Session
+
+    from tests import factories
+
+    with Session(demo.extensions["sipas_engine"]) as session:
+        factories.survey_round(session, code="2026", name="Khảo sát SIPAS 2026", year=2026)
+        factories.survey_round(session, code="2025-bổ-sung", name="Bổ sung", year=2025)
+        session.commit()
+    html = _text(analyst, "/reports/")
+    shown = re.search(r'id="sipas-index">([\d.,]+)<', html)
+    assert shown is not None, "the dashboard opened on a round without data"
+    result = runner.invoke(main, ["index", "--db", "--instrument", "sipas_services",
+                                  "--format", "json"])
+    assert result.exit_code == 0, result.output
+    overall = next(e for e in json.loads(result.output)["estimates"]
+                   if e["level"] == "overall" and e["domain"] == {})
+    assert shown.group(1) == f"{100 * overall['estimate']:.1f}".replace(".", ",")

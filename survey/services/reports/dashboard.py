@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from survey.models import Instrument, InstrumentVersion, Response, SurveyRound
+from survey.models import NOT_COUNTED, Instrument, InstrumentVersion, Response, SurveyRound
 from survey.services.reports.compare import Difference, compare_rows, previous_round
 from survey.services.reports.desk import DeskReport, desk_report
 from survey.services.reports.household import (
@@ -26,7 +26,7 @@ from survey.services.reports.household import (
 from survey.services.reports.period import Period, parse_period
 from survey.services.reports.rows import IndexRow
 from survey.services.reports.trend import DeskTrend, desk_trend, household_trend
-from survey.services.sample.rounds import pick_round
+from survey.services.sample.rounds import pick_round, rounds_with_data
 
 BREAKDOWN_CHOICES = BREAKDOWNS + SELECTIONS
 
@@ -82,24 +82,25 @@ class Dashboard:
 
 
 def default_period(session: Session) -> Period:
-    """The quarter of the latest desk evaluation (or of today when there is none)."""
+    """The quarter of the latest counted desk evaluation (or of today when there is none):
+    a held or rejected burst does not open the dashboard on an empty quarter."""
     latest = session.exec(
         select(func.max(Response.created_at))
         .join(InstrumentVersion, InstrumentVersion.id == Response.instrument_version_id)
         .join(Instrument, Instrument.id == InstrumentVersion.instrument_id)
-        .where(Instrument.kind == "desk")
+        .where(Instrument.kind == "desk", col(Response.status).not_in(NOT_COUNTED))
     ).one()
     day = latest.date() if latest is not None else date.today()
     return parse_period(f"{day.year}-Q{(day.month - 1) // 3 + 1}")
 
 
 def round_for(session: Session, period: Period, round_code: str | None) -> str:
-    """The named round, else the latest round of the period's year, else the latest round."""
+    """The named round, else the latest round of the period's year that has verified data,
+    else the latest round with verified data (else the latest round)."""
     if round_code:
         return pick_round(session, round_code).code
-    same_year = session.exec(select(SurveyRound).where(SurveyRound.year == period.year)
-                             .order_by(SurveyRound.id.desc())).first()  # type: ignore[union-attr]
-    return same_year.code if same_year else pick_round(session, None).code
+    same_year = [r for r in rounds_with_data(session) if r.year == period.year]
+    return same_year[0].code if same_year else pick_round(session, None).code
 
 
 def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
@@ -162,7 +163,7 @@ def _areas(session: Session, round_code: str, options: DashboardOptions
 
     data = load_round(session, round_code, options.instrument)
     out: dict[str, tuple[str, ...]] = {}
-    for col in ("district", "commune"):
-        if col in data.text:
-            out[col] = tuple(sorted({v for v in data.text[col].tolist() if v}))
+    for level in ("district", "commune"):
+        if level in data.text:
+            out[level] = tuple(sorted({v for v in data.text[level].tolist() if v}))
     return out

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from survey.models import Response, RoundStatus, SampleUnit, SurveyRound, utcnow
+from survey.models import Response, ReviewStatus, RoundStatus, SampleUnit, SurveyRound, utcnow
 from survey.models_sample import WeightsVersion
 from survey.services.audit import record
 
@@ -111,16 +111,28 @@ def publish_round(session: Session, code: str, user_id: int | None = None) -> Su
     return round_
 
 
+def rounds_with_data(session: Session) -> list[SurveyRound]:
+    """Rounds holding at least one verified response, latest first (what a report can show)."""
+    has_data = select(Response.id).where(Response.round_id == SurveyRound.id,
+                                         Response.status == ReviewStatus.verified.value)
+    return list(session.exec(select(SurveyRound).where(has_data.exists())
+                             .order_by(col(SurveyRound.year).desc(), col(SurveyRound.id).desc())))
+
+
 def pick_round(session: Session, round_code: str | None) -> SurveyRound:
-    """The named round, or the latest one when none is named."""
+    """The named round; when none is named, the latest round with verified data (a newer
+    round drawn but not yet keyed would show nothing), else the latest round."""
     if round_code:
         found = session.exec(select(SurveyRound).where(SurveyRound.code == round_code)).first()
         if found is None:
             known = ", ".join(r.code for r in session.exec(select(SurveyRound))) or "none"
             raise ValueError(f"no survey round {round_code!r} in the database (rounds: {known})")
         return found
+    with_data = rounds_with_data(session)
+    if with_data:
+        return with_data[0]
     latest = session.exec(
-        select(SurveyRound).order_by(SurveyRound.year.desc(), SurveyRound.id.desc())  # type: ignore[union-attr]
+        select(SurveyRound).order_by(col(SurveyRound.year).desc(), col(SurveyRound.id).desc())
     ).first()
     if latest is None:
         raise ValueError("the database has no survey round yet")
