@@ -144,3 +144,72 @@ def test_a_download_name_keeps_only_safe_characters() -> None:
 
     assert disposition('a"\r\nb; filename*=x.csv') == 'attachment; filename="a_b_filename_x.csv"'
     assert disposition("Đợt 2025.pdf", inline=True) == 'inline; filename="t_2025.pdf"'
+
+
+def _download(analyst: FlaskClient, fmt: str, tmp_path: Path) -> Path:
+    page = analyst.get(f"/reports/exports/download?format={fmt}&status=verified&round=2025")
+    assert page.status_code == 200
+    path = tmp_path / f"x.{fmt}"
+    path.write_bytes(page.data)
+    return path
+
+
+def test_multi_select_answers_get_one_0_1_column_per_choice(analyst: FlaskClient) -> None:
+    """e_levels ("1 3") keeps its string and gains e_levels_1 … e_levels_N next to it."""
+    page = analyst.get("/reports/exports/download?format=csv&status=verified&round=2025")
+    rows = list(csv.DictReader(io.StringIO(page.data.decode("utf-8-sig"))))
+    header = list(rows[0])
+    at = header.index("e_levels")
+    choices = [h for h in header if h.startswith("e_levels_")]
+    assert choices and header[at + 1:at + 1 + len(choices)] == choices
+    checked = 0
+    for row in rows:
+        chosen = set(row["e_levels"].split())
+        for column in choices:
+            code = column.removeprefix("e_levels_")
+            if not chosen or chosen == {"9"}:
+                assert row[column] == "", row
+            else:
+                assert row[column] == ("1" if code in chosen else "0"), row
+                checked += 1
+    assert checked > 0
+
+
+def test_spss_declares_missing_and_measurement_levels(analyst: FlaskClient,
+                                                     tmp_path: Path) -> None:
+    import pyreadstat
+
+    _frame, meta = pyreadstat.read_sav(str(_download(analyst, "sav", tmp_path)),
+                                       user_missing=True)
+    assert meta.variable_measure["c1_1"] == "ordinal"  # a 1–5 scale
+    assert meta.variable_measure["a_sex"] == "nominal"
+    assert meta.variable_measure["weight"] == "scale"
+    assert meta.variable_measure["e_levels_1"] == "nominal"
+    assert meta.variable_value_labels["e_levels_1"] == {0.0: "Không chọn", 1.0: "Có chọn"}
+
+
+def test_stata_keeps_no_answer_as_declared_missing_not_as_9(analyst: FlaskClient,
+                                                            tmp_path: Path) -> None:
+    """Stata has no user-missing values: 9 "Không trả lời" becomes .a, labelled, so a mean
+    in Stata never counts it as a score of 9."""
+    import pyreadstat
+
+    path = _download(analyst, "dta", tmp_path)
+    frame, meta = pyreadstat.read_dta(str(path), user_missing=True)
+    sav, _ = pyreadstat.read_sav(str(_download(analyst, "sav", tmp_path)), user_missing=True)
+    nines = int((sav["c1_1"] == 9).sum())
+    assert nines > 0, "the demo has no 'no answer' to check"
+    assert int((frame["c1_1"] == "a").sum()) == nines
+    assert meta.missing_user_values["c1_1"] == ["a"]
+    assert meta.variable_value_labels["c1_1"]["a"].startswith("Không trả lời")
+    plain, _ = pyreadstat.read_dta(str(path))  # as Stata computes: missing, never 9
+    assert not (plain["c1_1"] == 9).any() and plain["c1_1"].max() <= 5
+
+
+def test_entry_times_are_dates_in_spss_and_stata(analyst: FlaskClient, tmp_path: Path) -> None:
+    import pyreadstat
+
+    for fmt, read in (("sav", pyreadstat.read_sav), ("dta", pyreadstat.read_dta)):
+        frame, _meta = read(str(_download(analyst, fmt, tmp_path)))
+        assert frame["created_at"].dtype.kind == "M", fmt
+        assert frame["created_at"].notna().all() and frame["created_at"].dt.year.min() >= 2020

@@ -14,9 +14,10 @@ at input).
 from __future__ import annotations
 
 import io
+import re
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -43,9 +44,14 @@ DESIGN_LABELS = {
     "commune": "Xã", "hamlet": "Thôn/ấp/tổ dân phố", "stratum": "Tầng (strata)",
     "psu": "Đơn vị mẫu bậc 1 (PSU)", "prob_stage1": "Xác suất chọn bậc 1",
     "prob_stage2": "Xác suất chọn bậc 2", "weight": "Trọng số", "questionnaire_id": "Mã phiếu",
-    "enumerator": "Người nhập liệu", "desk": "Bộ phận một cửa", "created_at": "Thời điểm nhập",
+    "enumerator": "Người nhập liệu", "desk": "Bộ phận một cửa", "created_at": "Thời điểm nhập (giờ UTC)",
 }
 NUMERIC_DESIGN = ("response_id", "prob_stage1", "prob_stage2", "weight")
+MEASURES = {"scale": "ordinal", "select_one": "nominal", "select_multiple": "nominal",
+            "integer": "scale", "decimal": "scale", "text": "nominal"}
+CHOSEN = {0: "Không chọn", 1: "Có chọn"}
+_NAME_SAFE = re.compile(r"^[A-Za-z0-9_]{1,20}$")
+STATA_MISSING = "a"  # the declared "no answer" code is Stata's extended missing .a
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,10 @@ class Columns:
     numeric: frozenset[str]
     free_text: frozenset[str]
     missing: dict[str, int]
+    # SPSS measurement level per column (nominal, ordinal, scale)
+    measure: dict[str, str] = field(default_factory=dict)
+    # select-multiple items: their choice codes, for one 0/1 column per choice
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def describe_columns(session: Session, header: list[str]) -> Columns:
@@ -66,6 +76,8 @@ def describe_columns(session: Session, header: list[str]) -> Columns:
     values: dict[str, dict[int, str]] = {}
     numeric, free_text = set(NUMERIC_DESIGN), set()
     missing: dict[str, int] = {}
+    measure = {name: "scale" for name in NUMERIC_DESIGN}
+    multi: dict[str, tuple[str, ...]] = {}
     for version in session.exec(select(InstrumentVersion)):
         form = parse_stored(version.source_text)
         for item in form.questions:
@@ -74,6 +86,7 @@ def describe_columns(session: Session, header: list[str]) -> Columns:
             labels.setdefault(item.code, item.label.get("vi", item.code))
             if item.type in NUMERIC_TYPES:
                 numeric.add(item.code)
+            measure.setdefault(item.code, MEASURES.get(item.type, "nominal"))
             if item.type == "text":
                 free_text.add(item.code)
             choices = item.choices or (form.scale if item.type == "scale" else ())
@@ -84,8 +97,51 @@ def describe_columns(session: Session, header: list[str]) -> Columns:
                 missing[item.code] = int(item.missing_code)
             if vl and item.type in NUMERIC_TYPES:
                 values.setdefault(item.code, vl)
+            if item.type == "select_multiple" and item.code not in multi:
+                picks = tuple(str(c.code) for c in item.choices if _NAME_SAFE.match(str(c.code)))
+                multi[item.code] = picks
+                for c in item.choices:
+                    if str(c.code) in picks:
+                        name = f"{item.code}_{c.code}"
+                        labels.setdefault(name, f"{labels[item.code]}: "
+                                                f"{c.label.get('vi', str(c.code))}"[:250])
+                        values.setdefault(name, dict(CHOSEN))
+                        measure.setdefault(name, "nominal")
     return Columns(tuple(header), labels, values, frozenset(numeric & set(header)),
-                   frozenset(free_text & set(header)), missing)
+                   frozenset(free_text & set(header)), missing, measure, multi)
+
+
+def with_choice_columns(cols: Columns, rows: Iterator[list[str]]
+                        ) -> tuple[Columns, Iterator[list[str]]]:
+    """One 0/1 column per choice right after each select-multiple answer (kept as the
+    space-separated string too): 1 chosen, 0 not chosen, empty when the item has no answer
+    (not asked, or its missing code), so that a mean of the column is a share of those asked.
+    """
+    spots = [(cols.names.index(code), code, picks) for code, picks in cols.choices.items()
+             if code in cols.names and picks]
+    if not spots:
+        return cols, rows
+    names: list[str] = []
+    after = {at: (code, picks) for at, code, picks in spots}
+    for at, name in enumerate(cols.names):
+        names.append(name)
+        if at in after:
+            names.extend(f"{after[at][0]}_{c}" for c in after[at][1])
+    added = {n for n in names if n not in cols.names}
+    expanded = replace(cols, names=tuple(names), numeric=cols.numeric | added)
+
+    def widen(row: list[str]) -> list[str]:
+        out: list[str] = []
+        for at, cell in enumerate(row):
+            out.append(cell)
+            if at in after:
+                code, picks = after[at]
+                chosen = set(cell.split())
+                missing = str(cols.missing[code]) if code in cols.missing else None
+                empty = not chosen or chosen == {missing}
+                out.extend("" if empty else ("1" if c in chosen else "0") for c in picks)
+        return out
+    return expanded, (widen(r) for r in rows)
 
 
 def _selected(session: Session, flt: ExportFilter, with_text: bool,
@@ -96,13 +152,11 @@ def _selected(session: Session, flt: ExportFilter, with_text: bool,
         at = header.index("created_at")
         first, last = period.start.isoformat(), period.end.isoformat()
         rows = (r for r in rows if first <= r[at][:10] < last)
-    if with_text or not cols.free_text:
-        return cols, rows
-    keep = [i for i, h in enumerate(header) if h not in cols.free_text]
-    names = [header[i] for i in keep]
-    kept = Columns(tuple(names), cols.labels, cols.value_labels, cols.numeric, frozenset(),
-                   cols.missing)
-    return kept, ([r[i] for i in keep] for r in rows)
+    if not with_text and cols.free_text:
+        keep = [i for i, h in enumerate(header) if h not in cols.free_text]
+        cols = replace(cols, names=tuple(header[i] for i in keep), free_text=frozenset())
+        rows = ([r[i] for i in keep] for r in rows)
+    return with_choice_columns(cols, rows)
 
 
 def _number(cell: str) -> float | None:
@@ -194,18 +248,32 @@ def _write_stat(cols: Columns, rows: Iterator[list[str]], path: Path, fmt: str) 
         values = [r[j] for r in table]
         if name in cols.numeric:
             data[name] = pd.array([_number(v) for v in values], dtype="Float64").astype(float)
+        elif name == "created_at":  # a date-time variable, not a string (UTC, as stored)
+            data[name] = pd.to_datetime(pd.Series(values, dtype=object), utc=True,
+                                        errors="coerce").dt.tz_localize(None)
         else:
             data[name] = pd.Series(values, dtype=object)
     frame = pd.DataFrame(data, columns=list(cols.names))
     labels = {n: cols.labels.get(n, "")[: 80 if fmt == "dta" else 250] for n in cols.names}
     values = {k: v for k, v in cols.value_labels.items() if k in cols.names}
+    declared = {k: v for k, v in cols.missing.items() if k in cols.names and k in cols.numeric}
     if fmt == "sav":
         pyreadstat.write_sav(frame, str(path), column_labels=labels,
                              variable_value_labels=values,
-                             missing_ranges={k: [v] for k, v in cols.missing.items()
+                             missing_ranges={k: [v if k in cols.numeric else str(v)]
+                                             for k, v in cols.missing.items()
                                              if k in cols.names},
+                             variable_measure={k: v for k, v in cols.measure.items()
+                                               if k in cols.names},
                              file_label="SIPAS export")
     else:
+        # Stata has no user-missing values: the code becomes .a, labelled as it was.
+        for name, code in declared.items():
+            column = frame[name].astype(object)
+            frame[name] = column.where(column != float(code), STATA_MISSING)
+            values[name] = {(STATA_MISSING if k == code else k): v
+                            for k, v in values.get(name, {}).items()}
         pyreadstat.write_dta(frame, str(path), column_labels=labels,
-                             variable_value_labels=values, file_label="SIPAS export")
+                             variable_value_labels=values, file_label="SIPAS export",
+                             missing_user_values={k: [STATA_MISSING] for k in declared})
     return len(table)
