@@ -44,7 +44,8 @@ DESIGN_LABELS = {
     "commune": "Xã", "hamlet": "Thôn/ấp/tổ dân phố", "stratum": "Tầng (strata)",
     "psu": "Đơn vị mẫu bậc 1 (PSU)", "prob_stage1": "Xác suất chọn bậc 1",
     "prob_stage2": "Xác suất chọn bậc 2", "weight": "Trọng số", "questionnaire_id": "Mã phiếu",
-    "enumerator": "Người nhập liệu", "desk": "Bộ phận một cửa", "created_at": "Thời điểm nhập (giờ UTC)",
+    "enumerator": "Người nhập liệu", "desk": "Bộ phận một cửa",
+    "created_at": "Thời điểm nhập (giờ UTC)",
 }
 NUMERIC_DESIGN = ("response_id", "prob_stage1", "prob_stage2", "weight")
 MEASURES = {"scale": "ordinal", "select_one": "nominal", "select_multiple": "nominal",
