@@ -52,6 +52,7 @@ MATRIX: dict[str, tuple[str, frozenset[str]]] = {
     # paper entry: keyers key; supervisors (and the admin) review and watch fieldwork
     "entry.start": ("/entry/", KEYERS),
     "entry.key": ("/entry/keying/999999", KEYERS),
+    "entry.keep": ("/entry/keying/999999/draft", KEYERS),
     "entry.review": ("/entry/review", STAFF),
     "entry.reconcile_case": ("/entry/review/case/999999", STAFF),
     "entry.response": ("/entry/response/999999", STAFF),
@@ -67,6 +68,12 @@ MATRIX: dict[str, tuple[str, frozenset[str]]] = {
     "sample.draw": ("/sample/draw", STAFF),
     "sample.lists_csv": ("/sample/NO-ROUND/fieldwork.csv", STAFF),
     "sample.lists_pdf": ("/sample/NO-ROUND/fieldwork/nobody.pdf", STAFF),
+    # survey rounds, listing counts, weights and publication: supervisors and admins
+    "rounds.index": ("/rounds/", STAFF),
+    "rounds.detail": ("/rounds/NO-ROUND", STAFF),
+    "rounds.listing": ("/rounds/NO-ROUND/listing", STAFF),
+    "rounds.weights": ("/rounds/NO-ROUND/weights", STAFF),
+    "rounds.publish": ("/rounds/NO-ROUND/publish", STAFF),
     # reports and exports: analysts, supervisors and admins; never keyers or the public
     "reports.dashboard": ("/reports/", REPORT_READERS),
     "reports.report": ("/reports/report", REPORT_READERS),

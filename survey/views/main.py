@@ -19,9 +19,11 @@ ROLE_LINKS: dict[str, list[tuple[str, object]]] = {
         ("desks.index", _l("Desks and QR codes")),
         ("entry.assignments", _l("Assignments")),
         ("sample.index", _l("Sample frame and hamlets")),
+        ("rounds.index", _l("Survey rounds and weights")),
         ("reports.dashboard", _l("Dashboard")),
     ],
     "supervisor": [
+        ("rounds.index", _l("Survey rounds and weights")),
         ("sample.index", _l("Sample frame and hamlets")),
         ("desks.index", _l("Desks and QR codes")),
         ("entry.review", _l("Review keyed questionnaires")),

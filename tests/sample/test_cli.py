@@ -107,7 +107,7 @@ def test_weights_of_the_demo_round_then_publish_and_a_new_version(
     assert first.exit_code == 0 and "weights version 1" in first.output, first.output
     assert _run(runner, "round", "publish", "2025").exit_code == 0
     _one_error_line(_run(runner, "weights", "compute", "--survey", "2025", "--trim", "3"),
-                    "frozen; use --new-version")
+                    "frozen; make a new version 2")
     second = _run(runner, "weights", "compute", "--survey", "2025", "--new-version",
                   "--reason", "listing corrected")
     assert second.exit_code == 0 and "weights version 2" in second.output, second.output

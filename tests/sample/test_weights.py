@@ -134,7 +134,7 @@ def test_a_published_round_keeps_its_weights_and_corrections_make_a_version(
         with pytest.raises(ValueError, match="frozen; use --new-version"):
             compute_weights(session, code, trim=1.2)
         assert {r.id: r.weight for r, _ in _rows(session)} == before
-        with pytest.raises(ValueError, match="needs --reason"):
+        with pytest.raises(ValueError, match="needs a reason"):
             compute_weights(session, code, new_version=True)
         second = compute_weights(session, code, trim=1.5, new_version=True,
                                  reason="listing corrected")

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from survey.messages import N_, UserError
 from survey.models import Response, ReviewStatus, RoundStatus, SampleUnit, SurveyRound, utcnow
 from survey.models_sample import WeightsVersion
 from survey.services.audit import record
@@ -33,39 +34,43 @@ class RoundInfo:
 
 
 def get_round(session: Session, code: str) -> SurveyRound:
-    """The round with ``code``, or a ValueError that names the known rounds."""
+    """The round with ``code``, or a :class:`UserError` that names the known rounds."""
     found = session.exec(select(SurveyRound).where(SurveyRound.code == code)).first()
     if found is None:
         known = sorted(r.code for r in session.exec(select(SurveyRound)))
-        hint = (f"; known rounds: {', '.join(known)}" if known
-                else "; create it with `sipas round create`")
-        raise ValueError(f"no survey round {code!r}{hint}")
+        if known:
+            raise UserError(N_("no survey round '%(code)s'; known rounds: %(known)s"),
+                            code=code, known=", ".join(known))
+        raise UserError(N_("no survey round '%(code)s': create the round first"), code=code)
     return found
 
 
 def ensure_open(round_: SurveyRound, action: str) -> None:
-    """Refuse ``action`` on a published round (its data are frozen)."""
+    """Refuse ``action`` (named for the log and the CLI) on a published round: its data are
+    frozen."""
     if round_.status == RoundStatus.published.value:
-        raise ValueError(
-            f"round {round_.code!r} is published (frozen, weights version "
-            f"{round_.weights_version}): cannot {action}"
-        )
+        raise UserError(N_("round %(round)s is published (frozen, weights version %(version)d): "
+                           "its data cannot be changed"), round=round_.code,
+                        version=round_.weights_version)
 
 
-def create_round(session: Session, code: str, name: str, year: int) -> SurveyRound:
+def create_round(session: Session, code: str, name: str, year: int,
+                 user_id: int | None = None) -> SurveyRound:
     code, name = code.strip(), name.strip()
     if not code or len(code) > 32:
-        raise ValueError("a round code must be 1–32 characters (e.g. 2026)")
-    if not name:
-        raise ValueError("a round needs a name (e.g. \"Khảo sát SIPAS 2026\")")
+        raise UserError(N_("a round code must be 1–32 characters (e.g. 2026)"))
+    if not name or len(name) > 200:
+        raise UserError(N_("a round needs a name of at most 200 characters "
+                           "(e.g. \"Khảo sát SIPAS 2026\")"))
     if not 2000 <= year <= 2100:
-        raise ValueError(f"year must be between 2000 and 2100, got {year}")
+        raise UserError(N_("year must be between 2000 and 2100, got %(year)s"), year=year)
     if session.exec(select(SurveyRound).where(SurveyRound.code == code)).first():
-        raise ValueError(f"a round {code!r} already exists")
+        raise UserError(N_("a round '%(code)s' already exists"), code=code)
     row = SurveyRound(code=code, name=name, year=year)
     session.add(row)
     session.flush()
-    record(session, "round.create", "survey_round", row.id, detail={"code": code})
+    record(session, "round.create", "survey_round", row.id, user_id=user_id,
+           detail={"code": code, "name": name, "year": year})
     return row
 
 
@@ -93,20 +98,20 @@ def _current_version(session: Session, round_: SurveyRound) -> WeightsVersion | 
     ).first()
 
 
-def publish_round(session: Session, code: str, user_id: int | None = None) -> SurveyRound:
+def publish_round(session: Session, code: str, user_id: int | None = None,
+                  reason: str | None = None) -> SurveyRound:
     """Freeze the round and its current weights version; weights must exist."""
     round_ = get_round(session, code)
     ensure_open(round_, "publish it again")
     if _current_version(session, round_) is None:
-        raise ValueError(
-            f"round {code!r} has no computed weights yet: run `sipas weights compute "
-            f"--survey {code}` before publishing"
-        )
+        raise UserError(N_("round %(round)s has no computed weights yet: compute them before "
+                           "publishing"), round=code)
     round_.status = RoundStatus.published.value
     round_.published_at = utcnow()
     session.add(round_)
     session.flush()
     record(session, "round.publish", "survey_round", round_.id, user_id=user_id,
+           reason=(reason or "").strip() or None,
            detail={"code": code, "weights_version": round_.weights_version})
     return round_
 

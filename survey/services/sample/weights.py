@@ -21,6 +21,7 @@ from sqlalchemy import delete, insert, update
 from sqlmodel import Session, select
 
 from analysis.weighting import totals_columns
+from survey.messages import N_, UserError
 from survey.models import AdminUnit, Answer, Outcome, Response, SampleUnit, Stratum
 from survey.models_sample import ResponseWeight, WeightsVersion
 from survey.services.audit import record
@@ -78,15 +79,16 @@ def compute_weights(
     round_ = get_round(session, round_code)
     published = round_.status == "published"
     if published and not new_version:
-        raise ValueError(
-            f"round {round_code!r} is published with weights version {round_.weights_version}: "
-            f"its weights are frozen; use --new-version (with --reason) to make version "
-            f"{round_.weights_version + 1}")
+        raise UserError(N_("round %(round)s is published with weights version %(version)d: its "
+                           "weights are frozen; make a new version %(next)d, with a reason"),
+                        round=round_code, version=round_.weights_version,
+                        next=round_.weights_version + 1)
     if new_version and not published:
-        raise ValueError(f"round {round_code!r} is still open: its weights are recomputed "
-                         "in place, --new-version is for published rounds")
+        raise UserError(N_("round %(round)s is still open: its weights are recomputed in place; "
+                           "a new version is for published rounds"), round=round_code)
     if new_version and not (reason or "").strip():
-        raise ValueError("a new weights version of a published round needs --reason")
+        raise UserError(N_("a new weights version of a published round needs a reason "
+                           "(--reason)"))
     rows = session.exec(
         select(Response, SampleUnit, Stratum, AdminUnit)
         .join(SampleUnit, SampleUnit.id == Response.sample_unit_id)  # type: ignore[arg-type]
@@ -97,16 +99,17 @@ def compute_weights(
         .order_by(Response.id)
     ).all()
     if not rows:
-        raise ValueError(f"round {round_code!r} has no sampled questionnaires with a fieldwork "
-                         "outcome to weight")
+        raise UserError(N_("round %(round)s has no sampled questionnaires with a fieldwork "
+                           "outcome to weight"), round=round_code)
     unlisted = sorted({su.psu_code for _, su, _, _ in rows if not su.listed_persons})
     if unlisted:
-        raise ValueError(f"{len(unlisted)} sampled hamlet(s) have no listed count from the field "
-                         f"(PSU {', '.join(unlisted[:5])}); enter them with `sipas sample listed`")
+        raise UserError(N_("%(n)d sampled hamlet(s) have no listed count from the field "
+                           "(PSU %(psus)s): enter the listing counts first"),
+                        n=len(unlisted), psus=", ".join(unlisted[:5]))
     responded = np.array([r.outcome in RESPONDED and r.status == "verified"
                           for r, _, _, _ in rows])
     if not responded.any():
-        raise ValueError(f"round {round_code!r} has no verified respondents yet")
+        raise UserError(N_("round %(round)s has no verified respondents yet"), round=round_code)
     ids = [r.id for r, _, _, _ in rows]
     items = ([adults_item] if adults_item else [])
     wanted = totals_columns(margins, "rake") if margins is not None else []
@@ -119,8 +122,9 @@ def compute_weights(
                                                                      strict=True)
                    if ok and not isinstance(v, float)]
         if missing:
-            raise ValueError(f"{len(missing)} respondent(s) have no number of adults in "
-                             f"{adults_item!r} (e.g. {', '.join(str(m) for m in missing[:3])})")
+            raise UserError(N_("%(n)d respondent(s) have no number of adults in '%(item)s' "
+                               "(e.g. %(ids)s)"), n=len(missing), item=adults_item,
+                            ids=", ".join(str(m) for m in missing[:3]))
         adults = np.array([v if isinstance(v, float) else 1.0 for v in values])
     columns = {item: np.array([answers[item].get(i) for i in ids], dtype=object)
                for item in items if item != adults_item}
