@@ -80,11 +80,11 @@ MATRIX: dict[str, tuple[str, frozenset[str]]] = {
     "reports.exports": ("/reports/exports", REPORT_READERS),
     "reports.download": ("/reports/exports/download", REPORT_READERS),
     "reports.volumes": ("/reports/volumes", REPORT_READERS),
-    # accounts: the administrator only
-    "admin.users": ("/admin/users", ADMIN_ONLY),
-    "admin.set_user_active": ("/admin/users/999999/active", ADMIN_ONLY),
-    "admin.reset_password": ("/admin/users/999999/password", ADMIN_ONLY),
-    "admin.sign_out_everywhere": ("/admin/users/999999/sessions", ADMIN_ONLY),
+    # accounts: the administrator (every account) and supervisors (enumerators' accounts)
+    "admin.users": ("/admin/users", STAFF),
+    "admin.set_user_active": ("/admin/users/999999/active", STAFF),
+    "admin.reset_password": ("/admin/users/999999/password", STAFF),
+    "admin.sign_out_everywhere": ("/admin/users/999999/sessions", STAFF),
 }
 
 PASSWORD = "route matrix pass 1"

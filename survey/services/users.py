@@ -49,6 +49,15 @@ def check_password(password: str) -> None:
         )
 
 
+# Who may manage whose account: the admin every account, a supervisor the enumerators
+# (a Sở Nội vụ's supervisor changes enumerators every year without waiting for IT).
+MANAGES: dict[str, tuple[str, ...]] = {"admin": ROLES, "supervisor": ("enumerator",)}
+
+
+def may_manage(actor_role: str, target_role: str) -> bool:
+    return target_role in MANAGES.get(actor_role, ())
+
+
 def create_user(
     session: Session, username: str, role: str, password: str, full_name: str = ""
 ) -> User:

@@ -1,4 +1,9 @@
-"""User management for the administrator: list, add, disable or enable, reset a password."""
+"""Accounts: list, add, disable or enable, reset a password, sign out everywhere.
+
+The administrator manages every account; a supervisor manages the enumerators (and sees
+only them). Every action on an account outside the actor's reach is a 403, whatever the form
+says (:func:`survey.services.users.may_manage`).
+"""
 
 from __future__ import annotations
 
@@ -18,24 +23,39 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.app import get_session
 from survey.models import User
-from survey.security import ADMIN, roles_required
+from survey.security import ADMIN, SUPERVISOR, roles_required
 from survey.services.audit import record
 from survey.services.staff_sessions import revoke_user_sessions
-from survey.services.users import ROLES, create_user, list_users, set_active
+from survey.services.users import MANAGES, ROLES, create_user, list_users, may_manage, set_active
 from survey.services.users import reset_password as reset_password_of
 from survey.views.confirm import confirm_page, confirmed
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+MANAGERS = (ADMIN, SUPERVISOR)
+
+
+def _target(user_id: int) -> User:
+    """The account acted on: 404 if there is none, 403 if it is outside the actor's reach."""
+    user = get_session().get(User, user_id)
+    if user is None:
+        abort(404)
+    if not may_manage(current_user.role, user.role):
+        abort(403)
+    return user
 
 
 @bp.route("/users", methods=["GET", "POST"])
-@roles_required(ADMIN)
+@roles_required(*MANAGERS)
 def users() -> str | tuple[str, int] | WerkzeugResponse:
-    """The account list and the form to add one (the password is typed by the admin)."""
+    """The account list and the form to add one (the password is typed by the manager)."""
     db = get_session()
     error = None
+    roles = MANAGES[current_user.role]
     if request.method == "POST":
         try:
+            wanted = request.form.get("role", "")
+            if wanted in ROLES and wanted not in roles:  # a role beyond this manager's reach
+                abort(403)
             user = create_user(db, request.form.get("username", ""), request.form.get("role", ""),
                                request.form.get("password", ""), request.form.get("full_name", ""))
             record(db, "user_add", "user", user.id, user_id=int(current_user.id),
@@ -47,18 +67,17 @@ def users() -> str | tuple[str, int] | WerkzeugResponse:
             db.commit()
             flash(_("Account %(name)s added.", name=user.username), "info")
             return redirect(url_for("admin.users"))
-    return render_template("admin/users.html", users=list_users(db), roles=ROLES,
+    shown = [u for u in list_users(db) if u.role in roles]
+    return render_template("admin/users.html", users=shown, roles=roles,
                            error=error), (422 if error else 200)
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
-@roles_required(ADMIN)
+@roles_required(*MANAGERS)
 def set_user_active(user_id: int) -> WerkzeugResponse | str:
     """Disable or re-enable an account (never delete: responses and audit rows point to it)."""
     db = get_session()
-    user = db.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = _target(user_id)
     active = request.form.get("active") == "1"
     if user.id == int(current_user.id) and not active:
         flash(_("You cannot disable your own account."), "error")
@@ -77,13 +96,11 @@ def set_user_active(user_id: int) -> WerkzeugResponse | str:
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
-@roles_required(ADMIN)
+@roles_required(*MANAGERS)
 def reset_password(user_id: int) -> WerkzeugResponse | str:
-    """Give the user a new random password, shown once to the admin to pass on."""
+    """Give the user a new random password, shown once to the manager to pass on."""
     db = get_session()
-    user = db.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = _target(user_id)
     if not confirmed():
         return confirm_page(
             _("Reset the password of %(name)s?", name=user.username),
@@ -100,13 +117,18 @@ def reset_password(user_id: int) -> WerkzeugResponse | str:
 
 
 @bp.route("/users/<int:user_id>/sessions", methods=["POST"])
-@roles_required(ADMIN)
-def sign_out_everywhere(user_id: int) -> WerkzeugResponse:
+@roles_required(*MANAGERS)
+def sign_out_everywhere(user_id: int) -> WerkzeugResponse | str:
     """Close every session of the user (a lost phone, a shared computer); audited."""
     db = get_session()
-    user = db.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = _target(user_id)
+    if not confirmed():
+        return confirm_page(
+            _("Sign %(name)s out everywhere?", name=user.username),
+            _("Every open session of this account ends now, on every computer and phone: "
+              "anything not yet saved there is kept as a draft only on keying screens. The "
+              "password stays the same."),
+            _("Sign out everywhere"), url_for("admin.users"))
     closed = revoke_user_sessions(db, user_id)
     record(db, "sessions_revoke", "user", user.id, user_id=int(current_user.id),
            detail={"username": user.username, "sessions": closed})

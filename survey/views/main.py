@@ -24,6 +24,7 @@ ROLE_LINKS: dict[str, list[tuple[str, object]]] = {
     ],
     "supervisor": [
         ("rounds.index", _l("Survey rounds and weights")),
+        ("admin.users", _l("Enumerator accounts")),
         ("sample.index", _l("Sample frame and hamlets")),
         ("desks.index", _l("Desks and QR codes")),
         ("entry.review", _l("Review keyed questionnaires")),

@@ -147,8 +147,12 @@ def test_an_admin_signs_a_user_out_everywhere(app: Flask) -> None:
     admin = _login(app, "boss")
     with Session(app.extensions["sipas_engine"]) as session:
         uid = session.exec(select(User.id).where(User.username == "gs")).one()
+    asked = admin.post(f"/admin/users/{uid}/sessions",
+                       data={"csrf_token": _csrf(admin, "/admin/users")})
+    assert asked.status_code == 200 and 'name="confirmed"' in asked.get_data(as_text=True)
+    assert _opens(phone)  # nothing happens before the confirmation
     done = admin.post(f"/admin/users/{uid}/sessions",
-                      data={"csrf_token": _csrf(admin, "/admin/users")})
+                      data={"csrf_token": _csrf(admin, "/admin/users"), "confirmed": "1"})
     assert done.status_code == 302
     assert "2 phiên" in admin.get("/admin/users").get_data(as_text=True)
     assert not _opens(phone) and not _opens(office) and _opens(admin)
