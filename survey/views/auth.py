@@ -72,12 +72,21 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
 
 
-def _safe_next(target: str | None) -> str:
+# Where each role's daily work is: straight there after login, unless a page was asked for.
+LANDING = {"enumerator": "entry.start", "supervisor": "entry.review",
+           "analyst": "reports.dashboard", "admin": "main.home"}
+
+
+def _landing(role: str) -> str:
+    return url_for(LANDING.get(role, "main.home"))
+
+
+def _safe_next(target: str | None, role: str = "") -> str:
     """A path on this site only: browsers read "//host" and "/\\host" as another site."""
     if (target and target.startswith("/") and not target.startswith(("//", "/\\"))
             and "\\" not in target and target.isprintable() and not urlparse(target).netloc):
         return target
-    return url_for("main.home")
+    return _landing(role)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -101,11 +110,13 @@ def login() -> str | WerkzeugResponse | tuple[str, int]:
             session.clear()  # fresh session on login: no fixation
             session["sid"] = token
             login_user(SessionUser(user))
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_safe_next(request.args.get("next"), user.role))
         note_login_failure(db, username, address)
         db.commit()
         flash(_("Wrong username or password."), "error")
-    return render_template("auth/login.html", form=form)
+    elif request.method == "POST" and not form.errors.get("csrf_token"):
+        flash(_("Type your username and your password."), "error")
+    return render_template("auth/login.html", form=form), (422 if form.errors else 200)
 
 
 @bp.route("/logout", methods=["POST"])

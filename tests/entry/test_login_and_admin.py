@@ -130,11 +130,28 @@ def test_old_login_failures_are_purged(app: Flask, client: FlaskClient, world: W
 
 def test_after_login_the_next_page_is_on_this_site_only(client: FlaskClient,
                                                         world: World) -> None:
-    """"//evil.example" and "/\\evil.example" are other sites to a browser: home instead."""
-    for target, lands in (("/entry/", "/entry/"), ("//evil.example/x", "/"),
-                          ("/\\evil.example", "/"), ("https://evil.example/", "/"),
-                          ("/entry/\\..", "/")):
+    """"//evil.example" and "/\\evil.example" are other sites to a browser: the keyer's own
+    work instead (an enumerator lands on paper entry)."""
+    for target, lands in (("/entry/review", "/entry/review"), ("//evil.example/x", "/entry/"),
+                          ("/\\evil.example", "/entry/"), ("https://evil.example/", "/entry/"),
+                          ("/entry/\\..", "/entry/"), ("", "/entry/")):
         client = client.application.test_client()  # logged out
         reply = client.post("/auth/login", query_string={"next": target}, data={
             "username": "lan", "password": PASSWORD, "csrf_token": csrf(client, "/auth/login")})
         assert reply.status_code == 302 and reply.headers["Location"] == lands, target
+
+
+def test_each_role_lands_where_its_work_is(client: FlaskClient, world: World) -> None:
+    for username, lands in (("lan", "/entry/"), ("ha", "/entry/review"), ("anh", "/reports/"),
+                            ("quantri", "/")):
+        client = client.application.test_client()
+        reply = client.post("/auth/login", data={"username": username, "password": PASSWORD,
+                                                  "csrf_token": csrf(client, "/auth/login")})
+        assert reply.headers["Location"] == lands, username
+
+
+def test_an_empty_login_form_says_what_is_missing(client: FlaskClient, world: World) -> None:
+    reply = client.post("/auth/login", data={"username": "", "password": "",
+                                              "csrf_token": csrf(client, "/auth/login")})
+    assert reply.status_code == 422
+    assert "Hãy nhập tên đăng nhập và mật khẩu" in reply.get_data(as_text=True)
