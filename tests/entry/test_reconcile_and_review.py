@@ -80,7 +80,12 @@ def test_fieldwork_dashboard_counts_progress_and_keyer_errors(
         line = re.search(rf'<tr data-keyer="{keyer}">(.*?)</tr>', page, re.S)
         assert line is not None
         assert "<td>40</td><td>2</td>" in line.group(1)
-        assert 'class="error-rate">2.50%<' in line.group(1)
+        assert 'class="error-rate">2,5 %<' in line.group(1)  # Vietnamese: a decimal comma
+    # one questionnaire is stored (completed), one waits in a mismatch... both of 12 planned:
+    # 11 still pending, RR1 = 1/1 of the finalised
+    assert re.search(r'<td class="total-pending">11</td>', page)
+    assert re.search(r'data-rate="RR1"><th>RR1</th><td>100 %</td>', page)
+    assert '<td class="total-completed">1</td>' in page
 
 
 def test_changing_a_verified_answer_needs_a_reason_and_is_in_the_history(

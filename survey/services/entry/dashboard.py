@@ -14,11 +14,51 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from analysis.response_rates import Dispositions, estimated_e, rates
 from survey.models import AdminUnit, Response, SampleUnit, Stratum, SurveyRound, User
 from survey.models_entry import CaseState, Discrepancy, EntryCase, Keying, KeyingAnswer
 from survey.services.entry.start import serial_range
 
 RESPONDED = ("completed", "screened_out")
+# SIPAS fieldwork outcomes as AAPOR final dispositions: a screened-out household has nobody
+# eligible (NE); "not found" leaves eligibility unknown (UO).
+DISPOSITION = {"completed": "I", "screened_out": "NE", "refused": "R", "absent": "NC",
+               "not_found": "UO"}
+
+
+def dispositions(outcomes: dict[str, int]) -> Dispositions:
+    """AAPOR dispositions from outcome counts (outcomes outside the mapping are ignored)."""
+    counts: Counter[str] = Counter()
+    for outcome, letter in DISPOSITION.items():
+        counts[letter] += outcomes.get(outcome, 0)
+    return Dispositions(**counts)
+
+
+@dataclass(frozen=True)
+class RoundRates:
+    """A round's fieldwork totals and its AAPOR rates."""
+
+    round_code: str
+    planned: int
+    pending: int
+    outcomes: dict[str, int]
+    dispositions: Dispositions
+    e: float | None
+    rates: dict[str, float | None]
+
+
+def round_rates(hamlets: list[HamletProgress]) -> list[RoundRates]:
+    """Totals per round (every outcome, the pending paper) and the rates of the finalised."""
+    out = []
+    for code in sorted({h.round_code for h in hamlets}):
+        rows = [h for h in hamlets if h.round_code == code]
+        outcomes: Counter[str] = Counter()
+        for h in rows:
+            outcomes.update({k: v for k, v in h.outcomes.items() if k in DISPOSITION})
+        d = dispositions(outcomes)
+        out.append(RoundRates(code, sum(h.planned for h in rows), sum(h.pending for h in rows),
+                              dict(outcomes), d, estimated_e(d), rates(d)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -35,10 +75,22 @@ class HamletProgress:
     outcomes: dict[str, int]
 
     @property
+    def finalised(self) -> int:
+        return sum(self.outcomes.get(o, 0) for o in DISPOSITION)
+
+    @property
+    def pending(self) -> int:
+        """Planned questionnaires with no stored outcome yet (paper not keyed, or in keying)."""
+        return max(0, self.planned - self.finalised)
+
+    @property
+    def dispositions(self) -> Dispositions:
+        return dispositions(self.outcomes)
+
+    @property
     def response_rate(self) -> float | None:
-        """Completed or screened-out questionnaires over the planned sample."""
-        done = sum(self.outcomes.get(o, 0) for o in RESPONDED)
-        return done / self.planned if self.planned else None
+        """AAPOR RR1 over the finalised questionnaires (pending paper is in no rate)."""
+        return rates(self.dispositions)["RR1"]
 
 
 @dataclass(frozen=True)
@@ -84,7 +136,8 @@ def hamlet_progress(session: Session) -> list[HamletProgress]:
         .group_by(Response.sample_unit_id, Response.status, Response.outcome)
     ):
         stored[unit_id][status] += count
-        outcomes[unit_id][outcome or "unknown"] += count
+        if status != "rejected":  # a rejected questionnaire is no disposition
+            outcomes[unit_id][outcome or "unknown"] += count
     rows = []
     for unit, round_, stratum, place in units:
         first, last = serial_range(session, unit)

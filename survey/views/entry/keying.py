@@ -27,7 +27,13 @@ from survey.models import (
 from survey.models_entry import CaseState, EntryCase, Keying
 from survey.security import ADMIN, ENUMERATOR, SUPERVISOR, roles_required
 from survey.services.entry.assignments import my_assignments
-from survey.services.entry.dashboard import hamlet_progress, keyer_quality
+from analysis.response_rates import FORMULAS
+from survey.services.entry.dashboard import (
+    DISPOSITION,
+    hamlet_progress,
+    keyer_quality,
+    round_rates,
+)
 from survey.services.entry.drafts import draft_of, keep_draft
 from survey.services.entry.keying import (
     OUTCOME_FIELD,
@@ -301,5 +307,7 @@ def response_edit(response_id: int) -> WerkzeugResponse:
 def fieldwork() -> str:
     """Per hamlet: planned, keyed once, verified; per keyer: passes and discrepancy rates."""
     db = get_session()
-    return render_template("entry/fieldwork.html", hamlets=hamlet_progress(db),
-                           keyers=keyer_quality(db))
+    hamlets = hamlet_progress(db)
+    return render_template("entry/fieldwork.html", hamlets=hamlets, keyers=keyer_quality(db),
+                           rounds=round_rates(hamlets), formulas=FORMULAS,
+                           disposition=DISPOSITION)
