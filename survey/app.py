@@ -62,6 +62,15 @@ def local_time(value: datetime | None, seconds: bool = False) -> str:
     return format_datetime(value, pattern)
 
 
+def level_name(code: str | None) -> str:
+    """An administrative level as a person reads it ("huyện", not "district")."""
+    from flask_babel import gettext
+
+    names = {"province": gettext("province"), "district": gettext("district"),
+             "commune": gettext("commune"), "hamlet": gettext("hamlet")}
+    return names.get(code or "", code or "")
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app; configuration errors surface here, at start, naming the variable."""
     settings = load_settings()
@@ -109,6 +118,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["when"] = local_time
+    app.jinja_env.filters["level_name"] = level_name
     app.jinja_env.filters["number"] = format_decimal  # "1.234" in Vietnamese, "1,234" in English
 
     https = settings.base_url.startswith("https://")
