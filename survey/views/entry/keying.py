@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from analysis.response_rates import FORMULAS
 from survey.app import get_session
 from survey.instruments import Instrument
 from survey.models import (
@@ -27,7 +28,6 @@ from survey.models import (
 from survey.models_entry import CaseState, EntryCase, Keying
 from survey.security import ADMIN, ENUMERATOR, SUPERVISOR, roles_required
 from survey.services.entry.assignments import my_assignments
-from analysis.response_rates import FORMULAS
 from survey.services.entry.dashboard import (
     DISPOSITION,
     hamlet_progress,
