@@ -80,7 +80,8 @@ def _pages(app: Flask) -> dict[str, list[str]]:
              "/desks/", f"/desks/{desk}", "/desks/bursts", "/entry/review",
              "/entry/review?status=verified", f"/entry/response/{response_id}",
              "/entry/fieldwork", "/entry/assignments", "/admin/users", "/reports/",
-             "/reports/exports", "/reports/volumes", "/auth/password", "/no-such-page", "__keying__"]
+             "/reports/exports", "/reports/volumes", "/auth/password", "/no-such-page",
+             "__keying__"]
     return {"supervisor": staff, "admin": ["/", "/admin/users"],
             "analyst": ["/", "/reports/", "/reports/exports"],
             "enumerator": ["/", "/entry/"]}
