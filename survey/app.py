@@ -201,7 +201,7 @@ def enforce_session_timeouts(idle_minutes: int) -> None:
 # Feature blueprints: each module survey/views/<name>.py exposes ``bp``. Listed here once so
 # that features can land independently; a module not present in this build is skipped.
 BLUEPRINTS = ("main", "auth", "collect", "desks", "entry", "admin", "sample", "rounds", "reports",
-              "errors")
+              "uploads", "errors")
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -22,11 +22,13 @@ from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.app import get_session
+from survey.messages import UserError
 from survey.models import ReviewStatus
 from survey.security import roles_required
 from survey.services.audit import record
 from survey.services.data.export import ExportFilter
 from survey.services.data.formats import FORMATS, MEDIA_TYPES, TEXT_ROLES, export_bytes
+from survey.services.data.uploads import upload_text
 from survey.services.reports.dashboard import BREAKDOWN_CHOICES, DashboardOptions, build_dashboard
 from survey.services.reports.period import parse_period
 from survey.services.sample.rounds import get_round
@@ -200,11 +202,12 @@ def volumes() -> str | WerkzeugResponse:
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            text = upload.read().decode("utf-8-sig")
+            text = upload_text(upload.read(), upload.filename or "")
             result = import_volumes(db, text, source=upload.filename or "upload")
-        except (UnicodeDecodeError, ValueError) as exc:
+        except ValueError as exc:
             db.rollback()
-            flash(_("Import refused: %(reason)s", reason=str(exc)), "error")
+            reason = exc.localised(_) if isinstance(exc, UserError) else str(exc)
+            flash(_("Import refused: %(reason)s", reason=reason), "error")
         else:
             record(db, "volumes_import", "dossier_volume", None, user_id=int(current_user.id),
                    detail={"inserted": result.inserted, "updated": result.updated,

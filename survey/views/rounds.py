@@ -21,6 +21,7 @@ from survey.app import get_session
 from survey.messages import N_, UserError
 from survey.security import ADMIN, SUPERVISOR, roles_required
 from survey.services.audit import record
+from survey.services.data.uploads import upload_text
 from survey.services.sample.lists import parse_listed_counts, set_listed_counts
 from survey.services.sample.rounds import create_round, get_round, list_rounds, publish_round
 from survey.services.sample.weights import compute_weights
@@ -50,10 +51,7 @@ def _upload_text(field: str) -> str | None:
     raw = upload.read(MAX_UPLOAD_BYTES + 1)
     if len(raw) > MAX_UPLOAD_BYTES:
         raise UserError(N_("The file is larger than 2 MB."))
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UserError(N_("The file is not UTF-8 text: save the CSV as UTF-8.")) from None
+    return upload_text(raw, upload.filename)
 
 
 @bp.route("/", methods=["GET", "POST"])

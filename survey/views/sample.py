@@ -12,8 +12,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.app import get_session
+from survey.messages import UserError
 from survey.security import ADMIN, SUPERVISOR, roles_required
 from survey.services.audit import record
+from survey.services.data.uploads import upload_text
 from survey.services.sample.draw import draw_sample
 from survey.services.sample.frame import FrameError, frame_summary, import_frame
 from survey.services.sample.lists import fieldwork_csv, fieldwork_hamlets
@@ -55,12 +57,12 @@ def frame_upload() -> tuple[str, int] | WerkzeugResponse:
         flash(_("Choose a CSV file of the frame."), "error")
         return redirect(url_for("sample.index"))
     raw = upload.read(MAX_FRAME_BYTES + 1)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return _page(None, [_("The file is not UTF-8 text: save the CSV as UTF-8.")], 400)
     if len(raw) > MAX_FRAME_BYTES:
         return _page(None, [_("The file is larger than 20 MB.")], 400)
+    try:
+        text = upload_text(raw, upload.filename)
+    except UserError as exc:
+        return _page(None, [exc.localised(_)], 400)
     db = get_session()
     try:
         result = import_frame(db, text, source=upload.filename)
