@@ -119,6 +119,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["when"] = local_time
     app.jinja_env.filters["level_name"] = level_name
+    from survey.views.audit_names import action_name
+
+    app.jinja_env.filters["action_name"] = action_name
     app.jinja_env.filters["number"] = format_decimal  # "1.234" in Vietnamese, "1,234" in English
 
     https = settings.base_url.startswith("https://")
@@ -201,7 +204,7 @@ def enforce_session_timeouts(idle_minutes: int) -> None:
 # Feature blueprints: each module survey/views/<name>.py exposes ``bp``. Listed here once so
 # that features can land independently; a module not present in this build is skipped.
 BLUEPRINTS = ("main", "auth", "collect", "desks", "entry", "admin", "sample", "rounds", "reports",
-              "uploads", "errors")
+              "uploads", "audit", "errors")
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -74,6 +74,8 @@ MATRIX: dict[str, tuple[str, frozenset[str]]] = {
     "rounds.listing": ("/rounds/NO-ROUND/listing", STAFF),
     "rounds.weights": ("/rounds/NO-ROUND/weights", STAFF),
     "rounds.publish": ("/rounds/NO-ROUND/publish", STAFF),
+    # the audit log: supervisors and admins
+    "audit.index": ("/audit/", STAFF),
     # blank templates of the uploads: whoever uploads (staff, and analysts for volumes)
     "uploads.template": ("/uploads/templates/frame.csv", REPORT_READERS),
     # reports and exports: analysts, supervisors and admins; never keyers or the public

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from survey.models import AuditLog
+from survey.models import AuditLog, User
 
 
 def record(
@@ -30,3 +31,29 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def audit_query(*, user_id: int | None = None, action: str | None = None,
+                since: datetime | None = None, until: datetime | None = None,
+                entity: str | None = None, entity_id: str | None = None) -> Any:
+    """The audit rows matching every filter given, newest first, with the acting user."""
+    query = select(AuditLog, User.username).outerjoin(
+        User, User.id == AuditLog.user_id)  # type: ignore[arg-type]
+    if user_id is not None:
+        query = query.where(AuditLog.user_id == user_id)
+    if action:
+        query = query.where(AuditLog.action == action)
+    if since is not None:
+        query = query.where(col(AuditLog.at) >= since)
+    if until is not None:
+        query = query.where(col(AuditLog.at) < until)
+    if entity:
+        query = query.where(AuditLog.entity == entity)
+    if entity_id:
+        query = query.where(AuditLog.entity_id == entity_id)
+    return query.order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc())
+
+
+def audit_actions(session: Session) -> list[str]:
+    """The actions that occur in the log (for the filter's choices)."""
+    return sorted(session.exec(select(AuditLog.action).distinct()))

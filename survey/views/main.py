@@ -16,6 +16,7 @@ bp = Blueprint("main", __name__)
 ROLE_LINKS: dict[str, list[tuple[str, object]]] = {
     "admin": [
         ("admin.users", _l("Users")),
+        ("audit.index", _l("Audit log")),
         ("desks.index", _l("Desks and QR codes")),
         ("entry.assignments", _l("Assignments")),
         ("sample.index", _l("Sample frame and hamlets")),
@@ -30,6 +31,7 @@ ROLE_LINKS: dict[str, list[tuple[str, object]]] = {
         ("entry.review", _l("Review keyed questionnaires")),
         ("entry.assignments", _l("Assignments")),
         ("entry.fieldwork", _l("Fieldwork progress")),
+        ("audit.index", _l("Audit log")),
         ("reports.dashboard", _l("Dashboard")),
     ],
     "enumerator": [("entry.start", _l("Key in paper questionnaires"))],

@@ -172,7 +172,7 @@ def test_a_double_entry_mismatch_is_reconciled_by_a_supervisor(app: Flask, world
         page.keyboard.press("Enter")
         page.wait_for_url("**/entry/response/*")
         assert page.locator("#status").inner_text() == "đã xác nhận"
-        assert "reconcile" in page.locator("#history").inner_text()
+        assert "Đã đối chiếu hai lần nhập" in page.locator("#history").inner_text()
     with Session(app.extensions["sipas_engine"]) as session:
         response = session.exec(select(Response)).one()
     assert response.status == "verified"
