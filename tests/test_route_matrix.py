@@ -46,6 +46,7 @@ MATRIX: dict[str, tuple[str, frozenset[str]]] = {
     "desks.detail": ("/desks/NO-SUCH-DESK", STAFF),
     "desks.qr": ("/desks/NO-SUCH-DESK/qr.png", STAFF),
     "desks.change": ("/desks/NO-SUCH-DESK/rotate", STAFF),
+    "desks.edit": ("/desks/NO-SUCH-DESK/edit", STAFF),
     "desks.contacts": ("/desks/contacts.csv", STAFF),
     "desks.bursts": ("/desks/bursts", STAFF),
     "desks.decide_held_view": ("/desks/held", STAFF),

@@ -18,6 +18,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from survey.app import get_session
+from survey.messages import UserError
 from survey.security import STAFF, roles_required
 from survey.services.audit import record
 from survey.services.data.cells import neutralise_formula
@@ -25,8 +26,10 @@ from survey.services.desks.bursts import burst_report
 from survey.services.desks.detail import contact_rows, recent_evaluations
 from survey.services.desks.holds import count_held, decide_held, held_evaluations
 from survey.services.desks.links import (
+    LEVELS,
     add_desk,
     desk_url,
+    edit_desk,
     get_desk,
     list_desks,
     rotate_desk,
@@ -77,7 +80,7 @@ def index() -> str | WerkzeugResponse:
                             form.agency.data or "", form.admin_level.data or "")
         except ValueError as exc:
             db.rollback()
-            flash(str(exc), "error")
+            flash(exc.localised(_) if isinstance(exc, UserError) else str(exc), "error")
         else:
             record(db, "desk.add", "desk", desk.id, user_id=_user_id(),
                    detail={"code": desk.code})
@@ -93,6 +96,34 @@ def detail(code: str) -> str:
     desk = _desk_or_404(code)
     return render_template("desks/detail.html", desk=desk, url=_url(desk), action=ActionForm(),
                            evaluations=recent_evaluations(get_session(), desk))
+
+
+@bp.route("/<code>/edit", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def edit(code: str) -> str | tuple[str, int] | WerkzeugResponse:
+    """Name, agency and level of a desk (the code stays: printed QR codes carry it)."""
+    desk = _desk_or_404(code)
+    problem = None
+    if request.method == "POST":
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        db = get_session()
+        try:
+            changes = edit_desk(db, code, request.form.get("name", ""),
+                                request.form.get("agency", ""),
+                                request.form.get("admin_level", ""))
+        except UserError as exc:
+            db.rollback()
+            problem = exc.localised(_)
+        else:
+            if changes:
+                record(db, "desk.edit", "desk", desk.id, user_id=_user_id(),
+                       detail={"code": code, "changes": changes})
+            db.commit()
+            flash(_("Desk %(code)s saved.", code=code), "info")
+            return redirect(url_for("desks.detail", code=code))
+    return render_template("desks/edit.html", desk=desk, levels=LEVELS, problem=problem,
+                           action=ActionForm(), form=request.form), (400 if problem else 200)
 
 
 @bp.route("/<code>/<action>", methods=["POST"])

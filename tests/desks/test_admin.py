@@ -71,7 +71,31 @@ def test_staff_add_a_desk_and_see_its_link_and_evaluations(
     detail = client.get(f"/desks/{desk_link.code}").get_data(as_text=True)
     assert "http://127.0.0.1:5000/d/" in detail and "Rất tốt" in detail
     again = client.post("/desks/", data={"csrf_token": token, "code": "TT-01", "name": "x"})
-    assert "đã tồn tại" in again.get_data(as_text=True)
+    assert "Đã có bộ phận một cửa mã TT-01" in again.get_data(as_text=True)
+
+
+def test_staff_change_a_desks_name_agency_and_level_and_the_change_is_audited(
+    app: Flask, client: FlaskClient, desk_link: DeskLink
+) -> None:
+    login(app, client, "supervisor")
+    path = f"/desks/{desk_link.code}/edit"
+    token = csrf_of(client, path)
+    bad = client.post(path, data={"csrf_token": token, "name": " ", "agency": "UBND",
+                                  "admin_level": "district"})
+    assert bad.status_code == 400 and "cần có tên" in bad.get_data(as_text=True)
+    assert 'value="UBND"' in bad.get_data(as_text=True)  # what was typed is kept
+    forged = client.post(path, data={"csrf_token": token, "name": "X", "admin_level": "galaxy"})
+    assert forged.status_code == 400
+    saved = client.post(path, data={"csrf_token": token, "name": "Bộ phận Tiếp nhận và Trả kết quả",
+                                    "agency": "UBND xã Phú Lâm", "admin_level": "commune"})
+    assert saved.status_code == 302
+    page = client.get(f"/desks/{desk_link.code}").get_data(as_text=True)
+    assert "Bộ phận Tiếp nhận và Trả kết quả" in page and "cấp: xã" in page
+    with Session(app.extensions["sipas_engine"]) as session:
+        entry = session.exec(select(AuditLog).where(AuditLog.action == "desk.edit")).one()
+    assert entry.detail["changes"]["admin_level"]["new"] == "commune"
+    assert entry.detail["changes"]["name"]["new"] == "Bộ phận Tiếp nhận và Trả kết quả"
+    assert reload_desk(app, desk_link.code).code == desk_link.code  # the QR code still works
 
 
 def test_rotating_on_screen_retires_the_printed_code(

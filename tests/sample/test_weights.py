@@ -131,7 +131,7 @@ def test_a_published_round_keeps_its_weights_and_corrections_make_a_version(
         first = compute_weights(session, code)
         publish_round(session, code)
         before = {r.id: r.weight for r, _ in _rows(session)}
-        with pytest.raises(ValueError, match="frozen; use --new-version"):
+        with pytest.raises(ValueError, match="frozen; make a new version 2"):
             compute_weights(session, code, trim=1.2)
         assert {r.id: r.weight for r, _ in _rows(session)} == before
         with pytest.raises(ValueError, match="needs a reason"):

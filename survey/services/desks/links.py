@@ -19,6 +19,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
+from survey.messages import N_, UserError
 from survey.models import AdminUnit, Desk, Response
 
 TOKEN_SALT = "sipas.desk-evaluation.v1"
@@ -117,24 +118,52 @@ def add_desk(session: Session, code: str, name: str, agency: str = "", admin_lev
              unit_code: str | None = None) -> Desk:
     """Create a desk; a duplicate code or an unknown unit is a clear ValueError."""
     code = check_desk_code(code)
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise ValueError("desk name must be 1-200 characters / tên bàn không hợp lệ")
-    if len(agency) > 200 or len(admin_level) > 32:
-        raise ValueError("agency must be at most 200 characters and level at most 32")
+    name, agency, admin_level = _checked(name, agency, admin_level)
     if session.exec(select(Desk).where(Desk.code == code)).first() is not None:
-        raise ValueError(f"desk {code} already exists / mã bàn đã tồn tại")
+        raise UserError(N_("desk %(code)s already exists"), code=code)
     unit_id = None
     if unit_code:
         unit = session.exec(select(AdminUnit).where(AdminUnit.code == unit_code)).first()
         if unit is None:
             raise ValueError(f"no administrative unit with code {unit_code!r}")
         unit_id = unit.id
-    desk = Desk(code=code, name=name, agency=agency.strip(), admin_level=admin_level.strip(),
-                unit_id=unit_id)
+    desk = Desk(code=code, name=name, agency=agency, admin_level=admin_level, unit_id=unit_id)
     session.add(desk)
     session.flush()
     return desk
+
+
+LEVELS = ("", "province", "district", "commune")
+
+
+def _checked(name: str, agency: str, admin_level: str) -> tuple[str, str, str]:
+    name, agency, admin_level = name.strip(), agency.strip(), admin_level.strip()
+    if not name or len(name) > 200:
+        raise UserError(N_("a desk needs a name of 1–200 characters"))
+    if len(agency) > 200:
+        raise UserError(N_("the agency must be at most 200 characters"))
+    if admin_level not in LEVELS:
+        raise UserError(N_("the level must be province, district or commune"))
+    return name, agency, admin_level
+
+
+def edit_desk(session: Session, code: str, name: str, agency: str,
+              admin_level: str) -> dict[str, dict[str, str]]:
+    """Change a desk's name, agency and level (never its code: printed QR codes name it).
+
+    Returns the changes (field -> old, new) for the audit row; the caller records and commits.
+    """
+    desk = get_desk(session, code)
+    name, agency, admin_level = _checked(name, agency, admin_level)
+    changes = {field: {"old": getattr(desk, field), "new": value}
+               for field, value in (("name", name), ("agency", agency),
+                                    ("admin_level", admin_level))
+               if getattr(desk, field) != value}
+    for field, change in changes.items():
+        setattr(desk, field, change["new"])
+    session.add(desk)
+    session.flush()
+    return changes
 
 
 def get_desk(session: Session, code: str) -> Desk:
