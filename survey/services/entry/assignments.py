@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from survey.messages import N_, UserError
 from survey.models import AdminUnit, Mode, Response, SampleUnit, Stratum, SurveyRound, User
 from survey.models_entry import EntryCase, SerialAssignment
 from survey.models_sample import FieldAssignment
@@ -23,8 +24,8 @@ from survey.services.sample.questionnaire_ids import make_questionnaire_id, seri
 from survey.services.sample.rounds import ensure_open
 
 
-class AssignmentError(ValueError):
-    """An assignment that cannot be made, with the reason in Vietnamese and English."""
+class AssignmentError(UserError):
+    """An assignment that cannot be made, with a reason the supervisor can act on."""
 
 
 @dataclass(frozen=True)
@@ -125,19 +126,17 @@ def assign(session: Session, sample_unit_id: int, enumerator_id: int, first: int
     unit, round_ = _open_unit(session, sample_unit_id)
     user = session.get(User, enumerator_id)
     if user is None or not user.active or user.role != "enumerator":
-        raise AssignmentError("Chỉ giao phiếu cho điều tra viên đang hoạt động / "
-                              "Questionnaires can only be assigned to an active enumerator")
+        raise AssignmentError(N_("Questionnaires can only be assigned to an active enumerator"))
     low, high = hamlet_range(session, unit)
     whole = first is None and last is None
     if whole:
         first, last = low, high
     if first is None or last is None:
-        raise AssignmentError("Nhập cả số đầu và số cuối của dãy / "
-                              "Give both the first and the last serial of the range")
+        raise AssignmentError(N_("Give both the first and the last serial of the range"))
     if not (low <= first <= last <= high):
-        raise AssignmentError(
-            f"Dãy {first}–{last} phải nằm trong dãy {low}–{high} của thôn/ấp {unit.psu_code} / "
-            f"Range {first}–{last} must lie within hamlet {unit.psu_code}'s range {low}–{high}")
+        raise AssignmentError(N_("Range %(first)d–%(last)d must lie within hamlet %(psu)s's range "
+                                 "%(low)d–%(high)d"), first=first, last=last, psu=unit.psu_code,
+                              low=low, high=high)
     detail = {"round": round_.code, "psu": unit.psu_code, "first": first, "last": last,
               "enumerator": user.username}
     if whole or (first, last) == (low, high):
@@ -159,10 +158,10 @@ def assign(session: Session, sample_unit_id: int, enumerator_id: int, first: int
             same = sub
         elif sub.first_serial <= last and first <= sub.last_serial:
             raise AssignmentError(
-                f"Dãy {first}–{last} trùng với dãy {sub.first_serial}–{sub.last_serial} đã giao "
-                f"cho {_username(session, sub.enumerator_id)}; bỏ dãy đó trước / "
-                f"Range {first}–{last} overlaps range {sub.first_serial}–{sub.last_serial} "
-                f"assigned to {_username(session, sub.enumerator_id)}; remove that one first")
+                N_("Range %(first)d–%(last)d overlaps range %(other_first)d–%(other_last)d "
+                   "assigned to %(name)s; remove that one first"), first=first, last=last,
+                other_first=sub.first_serial, other_last=sub.last_serial,
+                name=_username(session, sub.enumerator_id))
     if same is None:
         same = SerialAssignment(sample_unit_id=unit.id, enumerator_id=user.id,
                                 first_serial=first, last_serial=last)
@@ -178,7 +177,7 @@ def unassign_range(session: Session, range_id: int, *, by: int | None = None) ->
     """Remove a sub-range: its serials go back to the hamlet's enumerator."""
     sub = session.get(SerialAssignment, range_id)
     if sub is None:
-        raise AssignmentError("Không có dãy phiếu này / No such serial range")
+        raise AssignmentError(N_("No such serial range"))
     unit, round_ = _open_unit(session, sub.sample_unit_id)
     record(session, "assignment.range_removed", "sample_unit", unit.id, user_id=by, detail={
         "round": round_.code, "psu": unit.psu_code, "first": sub.first_serial,
@@ -191,14 +190,14 @@ def unassign_range(session: Session, range_id: int, *, by: int | None = None) ->
 def _open_unit(session: Session, sample_unit_id: int) -> tuple[SampleUnit, SurveyRound]:
     unit = session.get(SampleUnit, sample_unit_id)
     if unit is None:
-        raise AssignmentError("Không có thôn/ấp này trong mẫu / No such sampled hamlet")
+        raise AssignmentError(N_("No such sampled hamlet"))
     round_ = session.get(SurveyRound, unit.round_id)
     assert round_ is not None
     try:
         ensure_open(round_, "change its fieldwork assignments")
-    except ValueError as exc:
-        raise AssignmentError(f"Đợt khảo sát {round_.code} đã công bố (dữ liệu đã khóa): không "
-                              f"thể đổi phân công / {exc}") from None
+    except ValueError:
+        raise AssignmentError(N_("Round %(round)s is published (its data are frozen): its "
+                                 "assignments cannot change"), round=round_.code) from None
     return unit, round_
 
 

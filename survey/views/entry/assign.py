@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.app import get_session
+from survey.messages import N_
 from survey.models import RoundStatus, SampleUnit, SurveyRound, User
 from survey.models_entry import SerialAssignment
 from survey.security import ADMIN, SUPERVISOR, roles_required
@@ -34,8 +35,8 @@ def _serial(name: str) -> int | None:
     if not text:
         return None
     if not text.isdigit() or len(text) > 4:
-        raise AssignmentError(f"Số thứ tự phải là số nguyên dương, không phải {text[:12]!r} / "
-                              f"A serial must be a whole positive number, not {text[:12]!r}")
+        raise AssignmentError(N_("A serial must be a whole positive number, not %(text)s"),
+                              text=text[:12])
     return int(text)
 
 
@@ -70,12 +71,12 @@ def assign_hamlet(sample_unit_id: int) -> WerkzeugResponse:
     try:
         enumerator = request.form.get("enumerator", "")
         if not enumerator.isdigit():
-            raise AssignmentError("Chọn một điều tra viên / Choose an enumerator")
+            raise AssignmentError(N_("Choose an enumerator"))
         summary = assign(db, unit.id, int(enumerator), _serial("first"),  # type: ignore[arg-type]
                          _serial("last"), by=int(current_user.id))
     except AssignmentError as exc:
         db.rollback()
-        flash(str(exc), "error")
+        flash(exc.localised(_), "error")
     else:
         db.commit()
         flash(_("Assigned: %(summary)s", summary=summary), "info")
@@ -96,7 +97,7 @@ def unassign(range_id: int) -> WerkzeugResponse:
         summary = unassign_range(db, range_id, by=int(current_user.id))
     except AssignmentError as exc:
         db.rollback()
-        flash(str(exc), "error")
+        flash(exc.localised(_), "error")
     else:
         db.commit()
         flash(_("Range removed: %(summary)s", summary=summary), "info")
