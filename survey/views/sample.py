@@ -68,7 +68,7 @@ def frame_upload() -> tuple[str, int] | WerkzeugResponse:
         result = import_frame(db, text, source=upload.filename)
     except FrameError as exc:
         db.rollback()
-        return _page(None, exc.problems, 400)
+        return _page(None, [p.localised(_) for p in exc.problems], 400)
     record(db, "frame.import", "admin_unit", user_id=int(current_user.id),
            detail={"file": upload.filename, "created": result.created, "updated": result.updated})
     db.commit()

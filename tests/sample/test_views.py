@@ -57,7 +57,7 @@ def test_import_draw_and_download_from_the_screen(app: Flask, client: FlaskClien
         "frame": (io.BytesIO((frame_csv() + "9001,X,district,90,,,,,,\n").encode()), "k.csv")},
         content_type="multipart/form-data")
     assert bad.status_code == 400
-    assert "line 36: duplicate code &#39;9001&#39;" in bad.get_data(as_text=True)
+    assert "dòng 36: mã &#39;9001&#39; bị trùng" in bad.get_data(as_text=True)
     assert _count(app, AdminUnit) == 0
     good = client.post("/sample/frame", data={
         "csrf_token": token, "frame": (io.BytesIO(frame_csv().encode()), "k.csv")},

@@ -30,6 +30,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from survey.messages import N_, UserError
 from survey.models import AdminUnit, GeoLevel
 from survey.services.data.csv_text import csv_records
 from survey.services.geography import ensure_levels
@@ -46,7 +47,7 @@ MAX_SHOWN = 20
 class FrameError(ValueError):
     """The frame was refused; ``problems`` lists every one (line: message)."""
 
-    def __init__(self, source: str, problems: list[str]):
+    def __init__(self, source: str, problems: list[UserError]):
         self.problems = problems
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         super().__init__(f"{source}: {problems[0]}{more}; nothing was imported")
@@ -76,63 +77,75 @@ class FrameImport:
     by_level: dict[str, int]
 
 
-def _size(text: str, name: str, line: int, problems: list[str]) -> int | None:
+def _size(text: str, name: str, line: int, problems: list[UserError]) -> int | None:
     if not text:
         return None
     try:
         value = int(text.replace(" ", ""))
     except ValueError:
-        problems.append(f"line {line}: {name} must be a whole number, got {text!r}")
+        problems.append(UserError(N_("line %(line)d: %(name)s must be a whole number, got "
+                                     "'%(text)s'"), line=line, name=name, text=text))
         return None
     if value <= 0:
-        problems.append(f"line {line}: {name} must be positive, got {value}")
+        problems.append(UserError(N_("line %(line)d: %(name)s must be positive, got %(value)d"),
+                                  line=line, name=name, value=value))
     return value
 
 
-def _date(text: str, name: str, line: int, problems: list[str]) -> date | None:
+def _date(text: str, name: str, line: int, problems: list[UserError]) -> date | None:
     if not text:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        problems.append(f"line {line}: {name} must be a date YYYY-MM-DD, got {text!r}")
+        problems.append(UserError(N_("line %(line)d: %(name)s must be a date YYYY-MM-DD, got "
+                                     "'%(text)s'"), line=line, name=name, text=text))
         return None
 
 
-def parse_frame(text: str) -> tuple[list[FrameRow], list[str]]:
+def parse_frame(text: str) -> tuple[list[FrameRow], list[UserError]]:
     """Rows and the problems found in the file alone (no database needed)."""
     try:
         reader = iter(csv_records(text))
     except ValueError as exc:
-        return [], [str(exc)]
+        return [], [exc if isinstance(exc, UserError) else UserError(str(exc))]
     header = [h.strip().lower() for h in next(reader, [])]
-    problems: list[str] = []
+    problems: list[UserError] = []
     unknown = [h for h in header if h not in COLUMNS]
     missing = [c for c in REQUIRED if c not in header]
     if unknown or missing or not header:
-        what = []
+        found = []
         if missing:
-            what.append(f"missing column(s) {', '.join(missing)}")
+            found.append(UserError(N_("line 1: missing column(s) %(columns)s; expected columns "
+                                      "%(expected)s"), columns=", ".join(missing),
+                                   expected=", ".join(COLUMNS)))
         if unknown:
-            what.append(f"unknown column(s) {', '.join(unknown)}")
-        return [], [f"line 1: {'; '.join(what)}; expected columns {', '.join(COLUMNS)}"]
+            found.append(UserError(N_("line 1: unknown column(s) %(columns)s; expected columns "
+                                      "%(expected)s"), columns=", ".join(unknown),
+                                   expected=", ".join(COLUMNS)))
+        return [], found or [UserError(N_("line 1: the header is empty; expected columns "
+                                          "%(expected)s"), expected=", ".join(COLUMNS))]
     rows: list[FrameRow] = []
     for line, fields in enumerate(reader, start=2):
         if not any(f.strip() for f in fields):
             continue
         if len(fields) != len(header):
-            problems.append(f"line {line}: {len(fields)} fields, the header has {len(header)}")
+            problems.append(UserError(N_("line %(line)d: %(n)d fields, the header has %(m)d"),
+                                      line=line, n=len(fields), m=len(header)))
             continue
         get = dict(zip(header, (f.strip() for f in fields), strict=True)).get
         code, name, level = get("code") or "", get("name") or "", (get("level") or "").lower()
         for column, value in (("code", code), ("name", name), ("level", level)):
             if not value:
-                problems.append(f"line {line}: {column} is empty")
+                problems.append(UserError(N_("line %(line)d: %(column)s is empty"), line=line,
+                                          column=column))
         if len(code) > 32:
-            problems.append(f"line {line}: code {code!r} is longer than 32 characters")
+            problems.append(UserError(N_("line %(line)d: code '%(code)s' is longer than 32 "
+                                         "characters"), line=line, code=code))
         urban = (get("urban_rural") or "").lower() or None
         if urban is not None and urban not in URBAN_RURAL:
-            problems.append(f"line {line}: urban_rural must be urban or rural, got {urban!r}")
+            problems.append(UserError(N_("line %(line)d: urban_rural must be urban or rural, got "
+                                         "'%(value)s'"), line=line, value=urban))
         row = FrameRow(
             line, code, name, level, get("parent") or None,
             _size(get("households") or "", "households", line, problems),
@@ -141,18 +154,19 @@ def parse_frame(text: str) -> tuple[list[FrameRow], list[str]]:
             _date(get("valid_to") or "", "valid_to", line, problems), get("successor") or None,
         )  # fmt: skip
         if row.valid_from and row.valid_to and row.valid_to < row.valid_from:
-            problems.append(f"line {line}: valid_to {row.valid_to} is before valid_from")
+            problems.append(UserError(N_("line %(line)d: valid_to %(to)s is before valid_from"),
+                                      line=line, to=str(row.valid_to)))
         rows.append(row)
     if not rows and not problems:
-        problems.append("the file has no units")
+        problems.append(UserError(N_("the file has no units")))
     return rows, problems
 
 
 def _chain_problems(
     rows: list[FrameRow], links: dict[str, str | None], what: str
-) -> list[str]:
+) -> list[UserError]:
     """A cycle in ``links`` (code → next code) reachable from a row of the file."""
-    problems: list[str] = []
+    problems: list[UserError] = []
     reported: set[str] = set()
     for row in rows:
         seen: list[str] = []
@@ -163,23 +177,25 @@ def _chain_problems(
         if code is not None and code not in reported:
             cycle = seen[seen.index(code):]
             reported.update(cycle)
-            problems.append(
-                f"line {row.line}: {what} chain forms a cycle: {' → '.join(cycle + [code])}"
-            )
+            problems.append(UserError(
+                N_("line %(line)d: the parent chain forms a cycle: %(cycle)s") if what == "parent"
+                else N_("line %(line)d: the successor chain forms a cycle: %(cycle)s"),
+                line=row.line, cycle=" → ".join(cycle + [code])))
     return problems
 
 
-def check_frame(session: Session, rows: list[FrameRow]) -> list[str]:
+def check_frame(session: Session, rows: list[FrameRow]) -> list[UserError]:
     """Problems of the file against itself and the units and levels already stored."""
-    problems: list[str] = []
+    problems: list[UserError] = []
     levels = {lv.code: lv for lv in session.exec(select(GeoLevel))}
     stored = {u.code: u for u in session.exec(select(AdminUnit))}
     level_of_stored = {lv.id: lv.code for lv in levels.values()}
     first: dict[str, int] = {}
     for row in rows:
         if row.code in first:
-            problems.append(f"line {row.line}: duplicate code {row.code!r} "
-                            f"(first on line {first[row.code]})")
+            problems.append(UserError(N_("line %(line)d: duplicate code '%(code)s' (first on line "
+                                         "%(first)d)"), line=row.line, code=row.code,
+                                      first=first[row.code]))
         else:
             first[row.code] = row.line
     by_code = {row.code: row for row in rows}
@@ -189,19 +205,25 @@ def check_frame(session: Session, rows: list[FrameRow]) -> list[str]:
     for row in rows:
         if row.level and row.level not in levels:
             known = ", ".join(sorted(levels, key=lambda c: levels[c].depth))
-            problems.append(f"line {row.line}: unknown level {row.level!r}; known levels: {known}")
+            problems.append(UserError(N_("line %(line)d: unknown level '%(level)s'; known levels: "
+                                         "%(known)s"), line=row.line, level=row.level,
+                                      known=known))
         if row.parent is not None:
             if row.parent not in by_code and row.parent not in stored:
-                problems.append(f"line {row.line}: unknown parent {row.parent!r} of {row.code!r}")
+                problems.append(UserError(N_("line %(line)d: unknown parent '%(parent)s' of "
+                                             "'%(code)s'"), line=row.line, parent=row.parent,
+                                          code=row.code))
             elif row.level in levels and level_of.get(row.parent) in levels:
                 parent_level = levels[level_of[row.parent]]
                 if parent_level.depth >= levels[row.level].depth:
-                    problems.append(
-                        f"line {row.line}: {row.code!r} ({row.level}) cannot be under "
-                        f"{row.parent!r} ({parent_level.code}): a parent must be a higher level"
-                    )
+                    problems.append(UserError(
+                        N_("line %(line)d: '%(code)s' (%(level)s) cannot be under '%(parent)s' "
+                           "(%(parent_level)s): a parent must be a higher level"),
+                        line=row.line, code=row.code, level=row.level, parent=row.parent,
+                        parent_level=parent_level.code))
         if row.successor is not None and row.successor not in known:
-            problems.append(f"line {row.line}: unknown successor {row.successor!r}")
+            problems.append(UserError(N_("line %(line)d: unknown successor '%(code)s'"),
+                                      line=row.line, code=row.successor))
     parents: dict[str, str | None] = {}
     successors: dict[str, str | None] = {}
     code_of_id = {u.id: c for c, u in stored.items()}
@@ -287,9 +309,9 @@ def frame_summary(session: Session) -> list[tuple[str, int, int]]:
     return out
 
 
-def problems_text(problems: Iterable[str]) -> str:
-    """The problems as lines, the first ``MAX_SHOWN`` of them (for the CLI and the screen)."""
-    problems = list(problems)
+def problems_text(problems: Iterable[UserError | str]) -> str:
+    """The problems as lines (English), the first ``MAX_SHOWN`` of them, for the CLI."""
+    problems = [str(p) for p in problems]
     lines = problems[:MAX_SHOWN]
     if len(problems) > MAX_SHOWN:
         lines.append(f"… and {len(problems) - MAX_SHOWN} more")
