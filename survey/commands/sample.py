@@ -28,10 +28,11 @@ def sample_group() -> None:
               help="Measure of size: households or population.")
 @click.option("--enumerators", default="", help="Comma-separated usernames, assigned in turn.")
 @click.option("--replace", is_flag=True, help="Redraw a round's sample (no responses yet).")
+@click.option("--reason", default=None, help="Why the sample is redrawn (needed with --replace).")
 @clear_errors
 def sample_draw(round_code: str, strata_level: str, hamlets_per_stratum: int, per_hamlet: int,
                 seed: int | None, certainty_threshold: float, size: str, enumerators: str,
-                replace: bool) -> None:
+                replace: bool, reason: str | None) -> None:
     """PPS systematic selection of hamlets within strata, then a fixed take per hamlet."""
     from survey.services.sample.draw import draw_sample
 
@@ -40,7 +41,7 @@ def sample_draw(round_code: str, strata_level: str, hamlets_per_stratum: int, pe
         draw = draw_sample(session, round_code, strata_level=strata_level,
                            hamlets_per_stratum=hamlets_per_stratum, per_hamlet=per_hamlet,
                            seed=seed, certainty_threshold=certainty_threshold, size=size,
-                           enumerators=staff, replace=replace)
+                           enumerators=staff, replace=replace, reason=reason)
     click.echo(f"round {draw.round_code}: {len(draw.hamlets)} hamlets in {len(draw.strata)} "
                f"strata, {draw.per_hamlet} questionnaires each (seed {draw.seed})")
     for h in draw.hamlets:

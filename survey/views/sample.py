@@ -97,10 +97,11 @@ def draw() -> tuple[str, int] | WerkzeugResponse:
         result = draw_sample(db, code, strata_level=request.form.get("strata_level", ""),
                              hamlets_per_stratum=k, per_hamlet=m, seed=seed, enumerators=staff,
                              replace=request.form.get("replace") == "1",
+                             reason=request.form.get("reason", "")[:500],
                              user_id=int(current_user.id))
     except ValueError as exc:
         db.rollback()
-        return _page(code, [str(exc)], 400)
+        return _page(code, [exc.localised(_) if isinstance(exc, UserError) else str(exc)], 400)
     db.commit()
     flash(_("Drew %(n)d hamlets in %(s)d strata (seed %(seed)d).", n=len(result.hamlets),
             s=len(result.strata), seed=result.seed), "success")

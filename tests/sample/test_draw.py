@@ -20,6 +20,8 @@ from tests.sample.conftest import HEADER, add_fieldwork, frame_csv
 
 def _draw(session: Session, **kw: object) -> object:
     args = {"strata_level": "district", "hamlets_per_stratum": 2, "per_hamlet": 10, "seed": 5}
+    if kw.get("replace"):
+        args["reason"] = "Khung mẫu cập nhật"
     args.update(kw)
     return draw_sample(session, "2026", **args)  # type: ignore[arg-type]
 
@@ -89,13 +91,13 @@ def test_sum_of_base_weights_is_the_frame_household_total(ready: Engine) -> None
 @pytest.mark.parametrize(
     ("kw", "message"),
     [
-        ({"hamlets_per_stratum": 9}, "fewer hamlets than --hamlets-per-stratum 9"),
+        ({"hamlets_per_stratum": 9}, "fewer hamlets than the 9 to draw per stratum"),
         ({"hamlets_per_stratum": 0}, "at least 1"),
         ({"per_hamlet": 1000}, "1–999"),
-        ({"certainty_threshold": 1.5}, r"\(0, 1\]"),
+        ({"certainty_threshold": 1.5}, "above 0 and at most 1"),
         ({"strata_level": "hamlet"}, "must be above"),
         ({"strata_level": "huyen"}, "not a level of the frame"),
-        ({"size": "area"}, "--size must be one of households, population"),
+        ({"size": "area"}, "measure of size must be one of households, population"),
         ({"enumerators": ["nobody"]}, "no active user 'nobody'"),
     ],
 )
@@ -114,8 +116,10 @@ def test_an_unknown_or_published_round_is_refused(ready: Engine) -> None:
             draw_sample(session, "x", strata_level="district", hamlets_per_stratum=2,
                         per_hamlet=5)
         _draw(session)
-        with pytest.raises(ValueError, match="use --replace"):
+        with pytest.raises(ValueError, match="ask for a redraw and give the reason"):
             _draw(session)
+        with pytest.raises(ValueError, match="needs a reason"):
+            _draw(session, replace=True, reason=" ")
         add_fieldwork(session, "2026", lambda su, k: "completed")
         with pytest.raises(ValueError, match="responses keyed against its sample"):
             _draw(session, replace=True)

@@ -66,7 +66,7 @@ def test_import_draw_and_download_from_the_screen(app: Flask, client: FlaskClien
     refused = client.post("/sample/draw", data={
         "csrf_token": token, "round": "2026", "strata_level": "district",
         "hamlets_per_stratum": "9", "per_hamlet": "10"})
-    assert refused.status_code == 400 and "fewer hamlets" in refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "có ít thôn/ấp hơn" in refused.get_data(as_text=True)
     drawn = client.post("/sample/draw", data={
         "csrf_token": token, "round": "2026", "strata_level": "district",
         "hamlets_per_stratum": "2", "per_hamlet": "10", "seed": "4", "enumerators": "lan"})

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
+from survey.messages import N_, UserError
 from survey.models import AdminUnit, GeoLevel, Response, SampleUnit, Stratum, SurveyRound, User
 from survey.models_sample import FieldAssignment
 from survey.services.audit import record
@@ -69,21 +70,26 @@ def frame_hamlets(
 ) -> dict[str, list[FrameHamlet]]:
     """Current hamlets grouped by stratum code, each list in code order."""
     if size not in SIZE_MEASURES:
-        raise ValueError(f"--size must be one of {', '.join(SIZE_MEASURES)}, not {size!r}")
+        raise UserError(N_("the measure of size must be one of %(sizes)s, not '%(size)s'"),
+                        sizes=", ".join(SIZE_MEASURES), size=size)
     levels = {lv.code: lv for lv in session.exec(select(GeoLevel))}
-    for option, code in (("--strata-level", strata_level), ("PSU level", psu_level)):
+    for code in (strata_level, psu_level):
         if code not in levels:
-            known = (", ".join(sorted(levels, key=lambda c: levels[c].depth))
-                     or "none: import a frame")
-            raise ValueError(f"{option} {code!r} is not a level of the frame (levels: {known})")
+            if not levels:
+                raise UserError(N_("the frame has no levels yet: import a frame first"))
+            raise UserError(N_("'%(level)s' is not a level of the frame (levels: %(known)s)"),
+                            level=code,
+                            known=", ".join(sorted(levels, key=lambda c: levels[c].depth)))
     if levels[strata_level].depth >= levels[psu_level].depth:
-        raise ValueError(f"--strata-level {strata_level!r} must be above the {psu_level} level")
+        raise UserError(N_("the strata level '%(level)s' must be above the %(psu)s level"),
+                        level=strata_level, psu=psu_level)
     units = {u.id: u for u in session.exec(select(AdminUnit))}
     hamlets = sorted((u for u in units.values()
                       if u.level_id == levels[psu_level].id and u.valid_to is None),
                      key=lambda u: u.code)
     if not hamlets:
-        raise ValueError(f"the frame has no current {psu_level} units: import a frame first")
+        raise UserError(N_("the frame has no current %(level)s units: import a frame first"),
+                        level=psu_level)
     groups: dict[str, list[FrameHamlet]] = {}
     orphans, sizeless = [], []
     for hamlet in hamlets:
@@ -98,15 +104,14 @@ def frame_hamlets(
         else:
             groups.setdefault(ancestor.code, []).append(FrameHamlet(hamlet, ancestor, value))
     if orphans:
-        raise ValueError(
-            f"{len(orphans)} {psu_level}(s) have no {strata_level} above them "
-            f"(e.g. {', '.join(orphans[:3])}); choose another --strata-level"
-        )
+        raise UserError(N_("%(n)d %(psu)s unit(s) have no %(level)s above them (e.g. "
+                           "%(codes)s): choose another strata level"), n=len(orphans),
+                        psu=psu_level, level=strata_level, codes=", ".join(orphans[:3]))
     if sizeless:
-        raise ValueError(
-            f"{len(sizeless)} {psu_level}(s) have no positive {size} in the frame "
-            f"(e.g. {', '.join(sizeless[:3])}); fix the frame or use --size"
-        )
+        raise UserError(N_("%(n)d %(psu)s unit(s) have no positive %(size)s in the frame (e.g. "
+                           "%(codes)s): fix the frame or choose another measure of size"),
+                        n=len(sizeless), psu=psu_level, size=size,
+                        codes=", ".join(sizeless[:3]))
     return dict(sorted(groups.items()))
 
 
@@ -115,7 +120,7 @@ def _enumerators(session: Session, usernames: Sequence[str]) -> list[User]:
     for name in usernames:
         user = session.exec(select(User).where(User.username == name)).first()
         if user is None or not user.active:
-            raise ValueError(f"no active user {name!r} to assign fieldwork to")
+            raise UserError(N_("no active user '%(name)s' to assign fieldwork to"), name=name)
         found.append(user)
     return found
 
@@ -129,8 +134,8 @@ def clear_sample(session: Session, round_: SurveyRound) -> int:
     keyed = session.exec(select(func.count()).select_from(Response)
                          .where(Response.sample_unit_id.in_(units))).one()  # type: ignore[union-attr]
     if keyed:
-        raise ValueError(f"round {round_.code!r} already has {keyed} responses keyed against its "
-                         "sample: it cannot be redrawn")
+        raise UserError(N_("round %(round)s already has %(n)d responses keyed against its "
+                           "sample: it cannot be redrawn"), round=round_.code, n=keyed)
     session.exec(delete(FieldAssignment).where(FieldAssignment.sample_unit_id.in_(units)))  # type: ignore[attr-defined]
     session.exec(delete(SampleUnit).where(SampleUnit.round_id == round_.id))  # type: ignore[arg-type]
     session.exec(delete(Stratum).where(Stratum.round_id == round_.id))  # type: ignore[arg-type]
@@ -150,27 +155,35 @@ def draw_sample(
     size: str = "households",
     enumerators: Sequence[str] = (),
     replace: bool = False,
+    reason: str | None = None,
     user_id: int | None = None,
 ) -> SampleDraw:
     """Draw and store the round's sample; see the module docstring."""
     if hamlets_per_stratum < 1:
-        raise ValueError(f"--hamlets-per-stratum must be at least 1, got {hamlets_per_stratum}")
+        raise UserError(N_("the hamlets per stratum must be at least 1, got %(n)d"),
+                        n=hamlets_per_stratum)
     if not 1 <= per_hamlet <= 999:
-        raise ValueError(f"--per-hamlet must be 1–999 (questionnaire serials), got {per_hamlet}")
+        raise UserError(N_("the questionnaires per hamlet must be 1–999 (their serials), got "
+                           "%(n)d"), n=per_hamlet)
     if not 0 < certainty_threshold <= 1:
-        raise ValueError(f"--certainty-threshold must be in (0, 1], got {certainty_threshold}")
+        raise UserError(N_("the certainty threshold must be above 0 and at most 1, got "
+                           "%(value)s"), value=certainty_threshold)
     round_ = get_round(session, round_code)
     ensure_open(round_, "draw its sample")
     existing = session.exec(select(func.count()).select_from(SampleUnit)
                             .where(SampleUnit.round_id == round_.id)).one()
     if existing and not replace:
-        raise ValueError(f"round {round_code!r} already has a sample of {existing} hamlets; "
-                         "use --replace to draw it again")
+        raise UserError(N_("round %(round)s already has a sample of %(n)d hamlets: to draw it "
+                           "again, ask for a redraw and give the reason"), round=round_code,
+                        n=existing)
+    if existing and not (reason or "").strip():
+        raise UserError(N_("a redraw of round %(round)s needs a reason"), round=round_code)
     groups = frame_hamlets(session, strata_level, size)
     small = [f"{code} ({len(h)})" for code, h in groups.items() if len(h) < hamlets_per_stratum]
     if small:
-        raise ValueError(f"{len(small)} strata have fewer hamlets than --hamlets-per-stratum "
-                         f"{hamlets_per_stratum}: {', '.join(small[:5])}")
+        raise UserError(N_("%(n)d strata have fewer hamlets than the %(k)d to draw per stratum: "
+                           "%(strata)s"), n=len(small), k=hamlets_per_stratum,
+                        strata=", ".join(small[:5]))
     staff = _enumerators(session, enumerators)
     clear_sample(session, round_)
     seed = secrets.randbelow(10**9) if seed is None else seed
@@ -201,8 +214,10 @@ def draw_sample(
         strata.append(StratumDraw(code, stratum.name, len(hamlets), len(picks),
                                   sum(probs.certainty[i] for i in picks), sum(sizes)))
     session.flush()
-    record(session, "sample.draw", "survey_round", round_.id, user_id=user_id, detail={
-        "seed": seed, "strata_level": strata_level, "hamlets_per_stratum": hamlets_per_stratum,
-        "per_hamlet": per_hamlet, "certainty_threshold": certainty_threshold, "size": size,
+    record(session, "sample.draw", "survey_round", round_.id, user_id=user_id,
+           reason=(reason or "").strip() or None, detail={
+        "redraw": bool(existing), "seed": seed, "strata_level": strata_level,
+        "hamlets_per_stratum": hamlets_per_stratum, "per_hamlet": per_hamlet,
+        "certainty_threshold": certainty_threshold, "size": size,
     })  # fmt: skip
     return SampleDraw(round_code, seed, tuple(strata), tuple(drawn), per_hamlet)
