@@ -67,7 +67,7 @@ def test_rotation_retires_old_links_and_disabling_stops_current_ones(engine: Eng
 
 @pytest.mark.parametrize(
     ("code", "name", "message"),
-    [("bad code", "x", "desk code"), ("", "x", "desk code"), ("OK", " ", "desk name"),
+    [("bad code", "x", "desk code"), ("", "x", "desk code"), ("OK", " ", "desk needs a name"),
      ("DUP", "x", "already exists")],
 )
 def test_bad_desks_are_refused_with_a_precise_message(
