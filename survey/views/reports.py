@@ -77,7 +77,8 @@ def dashboard() -> str | tuple[str, int]:
         opts = _options()
         dash = build_dashboard(get_session(), opts)
     except ValueError as exc:
-        return render_template("reports/problem.html", message=str(exc)), 400
+        message = exc.localised(_) if isinstance(exc, UserError) else str(exc)
+        return render_template("reports/problem.html", message=message), 400
     hh, desk = dash.household, dash.desk
     lang, names = opts.lang, breakdown_names()
     images = {}
@@ -128,7 +129,8 @@ def report() -> Response | tuple[str, int]:
         opts = _options()
         dash = build_dashboard(get_session(), opts)
     except ValueError as exc:
-        return render_template("reports/problem.html", message=str(exc)), 400
+        message = exc.localised(_) if isinstance(exc, UserError) else str(exc)
+        return render_template("reports/problem.html", message=message), 400
     name = f"sipas-report-{dash.period.code}"
     if fmt == "html":
         body = render_html(build_content(dash, opts.lang, png=False))

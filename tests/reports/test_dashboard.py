@@ -74,7 +74,7 @@ def test_does_a_district_filter_narrow_the_estimate_to_that_district(
 ) -> None:
     whole = _text(analyst, "/reports/")
     one = _text(analyst, "/reports/?district=Huyện Tân Phú")
-    assert "district = Huyện Tân Phú" in one
+    assert "– Huyện Tân Phú</h2>" in one and "district =" not in one
     n_whole = int(re.search(r'id="sipas-n">(\d+)<', whole).group(1))  # type: ignore[union-attr]
     n_one = int(re.search(r'id="sipas-n">(\d+)<', one).group(1))  # type: ignore[union-attr]
     assert 0 < n_one < n_whole
@@ -107,9 +107,37 @@ def test_anonymous_users_are_sent_to_log_in(demo: Flask, client: FlaskClient) ->
 
 
 def test_a_bad_period_is_a_clear_400(analyst: FlaskClient) -> None:
-    page = analyst.get("/reports/?period=2025-Q9")
-    assert page.status_code == 400
-    assert "2025-Q3 (quarter)" in page.get_data(as_text=True)
+    for bad in ("2025-Q9", "2025Q5", "2025-13"):
+        page = analyst.get(f"/reports/?period={bad}")
+        assert page.status_code == 400
+        text = page.get_data(as_text=True)
+        assert "2025-Q3 (quý)" in text or "tháng phải từ 01 đến 12" in text, bad
+
+
+def test_the_commune_filter_follows_the_district(analyst: FlaskClient) -> None:
+    """The commune list holds only the chosen district's communes; a commune of another
+    district is refused with the reason, never silently ignored."""
+    whole = _text(analyst, "/reports/")
+    one = _text(analyst, "/reports/?district=Huyện Tân Phú")
+
+    def communes(page: str) -> set[str]:
+        box = page.split('name="commune"')[1].split("</select>")[0]
+        return set(re.findall(r'<option value="([^"]+)"', box))
+
+    inside, every = communes(one), communes(whole)
+    assert inside and inside < every
+    stranger = sorted(every - inside)[0]
+    refused = analyst.get(f"/reports/?district=Huyện Tân Phú&commune={stranger}")
+    assert refused.status_code == 400
+    assert "không thuộc Huyện Tân Phú" in refused.get_data(as_text=True)
+
+
+def test_periods_are_chosen_from_those_that_hold_evaluations(analyst: FlaskClient) -> None:
+    page = _text(analyst, "/reports/")
+    box = page.split('id="filter-period"')[1].split("</select>")[0]
+    periods = re.findall(r'<option value="([^"]+)"', box)
+    assert periods and all(re.fullmatch(r"\d{4}(-Q[1-4]|-\d\d)?", p) for p in periods)
+    assert re.search(r'<option value="([^"]+)" selected>', box)
 
 
 def test_a_system_without_a_household_round_still_shows_its_desks(app, client) -> None:  # type: ignore[no-untyped-def]

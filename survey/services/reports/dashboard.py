@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from survey.messages import N_, UserError
 from survey.models import NOT_COUNTED, Instrument, InstrumentVersion, Response, SurveyRound
 from survey.services.reports.compare import Difference, compare_rows, previous_round
 from survey.services.reports.desk import DeskReport, desk_report
@@ -26,6 +27,7 @@ from survey.services.reports.household import (
 from survey.services.reports.period import Period, parse_period
 from survey.services.reports.rows import IndexRow
 from survey.services.reports.trend import DeskTrend, desk_trend, household_trend
+from survey.services.reports.words import T
 from survey.services.sample.rounds import pick_round, rounds_with_data
 
 BREAKDOWN_CHOICES = BREAKDOWNS + SELECTIONS
@@ -79,6 +81,7 @@ class Dashboard:
     household_trend: tuple[tuple[str, IndexRow], ...] = ()
     desk_trend: DeskTrend | None = None
     areas: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    periods: tuple[str, ...] = ()
 
 
 def default_period(session: Session) -> Period:
@@ -114,10 +117,10 @@ def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
         code = ""
         hh = HouseholdReport(round_code="", round_name="", instrument=options.instrument,
                              target=options.target, level=options.level, min_n=options.min_n,
-                             scope="", problem="chưa có đợt khảo sát hộ gia đình / "
-                             "no household survey round yet")
+                             scope="", problem=T.get(options.lang, T["vi"])["no_round"])
     else:
         code = round_for(session, period, options.round_code)
+        _check_area(session, code, options)
         hh = household_report(session, code, options.instrument, options.target,
                               filter_by=options.filter_by, only=only, **common)
     desk = desk_report(session, period, weighted=options.weighted, **common)
@@ -147,6 +150,7 @@ def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
                                         options.filter_by),
         desk_trend=desk_trend(session, period, options.level, options.min_n, options.lang),
         areas=_areas(session, code, options) if code else {},
+        periods=evaluation_periods(session),
     )
 
 
@@ -156,14 +160,55 @@ def _keyed(key: str, row: IndexRow) -> IndexRow:
     return replace(row, code=key, label=key)
 
 
-def _areas(session: Session, round_code: str, options: DashboardOptions
-           ) -> dict[str, tuple[str, ...]]:
-    """District and commune names with verified questionnaires (the filter's choices)."""
+def _area_pairs(session: Session, round_code: str, instrument: str) -> set[tuple[str, str]]:
+    """(district, commune) names of the round's verified questionnaires."""
     from survey.services.reports.household import load_round
 
-    data = load_round(session, round_code, options.instrument)
-    out: dict[str, tuple[str, ...]] = {}
-    for level in ("district", "commune"):
-        if level in data.text:
-            out[level] = tuple(sorted({v for v in data.text[level].tolist() if v}))
-    return out
+    data = load_round(session, round_code, instrument)
+    n = data.n
+    districts = data.text["district"].tolist() if "district" in data.text else [""] * n
+    communes = data.text["commune"].tolist() if "commune" in data.text else [""] * n
+    return {(d or "", c or "") for d, c in zip(districts, communes, strict=True)}
+
+
+def _areas(session: Session, round_code: str, options: DashboardOptions
+           ) -> dict[str, tuple[str, ...]]:
+    """District and commune names with verified questionnaires (the filter's choices); the
+    communes only of the chosen district, so that the two filters never contradict."""
+    pairs = _area_pairs(session, round_code, options.instrument)
+    communes = {c for d, c in pairs if c and (not options.district or d == options.district)}
+    return {"district": tuple(sorted({d for d, _c in pairs if d})),
+            "commune": tuple(sorted(communes))}
+
+
+def _check_area(session: Session, round_code: str, options: DashboardOptions) -> None:
+    """A commune outside the chosen district is refused, never silently ignored."""
+    if options.district and options.commune and (options.district, options.commune) not in \
+            _area_pairs(session, round_code, options.instrument):
+        raise UserError(N_("%(commune)s is not in %(district)s: choose a commune of that "
+                           "district, or the whole province"),
+                        commune=options.commune, district=options.district)
+
+
+def evaluation_periods(session: Session) -> tuple[str, ...]:
+    """Years, quarters and months from the first counted desk evaluation to the last, newest
+    first (the period filter's choices: only periods that can hold data)."""
+    first, last = session.exec(
+        select(func.min(Response.created_at), func.max(Response.created_at))
+        .join(InstrumentVersion, InstrumentVersion.id == Response.instrument_version_id)
+        .join(Instrument, Instrument.id == InstrumentVersion.instrument_id)
+        .where(Instrument.kind == "desk", col(Response.status).not_in(NOT_COUNTED))
+    ).one()
+    if first is None or last is None:
+        return ()
+    out: list[str] = []
+    for year in range(last.year, first.year - 1, -1):
+        out.append(str(year))
+        for quarter in range(4, 0, -1):
+            if (year, quarter) <= (last.year, (last.month - 1) // 3 + 1) and \
+                    (year, quarter) >= (first.year, (first.month - 1) // 3 + 1):
+                out.append(f"{year}-Q{quarter}")
+        for month in range(12, 0, -1):
+            if (first.year, first.month) <= (year, month) <= (last.year, last.month):
+                out.append(f"{year}-{month:02d}")
+    return tuple(out)

@@ -26,6 +26,7 @@ from survey.services.data.export import ExportFilter, export_rows
 from survey.services.instruments import latest_version
 from survey.services.instruments_text import parse_stored
 from survey.services.reports.rows import IndexRow, index_row
+from survey.services.reports.words import T
 from survey.services.sample.rounds import pick_round
 
 BREAKDOWNS = ("district", "commune", "hamlet")
@@ -109,18 +110,18 @@ def household_report(
     """
     round_ = pick_round(session, round_code)
     form = parse_stored(latest_version(session, instrument).source_text)
-    scope = f"{filter_by[0]} = {filter_by[1]}" if filter_by else ""
+    scope = filter_by[1] if filter_by else ""  # the unit's own name says its level
+    words = T.get(lang, T["vi"])
     base = dict(round_code=round_.code, round_name=round_.name, instrument=instrument,
                 target=target, level=level, min_n=min_n, scope=scope)
     data = load_round(session, round_.code, instrument)
     if data.n == 0:
-        return HouseholdReport(**base, problem=f"đợt {round_.code} chưa có phiếu hộ gia đình đã "
-                               f"kiểm tra / round {round_.code} has no verified household "
-                               "questionnaires yet")
+        return HouseholdReport(**base,
+                               problem=words["no_verified_round"].format(round=round_.code))
     try:
         design = _design(data)
     except ValueError as exc:
-        return HouseholdReport(**base, problem=f"the round's design cannot be used: {exc}")
+        return HouseholdReport(**base, problem=words["design_unusable"].format(reason=exc))
     elements = [Element(e.code, tuple(e.items), _label(e.label, lang)) for e in form.elements]
     items = [c for e in elements for c in e.items]
     answers = {c: data.numbers.get(c, np.full(data.n, np.nan)) for c in items}
@@ -135,8 +136,7 @@ def household_report(
             raise ValueError(f"cannot filter by {col!r}; choose one of {', '.join(BREAKDOWNS)}")
         inside = data.text[col] == value
         if not inside.any():
-            return HouseholdReport(**base, problem=f"không có phiếu đã kiểm tra ở {scope} / "
-                                   f"no verified questionnaires in {scope}")
+            return HouseholdReport(**base, problem=words["no_verified_in"].format(scope=scope))
         head_dom = Domains.of(col, np.where(inside, value, ""))
         below = BREAKDOWNS[BREAKDOWNS.index(col) + 1:]
     else:

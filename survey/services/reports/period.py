@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from survey.messages import N_, UserError
+
 _YEAR = re.compile(r"^(\d{4})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -59,10 +61,10 @@ def parse_period(text: str) -> Period:
     if m := _MONTH.match(raw):
         y, mo = int(m.group(1)), int(m.group(2))
         if not 1 <= mo <= 12:
-            raise ValueError(f"period {raw!r}: month must be 01..12")
+            raise UserError(N_("period '%(period)s': the month must be 01 to 12"), period=raw)
         return Period(raw, "month", date(y, mo, 1), _month_start(y, mo + 1))
-    raise ValueError(f"period {raw!r} must look like 2025 (year), 2025-Q3 (quarter) "
-                     "or 2025-09 (month)")
+    raise UserError(N_("period '%(period)s' must look like 2025 (year), 2025-Q3 (quarter) or "
+                       "2025-09 (month)"), period=raw[:20])
 
 
 def quarters_of(period: Period) -> list[Period]:

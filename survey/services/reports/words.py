@@ -10,6 +10,10 @@ from survey.services.reports.rows import IndexRow, number
 
 T: dict[str, dict[str, str]] = {
     "vi": {
+        "no_round": "Chưa có đợt khảo sát hộ gia đình.",
+        "no_verified_round": "Đợt {round} chưa có phiếu hộ gia đình đã kiểm tra.",
+        "no_verified_in": "Không có phiếu đã kiểm tra ở {scope}.",
+        "design_unusable": "Không dùng được thiết kế mẫu của đợt này: {reason}",
         "title": "Báo cáo chỉ số hài lòng về sự phục vụ hành chính",
         "sipas_index": "Chỉ số SIPAS", "round": "đợt", "ci": "KTC",
         "no_household": "Chưa có số liệu khảo sát hộ gia đình đã kiểm tra.",
@@ -66,6 +70,10 @@ T: dict[str, dict[str, str]] = {
             "Không so sánh trực tiếp với chỉ số SIPAS hộ gia đình."),
     },
     "en": {
+        "no_round": "No household survey round yet.",
+        "no_verified_round": "Round {round} has no verified household questionnaires yet.",
+        "no_verified_in": "No verified questionnaires in {scope}.",
+        "design_unusable": "The round's design cannot be used: {reason}",
         "title": "Citizen satisfaction with public administrative services",
         "sipas_index": "SIPAS index", "round": "round", "ci": "CI",
         "no_household": "No verified household survey data yet.",
