@@ -90,3 +90,43 @@ def test_html_report_in_english_and_bad_suffix(runner: CliRunner, cli_env: dict[
     assert "Methodology" in html and "not a probability sample" in html
     bad = runner.invoke(main, ["report", "--out", str(tmp_path / "r.docx")])
     assert bad.exit_code == 1 and ".pdf or .html" in bad.output
+
+
+def test_labels_are_whole_and_captions_and_headings_never_end_a_page(demo: Flask) -> None:
+    """Criterion labels were cut mid-word ("…giải quyết công v") and a trend caption sat
+    alone at the foot of a page: every label is printed whole (wrapped), and no page ends
+    with a heading or a chart caption whose chart went to the next page."""
+    import io
+
+    from pypdf import PdfReader
+
+    with Session(demo.extensions["sipas_engine"]) as session:
+        dash = build_dashboard(session, DashboardOptions(period="2025-Q3"))
+    content = build_content(dash, "vi")
+    reader = PdfReader(io.BytesIO(render_pdf(content)))
+    pages = [page.extract_text() for page in reader.pages]
+    flat = " ".join(" ".join(pages).split())
+
+    def lowest_line(page: object) -> str:
+        """The text drawn lowest on the page (PDF y grows upwards)."""
+        found: list[tuple[float, str]] = []
+
+        def visit(text: str, cm: list[float], tm: list[float], *_: object) -> None:
+            if text.strip():
+                found.append((cm[5] + tm[5] * cm[3], text.strip()))
+
+        page.extract_text(visitor_text=visit)  # type: ignore[attr-defined]
+        low = min(y for y, _t in found)
+        return " ".join(t for y, t in found if abs(y - low) < 1)
+    labels = [c.label for _e, items in dash.household.criteria for c in items]
+    assert labels and all(" ".join(label.split()) in flat for label in labels), [
+        label for label in labels if " ".join(label.split()) not in flat]
+    headings = {b.text for b in content.blocks if b.kind == "h2"}
+    captions = [b.text for b in content.blocks if b.kind == "chart"]
+    for number, page in enumerate(reader.pages, start=1):
+        if number < len(reader.pages):
+            last = lowest_line(page)
+            assert last not in headings, f"page {number} ends with the heading {last!r}"
+        lines = {line.strip() for line in page.extract_text().splitlines()}
+        shown = sum(1 for caption in captions if caption in lines)
+        assert len(page.images) >= shown, f"page {number}: a caption without its chart"

@@ -43,7 +43,13 @@ def data_uri(svg: bytes) -> str:
 
 
 def _short(text: str, limit: int = 48) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """A chart label within ``limit`` characters, cut at a word (never mid-word) with "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut and not text[limit - 1].isspace():
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:·–-") + "…"
 
 
 def dot_chart(rows: Sequence[tuple[str, IndexRow]], target: float | None, title: str,

@@ -7,7 +7,7 @@ with the same :func:`pct`) print the same numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from survey.services.reports import charts
@@ -97,7 +97,7 @@ def build_content(dash: Dashboard, lang: str = "vi", png: bool = True) -> Conten
         crit = []
         for _el, items in hh.criteria:
             for c in items:
-                crit.append((c.code, c.label[:70], pct(c.estimate, 1, lang) if c.shown else "–",
+                crit.append((c.code, c.label, pct(c.estimate, 1, lang) if c.shown else "–",
                              ci_text(c, lang) if c.has_ci else in_language(c.reason, lang),
                              str(c.n), number(c.mean_score, ".2f", lang),
                              pct(c.dissatisfied, 1, lang)))
@@ -120,7 +120,7 @@ def build_content(dash: Dashboard, lang: str = "vi", png: bool = True) -> Conten
             blocks.append(Block("h2", t["priorities"]))
             blocks.append(Block("table", header=(t["code"], t["priority"], "%", t["ci_pct"],
                                                  "n"), rows=tuple(
-                (p.code, p.label[:80], pct(p.estimate, 1, lang), ci_text(p, lang), str(p.n))
+                (p.code, p.label, pct(p.estimate, 1, lang), ci_text(p, lang), str(p.n))
                 for p in hh.priorities), widths=(6, 60, 8, 14, 6)))
         blocks.append(Block("h2", t["vs_previous_round"]))
         if dash.round_changes:
@@ -136,7 +136,18 @@ def build_content(dash: Dashboard, lang: str = "vi", png: bool = True) -> Conten
     blocks.append(Block("h2", t["methodology"]))
     blocks += [Block("p", p) for p in methodology(dash, lang)]
     title = f"{t['title']} — {dash.period.code}"
-    return Content(title, lang, tuple(blocks))
+    return Content(title, lang, tuple(_numbered(blocks, t["figure"])))
+
+
+def _numbered(blocks: list[Block], word: str) -> list[Block]:
+    """Charts captioned "Hình 3. …": a caption is then never mistaken for its heading."""
+    out, n = [], 0
+    for block in blocks:
+        if block.kind == "chart":
+            n += 1
+            block = replace(block, text=f"{word} {n}. {block.text}")
+        out.append(block)
+    return out
 
 
 def _desk_blocks(dash: Dashboard, lang: str, fmt: str, png: bool) -> list[Block]:
@@ -158,7 +169,7 @@ def _desk_blocks(dash: Dashboard, lang: str, fmt: str, png: bool) -> list[Block]
     rows = []
     for d in desk.desks:
         h = d.headline
-        rows.append((d.key, d.name[:45], str(d.evaluations),
+        rows.append((d.key, d.name, str(d.evaluations),
                      pct(h.estimate, 1, lang) if h.shown else in_language(h.reason, lang),
                      ci_text(h, lang), "–" if d.dossiers is None else str(d.dossiers),
                      "–" if d.coverage is None else f"{number(100 * d.coverage, '.1f', lang)}%"))

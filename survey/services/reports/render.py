@@ -7,7 +7,9 @@ The PDF embeds DejaVu Sans, which has every Vietnamese diacritic; the HTML is on
 from __future__ import annotations
 
 import io
+import struct
 from pathlib import Path
+from typing import Any
 
 from survey.services.reports.charts import data_uri
 from survey.services.reports.content import Content
@@ -21,6 +23,24 @@ def _font(name: str) -> Path:
     if not path.exists():
         raise ValueError(f"font {path} is missing: install fonts-dejavu-core for the PDF report")
     return path
+
+
+KEEP_WITH_HEADING = 35.0  # mm: a heading needs room for a few rows of what follows
+CAPTION_MM = 9.0
+
+
+def _aspect(png: bytes) -> float:
+    """Height ÷ width of a PNG, read from its header (1 if it is not a PNG)."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or len(png) < 24:
+        return 1.0
+    width, height = struct.unpack(">II", png[16:24])
+    return height / width if width else 1.0
+
+
+def _keep_together(pdf: Any, height: float) -> None:
+    """Start a new page unless ``height`` mm still fit on this one (and the page isn't new)."""
+    if pdf.get_y() + height > pdf.page_break_trigger and pdf.get_y() > pdf.t_margin + 1:
+        pdf.add_page()
 
 
 def render_pdf(content: Content) -> bytes:
@@ -41,6 +61,7 @@ def render_pdf(content: Content) -> bytes:
     pdf.ln(2)
     for block in content.blocks:
         if block.kind == "h2":
+            _keep_together(pdf, KEEP_WITH_HEADING)  # a heading never ends a page alone
             pdf.ln(3)
             pdf.set_font("DejaVu", "B", 11)
             pdf.multi_cell(0, 6, block.text, new_x="LMARGIN", new_y="NEXT")
@@ -59,9 +80,11 @@ def render_pdf(content: Content) -> bytes:
                     table.row(list(row))
             pdf.ln(2)
         elif block.kind == "chart" and block.chart:
+            width = pdf.epw * 0.9
+            # the caption stays with its chart: both move to the next page if they must
+            _keep_together(pdf, CAPTION_MM + width * _aspect(block.chart))
             pdf.set_font("DejaVu", "", 8)
             pdf.multi_cell(0, 4, block.text, new_x="LMARGIN", new_y="NEXT")
-            width = pdf.epw * 0.9
             pdf.image(io.BytesIO(block.chart), w=width)
             pdf.ln(2)
     return bytes(pdf.output())

@@ -11,6 +11,7 @@ from survey.services.reports.rows import IndexRow, number
 T: dict[str, dict[str, str]] = {
     "vi": {
         "no_round": "Chưa có đợt khảo sát hộ gia đình.",
+        "figure": "Hình",
         "no_verified_round": "Đợt {round} chưa có phiếu hộ gia đình đã kiểm tra.",
         "no_verified_in": "Không có phiếu đã kiểm tra ở {scope}.",
         "design_unusable": "Không dùng được thiết kế mẫu của đợt này: {reason}",
@@ -71,6 +72,7 @@ T: dict[str, dict[str, str]] = {
     },
     "en": {
         "no_round": "No household survey round yet.",
+        "figure": "Figure",
         "no_verified_round": "Round {round} has no verified household questionnaires yet.",
         "no_verified_in": "No verified questionnaires in {scope}.",
         "design_unusable": "The round's design cannot be used: {reason}",
