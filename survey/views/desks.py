@@ -10,6 +10,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -23,7 +24,7 @@ from survey.security import STAFF, roles_required
 from survey.services.audit import record
 from survey.services.data.cells import neutralise_formula
 from survey.services.desks.bursts import burst_report
-from survey.services.desks.detail import contact_rows, recent_evaluations
+from survey.services.desks.detail import answer_names, contact_rows, recent_evaluations
 from survey.services.desks.holds import count_held, decide_held, held_evaluations
 from survey.services.desks.links import (
     LEVELS,
@@ -36,6 +37,8 @@ from survey.services.desks.links import (
     set_desk_active,
 )
 from survey.services.desks.qr import FORMATS, render
+from survey.services.instruments import latest_version
+from survey.services.instruments_text import parse_stored
 from survey.views.confirm import confirm_page, confirmed
 from survey.views.files import disposition
 
@@ -94,8 +97,11 @@ def index() -> str | WerkzeugResponse:
 @roles_required(*STAFF)
 def detail(code: str) -> str:
     desk = _desk_or_404(code)
+    db = get_session()
+    form = parse_stored(latest_version(db, "desk_evaluation").source_text)
     return render_template("desks/detail.html", desk=desk, url=_url(desk), action=ActionForm(),
-                           evaluations=recent_evaluations(get_session(), desk))
+                           evaluations=recent_evaluations(db, desk),
+                           names=answer_names(form, str(get_locale() or "vi")))
 
 
 @bp.route("/<code>/edit", methods=["GET", "POST"])

@@ -70,6 +70,9 @@ def test_staff_add_a_desk_and_see_its_link_and_evaluations(
     assert "TT-01" in listing and desk_link.code in listing
     detail = client.get(f"/desks/{desk_link.code}").get_data(as_text=True)
     assert "http://127.0.0.1:5000/d/" in detail and "Rất tốt" in detail
+    row = detail.split("<tbody>")[-1].split("</tr>")[0]
+    assert "Hộ tịch (khai sinh, kết hôn, khai tử)" in row and "Rất hài lòng" in row  # words
+    assert "<td>3</td>" not in row and "<td>5</td>" not in row  # not the answer codes
     again = client.post("/desks/", data={"csrf_token": token, "code": "TT-01", "name": "x"})
     assert "Đã có bộ phận một cửa mã TT-01" in again.get_data(as_text=True)
 

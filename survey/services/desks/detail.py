@@ -12,6 +12,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlmodel import Session
 
+from survey.instruments import Instrument
+from survey.instruments.values import code_text
 from survey.models import Desk
 
 RECENT_ITEMS = ("service_field", "overall", "on_time", "staff_attitude", "comment")
@@ -33,6 +35,18 @@ class ContactRow:
     phone: str
     overall: str
     comment: str
+
+
+def answer_names(form: Instrument, lang: str) -> dict[str, dict[str, str]]:
+    """Item -> code -> the answer's words (what the citizen chose, not its code)."""
+    out: dict[str, dict[str, str]] = {}
+    for code in RECENT_ITEMS:
+        if not form.has_item(code):
+            continue
+        item = form.item(code)
+        choices = item.choices or (form.scale if item.type == "scale" else ())
+        out[code] = {code_text(c.code): c.label.get(lang) or c.label["vi"] for c in choices}
+    return out
 
 
 def _value(num: float | None, txt: str | None) -> str:
