@@ -111,7 +111,7 @@ def test_does_the_cli_write_each_format(runner: CliRunner, cli_env: dict[str, st
     assert len(counts) == 1 and int(counts.pop()) > 200  # the same rows in every format
     bad = runner.invoke(main, ["export", "--format", "dta", "--out", str(tmp_path / "x.dta"),
                                "--period", "2025-13"])
-    assert bad.exit_code == 1 and "month must be 01..12" in bad.output
+    assert bad.exit_code == 1 and "the month must be 01 to 12" in bad.output
 
 
 def test_bad_numbers_and_names_in_the_query_are_never_a_500(demo, analyst) -> None:  # type: ignore[no-untyped-def]
