@@ -59,3 +59,16 @@ def paginate(session: Session, query: Select[Any] | SelectOfScalar[Any], number:
     number = min(number, pages)
     items = list(session.exec(query.offset((number - 1) * size).limit(size)).all())
     return Page(items, number, size, int(total))
+
+
+def page_of(items: list[Any], number: int, size: int = DEFAULT_SIZE) -> Page:
+    """One page of a list already in memory (accounts, desks: hundreds, not millions)."""
+    pages = max(1, -(-len(items) // size))
+    number = min(number, pages)
+    return Page(items[(number - 1) * size:number * size], number, size, len(items))
+
+
+def matches(search: str, *texts: str | None) -> bool:
+    """Does any of ``texts`` contain ``search`` (case and spacing ignored)?"""
+    wanted = " ".join(search.lower().split())
+    return not wanted or any(wanted in " ".join((t or "").lower().split()) for t in texts)

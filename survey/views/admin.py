@@ -25,6 +25,7 @@ from survey.app import get_session
 from survey.models import User
 from survey.security import ADMIN, SUPERVISOR, roles_required
 from survey.services.audit import record
+from survey.services.paging import clamp, matches, page_of
 from survey.services.staff_sessions import revoke_user_sessions
 from survey.services.users import MANAGES, ROLES, create_user, list_users, may_manage, set_active
 from survey.services.users import reset_password as reset_password_of
@@ -67,9 +68,13 @@ def users() -> str | tuple[str, int] | WerkzeugResponse:
             db.commit()
             flash(_("Account %(name)s added.", name=user.username), "info")
             return redirect(url_for("admin.users"))
-    shown = [u for u in list_users(db) if u.role in roles]
-    return render_template("admin/users.html", users=shown, roles=roles,
-                           error=error), (422 if error else 200)
+    search = request.args.get("q", "")[:60]
+    shown = [u for u in list_users(db)
+             if u.role in roles and matches(search, u.username, u.full_name)]
+    number, size = clamp(request.args.get("page"), request.args.get("size"))
+    page = page_of(shown, number, size)
+    return render_template("admin/users.html", users=page.items, page=page, roles=roles,
+                           search=search, error=error), (422 if error else 200)
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])

@@ -16,7 +16,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from survey.app import get_session
 from survey.messages import UserError
@@ -39,6 +39,7 @@ from survey.services.desks.links import (
 from survey.services.desks.qr import FORMATS, render
 from survey.services.instruments import latest_version
 from survey.services.instruments_text import parse_stored
+from survey.services.paging import clamp, matches, page_of
 from survey.views.confirm import confirm_page, confirmed
 from survey.views.files import disposition
 
@@ -50,7 +51,7 @@ class DeskForm(FlaskForm):
     code = StringField("Code", validators=[DataRequired(), Length(max=32)])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     agency = StringField("Agency", validators=[Optional(), Length(max=200)])
-    admin_level = StringField("Level", validators=[Optional(), Length(max=32)])
+    admin_level = StringField("Level", validators=[Optional(), AnyOf(LEVELS)])  # a <select>
 
 
 class ActionForm(FlaskForm):
@@ -90,7 +91,11 @@ def index() -> str | WerkzeugResponse:
             db.commit()
             flash(_("Desk %(code)s added.", code=desk.code), "info")
             return redirect(url_for("desks.detail", code=desk.code))
-    return render_template("desks/index.html", rows=list_desks(db), form=form)
+    search = request.args.get("q", "")[:60]
+    rows = [r for r in list_desks(db) if matches(search, r.desk.code, r.desk.name, r.desk.agency)]
+    number, size = clamp(request.args.get("page"), request.args.get("size"))
+    return render_template("desks/index.html", page=page_of(rows, number, size), form=form,
+                           search=search)
 
 
 @bp.route("/<code>")

@@ -176,3 +176,22 @@ def test_every_desk_route_declares_who_may_use_it(app: Flask) -> None:
         assert hasattr(view, "allowed_roles"), rule.endpoint
         public = rule.endpoint.startswith("collect.")
         assert (view.allowed_roles is None) == public, rule.endpoint
+
+
+def test_the_desk_list_pages_and_searches(app: Flask, client: FlaskClient) -> None:
+    with Session(app.extensions["sipas_engine"]) as session:
+        for n in range(60):
+            factories.desk(session, code=f"MC-{n:03d}", name=f"Bộ phận Một cửa số {n}",
+                           agency="UBND huyện Tân Phú" if n % 2 else "UBND xã Phú Lâm")
+        session.commit()
+    login(app, client, "supervisor")
+    first = client.get("/desks/").get_data(as_text=True)
+    assert len(re.findall(r'<tr data-desk="', first)) == 50 and 'data-total="60"' in first
+    second = client.get("/desks/?page=2").get_data(as_text=True)
+    assert len(re.findall(r'<tr data-desk="', second)) == 10
+    found = client.get("/desks/?q=số 17").get_data(as_text=True)
+    assert re.findall(r'<tr data-desk="([^"]+)"', found) == ["MC-017"]
+    by_agency = client.get("/desks/?q=tân phú").get_data(as_text=True)
+    assert 'data-total="30"' in by_agency
+    add = client.get("/desks/").get_data(as_text=True)
+    assert '<select id="admin_level"' in add  # the level is chosen, not typed

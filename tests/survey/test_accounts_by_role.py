@@ -70,3 +70,11 @@ def test_a_supervisor_manages_enumerators_only(app: Flask, people: dict[str, int
         names = set(session.exec(select(User.username)))
         lan = session.exec(select(User).where(User.username == "u-lan")).one()
     assert "u-new" in names and "u-boss" not in names and lan.must_change_password
+
+
+def test_the_account_list_searches_by_username_or_name(app: Flask,
+                                                       people: dict[str, int]) -> None:
+    client = _login(app, "admin")
+    found = client.get("/admin/users?q=LAN").get_data(as_text=True)
+    assert set(re.findall(r'data-user="([^"]+)"', found)) == {"u-lan"}
+    assert 'data-total="1"' in found
