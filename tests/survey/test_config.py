@@ -24,11 +24,31 @@ def test_defaults_put_sqlite_in_the_instance_folder(tmp_path: Path) -> None:
         ({"DATABASE_URL": "postgresql://127.0.0.1:5432"}, "DATABASE_URL"),
         ({"SIPAS_BASE_URL": "sipas.example.gov.vn"}, "SIPAS_BASE_URL"),
         ({"SIPAS_BASE_URL": "ftp://example.org"}, "SIPAS_BASE_URL"),
+        ({"SIPAS_TIMEZONE": "Hanoi"}, "SIPAS_TIMEZONE"),
+        ({"SIPAS_TIMEZONE": "../../etc/passwd"}, "SIPAS_TIMEZONE"),
     ],
 )
 def test_bad_values_name_their_variable(env: dict[str, str], variable: str) -> None:
     with pytest.raises(ConfigError, match=variable):
         load_settings(env)
+
+
+def test_the_province_clock_defaults_to_vietnam_and_can_be_set() -> None:
+    assert load_settings({}).timezone == "Asia/Ho_Chi_Minh"
+    assert load_settings({"SIPAS_TIMEZONE": "Asia/Bangkok"}).timezone == "Asia/Bangkok"
+
+
+def test_times_are_shown_on_the_province_clock() -> None:
+    from datetime import datetime, timezone
+
+    from survey.app import create_app, local_time
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "sqlite://"})
+    with app.test_request_context("/"):
+        moment = datetime(2026, 12, 1, 23, 30, tzinfo=timezone.utc)
+        assert local_time(moment) == "06:30 02/12/2026"  # UTC+7, the next day
+    with app.test_request_context("/?lang=en"):
+        assert local_time(moment) == "2 Dec 2026 06:30"
 
 
 def test_postgres_urls_use_psycopg3() -> None:
