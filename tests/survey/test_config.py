@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -39,13 +40,13 @@ def test_the_province_clock_defaults_to_vietnam_and_can_be_set() -> None:
 
 
 def test_times_are_shown_on_the_province_clock() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from survey.app import create_app, local_time
 
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "sqlite://"})
     with app.test_request_context("/"):
-        moment = datetime(2026, 12, 1, 23, 30, tzinfo=timezone.utc)
+        moment = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)
         assert local_time(moment) == "06:30 02/12/2026"  # UTC+7, the next day
     with app.test_request_context("/?lang=en"):
         assert local_time(moment) == "2 Dec 2026 06:30"
