@@ -62,6 +62,22 @@ def local_time(value: datetime | None, seconds: bool = False) -> str:
     return format_datetime(value, pattern)
 
 
+def localise(message: object) -> str:
+    """A refusal in the reader's language: a :class:`UserError` through the catalogue, an
+    older "Vietnamese / English" string by its half, anything else as it is."""
+    from flask_babel import gettext
+
+    from survey.messages import UserError
+
+    if isinstance(message, UserError):
+        return message.localised(gettext, str(get_locale() or "vi"))
+    text = "" if message is None else str(message)
+    if " / " not in text:
+        return text
+    vi, en = text.split(" / ", 1)
+    return en if str(get_locale()) == "en" else vi
+
+
 def level_name(code: str | None) -> str:
     """An administrative level as a person reads it ("huyện", not "district")."""
     from flask_babel import gettext
@@ -119,6 +135,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["when"] = local_time
     app.jinja_env.filters["level_name"] = level_name
+    app.jinja_env.filters["localise"] = localise
     from survey.views.audit_names import action_name
 
     app.jinja_env.filters["action_name"] = action_name

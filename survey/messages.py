@@ -25,6 +25,19 @@ class UserError(ValueError):
         self.msgid, self.params = msgid, params
         super().__init__(msgid % params if params else msgid)
 
-    def localised(self, gettext: Callable[..., str]) -> str:
+    def localised(self, gettext: Callable[..., str], lang: str = "vi") -> str:
         """The message in the reader's language, given the page's ``gettext``."""
         return gettext(self.msgid, **self.params)
+
+
+class WordedError(UserError):
+    """A message whose words come with the data (an instrument's own constraint message in
+    Vietnamese and English), not from the catalogue."""
+
+    def __init__(self, texts: dict[str, str]) -> None:
+        self.texts = {k: v for k, v in texts.items() if v}
+        super().__init__(self.texts.get("en") or self.texts["vi"])
+        self.msgid, self.params = str(self), {}
+
+    def localised(self, gettext: Callable[..., str], lang: str = "vi") -> str:
+        return self.texts.get(lang) or self.texts["vi"]

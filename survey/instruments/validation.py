@@ -18,6 +18,7 @@ from typing import Any
 
 from survey.instruments.schema import Instrument, Item
 from survey.instruments.values import as_number, is_missing, selection
+from survey.messages import N_, UserError, WordedError
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -47,30 +48,31 @@ def _effective_answers(instrument: Instrument,
 
 
 def validate_answers(instrument: Instrument, answers: Mapping[str, Any]) -> dict[str, str]:
-    """Item code -> "Vietnamese / English" message for every answer that is not acceptable.
+    """Item code -> a message (:class:`~survey.messages.UserError`, shown in the reader's
+    language) for every answer that is not acceptable.
 
     Checks: unknown item codes, answers to skipped items, required answers missing where
     the item applies, choice codes, numbers and their range, dates, and constraints.
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, UserError] = {}
     for code in answers:
         if not instrument.has_item(code):
-            errors[code] = f"Không có câu hỏi mã {code!r} / Unknown item {code!r}"
+            errors[code] = UserError(N_("Unknown item '%(code)s'"), code=code)
     kept, relevant = _effective_answers(instrument, answers)
     for item in instrument.items:
         if not item.is_question:
             if not is_missing(answers.get(item.code)):
-                errors[item.code] = "Mục này không nhận câu trả lời / A note takes no answer"
+                errors[item.code] = UserError(N_("A note takes no answer"))
             continue
         value = answers.get(item.code)
         if item.code not in relevant:
             if not is_missing(value):
-                errors[item.code] = ("Câu này được bỏ qua nhưng lại có trả lời / "
-                                     "Answer given to a question that should be skipped")
+                errors[item.code] = UserError(N_("Answer given to a question that should be "
+                                                 "skipped"))
             continue
         if is_missing(value):
             if item.required:
-                errors[item.code] = "Câu này bắt buộc trả lời / This question is required"
+                errors[item.code] = UserError(N_("This question is required"))
             continue
         message = check_value(item, value)
         if message is None and item.constraint is not None and not item.is_missing_code(value):
@@ -81,7 +83,7 @@ def validate_answers(instrument: Instrument, answers: Mapping[str, Any]) -> dict
     return errors
 
 
-def check_value(item: Item, value: Any) -> str | None:
+def check_value(item: Item, value: Any) -> UserError | None:
     """Is a (non-empty) value acceptable for the item's type, choices and range?"""
     if item.is_missing_code(value):
         return None
@@ -94,32 +96,31 @@ def check_value(item: Item, value: Any) -> str | None:
         if bad:
             return _bad_choice(item, bad[0])
         if len({str(v) for v in chosen}) != len(chosen):
-            return "Một lựa chọn bị chọn hai lần / A choice is selected twice"
+            return UserError(N_("A choice is selected twice"))
     elif item.type in ("integer", "decimal"):
         return _check_number(item, value)
     elif item.type == "date":
         return _check_date(value)
     elif item.type == "text" and not isinstance(value, str):
-        return "Câu trả lời phải là văn bản / The answer must be text"
+        return UserError(N_("The answer must be text"))
     return None
 
 
-def _check_number(item: Item, value: Any) -> str | None:
+def _check_number(item: Item, value: Any) -> UserError | None:
     number = as_number(value)
     if number is None:
-        return "Câu trả lời phải là một số / The answer must be a number"
+        return UserError(N_("The answer must be a number"))
     if item.type == "integer" and not float(number).is_integer():
-        return "Câu trả lời phải là số nguyên / The answer must be a whole number"
+        return UserError(N_("The answer must be a whole number"))
     if (item.min is not None and number < item.min) or \
             (item.max is not None and number > item.max):
         low = "" if item.min is None else _show(item.min)
         high = "" if item.max is None else _show(item.max)
-        return (f"Giá trị phải trong khoảng {low}–{high} / "
-                f"The value must be between {low} and {high}")
+        return UserError(N_("The value must be between %(low)s and %(high)s"), low=low, high=high)
     return None
 
 
-def _check_date(value: Any) -> str | None:
+def _check_date(value: Any) -> UserError | None:
     if isinstance(value, date):
         return None
     if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
@@ -128,24 +129,21 @@ def _check_date(value: Any) -> str | None:
             return None
         except ValueError:
             pass
-    return "Ngày không hợp lệ (YYYY-MM-DD) / Invalid date (YYYY-MM-DD)"
+    return UserError(N_("Invalid date (YYYY-MM-DD)"))
 
 
-def _bad_choice(item: Item, value: Any) -> str:
+def _bad_choice(item: Item, value: Any) -> UserError:
     codes = ", ".join(str(c) for c in item.choice_codes)
     if item.na_allowed and item.missing_code is not None:
         codes += f", {item.missing_code}"
-    return (f"Mã {value!r} không có trong danh sách lựa chọn ({codes}) / "
-            f"Code {value!r} is not one of the choices ({codes})")
+    return UserError(N_("Code '%(value)s' is not one of the choices (%(codes)s)"), value=value,
+                     codes=codes)
 
 
-def _constraint_message(item: Item) -> str:
+def _constraint_message(item: Item) -> UserError:
     if item.constraint_message:
-        vi = item.constraint_message["vi"]
-        en = item.constraint_message.get("en")
-        return f"{vi} / {en}" if en else vi
-    return (f"Giá trị không thỏa điều kiện {item.constraint_text} / "
-            f"The value fails the constraint {item.constraint_text}")
+        return WordedError(dict(item.constraint_message))
+    return UserError(N_("The value fails the constraint %(rule)s"), rule=item.constraint_text)
 
 
 def _show(number: int | float) -> str:

@@ -20,7 +20,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlmodel import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey.app import csrf, get_session
+from survey.app import csrf, get_session, localise
 from survey.instruments import Instrument as FormInstrument
 from survey.models import Desk, Instrument, InstrumentVersion, Response
 from survey.security import public
@@ -87,14 +87,6 @@ def _version(raw_id: str | None) -> InstrumentVersion:
     return latest_version(db, DESK_INSTRUMENT)
 
 
-def _localised(message: str) -> str:
-    """Validator messages are "Vietnamese / English"; show the reader's language."""
-    if " / " not in message:
-        return message
-    vi, en = message.split(" / ", 1)
-    return en if str(get_locale()) == "en" else vi
-
-
 @bp.route("/<token>", methods=["GET", "POST"])
 @public
 @csrf.exempt  # the signed form instance protects this cookie-less public form (form_tokens.py)
@@ -150,7 +142,7 @@ def _receive(desk: Desk, version: InstrumentVersion, form: FormInstrument) -> Pa
         return _render(desk, version, form, values, {}, instance, 200)
     submission = parse_submission(form, request.form, current_app.config["DOSSIER_CODE_PATTERN"])
     if submission.errors:
-        errors = {code: _localised(message) for code, message in submission.errors.items()}
+        errors = {code: localise(message) for code, message in submission.errors.items()}
         return _render(desk, version, form, values, errors, instance, 422)
     try:
         result = submit_evaluation(

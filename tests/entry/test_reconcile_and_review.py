@@ -103,11 +103,11 @@ def test_changing_a_verified_answer_needs_a_reason_and_is_in_the_history(
     no_reason = client.post(f"{path}/edit", data={"item_code": "c1_1", "value": "2",
                                                   "reason": " ", "csrf_token": csrf(client, path)},
                             follow_redirects=True)
-    assert "A change needs a reason" in no_reason.get_data(as_text=True)
+    assert "Sửa dữ liệu cần có lý do" in no_reason.get_data(as_text=True)
     out_of_range = client.post(f"{path}/edit", data={
         "item_code": "c1_1", "value": "6", "reason": "x", "csrf_token": csrf(client, path)},
         follow_redirects=True)
-    assert "not one of the choices" in out_of_range.get_data(as_text=True)
+    assert "không có trong danh sách lựa chọn" in out_of_range.get_data(as_text=True)
     client.post(f"{path}/edit", data={"item_code": "c1_1", "value": "2",
                                       "reason": "phiếu ghi 2, nhập nhầm",
                                       "csrf_token": csrf(client, path)})
@@ -135,7 +135,7 @@ def test_review_states_move_with_comments(app: Flask, client: FlaskClient,
     page = client.post(f"{path}/status", data={"status": "has_issues", "comment": "",
                                                "csrf_token": csrf(client, path)},
                        follow_redirects=True).get_data(as_text=True)
-    assert "Give a reason" in page
+    assert "Hãy ghi lý do hoặc nhận xét" in page
     client.post(f"{path}/status", data={"status": "has_issues", "comment": "thiếu trang 2",
                                         "csrf_token": csrf(client, path)})
     client.post(f"{path}/status", data={"status": "verified", "comment": "đã bổ sung",
@@ -168,7 +168,7 @@ def test_a_published_round_refuses_edits_and_status_changes(
     page = client.post(f"{path}/edit", data={"item_code": "c1_1", "value": "2", "reason": "x",
                                              "csrf_token": csrf(client, path)},
                        follow_redirects=True).get_data(as_text=True)
-    assert "is published" in page
+    assert "đã công bố" in page
     with Session(app.extensions["sipas_engine"]) as session:
         assert session.get(Answer, (rid, "c1_1")).value_num == 4  # type: ignore[union-attr]
         assert session.get(Response, rid).status == "verified"  # type: ignore[union-attr]

@@ -40,7 +40,7 @@ DESIGN_LABELS = {
     "response_id": "Mã phiếu trong hệ thống", "instrument": "Bảng hỏi",
     "instrument_version": "Phiên bản bảng hỏi", "round": "Đợt khảo sát",
     "mode": "Hình thức (paper/qr)", "status": "Trạng thái kiểm tra",
-    "outcome": "Kết quả điều tra thực địa", "province": "Tỉnh", "district": "Huyện",
+    "outcome": "Kết quả phỏng vấn", "province": "Tỉnh", "district": "Huyện",
     "commune": "Xã", "hamlet": "Thôn/ấp/tổ dân phố", "stratum": "Tầng (strata)",
     "psu": "Đơn vị mẫu bậc 1 (PSU)", "prob_stage1": "Xác suất chọn bậc 1",
     "prob_stage2": "Xác suất chọn bậc 2", "weight": "Trọng số", "questionnaire_id": "Mã phiếu",

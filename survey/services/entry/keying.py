@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from survey.instruments import Instrument, Item, validate_answers
 from survey.instruments.values import as_number, code_text
+from survey.messages import N_, UserError
 from survey.models import InstrumentVersion, Outcome, ReviewStatus, SampleUnit, utcnow
 from survey.models_entry import CaseState, Discrepancy, EntryCase, Keying, KeyingAnswer
 from survey.services.entry.start import design_meta
@@ -87,28 +88,27 @@ def read_form(form: Instrument, data: Mapping[str, str],
 
 
 def check_keyed(form: Instrument, outcome: str, values: Mapping[str, str],
-                household: bool) -> dict[str, str]:
+                household: bool) -> dict[str, UserError]:
     """Field -> message for everything that cannot be saved (empty dict: fine)."""
-    errors: dict[str, str] = {}
+    errors: dict[str, UserError] = {}
     answers = {code: typed(form.item(code), text) for code, text in values.items()}
     if household:
         meaning = OUTCOME_CODES.get(outcome)
         if meaning is None:
-            errors[OUTCOME_FIELD] = ("Kết quả phỏng vấn: gõ 1–5 / Fieldwork outcome: type 1–5 "
-                                     "(1 completed, 2 screened out, 3 refused, 4 absent, "
-                                     "5 not found)")
+            errors[OUTCOME_FIELD] = UserError(N_(
+                "Fieldwork outcome: type 1–5 (1 completed, 2 no procedure in the last 12 "
+                "months, 3 refused, 4 not at home, 5 not found)"))
             return errors
         if meaning in NO_INTERVIEW:
             for code in answers:
-                errors[code] = ("Không phỏng vấn được thì không có câu trả lời / "
-                                "No answers when there was no interview")
+                errors[code] = UserError(N_("No answers when there was no interview"))
             return errors
         if form.has_item(SCREENING_ITEM) and code_text(answers.get(SCREENING_ITEM, "")) in "12":
             screened = code_text(answers.get(SCREENING_ITEM)) == "2"
             if screened != (meaning == Outcome.screened_out.value):
-                errors[OUTCOME_FIELD] = (
-                    "Kết quả 2 (sàng lọc loại) đi cùng câu sàng lọc = 2 và ngược lại / "
-                    "Outcome 2 (screened out) goes with screening answer 2, and only with it")
+                errors[OUTCOME_FIELD] = UserError(N_(
+                    "Outcome 2 (no procedure in the last 12 months) goes with screening answer "
+                    "2, and only with it"))
     errors.update(validate_answers(form, answers))
     return errors
 

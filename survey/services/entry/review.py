@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from survey.instruments import Instrument
+from survey.messages import N_, UserError
 from survey.models import Answer, AuditLog, Response, ReviewStatus, User, utcnow
 from survey.models_entry import CaseState, Discrepancy, EntryCase, Keying
 from survey.services.audit import record
@@ -36,11 +37,12 @@ REVIEW_MOVES: dict[str, tuple[str, ...]] = {
 OUTCOME_BY_NAME = {name: code for code, name in OUTCOME_CODES.items()}
 
 
-class ReviewError(ValueError):
+class ReviewError(UserError):
     """A supervisor action that cannot be done; ``errors`` maps fields to messages."""
 
-    def __init__(self, message: str, errors: Mapping[str, str] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, msgid: str, errors: Mapping[str, Any] | None = None,
+                 **params: Any) -> None:
+        super().__init__(msgid, **params)
         self.errors = dict(errors or {})
 
 
@@ -62,7 +64,7 @@ def reconcile(session: Session, case: EntryCase, paper: Mapping[str, str], form:
               supervisor: User) -> int:
     """Record the paper value of every mismatch and store the verified response."""
     if case.state != CaseState.mismatch.value:
-        raise ReviewError("this questionnaire has no mismatches to reconcile")
+        raise ReviewError(N_("this questionnaire has no mismatches to reconcile"))
     household = case.sample_unit_id is not None
     first = session.exec(select(Keying).where(Keying.case_id == case.id,
                                               Keying.pass_no == 1)).one()
@@ -81,7 +83,7 @@ def reconcile(session: Session, case: EntryCase, paper: Mapping[str, str], form:
             merged.pop(row.item_code, None)
     errors = check_keyed(form, outcome, merged, household)
     if errors:
-        raise ReviewError("the paper values do not pass the questionnaire's checks", errors)
+        raise ReviewError(N_("the paper values do not pass the questionnaire's checks"), errors)
     now = utcnow()
     detail = {}
     for row in rows:
@@ -111,8 +113,8 @@ def _ensure_round_open(session: Session, response: Response) -> None:
     if round_ is not None:
         try:
             ensure_open(round_, "change its responses")
-        except ValueError as exc:
-            raise ReviewError(str(exc)) from None
+        except UserError as exc:
+            raise ReviewError(exc.msgid, **exc.params) from None
 
 
 def set_status(session: Session, response: Response, status: str, comment: str,
@@ -121,11 +123,11 @@ def set_status(session: Session, response: Response, status: str, comment: str,
     _ensure_round_open(session, response)
     allowed = REVIEW_MOVES.get(response.status, ())
     if status not in allowed:
-        raise ReviewError(f"a {response.status} response cannot become {status!r}")
+        raise ReviewError(N_("a response in state '%(old)s' cannot become '%(new)s'"),
+                          old=response.status, new=status)
     comment = comment.strip()
     if (response.status == ReviewStatus.verified.value or status != "verified") and not comment:
-        raise ReviewError("Hãy ghi lý do / Give a reason or comment",
-                          {"comment": "required / bắt buộc"})
+        raise ReviewError(N_("Give a reason or comment"), {"comment": UserError(N_("Required"))})
     old = response.status
     response.status, response.updated_at = status, utcnow()
     session.add(response)
@@ -138,15 +140,14 @@ def edit_answer(session: Session, response: Response, form: Instrument, item_cod
     """Change one stored answer; the whole set is re-checked and the change audited."""
     _ensure_round_open(session, response)
     if not form.has_item(item_code) or not form.item(item_code).is_question:
-        raise ReviewError(f"unknown item {item_code!r}", {"item_code": "unknown item"})
+        raise ReviewError(N_("Unknown item '%(code)s'"), code=item_code)
     if not reason.strip():
-        raise ReviewError("Sửa dữ liệu cần lý do / A change needs a reason",
-                          {"reason": "required / bắt buộc"})
+        raise ReviewError(N_("A change needs a reason"), {"reason": UserError(N_("Required"))})
     current = stored_values(session, response, form)
     old = current.get(item_code)
     new = canonical(form.item(item_code), new_text)
     if new == (old or ""):
-        raise ReviewError("the new value is the same as the stored one")
+        raise ReviewError(N_("the new value is the same as the stored one"))
     changed = dict(current)
     if new:
         changed[item_code] = new
@@ -155,7 +156,7 @@ def edit_answer(session: Session, response: Response, form: Instrument, item_cod
     outcome = OUTCOME_BY_NAME.get(response.outcome or "", "")
     errors = check_keyed(form, outcome, changed, response.round_id is not None)
     if errors:
-        raise ReviewError("the change fails the questionnaire's checks", errors)
+        raise ReviewError(N_("the change fails the questionnaire's checks"), errors)
     row = session.get(Answer, (response.id, item_code))
     if row is not None:
         session.delete(row)

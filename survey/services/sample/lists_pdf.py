@@ -18,8 +18,8 @@ from fpdf.fonts import FontFace
 from survey.services.sample.lists import FieldworkHamlet
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-OUTCOME_HINT = ("Kết quả: 1 Hoàn thành · 2 Không có giao dịch 12 tháng · 3 Từ chối · "
-                "4 Vắng nhà · 5 Không tìm thấy")
+OUTCOME_HINT = ("Kết quả phỏng vấn: 1 Hoàn thành · 2 Không có giao dịch (12 tháng qua) · "
+                "3 Từ chối · 4 Vắng nhà · 5 Không tìm thấy")
 
 
 def _pdf() -> FPDF:
@@ -69,7 +69,8 @@ def fieldwork_pdf(round_name: str, hamlets: Sequence[FieldworkHamlet]) -> bytes:
         pdf.ln(1)
         with pdf.table(col_widths=(12, 34, 80, 54), headings_style=heading,
                        line_height=6) as table:
-            table.row(["STT", "Mã phiếu", "Họ tên / địa chỉ người trả lời", "Kết quả (1–5)"])
+            table.row(["STT", "Mã phiếu", "Họ tên / địa chỉ người trả lời",
+                       "Kết quả phỏng vấn (1–5)"])
             for serial, qid in enumerate(h.questionnaire_ids, start=1):
                 table.row([str(serial), qid, "", ""])
     return bytes(pdf.output())

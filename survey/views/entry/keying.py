@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from analysis.response_rates import FORMULAS
-from survey.app import get_session
+from survey.app import get_session, localise
 from survey.instruments import Instrument
 from survey.models import (
     AdminUnit,
@@ -234,7 +234,7 @@ def reconcile_case(case_id: int) -> str | WerkzeugResponse | tuple[str, int]:
             response_id = reconcile(db, case, paper, form, _me(db))
         except ReviewError as exc:
             db.rollback()
-            errors = exc.errors or {"": str(exc)}
+            errors = exc.errors or {"": exc}
         else:
             db.commit()
             flash(_("Reconciled: the questionnaire is verified."), "info")
@@ -273,7 +273,7 @@ def response_status(response_id: int) -> WerkzeugResponse:
                    _me(db))
     except ReviewError as exc:
         db.rollback()
-        flash(str(exc), "error")
+        flash(localise(exc), "error")
     else:
         db.commit()
         flash(_("Review state changed."), "info")
@@ -294,8 +294,8 @@ def response_edit(response_id: int) -> WerkzeugResponse:
                     request.form.get("value", ""), request.form.get("reason", ""), _me(db))
     except ReviewError as exc:
         db.rollback()
-        details = "; ".join(f"{k}: {v}" for k, v in exc.errors.items())
-        flash(f"{exc}{' — ' + details if details else ''}", "error")
+        details = "; ".join(f"{k}: {localise(v)}" for k, v in exc.errors.items())
+        flash(f"{localise(exc)}{' — ' + details if details else ''}", "error")
     else:
         db.commit()
         flash(_("Answer changed; the change is in the history."), "info")
