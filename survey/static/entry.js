@@ -225,4 +225,5 @@
   var first = fields.filter(function (f) { return !f.input.disabled && f.el.classList.contains("bad"); })[0] ||
     active().filter(function (f) { return f.input.value.trim() === ""; })[0] || active()[0];
   if (first) { focusField(first); }
+  form.setAttribute("data-ready", "1");  // keys typed from now on are handled here
 }());

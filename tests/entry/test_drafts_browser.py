@@ -29,7 +29,7 @@ def test_a_pass_survives_an_expired_login(app: Flask, world: World, tmp_path: Pa
         keys = Keys(page)
         keys.type(world.qid(6))
         keys.press("Enter")
-        page.wait_for_selector("#keying")
+        page.wait_for_selector("#keying[data-ready]")
         keying_url = page.url
         _wait_focus(page, "outcome")
         half = ORDER.index("c1_1")

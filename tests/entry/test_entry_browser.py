@@ -75,7 +75,7 @@ def test_keyboard_only_keying_of_a_full_questionnaire_within_the_budget(
         digits = world.qid(1).replace("-", "")  # round, PSU, serial, check: dashes optional
         keys.type(digits)
         keys.press("Enter")
-        page.wait_for_selector("#keying")
+        page.wait_for_selector("#keying[data-ready]")
         _wait_focus(page, "outcome")
         for code in ORDER:
             assert _focused(page) == code, f"expected the cursor on {code}"
@@ -117,7 +117,7 @@ def test_skips_range_checks_and_fixing_without_the_mouse(app: Flask, world: Worl
         keys = Keys(page)
         keys.type(world.qid(2))
         keys.press("Enter")
-        page.wait_for_selector("#keying")
+        page.wait_for_selector("#keying[data-ready]")
         _wait_focus(page, "outcome")
         keys.type("1")  # outcome completed
         keys.type("7")  # a_sex: no such code

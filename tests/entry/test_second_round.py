@@ -139,3 +139,18 @@ def test_paper_stored_under_its_legacy_id_is_not_keyed_again(app: Flask, client:
     assert status == 302 and where.endswith(draft_path)
     with Session(app.extensions["sipas_engine"]) as session:
         assert len(session.exec(select(EntryCase)).all()) == 1
+
+
+def test_second_keyings_due_are_listed_for_everyone_but_the_first_keyer(
+        app: Flask, client: FlaskClient, world: World) -> None:
+    app.config["ENTRY_DOUBLE_SHARE"] = 1.0
+    login(client, "lan")
+    key(client, world.qid(7), full_answers())
+    mine = client.get("/entry/").get_data(as_text=True)
+    assert 'id="second-due"' not in mine  # never one's own first keying
+    client.post("/auth/logout", data={"csrf_token": csrf(client, "/entry/")})
+    login(client, "hung")
+    theirs = client.get("/entry/").get_data(as_text=True)
+    assert 'id="second-due"' in theirs and world.qid(7) in theirs.split('id="second-due"')[1]
+    key(client, world.qid(7), full_answers())  # verified: off the list
+    assert 'id="second-due"' not in client.get("/entry/").get_data(as_text=True)

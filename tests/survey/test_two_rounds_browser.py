@@ -68,7 +68,7 @@ class Walk:
         keys = Keys(self.page)
         keys.type(qid)
         keys.press("Enter")
-        self.page.wait_for_selector("#keying")
+        self.page.wait_for_selector("#keying[data-ready]")
         _wait_focus(self.page, "outcome")
         for code in ORDER:
             if code == "comment":

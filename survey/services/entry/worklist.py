@@ -49,3 +49,23 @@ def mismatches(round_id: int | None = None) -> SelectOfScalar[EntryCase]:
 
 def _escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def second_keyings_due(session: Any, keyer_id: int, limit: int = 50) -> tuple[list[Any], int]:
+    """Documents keyed once that need a blind second keying by someone other than the first
+    keyer (``keyer_id`` never sees their own), oldest first, with how many there are."""
+    from sqlalchemy import func
+
+    from survey.models_entry import Keying
+
+    first_by_me = select(Keying.case_id).where(Keying.keyer_id == keyer_id)
+    query = (select(EntryCase, SurveyRound.code)
+             .outerjoin(SurveyRound, SurveyRound.id == EntryCase.round_id)  # type: ignore[arg-type]
+             .where(EntryCase.state == CaseState.keyed_once.value,
+                    col(EntryCase.double_required).is_(True),
+                    col(EntryCase.id).not_in(first_by_me))
+             .where(or_(col(EntryCase.round_id).is_(None), SurveyRound.status == "open")))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(EntryCase.updated_at), col(EntryCase.id))
+                        .limit(limit)).all()
+    return list(rows), int(total)

@@ -53,7 +53,7 @@ from survey.services.entry.review import (
     stored_values,
 )
 from survey.services.entry.start import EntryError, start_keying
-from survey.services.entry.worklist import mismatches, stored_paper
+from survey.services.entry.worklist import mismatches, second_keyings_due, stored_paper
 from survey.services.instruments_text import parse_stored
 from survey.services.paging import clamp, paginate
 from survey.services.sample.questionnaire_ids import make_questionnaire_id
@@ -128,10 +128,11 @@ def start() -> str | WerkzeugResponse:
                    .where(Keying.keyer_id == me.id, Keying.state == "done")
                    .order_by(Keying.finished_at.desc()).limit(20)).all()  # type: ignore[union-attr]
     desks = db.exec(select(Desk).where(Desk.active).order_by(Desk.code)).all()
+    due, due_total = second_keyings_due(db, me.id)  # type: ignore[arg-type]
     open_rounds = db.exec(select(SurveyRound).where(SurveyRound.status == "open")
                           .order_by(col(SurveyRound.year).desc())).all()
     return render_template("entry/start.html", error=error, drafts=drafts, done=done,
-                           desks=desks, open_rounds=open_rounds,
+                           desks=desks, open_rounds=open_rounds, due=due, due_total=due_total,
                            kind=request.form.get("kind", "questionnaire"),
                            assigned=_my_work(db, me)), (422 if error else 200)
 
