@@ -26,8 +26,11 @@ class UserError(ValueError):
         super().__init__(msgid % params if params else msgid)
 
     def localised(self, gettext: Callable[..., str], lang: str = "vi") -> str:
-        """The message in the reader's language, given the page's ``gettext``."""
-        return gettext(self.msgid, **self.params)
+        """The message in the reader's language, given the page's ``gettext`` (a value that
+        is itself a message, e.g. "line 3: <what is wrong>", is translated too)."""
+        params = {k: v.localised(gettext, lang) if isinstance(v, UserError) else v
+                  for k, v in self.params.items()}
+        return gettext(self.msgid, **params)
 
 
 class WordedError(UserError):

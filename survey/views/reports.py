@@ -21,7 +21,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey.app import get_session
+from survey.app import get_session, localise
 from survey.messages import UserError
 from survey.models import ReviewStatus
 from survey.security import roles_required
@@ -208,8 +208,7 @@ def volumes() -> str | WerkzeugResponse:
             result = import_volumes(db, text, source=upload.filename or "upload")
         except ValueError as exc:
             db.rollback()
-            reason = exc.localised(_) if isinstance(exc, UserError) else str(exc)
-            flash(_("Import refused: %(reason)s", reason=reason), "error")
+            flash(_("Import refused: %(reason)s", reason=localise(exc)), "error")
         else:
             record(db, "volumes_import", "dossier_volume", None, user_id=int(current_user.id),
                    detail={"inserted": result.inserted, "updated": result.updated,

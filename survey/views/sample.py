@@ -21,6 +21,7 @@ from survey.services.sample.frame import FrameError, frame_summary, import_frame
 from survey.services.sample.lists import fieldwork_csv, fieldwork_hamlets
 from survey.services.sample.lists_pdf import fieldwork_pdf
 from survey.services.sample.rounds import get_round, list_rounds
+from survey.views.confirm import confirm_page, confirmed
 from survey.views.files import disposition
 
 bp = Blueprint("sample", __name__, url_prefix="/sample")
@@ -85,13 +86,22 @@ def _int(name: str) -> int | None:
 
 @bp.route("/draw", methods=["POST"])
 @roles_required(*STAFF)
-def draw() -> tuple[str, int] | WerkzeugResponse:
+def draw() -> tuple[str, int] | WerkzeugResponse | str:
     code = request.form.get("round", "")
     k, m, seed = _int("hamlets_per_stratum"), _int("per_hamlet"), _int("seed")
     if k is None or m is None:
         return _page(code, [_("Give the hamlets per stratum and questionnaires per hamlet as "
                               "whole numbers.")], 400)
     staff = [u.strip() for u in request.form.get("enumerators", "").split(",") if u.strip()]
+    if request.form.get("replace") == "1" and request.form.get("reason", "").strip() \
+            and not confirmed():
+        return confirm_page(
+            _("Draw a new sample for round %(code)s?", code=code),
+            _("The round's current sample, its hamlets, questionnaire IDs and assignments are "
+              "replaced; fieldwork lists already printed no longer apply. Nothing is redrawn "
+              "once questionnaires are keyed."),
+            _("Draw a new sample"), url_for("sample.index", round=code),
+            keep={k: v for k, v in request.form.items() if k not in ("csrf_token", "confirmed")})
     db = get_session()
     try:
         result = draw_sample(db, code, strata_level=request.form.get("strata_level", ""),

@@ -77,7 +77,7 @@ def test_can_volumes_be_uploaded_in_the_browser_form(demo: Flask, client: FlaskC
         "csrf_token": token.group(1),
         "file": (io.BytesIO(b"desk,period,dossiers\nX,2025-Q3,1\n"), "bad.csv")},
         content_type="multipart/form-data", follow_redirects=True)
-    assert "unknown desk" in bad.get_data(as_text=True)
+    assert "không có bộ phận mã" in bad.get_data(as_text=True)
 
 
 def test_does_the_cli_import_and_list_volumes(runner: CliRunner, cli_env: dict[str, str],

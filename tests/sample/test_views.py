@@ -79,3 +79,33 @@ def test_import_draw_and_download_from_the_screen(app: Flask, client: FlaskClien
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert client.get("/sample/2026/fieldwork/nobody.pdf").status_code == 404
     assert client.get("/sample/9999/fieldwork.csv").status_code == 404
+
+
+def test_a_redraw_needs_a_reason_and_a_confirmation(app: Flask, client: FlaskClient) -> None:
+    from survey.models import AuditLog
+
+    _login(app, client, "supervisor")
+    token = _token(client, "/sample/")
+    client.post("/sample/frame", content_type="multipart/form-data", data={
+        "csrf_token": token, "frame": (io.BytesIO(frame_csv().encode()), "k.csv")})
+    form = {"csrf_token": token, "round": "2026", "strata_level": "district",
+            "hamlets_per_stratum": "2", "per_hamlet": "10", "seed": "4"}
+    assert client.post("/sample/draw", data=form).status_code == 302
+    with Session(app.extensions["sipas_engine"]) as session:
+        before = sorted(u.unit_id for u in session.exec(select(SampleUnit)))
+    no_reason = client.post("/sample/draw", data={**form, "seed": "5", "replace": "1"})
+    assert no_reason.status_code == 400 and "cần có lý do" in no_reason.get_data(as_text=True)
+    ask = client.post("/sample/draw", data={**form, "seed": "5", "replace": "1",
+                                            "reason": "Khung mẫu mới của Cục Thống kê"})
+    page = ask.get_data(as_text=True)
+    assert ask.status_code == 200 and 'name="confirmed"' in page and "Chọn lại mẫu" in page
+    with Session(app.extensions["sipas_engine"]) as session:
+        assert sorted(u.unit_id for u in session.exec(select(SampleUnit))) == before
+    done = client.post("/sample/draw", data={**form, "seed": "5", "replace": "1",
+                                             "reason": "Khung mẫu mới của Cục Thống kê",
+                                             "confirmed": "1"})
+    assert done.status_code == 302
+    with Session(app.extensions["sipas_engine"]) as session:
+        redraw = [a for a in session.exec(select(AuditLog).where(AuditLog.action ==
+                                                                   "sample.draw"))][-1]
+    assert redraw.reason == "Khung mẫu mới của Cục Thống kê" and redraw.detail["redraw"]

@@ -14,6 +14,8 @@ from __future__ import annotations
 import csv
 import io
 
+from survey.messages import N_, UserError
+
 SEPARATORS = (",", ";", "\t")
 
 
@@ -32,6 +34,5 @@ def csv_records(text: str) -> list[list[str]]:
     try:
         return list(reader)
     except csv.Error as exc:
-        raise ValueError(
-            f"line {reader.line_num}: not a valid CSV file ({exc}) / tệp CSV không hợp lệ"
-        ) from None
+        raise UserError(N_("line %(line)d: not a valid CSV file (%(reason)s)"),
+                        line=reader.line_num, reason=str(exc)) from None

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from survey.messages import N_, UserError
 from survey.models import Desk
 from survey.models_reports import DossierVolume
 from survey.services.data.csv_text import csv_records
@@ -45,8 +46,8 @@ def _columns(header: list[str]) -> dict[str, int]:
     for key, names in HEADERS.items():
         hits = [i for i, h in enumerate(clean) if h in names]
         if not hits:
-            raise ValueError(
-                f"the volumes file has no {key!r} column (header: {', '.join(header)})")
+            raise UserError(N_("the volumes file has no '%(column)s' column (header: "
+                               "%(header)s)"), column=key, header=", ".join(header))
         found[key] = hits[0]
     return found
 
@@ -57,7 +58,7 @@ def parse_volumes(text: str, desks: dict[str, int]) -> list[tuple[int, Period, i
     try:
         header = next(reader)
     except StopIteration:
-        raise ValueError("the volumes file is empty") from None
+        raise UserError(N_("the volumes file is empty")) from None
     cols = _columns(header)
     out: list[tuple[int, Period, int]] = []
     seen: set[tuple[int, str]] = set()
@@ -69,16 +70,18 @@ def parse_volumes(text: str, desks: dict[str, int]) -> list[tuple[int, Period, i
             period = parse_period(row[cols["period"]])
             raw = row[cols["dossiers"]].strip().replace(".", "").replace(",", "")
         except IndexError:
-            raise ValueError(f"line {line}: too few columns") from None
-        except ValueError as exc:
-            raise ValueError(f"line {line}: {exc}") from None
+            raise UserError(N_("line %(line)d: too few columns"), line=line) from None
+        except UserError as exc:
+            raise UserError(N_("line %(line)d: %(problem)s"), line=line, problem=exc) from None
         if code not in desks:
-            raise ValueError(f"line {line}: unknown desk {code!r}")
+            raise UserError(N_("line %(line)d: unknown desk '%(code)s'"), line=line, code=code)
         if not raw.isdigit():
-            raise ValueError(f"line {line}: dossiers must be a whole number ≥ 0, not {raw!r}")
+            raise UserError(N_("line %(line)d: dossiers must be a whole number ≥ 0, not "
+                               "'%(raw)s'"), line=line, raw=raw)
         key = (desks[code], period.code)
         if key in seen:
-            raise ValueError(f"line {line}: desk {code} and period {period.code} appear twice")
+            raise UserError(N_("line %(line)d: desk %(code)s and period %(period)s appear "
+                               "twice"), line=line, code=code, period=period.code)
         seen.add(key)
         out.append((desks[code], period, int(raw)))
     return out
@@ -87,7 +90,7 @@ def parse_volumes(text: str, desks: dict[str, int]) -> list[tuple[int, Period, i
 def import_volumes(session: Session, text: str, source: str = "") -> VolumeImport:
     """Insert or replace the volumes of a CSV text, in the caller's transaction."""
     if len(text) > MAX_BYTES:
-        raise ValueError("the volumes file is too large (over 5 MB)")
+        raise UserError(N_("the volumes file is too large (over 5 MB)"))
     desks = {d.code: d.id for d in session.exec(select(Desk)) if d.id is not None}
     rows = parse_volumes(text, desks)
     existing = {(v.desk_id, v.period): v for v in session.exec(select(DossierVolume))}
