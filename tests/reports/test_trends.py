@@ -114,3 +114,32 @@ def test_does_the_printable_report_carry_the_quarterly_trend(
     assert table.header[1:] == ("2025-Q3", "2025-Q4") and table.rows[0][0] == words[1]
     assert f"n = {dash.desk_trend.counts[0]}" in table.rows[0][1]  # type: ignore[union-attr]
     assert _points(chart.chart_svg) == ["2025_Q3", "2025_Q4"]
+
+
+def test_the_page_computes_each_quarter_and_round_once(demo: Flask,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trend reused nothing: the period's own desk report and the previous quarter's were
+    computed again for the trend, and the current round's household report too (issue 14)."""
+    from survey.services.reports import dashboard, trend
+
+    calls = {"desk": [], "household": []}
+    real_desk, real_household = trend.desk_report, trend.household_report
+
+    def desk_spy(session, period, *args, **kw):  # type: ignore[no-untyped-def]
+        calls["desk"].append(period.code)
+        return real_desk(session, period, *args, **kw)
+
+    def household_spy(session, code, *args, **kw):  # type: ignore[no-untyped-def]
+        calls["household"].append(code)
+        return real_household(session, code, *args, **kw)
+
+    with Session(demo.extensions["sipas_engine"]) as session:
+        fresh_trend = trend.desk_trend(session, parse_period("2025-Q3"))
+        monkeypatch.setattr(trend, "desk_report", desk_spy)
+        monkeypatch.setattr(trend, "household_report", household_spy)
+        dash = dashboard.build_dashboard(session, DashboardOptions(period="2025-Q3"))
+    quarters = [q.code for q in trend_quarters(parse_period("2025-Q3"))]
+    assert "2025-Q3" not in calls["desk"] and "2025-Q2" not in calls["desk"]
+    assert sorted(calls["desk"]) == sorted(set(quarters) - {"2025-Q3", "2025-Q2"})
+    assert calls["household"] == []  # the page's own round: reused
+    assert dash.desk_trend == fresh_trend  # and the figures are the same

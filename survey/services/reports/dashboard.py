@@ -126,9 +126,11 @@ def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
     desk = desk_report(session, period, weighted=options.weighted, **common)
     prev_code = previous_round(session, code) if code else None
     round_changes: tuple[Difference, ...] = ()
+    overalls: dict[str, IndexRow | None] = {code: hh.overall} if code else {}
     if prev_code and hh.overall is not None:
         prev = household_report(session, prev_code, options.instrument, options.target,
                                 filter_by=options.filter_by, only=(), **common)
+        overalls[prev_code] = prev.overall
         if prev.overall is not None:
             round_changes = tuple(compare_rows([hh.overall, *hh.elements],
                                                [prev.overall, *prev.elements], options.level))
@@ -147,8 +149,11 @@ def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
         rounds=rounds,
         household_trend=household_trend(session, rounds, options.instrument, options.target,
                                         options.level, options.min_n, options.lang,
-                                        options.filter_by),
-        desk_trend=desk_trend(session, period, options.level, options.min_n, options.lang),
+                                        options.filter_by, known=overalls),
+        # the trend is unweighted: the page's own reports are reused unless they are weighted
+        desk_trend=desk_trend(session, period, options.level, options.min_n, options.lang,
+                              known={} if options.weighted else
+                              {desk.period.code: desk, before.period.code: before}),
         areas=_areas(session, code, options) if code else {},
         periods=evaluation_periods(session),
     )

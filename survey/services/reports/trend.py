@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from survey.services.reports.desk import desk_report
+from survey.services.reports.desk import DeskReport, desk_report
 from survey.services.reports.household import household_report
 from survey.services.reports.period import Period, quarters_of
 from survey.services.reports.rows import IndexRow
@@ -49,9 +49,15 @@ def trend_quarters(period: Period, limit: int = MAX_QUARTERS) -> list[Period]:
 
 
 def desk_trend(session: Session, period: Period, level: float = 0.95, min_n: int = 30,
-               lang: str = "vi") -> DeskTrend | None:
-    """Each quarter as its own desk report, from the first quarter with evaluations."""
-    reports = [desk_report(session, q, level, min_n, lang) for q in trend_quarters(period)]
+               lang: str = "vi", known: dict[str, DeskReport] | None = None) -> DeskTrend | None:
+    """Each quarter as its own desk report, from the first quarter with evaluations.
+
+    ``known`` holds reports the page has already computed with the same settings (the
+    period's own quarter, the previous one): they are reused, not computed again.
+    """
+    known = known or {}
+    reports = [known.get(q.code) or desk_report(session, q, level, min_n, lang)
+               for q in trend_quarters(period)]
     while reports and reports[0].overall is None:
         reports.pop(0)
     if not reports:
@@ -67,13 +73,20 @@ def desk_trend(session: Session, period: Period, level: float = 0.95, min_n: int
 
 def household_trend(session: Session, rounds: tuple[str, ...], instrument: str, target: float,
                     level: float, min_n: int, lang: str,
-                    filter_by: tuple[str, str] | None) -> tuple[tuple[str, IndexRow], ...]:
-    """The overall index of each of the last rounds (headline rows only: no breakdowns)."""
+                    filter_by: tuple[str, str] | None,
+                    known: dict[str, IndexRow | None] | None = None
+                    ) -> tuple[tuple[str, IndexRow], ...]:
+    """The overall index of each of the last rounds (headline rows only: no breakdowns);
+    ``known`` holds the overall rows the page has already computed (reused as they are)."""
     out = []
+    known = known or {}
     for code in rounds[-MAX_ROUNDS:]:
-        rep = household_report(session, code, instrument, target, level, min_n, lang,
-                               filter_by, only=())
-        if rep.overall is not None:
-            out.append((code, rep.overall))
+        if code in known:
+            overall = known[code]
+        else:
+            overall = household_report(session, code, instrument, target, level, min_n, lang,
+                                       filter_by, only=()).overall
+        if overall is not None:
+            out.append((code, overall))
     return tuple(out)
 
