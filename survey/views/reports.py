@@ -22,7 +22,6 @@ from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.app import get_session, localise
-from survey.messages import UserError
 from survey.models import ReviewStatus
 from survey.security import roles_required
 from survey.services.audit import record
@@ -77,8 +76,7 @@ def dashboard() -> str | tuple[str, int]:
         opts = _options()
         dash = build_dashboard(get_session(), opts)
     except ValueError as exc:
-        message = exc.localised(_) if isinstance(exc, UserError) else str(exc)
-        return render_template("reports/problem.html", message=message), 400
+        return render_template("reports/problem.html", message=localise(exc)), 400
     hh, desk = dash.household, dash.desk
     lang, names = opts.lang, breakdown_names()
     images = {}
@@ -129,8 +127,7 @@ def report() -> Response | tuple[str, int]:
         opts = _options()
         dash = build_dashboard(get_session(), opts)
     except ValueError as exc:
-        message = exc.localised(_) if isinstance(exc, UserError) else str(exc)
-        return render_template("reports/problem.html", message=message), 400
+        return render_template("reports/problem.html", message=localise(exc)), 400
     name = f"sipas-report-{dash.period.code}"
     if fmt == "html":
         body = render_html(build_content(dash, opts.lang, png=False))
@@ -180,7 +177,7 @@ def download() -> Response | tuple[str, int]:
             get_round(db, flt.round_code)  # an unknown round is a 400, before any audit row
         data, count = export_bytes(db, flt, fmt, with_text, period)
     except ValueError as exc:
-        return render_template("reports/problem.html", message=str(exc)), 400
+        return render_template("reports/problem.html", message=localise(exc)), 400
     record(db, "export", "response", None, user_id=int(current_user.id),
            detail={"format": fmt, "rows": count, "status": status, "round": flt.round_code,
                    "period": period.code if period else None, "free_text": with_text})

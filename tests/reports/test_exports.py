@@ -213,3 +213,15 @@ def test_entry_times_are_dates_in_spss_and_stata(analyst: FlaskClient, tmp_path:
         frame, _meta = read(str(_download(analyst, fmt, tmp_path)))
         assert frame["created_at"].dtype.kind == "M", fmt
         assert frame["created_at"].notna().all() and frame["created_at"].dt.year.min() >= 2020
+
+
+def test_an_xlsx_longer_than_excel_opens_is_refused_not_cut(
+        analyst: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from survey.services.data import formats
+
+    monkeypatch.setattr(formats, "XLSX_MAX_ROWS", 5)  # the demo has more rows than that
+    page = analyst.get("/reports/exports/download?format=xlsx&status=verified&round=2025")
+    assert page.status_code == 400
+    assert "Excel không mở được" in page.get_data(as_text=True)
+    csv_page = analyst.get("/reports/exports/download?format=csv&status=verified&round=2025")
+    assert csv_page.status_code == 200  # CSV has no such limit

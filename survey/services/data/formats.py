@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from survey.messages import N_, UserError
 from survey.models import InstrumentVersion
 from survey.services.data.export import ExportFilter, export_rows, write_csv
 from survey.services.instruments_text import parse_stored
@@ -53,6 +54,7 @@ MEASURES = {"scale": "ordinal", "select_one": "nominal", "select_multiple": "nom
 CHOSEN = {0: "Không chọn", 1: "Có chọn"}
 _NAME_SAFE = re.compile(r"^[A-Za-z0-9_]{1,20}$")
 STATA_MISSING = "a"  # the declared "no answer" code is Stata's extended missing .a
+XLSX_MAX_ROWS = 1_048_575  # Excel's 1,048,576 rows, one of them the header
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,10 @@ def _write_xlsx(cols: Columns, rows: Iterator[list[str]], path: Path) -> int:
     numeric = [name in cols.numeric for name in cols.names]
     count = 0
     for row in rows:
+        if count >= XLSX_MAX_ROWS:  # Excel cannot open a longer sheet: refuse, never truncate
+            raise UserError(N_("More than %(n)s rows: Excel cannot open a sheet this long. "
+                               "Download CSV, SAV or DTA, or narrow the export (round, status, "
+                               "period)."), n=XLSX_MAX_ROWS)
         out = []
         for is_num, value in zip(numeric, row, strict=True):
             if is_num:
