@@ -33,7 +33,12 @@ import sys
 import time
 from typing import Any
 
+import gunicorn.http.wsgi
 from gunicorn.workers.gthread import ThreadWorker
+
+# No version banner: gunicorn would answer "Server: gunicorn" on every response, telling an
+# attacker what to look up. Every response says "SIPAS" instead.
+gunicorn.http.wsgi.SERVER = "SIPAS"
 
 
 def _number(name: str, default: int, low: int, high: int) -> int:

@@ -48,7 +48,9 @@ def links_for(role: str | None) -> list[tuple[str, object]]:
 @public
 def home() -> str:
     role = current_user.role if current_user.is_authenticated else None
-    return render_template("main/home.html", stats=overview(get_session()), links=links_for(role))
+    # Live counts only for staff: to someone stuffing a desk they would be a progress bar.
+    stats = overview(get_session()) if role else None
+    return render_template("main/home.html", stats=stats, links=links_for(role))
 
 
 @bp.route("/healthz")

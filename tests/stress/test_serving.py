@@ -60,6 +60,18 @@ def _trickle(port: int, head: bytes, stop: threading.Event, cut: list[float]) ->
         cut.append(time.monotonic() - started)  # the server hung up on it
 
 
+def _head_lines(port: int, path: str) -> list[str]:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    return data.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+
+
 def _get(port: int, path: str) -> tuple[int, float]:
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
@@ -85,6 +97,7 @@ def test_slow_clients_do_not_starve_genuine_ones(monkeypatch: pytest.MonkeyPatch
                 thread.start()
             time.sleep(1.5)  # 24 connections now hold their requests open (3× what sank sync)
             genuine = [_get(port, "/healthz") for _ in range(10)] + [_get(port, "/auth/login")]
+            head = _head_lines(port, "/")
             time.sleep(4)  # past the deadline: the server has cut them all off
             stop.set()
             for thread in slow:
@@ -92,6 +105,8 @@ def test_slow_clients_do_not_starve_genuine_ones(monkeypatch: pytest.MonkeyPatch
     assert [status for status, _ in genuine] == [200] * 11
     assert max(seconds for _, seconds in genuine) < 1.0, genuine
     assert len(cut) == len(heads) and max(cut) < 4 + 2.0, cut
+    servers = [line for line in head if line.lower().startswith("server:")]
+    assert servers == ["Server: SIPAS"], head  # no "gunicorn" version banner
 
 
 def test_several_workers_without_shared_counters_refuse_to_start(
