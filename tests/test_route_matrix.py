@@ -90,6 +90,7 @@ MATRIX: dict[str, tuple[str, frozenset[str]]] = {
     "admin.set_user_active": ("/admin/users/999999/active", STAFF),
     "admin.reset_password": ("/admin/users/999999/password", STAFF),
     "admin.sign_out_everywhere": ("/admin/users/999999/sessions", STAFF),
+    "admin.change_role": ("/admin/users/999999/role", ADMIN_ONLY),
 }
 
 PASSWORD = "route matrix pass 1"

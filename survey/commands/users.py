@@ -58,6 +58,25 @@ def _set_active(username: str, active: bool) -> None:
         click.echo(f"{user.username}: {'enabled' if active else 'disabled'}")
 
 
+@user_group.command("role")
+@click.argument("username")
+@click.argument("role")
+@clear_errors
+def user_role(username: str, role: str) -> None:
+    """Give an account another role (its open sessions end)."""
+    from survey.services.audit import record
+    from survey.services.users import find_user, set_role
+
+    with app_session() as (_app, session):
+        user = find_user(session, username)
+        if user is None:
+            raise ValueError(f"no user {username!r}")
+        old = set_role(session, user, role)
+        record(session, "user.role", "user", user.id,
+               detail={"username": user.username, "old": old, "new": role})
+    click.echo(f"{username}: {old} → {role}")
+
+
 @user_group.command("disable")
 @click.argument("username")
 @clear_errors

@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlmodel import Session, select
 
+from survey.messages import N_, UserError
 from survey.models import Role, User
 from survey.services.staff_sessions import revoke_user_sessions
 
@@ -95,6 +96,21 @@ def set_active(session: Session, username: str, active: bool) -> User:
         assert user.id is not None
         revoke_user_sessions(session, user.id)
     return user
+
+
+def set_role(session: Session, user: User, role: str) -> str:
+    """Give the account another role; its open sessions end, so the new rights (and only
+    they) apply from the next login. Returns the old role; the caller records and commits."""
+    if role not in ROLES:
+        raise UserError(N_("unknown role '%(role)s'; choose one of %(roles)s"), role=role,
+                        roles=", ".join(ROLES))
+    old = user.role
+    if old != role:
+        user.role = role
+        session.add(user)
+        assert user.id is not None
+        revoke_user_sessions(session, user.id)
+    return old
 
 
 class WrongPassword(ValueError):

@@ -22,12 +22,21 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.app import get_session
+from survey.messages import UserError
 from survey.models import User
 from survey.security import ADMIN, SUPERVISOR, roles_required
 from survey.services.audit import record
 from survey.services.paging import clamp, matches, page_of
 from survey.services.staff_sessions import revoke_user_sessions
-from survey.services.users import MANAGES, ROLES, create_user, list_users, may_manage, set_active
+from survey.services.users import (
+    MANAGES,
+    ROLES,
+    create_user,
+    list_users,
+    may_manage,
+    set_active,
+    set_role,
+)
 from survey.services.users import reset_password as reset_password_of
 from survey.views.confirm import confirm_page, confirmed
 
@@ -119,6 +128,37 @@ def reset_password(user_id: int) -> WerkzeugResponse | str:
     reply = make_response(render_template("admin/password.html", user=user, password=password))
     reply.headers["Cache-Control"] = "no-store"  # the password must not stay in a cache
     return reply
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@roles_required(ADMIN)
+def change_role(user_id: int) -> WerkzeugResponse | str:
+    """Another role for an account (administrators only); its sessions end at once."""
+    db = get_session()
+    user = _target(user_id)
+    role = request.form.get("role", "")
+    if user.id == int(current_user.id):
+        flash(_("You cannot change your own role."), "error")
+        return redirect(url_for("admin.users"))
+    if role == user.role:
+        return redirect(url_for("admin.users"))
+    if not confirmed():
+        return confirm_page(
+            _("Make %(name)s %(role)s?", name=user.username, role=_(role)),
+            _("They are signed out everywhere; at their next login they have the new role's "
+              "screens and rights, and no others."),
+            _("Change the role"), url_for("admin.users"), {"role": role})
+    try:
+        old = set_role(db, user, role)
+    except UserError as exc:
+        db.rollback()
+        flash(exc.localised(_), "error")
+        return redirect(url_for("admin.users"))
+    record(db, "user.role", "user", user.id, user_id=int(current_user.id),
+           detail={"username": user.username, "old": old, "new": role})
+    db.commit()
+    flash(_("%(name)s is now %(role)s.", name=user.username, role=_(role)), "info")
+    return redirect(url_for("admin.users"))
 
 
 @bp.route("/users/<int:user_id>/sessions", methods=["POST"])

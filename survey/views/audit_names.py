@@ -34,6 +34,7 @@ ACTION_NAMES = {
     "user.disable": _l("Account disabled"),
     "user_disable": _l("Account disabled"),
     "user_add": _l("Account added"),
+    "user.role": _l("Role changed"),
     "volumes_import": _l("Dossier volumes imported"),
     "weights.compute": _l("Weights computed"),
 }

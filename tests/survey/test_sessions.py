@@ -156,3 +156,35 @@ def test_an_admin_signs_a_user_out_everywhere(app: Flask) -> None:
     assert done.status_code == 302
     assert "2 phiên" in admin.get("/admin/users").get_data(as_text=True)
     assert not _opens(phone) and not _opens(office) and _opens(admin)
+
+
+def test_a_role_change_ends_the_old_sessions(app: Flask, runner: CliRunner,
+                                            cli_env: dict[str, str]) -> None:
+    """A supervisor made an enumerator must not keep a supervisor's session (issue 15)."""
+    from survey.cli import main
+
+    _user(app, "boss", "admin")
+    _user(app, "gs")
+    old = _login(app, "gs")
+    assert _opens(old)
+    admin = _login(app, "boss")
+    with Session(app.extensions["sipas_engine"]) as session:
+        uid = session.exec(select(User.id).where(User.username == "gs")).one()
+    asked = admin.post(f"/admin/users/{uid}/role", data={
+        "csrf_token": _csrf(admin, "/admin/users"), "role": "enumerator"})
+    assert asked.status_code == 200 and 'name="confirmed"' in asked.get_data(as_text=True)
+    assert _opens(old)  # nothing before the confirmation
+    done = admin.post(f"/admin/users/{uid}/role", data={
+        "csrf_token": _csrf(admin, "/admin/users"), "role": "enumerator", "confirmed": "1"})
+    assert done.status_code == 302
+    assert not _opens(old) and not _opens(old, "/entry/")  # the copied cookie is dead
+    fresh = _login(app, "gs")
+    assert fresh.get("/desks/").status_code == 403 and _opens(fresh, "/entry/")
+    # the CLI twin, with the same effect and audit
+    result = runner.invoke(main, ["user", "role", "gs", "supervisor"])
+    assert result.exit_code == 0 and "enumerator → supervisor" in result.output
+    assert not _opens(fresh, "/entry/")
+    bad = runner.invoke(main, ["user", "role", "gs", "wizard"])
+    assert bad.exit_code != 0 and "unknown role" in bad.output
+    with Session(app.extensions["sipas_engine"]) as session:
+        assert len(session.exec(select(AuditLog).where(AuditLog.action == "user.role")).all()) == 2
