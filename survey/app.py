@@ -206,11 +206,13 @@ def enforce_session_timeouts(idle_minutes: int) -> None:
     if now - last_seen > idle_minutes * 60 or now - started > lifetime:
         # Whose typing a keying view may still keep as a draft (this request, and a form
         # posted later from this browser): the form's CSRF token stays valid for that.
-        user_id, token = int(current_user.id), session.get("csrf_token")
+        user_id, token, sid = int(current_user.id), session.get("csrf_token"), session.get("sid")
         logout_user()
         session.clear()
         g.expired_user_id = user_id
-        session.update(expired_user_id=user_id, expired_at=now)
+        # The staff session's token goes with it: a view keeping typing checks that session
+        # was not revoked since (logout elsewhere, password change, disabling, role change).
+        session.update(expired_user_id=user_id, expired_sid=sid, expired_at=now)
         if token:
             session["csrf_token"] = token
         return

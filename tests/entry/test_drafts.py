@@ -123,3 +123,25 @@ def test_drafts_belong_to_their_keyer_and_end_with_the_pass(
                                                                                "/entry/")})
     assert late.status_code == 409  # a late autosave of a saved pass changes nothing
     assert _keying(app).draft is None
+
+
+def test_a_revoked_login_keeps_nothing_even_from_a_copied_cookie(
+        app: Flask, client: FlaskClient, world: World) -> None:
+    """After "sign out everywhere" (or a password change), an old cookie — whose login then
+    also ran out — can no longer write into the keyer's draft."""
+    login(client, "lan")
+    path = start(client, world.qid(6))
+    token = csrf(client, path)
+    _expire(client)
+    client.post(path + "/draft", data={"a_sex": "2", "csrf_token": token})  # kept: genuine
+    assert '"a_sex": "2"' in (_keying(app).draft or "")
+    with Session(app.extensions["sipas_engine"]) as session:
+        from survey.models import User
+        from survey.services.staff_sessions import revoke_user_sessions
+
+        lan = session.exec(select(User).where(User.username == "lan")).one()
+        revoke_user_sessions(session, lan.id)  # type: ignore[arg-type]
+        session.commit()
+    forged = client.post(path + "/draft", data={"a_sex": "1", "csrf_token": token})
+    assert forged.status_code in (302, 401)
+    assert '"a_sex": "2"' in (_keying(app).draft or "")  # unchanged

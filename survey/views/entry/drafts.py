@@ -20,6 +20,7 @@ from survey.models_entry import EntryCase, Keying
 from survey.security import roles_required
 from survey.services.entry.drafts import keep_draft
 from survey.services.entry.keying import read_form
+from survey.services.staff_sessions import session_user
 from survey.views.entry.blueprint import bp
 from survey.views.entry.keying import KEYERS, _form_of
 
@@ -46,8 +47,10 @@ def _keep_typing_of_an_expired_login() -> WerkzeugResponse | tuple[WerkzeugRespo
         user_id = session.get("expired_user_id")  # an earlier request found the login expired
     if user_id is None or request.method != "POST" or request.endpoint not in KEEPING:
         return None
-    keying_id = int((request.view_args or {}).get("keying_id", 0))
     db = get_session()
+    if session_user(db, int(user_id), session.get("expired_sid")) is None:
+        return None  # revoked since (or disabled): nothing is kept, the login page follows
+    keying_id = int((request.view_args or {}).get("keying_id", 0))
     keying = db.get(Keying, keying_id)
     if keying is not None and keying.keyer_id == user_id and keep_typed(keying):
         db.commit()
