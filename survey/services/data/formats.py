@@ -215,6 +215,7 @@ def _write_xlsx(cols: Columns, rows: Iterator[list[str]], path: Path) -> int:
     count = 0
     for row in rows:
         if count >= XLSX_MAX_ROWS:  # Excel cannot open a longer sheet: refuse, never truncate
+            ws.close()  # end the sheet's writer cleanly before giving up on the file
             raise UserError(N_("More than %(n)s rows: Excel cannot open a sheet this long. "
                                "Download CSV, SAV or DTA, or narrow the export (round, status, "
                                "period)."), n=XLSX_MAX_ROWS)
