@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey.app import get_session
+from survey.app import get_session, localise
 from survey.messages import N_, UserError
 from survey.security import ADMIN, SUPERVISOR, roles_required
 from survey.services.audit import record
@@ -31,11 +31,6 @@ from survey.views.confirm import confirm_page, confirmed
 bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 STAFF = (SUPERVISOR, ADMIN)
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
-
-
-def message(exc: ValueError) -> str:
-    """A refusal in the page's language (services' UserErrors are translated here)."""
-    return exc.localised(_) if isinstance(exc, UserError) else str(exc)
 
 
 def _whole(name: str) -> int | None:
@@ -69,7 +64,7 @@ def index() -> tuple[str, int] | WerkzeugResponse:
                                year, user_id=int(current_user.id))
         except ValueError as exc:
             db.rollback()
-            problem = message(exc)
+            problem = localise(exc)
         else:
             db.commit()
             flash(_("Round %(code)s created (open).", code=row.code), "success")
@@ -108,7 +103,7 @@ def listing(code: str) -> tuple[str, int] | WerkzeugResponse:
         set_listed_counts(db, code, counts)
     except ValueError as exc:
         db.rollback()
-        return _detail(code, message(exc), 400)
+        return _detail(code, localise(exc), 400)
     round_ = get_round(db, code)
     record(db, "sample.listed", "survey_round", round_.id, user_id=int(current_user.id),
            detail={"hamlets": len(counts)})
@@ -139,10 +134,12 @@ def weights(code: str) -> tuple[str, int] | WerkzeugResponse:
                 adults_item=request.form.get("adults_item", "").strip() or None,
                 margins=margins, trim=trim, new_version=request.form.get("new_version") == "1",
                 reason=request.form.get("reason", "").strip() or None,
-                user_id=int(current_user.id))
+                user_id=int(current_user.id),
+                margins_label=(request.files["margins"].filename or "margins.csv")
+                if margins is not None else None)
     except ValueError as exc:
         db.rollback()
-        return _detail(code, message(exc), 400)
+        return _detail(code, localise(exc), 400)
     db.commit()
     flash(_("Weights version %(v)d computed: %(n)d respondents, Kish design effect %(deff)s.",
             v=summary.version, n=summary.respondents,
@@ -170,7 +167,7 @@ def publish(code: str) -> tuple[str, int] | WerkzeugResponse | str:
         publish_round(db, code, user_id=int(current_user.id), reason=reason)
     except ValueError as exc:
         db.rollback()
-        return _detail(code, message(exc), 400)
+        return _detail(code, localise(exc), 400)
     db.commit()
     flash(_("Round %(code)s is published.", code=code), "success")
     return redirect(url_for("rounds.detail", code=code))

@@ -74,8 +74,13 @@ def compute_weights(
     new_version: bool = False,
     reason: str | None = None,
     user_id: int | None = None,
+    margins_label: str | None = None,
 ) -> WeightsSummary:
-    """Compute, store and return the round's weights (see the module docstring)."""
+    """Compute, store and return the round's weights (see the module docstring).
+
+    ``margins_label`` names the margins in the stored options and the audit (an uploaded
+    file's name rather than the temporary path it was read from).
+    """
     round_ = get_round(session, round_code)
     published = round_.status == "published"
     if published and not new_version:
@@ -149,7 +154,8 @@ def compute_weights(
         result.rake_iterations, result.trimmed,
     )  # fmt: skip
     options = {"min_respondents": min_respondents, "adults_item": adults_item,
-               "margins": str(margins) if margins else None, "trim": trim, "reason": reason}
+               "margins": (margins_label or str(margins)) if margins else None, "trim": trim,
+               "reason": reason}
     _store(session, round_, summary, options, rows, result.prob_stage2, result.final, responded)
     record(session, "weights.compute", "survey_round", round_.id, user_id=user_id,
            reason=reason, detail={"version": summary.version, **options})
