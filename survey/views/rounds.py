@@ -8,6 +8,8 @@ reason and a confirmation first.
 
 from __future__ import annotations
 
+import csv
+import io
 import tempfile
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from survey.app import get_session, localise
 from survey.messages import N_, UserError
 from survey.security import ADMIN, SUPERVISOR, roles_required
 from survey.services.audit import record
+from survey.services.data.csv_text import csv_records
 from survey.services.data.uploads import upload_text
 from survey.services.sample.lists import parse_listed_counts, set_listed_counts
 from survey.services.sample.rounds import create_round, get_round, list_rounds, publish_round
@@ -124,19 +127,29 @@ def weights(code: str) -> tuple[str, int] | WerkzeugResponse:
             raise UserError(N_("Trimming caps weights at a multiple of the median above 1, "
                                "e.g. 3.5."))
         margins_text = _upload_text("margins")
+        label = (request.files["margins"].filename or "margins.csv") if margins_text else None
         with tempfile.TemporaryDirectory(prefix="sipas-margins-") as folder:
             margins = None
             if margins_text is not None:
+                # the analysis reads comma CSV: whatever the upload's separator (or an Excel
+                # sheet), it is written out as such
                 margins = Path(folder) / "margins.csv"
-                margins.write_text(margins_text, encoding="utf-8")
-            summary = compute_weights(
-                db, code, min_respondents=minimum,
-                adults_item=request.form.get("adults_item", "").strip() or None,
-                margins=margins, trim=trim, new_version=request.form.get("new_version") == "1",
-                reason=request.form.get("reason", "").strip() or None,
-                user_id=int(current_user.id),
-                margins_label=(request.files["margins"].filename or "margins.csv")
-                if margins is not None else None)
+                buffer = io.StringIO()
+                csv.writer(buffer, lineterminator="\n").writerows(csv_records(margins_text))
+                margins.write_text(buffer.getvalue(), encoding="utf-8")
+            try:
+                summary = compute_weights(
+                    db, code, min_respondents=minimum,
+                    adults_item=request.form.get("adults_item", "").strip() or None,
+                    margins=margins, trim=trim,
+                    new_version=request.form.get("new_version") == "1",
+                    reason=request.form.get("reason", "").strip() or None,
+                    user_id=int(current_user.id), margins_label=label)
+            except ValueError as exc:
+                if isinstance(exc, UserError) or margins is None:
+                    raise
+                # the analysis names the file it read: name the one that was uploaded
+                raise ValueError(str(exc).replace(str(margins), label or "")) from None
     except ValueError as exc:
         db.rollback()
         return _detail(code, localise(exc), 400)

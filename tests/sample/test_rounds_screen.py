@@ -96,6 +96,25 @@ def test_listing_weights_and_publishing_from_the_screen(
     assert deff is not None
     assert float(deff.group(1).replace(".", "").replace(",", ".")) == round(expected.kish_deff, 3)
     assert 'id="weights-quantiles"' in shown
+    wrong = client.post(page + "/weights", content_type="multipart/form-data", data={
+        "csrf_token": token, "margins": (io.BytesIO(b"variable,value,total\nplanet,earth,9\n"),
+                                         "dan-so.csv")})
+    said = wrong.get_data(as_text=True)
+    assert wrong.status_code == 400 and "dan-so.csv" in said and "planet" in said
+    assert "/tmp/" not in said  # the uploaded file is named, not a temporary path
+    raked = client.post(page + "/weights", content_type="multipart/form-data", data={
+        "csrf_token": token, "margins": (io.BytesIO(
+            "variable;value;total\r\nurban_rural;urban;1000\r\nurban_rural;rural;2000\r\n"
+            .encode("utf-8-sig")), "dan-so.csv")})
+    assert raked.status_code == 302, raked.get_data(as_text=True)[-800:]
+    shown = client.get(page).get_data(as_text=True)
+    table = shown.split('id="weights-margins"')[1].split("</table>")[0]
+    assert 'data-margin="urban_rural=urban"' in table and 'data-margin="urban_rural=rural"' in table
+    assert '<td class="achieved">1.000</td>' in table  # reached, in Vietnamese digits
+    with Session(engine) as session:
+        entry = session.exec(select(AuditLog).where(AuditLog.action == "weights.compute")
+                             .order_by(AuditLog.id.desc())).first()  # type: ignore[union-attr]
+        assert entry is not None and entry.detail["margins"] == "dan-so.csv"
     no_reason = client.post(page + "/publish", data={"csrf_token": token, "reason": " "})
     assert no_reason.status_code == 400
     ask = client.post(page + "/publish", data={"csrf_token": token, "reason": "Đã kiểm tra"})

@@ -102,6 +102,15 @@ def test_raking_hits_the_margins_over_the_screened_out_too(
                     totals[key] = totals.get(key, 0) + r.weight
         assert totals == pytest.approx({"a_sex=1": 5100, "a_sex=2": 5300, "ur=urban": 4000,
                                         "ur=rural": 6400}, rel=1e-6)
+        # the summary keeps each target beside what the stored weights reach (the screen's
+        # table), equal to the sums just read back from the responses
+        reached = {f"{v}={x}": (t, a) for v, x, t, a in summary.margins}
+        assert set(reached) == {"a_sex=1", "a_sex=2", "urban_rural=urban", "urban_rural=rural"}
+        assert reached["a_sex=1"][1] == pytest.approx(totals["a_sex=1"], rel=1e-9)
+        assert reached["urban_rural=rural"] == pytest.approx((6400, totals["ur=rural"]))
+        trimmed = compute_weights(session, code, margins=margins, trim=1.2)
+        moved = {f"{v}={x}": a for v, x, _t, a in trimmed.margins}
+        assert trimmed.trimmed > 0 and moved["a_sex=1"] != pytest.approx(5100, rel=1e-6)
 
 
 def test_one_adult_per_household_multiplies_by_the_adults(

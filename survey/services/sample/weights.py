@@ -47,9 +47,11 @@ class WeightsSummary:
     collapsed: tuple[str, ...]
     rake_iterations: int | None
     trimmed: int
+    margins: tuple[tuple[str, str, float, float], ...] = ()  # variable, value, target, achieved
 
     def as_dict(self) -> dict[str, object]:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+        return {k: ([list(x) if isinstance(x, tuple) else x for x in v]
+                    if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
 
 
 def _answers(session: Session, ids: list[int], items: list[str]) -> dict[str, dict[int, object]]:
@@ -151,7 +153,7 @@ def compute_weights(
         float(result.base.sum()),
         float(final.sum()), float(final.min()), float(final.max()),
         float(len(final) * (final**2).sum() / final.sum() ** 2), result.collapsed,
-        result.rake_iterations, result.trimmed,
+        result.rake_iterations, result.trimmed, result.achieved,
     )  # fmt: skip
     options = {"min_respondents": min_respondents, "adults_item": adults_item,
                "margins": (margins_label or str(margins)) if margins else None, "trim": trim,

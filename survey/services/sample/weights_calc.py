@@ -26,6 +26,7 @@ import numpy as np
 
 from analysis.design import make_design
 from analysis.weighting import nonresponse_adjust, rake_from_csv
+from analysis.weighting_csv import read_margins_csv
 
 TRIM_MAX_PASSES = 50
 
@@ -41,6 +42,8 @@ class WeightArrays:
     collapsed: tuple[str, ...]
     rake_iterations: int | None
     trimmed: int
+    # per margin category after raking and trimming: (variable, value, target, achieved)
+    achieved: tuple[tuple[str, str, float, float], ...] = ()
 
 
 def nonresponse_cells(
@@ -125,4 +128,12 @@ def compute_arrays(
     trimmed = 0
     if trim is not None:
         final, trimmed = trim_weights(final, trim)
-    return WeightArrays(prob2, household, final, collapsed, iterations, trimmed)
+    achieved: tuple[tuple[str, str, float, float], ...] = ()
+    if margins is not None:  # what the final weights reach, beside each target
+        table = read_margins_csv(margins, cols)
+        kept = final[responded]
+        achieved = tuple(
+            (name, str(value), float(target), float(kept[labels == value].sum()))
+            for name, (labels, totals) in zip(table.names, table.margins, strict=True)
+            for value, target in totals.items())
+    return WeightArrays(prob2, household, final, collapsed, iterations, trimmed, achieved)
