@@ -35,19 +35,15 @@ def hash_password(password: str) -> str:
 def check_username(username: str) -> str:
     username = username.strip().lower()
     if not USERNAME_RE.match(username):
-        raise ValueError(
-            "username must be 2–63 characters: lowercase letters, digits, '.', '_' or '-' / "
-            "tên đăng nhập chỉ gồm chữ thường, chữ số, '.', '_' hoặc '-'"
-        )
+        raise UserError(N_("username must be 2–63 characters: lowercase letters, digits, '.', "
+                           "'_' or '-'"))
     return username
 
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(
-            f"password must have at least {MIN_PASSWORD_LENGTH} characters / "
-            f"mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự"
-        )
+        raise UserError(N_("password must have at least %(n)d characters"),
+                        n=MIN_PASSWORD_LENGTH)
 
 
 # Who may manage whose account: the admin every account, a supervisor the enumerators
@@ -65,10 +61,11 @@ def create_user(
     """Add an account; the caller commits."""
     username = check_username(username)
     if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+        raise UserError(N_("unknown role '%(role)s'; choose one of %(roles)s"), role=role,
+                        roles=", ".join(ROLES))
     check_password(password)
     if session.exec(select(User).where(User.username == username)).first() is not None:
-        raise ValueError(f"user {username!r} already exists / người dùng đã tồn tại")
+        raise UserError(N_("user '%(name)s' already exists"), name=username)
     user = User(
         username=username, role=role, password_hash=hash_password(password), full_name=full_name
     )
@@ -89,7 +86,7 @@ def find_user(session: Session, username: str) -> User | None:
 def set_active(session: Session, username: str, active: bool) -> User:
     user = find_user(session, username)
     if user is None:
-        raise ValueError(f"no user {username!r} / không có người dùng này")
+        raise UserError(N_("no user '%(name)s'"), name=username)
     user.active = active
     session.add(user)
     if not active:  # a disabled account's cookies stop working now, and stay dead if re-enabled
@@ -143,7 +140,7 @@ def change_own_password(session: Session, user: User, current: str, new: str,
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         raise WrongPassword("the current password is wrong") from None
     if current == new:
-        raise ValueError("the new password must differ from the current one")
+        raise UserError(N_("the new password must differ from the current one"))
     set_password(session, user, new, keep_session=keep_session)
 
 

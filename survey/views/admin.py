@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey.app import get_session
+from survey.app import get_session, localise
 from survey.messages import UserError
 from survey.models import User
 from survey.security import ADMIN, SUPERVISOR, roles_required
@@ -72,7 +72,7 @@ def users() -> str | tuple[str, int] | WerkzeugResponse:
                    detail={"username": user.username, "role": user.role})
         except ValueError as exc:
             db.rollback()
-            error = str(exc)
+            error = localise(exc)
         else:
             db.commit()
             flash(_("Account %(name)s added.", name=user.username), "info")
@@ -137,6 +137,8 @@ def change_role(user_id: int) -> WerkzeugResponse | str:
     db = get_session()
     user = _target(user_id)
     role = request.form.get("role", "")
+    if role not in ROLES:
+        abort(400)
     if user.id == int(current_user.id):
         flash(_("You cannot change your own role."), "error")
         return redirect(url_for("admin.users"))
