@@ -49,7 +49,8 @@ def test_admin_adds_disables_and_resets_accounts(app: Flask, client: FlaskClient
     bad = client.post("/admin/users", data={"username": "X Y", "role": "enumerator",
                                             "password": "short", "csrf_token":
                                             csrf(client, "/admin/users")})
-    assert bad.status_code == 422 and "tên đăng nhập dài từ 2 đến 63 ký tự" in bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert "tên đăng nhập dài từ 2 đến 63 ký tự" in bad.get_data(as_text=True)
     added = client.post("/admin/users", data={"username": "mai", "role": "enumerator",
                                               "password": "mật khẩu mới 12", "full_name": "Mai",
                                               "csrf_token": csrf(client, "/admin/users")})
