@@ -8,7 +8,7 @@ period (month, quarter, year) selects the desk evaluations and, by its year, the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -84,15 +84,21 @@ class Dashboard:
     periods: tuple[str, ...] = ()
 
 
-def default_period(session: Session) -> Period:
-    """The quarter of the latest counted desk evaluation (or of today when there is none):
-    a held or rejected burst does not open the dashboard on an empty quarter."""
-    latest = session.exec(
-        select(func.max(Response.created_at))
+def evaluation_span(session: Session) -> tuple[datetime | None, datetime | None]:
+    """When the first and the last counted desk evaluation arrived (None, None: none yet)."""
+    first, last = session.exec(
+        select(func.min(Response.created_at), func.max(Response.created_at))
         .join(InstrumentVersion, InstrumentVersion.id == Response.instrument_version_id)
         .join(Instrument, Instrument.id == InstrumentVersion.instrument_id)
         .where(Instrument.kind == "desk", col(Response.status).not_in(NOT_COUNTED))
     ).one()
+    return first, last
+
+
+def default_period(session: Session) -> Period:
+    """The quarter of the latest counted desk evaluation (or of today when there is none):
+    a held or rejected burst does not open the dashboard on an empty quarter."""
+    latest = evaluation_span(session)[1]
     day = latest.date() if latest is not None else date.today()
     return parse_period(f"{day.year}-Q{(day.month - 1) // 3 + 1}")
 
@@ -111,6 +117,7 @@ def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
     period = parse_period(options.period) if options.period else default_period(session)
     common = dict(level=options.level, min_n=options.min_n, lang=options.lang)
     only = None if options.breakdown is None else (options.breakdown, PRIORITY_LIST)
+    pairs: set[tuple[str, str]] = set()
     if session.exec(select(SurveyRound.id)).first() is None and not options.round_code:
         # A province that only collects at desks (or has not drawn its sample yet) still
         # gets its desk results; the household part says why it is empty.
@@ -120,7 +127,8 @@ def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
                              scope="", problem=T.get(options.lang, T["vi"])["no_round"])
     else:
         code = round_for(session, period, options.round_code)
-        _check_area(session, code, options)
+        pairs = _area_pairs(session, code, options.instrument)  # once: checks and choices
+        _check_area(pairs, options)
         hh = household_report(session, code, options.instrument, options.target,
                               filter_by=options.filter_by, only=only, **common)
     desk = desk_report(session, period, weighted=options.weighted, **common)
@@ -154,7 +162,7 @@ def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
         desk_trend=desk_trend(session, period, options.level, options.min_n, options.lang,
                               known={} if options.weighted else
                               {desk.period.code: desk, before.period.code: before}),
-        areas=_areas(session, code, options) if code else {},
+        areas=_areas(pairs, options) if code else {},
         periods=evaluation_periods(session),
     )
 
@@ -176,20 +184,19 @@ def _area_pairs(session: Session, round_code: str, instrument: str) -> set[tuple
     return {(d or "", c or "") for d, c in zip(districts, communes, strict=True)}
 
 
-def _areas(session: Session, round_code: str, options: DashboardOptions
+def _areas(pairs: set[tuple[str, str]], options: DashboardOptions
            ) -> dict[str, tuple[str, ...]]:
     """District and commune names with verified questionnaires (the filter's choices); the
     communes only of the chosen district, so that the two filters never contradict."""
-    pairs = _area_pairs(session, round_code, options.instrument)
     communes = {c for d, c in pairs if c and (not options.district or d == options.district)}
     return {"district": tuple(sorted({d for d, _c in pairs if d})),
             "commune": tuple(sorted(communes))}
 
 
-def _check_area(session: Session, round_code: str, options: DashboardOptions) -> None:
+def _check_area(pairs: set[tuple[str, str]], options: DashboardOptions) -> None:
     """A commune outside the chosen district is refused, never silently ignored."""
-    if options.district and options.commune and (options.district, options.commune) not in \
-            _area_pairs(session, round_code, options.instrument):
+    if options.district and options.commune and \
+            (options.district, options.commune) not in pairs:
         raise UserError(N_("%(commune)s is not in %(district)s: choose a commune of that "
                            "district, or the whole province"),
                         commune=options.commune, district=options.district)
@@ -198,12 +205,7 @@ def _check_area(session: Session, round_code: str, options: DashboardOptions) ->
 def evaluation_periods(session: Session) -> tuple[str, ...]:
     """Years, quarters and months from the first counted desk evaluation to the last, newest
     first (the period filter's choices: only periods that can hold data)."""
-    first, last = session.exec(
-        select(func.min(Response.created_at), func.max(Response.created_at))
-        .join(InstrumentVersion, InstrumentVersion.id == Response.instrument_version_id)
-        .join(Instrument, Instrument.id == InstrumentVersion.instrument_id)
-        .where(Instrument.kind == "desk", col(Response.status).not_in(NOT_COUNTED))
-    ).one()
+    first, last = evaluation_span(session)
     if first is None or last is None:
         return ()
     out: list[str] = []
