@@ -9,6 +9,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
+from survey.typed import whole_number
+
 DEFAULT_SIZE = 50
 MAX_SIZE = 500
 
@@ -46,8 +48,8 @@ class Page:
 def clamp(number: Any, size: Any = DEFAULT_SIZE) -> tuple[int, int]:
     """A page number and size from whatever was typed in the address bar (never an error)."""
     def whole(value: Any, default: int) -> int:
-        text = str(value or "").strip()
-        return int(text) if text.isascii() and text.isdigit() and len(text) < 9 else default
+        typed = whole_number(str(value or "").strip(), digits=8)
+        return default if typed is None else typed
     return max(1, whole(number, 1)), min(MAX_SIZE, max(1, whole(size, DEFAULT_SIZE)))
 
 

@@ -13,6 +13,7 @@ from survey.models import User
 from survey.security import ADMIN, SUPERVISOR, roles_required
 from survey.services.audit import audit_actions, audit_query
 from survey.services.paging import clamp, paginate
+from survey.typed import whole_number
 from survey.views.audit_names import action_name
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -41,8 +42,7 @@ def index() -> str:
     what = request.args.get("what") if request.args.get("what") in actions else None
     since, until = _day("from"), _day("to")
     response = request.args.get("response", "").strip()
-    response_id = response if response.isascii() and response.isdigit() and \
-        len(response) < 10 else None
+    response_id = response if whole_number(response) is not None else None
     query = audit_query(user_id=who.id if who else None, action=what,
                         since=_utc(since) if since else None,
                         until=_utc(until + timedelta(days=1)) if until else None,

@@ -31,6 +31,7 @@ from survey.services.users import (
     login_blocked_for,
     note_login_failure,
 )
+from survey.typed import whole_number
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -49,9 +50,10 @@ class SessionUser(UserMixin):
 @login_manager.user_loader
 def load_user(user_id: str) -> SessionUser | None:
     """The user of an open session only: revoked, unknown or disabled is anonymous."""
-    if not (user_id.isascii() and user_id.isdigit() and len(user_id) < 10):
+    number = whole_number(user_id)
+    if number is None:
         return None
-    user = session_user(get_session(), int(user_id), session.get("sid"))
+    user = session_user(get_session(), number, session.get("sid"))
     return SessionUser(user) if user is not None else None
 
 

@@ -49,6 +49,7 @@ from survey.services.desks.links import (
 from survey.services.instruments import latest_version
 from survey.services.instruments_text import parse_stored
 from survey.services.responses import ConflictError, DuplicateDossierError
+from survey.typed import whole_number
 from survey.views.collect_limits import install, limit, limiter, retry_after_seconds
 
 bp = Blueprint("collect", __name__, url_prefix="/d")
@@ -70,9 +71,9 @@ VERSION_CACHE = "sipas_desk_versions"
 def _version(raw_id: str | None) -> InstrumentVersion:
     """The version the form was rendered with if it is a desk form, else the latest one."""
     db = get_session()
-    if raw_id and raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 12:  # not "²"
+    wanted = whole_number(raw_id, digits=11)
+    if wanted is not None:
         cache: dict[int, InstrumentVersion] = current_app.extensions.setdefault(VERSION_CACHE, {})
-        wanted = int(raw_id)
         if wanted in cache:
             return db.merge(cache[wanted], load=False)
         row = db.exec(

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import StringField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
-from survey.app import get_session
+from survey.app import get_session, localise
 from survey.messages import UserError
 from survey.security import STAFF, roles_required
 from survey.services.audit import record
@@ -40,6 +40,7 @@ from survey.services.desks.qr import FORMATS, render
 from survey.services.instruments import latest_version
 from survey.services.instruments_text import parse_stored
 from survey.services.paging import clamp, matches, page_of
+from survey.typed import whole_number
 from survey.views.confirm import confirm_page, confirmed
 from survey.views.files import disposition
 
@@ -84,7 +85,7 @@ def index() -> str | WerkzeugResponse:
                             form.agency.data or "", form.admin_level.data or "")
         except ValueError as exc:
             db.rollback()
-            flash(exc.localised(_) if isinstance(exc, UserError) else str(exc), "error")
+            flash(localise(exc), "error")
         else:
             record(db, "desk.add", "desk", desk.id, user_id=_user_id(),
                    detail={"code": desk.code})
@@ -187,8 +188,8 @@ def qr(code: str, fmt: str) -> WerkzeugResponse:
 @roles_required(*STAFF)
 def bursts() -> str:
     days = request.args.get("days", "7")
-    ok = days.isascii() and days.isdigit() and len(days) <= 3  # not "²", not 5,000 digits
-    days_n = int(days) if ok and 0 < int(days) <= 366 else 7
+    typed = whole_number(days, digits=3)
+    days_n = typed if typed is not None and 0 < typed <= 366 else 7
     since = datetime.now(UTC) - timedelta(days=days_n)
     db = get_session()
     found = burst_report(db, since=since)
@@ -204,8 +205,7 @@ def decide_held_view() -> WerkzeugResponse:
     decision = request.form.get("decision")
     if decision not in ("release", "reject"):
         abort(400)
-    ids = [int(v) for v in request.form.getlist("response_id")
-           if v.isascii() and v.isdigit() and len(v) < 10]
+    ids = [n for n in map(whole_number, request.form.getlist("response_id")) if n is not None]
     db = get_session()
     changed = decide_held(db, ids, release=decision == "release", user_id=_user_id())
     db.commit()

@@ -24,32 +24,21 @@ from survey.messages import N_, UserError
 from survey.security import ADMIN, SUPERVISOR, roles_required
 from survey.services.audit import record
 from survey.services.data.csv_text import csv_records
-from survey.services.data.uploads import upload_text
 from survey.services.sample.lists import parse_listed_counts, set_listed_counts
 from survey.services.sample.rounds import create_round, get_round, list_rounds, publish_round
 from survey.services.sample.weights import compute_weights
 from survey.services.sample.weights_report import current_weights
+from survey.typed import whole_number
 from survey.views.confirm import confirm_page, confirmed
+from survey.views.uploads import uploaded_text
 
 bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 STAFF = (SUPERVISOR, ADMIN)
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+MAX_UPLOAD_MB = 2
 
 
 def _whole(name: str) -> int | None:
-    value = request.form.get(name, "").strip()
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
-
-
-def _upload_text(field: str) -> str | None:
-    """The uploaded file as text, or None (no file); a UserError when it is not usable."""
-    upload = request.files.get(field)
-    if upload is None or not upload.filename:
-        return None
-    raw = upload.read(MAX_UPLOAD_BYTES + 1)
-    if len(raw) > MAX_UPLOAD_BYTES:
-        raise UserError(N_("The file is larger than 2 MB."))
-    return upload_text(raw, upload.filename)
+    return whole_number(request.form.get(name, "").strip())
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -99,7 +88,7 @@ def detail(code: str) -> tuple[str, int]:
 def listing(code: str) -> tuple[str, int] | WerkzeugResponse:
     db = get_session()
     try:
-        text = _upload_text("listing")
+        text = uploaded_text("listing", MAX_UPLOAD_MB)
         if text is None:
             raise UserError(N_("Choose the CSV file of listing counts (psu,listed)."))
         counts = parse_listed_counts(text)
@@ -126,7 +115,7 @@ def weights(code: str) -> tuple[str, int] | WerkzeugResponse:
         if trim is not None and not 1 < trim < 1000:
             raise UserError(N_("Trimming caps weights at a multiple of the median above 1, "
                                "e.g. 3.5."))
-        margins_text = _upload_text("margins")
+        margins_text = uploaded_text("margins", MAX_UPLOAD_MB)
         label = (request.files["margins"].filename or "margins.csv") if margins_text else None
         with tempfile.TemporaryDirectory(prefix="sipas-margins-") as folder:
             margins = None

@@ -11,22 +11,23 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey.app import get_session
+from survey.app import get_session, localise
 from survey.messages import UserError
 from survey.security import ADMIN, SUPERVISOR, roles_required
 from survey.services.audit import record
-from survey.services.data.uploads import upload_text
 from survey.services.sample.draw import draw_sample
 from survey.services.sample.frame import FrameError, frame_summary, import_frame
 from survey.services.sample.lists import fieldwork_csv, fieldwork_hamlets
 from survey.services.sample.lists_pdf import fieldwork_pdf
 from survey.services.sample.rounds import get_round, list_rounds
+from survey.typed import whole_number
 from survey.views.confirm import confirm_page, confirmed
 from survey.views.files import disposition
+from survey.views.uploads import uploaded_text
 
 bp = Blueprint("sample", __name__, url_prefix="/sample")
 STAFF = (SUPERVISOR, ADMIN)
-MAX_FRAME_BYTES = 20 * 1024 * 1024
+MAX_FRAME_MB = 20
 
 
 def _page(round_code: str | None, problems: list[str] | None = None, status: int = 200
@@ -53,17 +54,14 @@ def index() -> tuple[str, int]:
 @bp.route("/frame", methods=["POST"])
 @roles_required(*STAFF)
 def frame_upload() -> tuple[str, int] | WerkzeugResponse:
-    upload = request.files.get("frame")
-    if upload is None or not upload.filename:
+    try:
+        text = uploaded_text("frame", MAX_FRAME_MB)
+    except UserError as exc:
+        return _page(None, [localise(exc)], 400)
+    if text is None:
         flash(_("Choose a CSV file of the frame."), "error")
         return redirect(url_for("sample.index"))
-    raw = upload.read(MAX_FRAME_BYTES + 1)
-    if len(raw) > MAX_FRAME_BYTES:
-        return _page(None, [_("The file is larger than 20 MB.")], 400)
-    try:
-        text = upload_text(raw, upload.filename)
-    except UserError as exc:
-        return _page(None, [exc.localised(_)], 400)
+    upload = request.files["frame"]
     db = get_session()
     try:
         result = import_frame(db, text, source=upload.filename)
@@ -79,9 +77,7 @@ def frame_upload() -> tuple[str, int] | WerkzeugResponse:
 
 
 def _int(name: str) -> int | None:
-    value = request.form.get(name, "").strip()
-    # ASCII digits only, at most 9: "²".isdigit() is true but int("²") fails (a 500).
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
+    return whole_number(request.form.get(name, "").strip())
 
 
 @bp.route("/draw", methods=["POST"])
@@ -111,7 +107,7 @@ def draw() -> tuple[str, int] | WerkzeugResponse | str:
                              user_id=int(current_user.id))
     except ValueError as exc:
         db.rollback()
-        return _page(code, [exc.localised(_) if isinstance(exc, UserError) else str(exc)], 400)
+        return _page(code, [localise(exc)], 400)
     db.commit()
     flash(_("Drew %(n)d hamlets in %(s)d strata (seed %(seed)d).", n=len(result.hamlets),
             s=len(result.strata), seed=result.seed), "success")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from survey.models import Response, SurveyRound
-from survey.models_entry import CaseState, EntryCase
+from survey.models_entry import CaseState, EntryCase, Keying
+from survey.typed import whole_number
 
 
 def stored_paper(status: str, round_id: int | None = None,
@@ -33,8 +34,8 @@ def stored_paper(status: str, round_id: int | None = None,
         pattern = f"%{_escaped(text)}%"
         found = [col(Response.questionnaire_id).like(pattern, escape="\\"),
                  col(Response.slip_serial).like(pattern, escape="\\")]
-        if text.isascii() and text.isdigit() and len(text) < 10:
-            found.append(Response.id == int(text))
+        if (number := whole_number(text)) is not None:
+            found.append(Response.id == number)
         query = query.where(or_(*found))
     return query.order_by(col(Response.updated_at).desc(), col(Response.id).desc())
 
@@ -54,10 +55,6 @@ def _escaped(text: str) -> str:
 def second_keyings_due(session: Any, keyer_id: int, limit: int = 50) -> tuple[list[Any], int]:
     """Documents keyed once that need a blind second keying by someone other than the first
     keyer (``keyer_id`` never sees their own), oldest first, with how many there are."""
-    from sqlalchemy import func
-
-    from survey.models_entry import Keying
-
     first_by_me = select(Keying.case_id).where(Keying.keyer_id == keyer_id)
     query = (select(EntryCase, SurveyRound.code)
              .outerjoin(SurveyRound, SurveyRound.id == EntryCase.round_id)  # type: ignore[arg-type]
