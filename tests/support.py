@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,3 +35,21 @@ def artifact_dir(tmp_path: Path, feature: str = "") -> Path:
     target = Path(os.environ.get("SIPAS_TEST_ARTIFACTS", tmp_path)) / feature
     target.mkdir(parents=True, exist_ok=True)
     return target
+
+
+_CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def csrf_token(client: Any, path: str) -> str:
+    """The CSRF token a browser would post back, read from the form on ``path``."""
+    found = _CSRF_FIELD.search(client.get(path).get_data(as_text=True))
+    assert found is not None, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+def sign_in(client: Any, username: str, password: str) -> Any:
+    """Log ``client`` in through the real login form (CSRF included); returns the client."""
+    reply = client.post("/auth/login", data={"username": username, "password": password,
+                                              "csrf_token": csrf_token(client, "/auth/login")})
+    assert reply.status_code == 302, reply.get_data(as_text=True)[:300]
+    return client

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from survey.models_entry import Keying, KeyingAnswer
 from tests.browser import chromium, live_server
 from tests.entry.conftest import PASSWORD, World, full_answers
-from tests.entry.test_entry_browser import ORDER, TYPED_WITH_ENTER, Keys, _login, _wait_focus
+from tests.entry.test_entry_browser import ORDER, TYPED_WITH_ENTER, Keys, _login, _open_keying
 from tests.support import artifact_dir
 
 
@@ -24,14 +24,9 @@ def test_a_pass_survives_an_expired_login(app: Flask, world: World, tmp_path: Pa
     with live_server(app) as base, chromium() as browser:
         page = browser.new_page()  # type: ignore[attr-defined]
         _login(page, base, "lan")
-        page.goto(base + "/entry/")
-        _wait_focus(page, "qid")
         keys = Keys(page)
-        keys.type(world.qid(6))
-        keys.press("Enter")
-        page.wait_for_selector("#keying[data-ready]")
+        _open_keying(page, base, world.qid(6), keys)
         keying_url = page.url
-        _wait_focus(page, "outcome")
         half = ORDER.index("c1_1")
 
         def key_fields(codes: list[str]) -> None:

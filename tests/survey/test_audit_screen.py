@@ -12,18 +12,13 @@ from sqlmodel import Session
 from survey.models import AuditLog
 from survey.services.audit import record
 from tests import factories
+from tests.support import sign_in
 
 PASSWORD = "mật khẩu đủ dài 1"
 
 
 def _client(app: Flask) -> FlaskClient:
-    client = app.test_client()
-    page = client.get("/auth/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
-    assert token is not None
-    client.post("/auth/login", data={"username": "gs", "password": PASSWORD,
-                                     "csrf_token": token.group(1)})
-    return client
+    return sign_in(app.test_client(), "gs", PASSWORD)
 
 
 def _rows(page: str) -> list[str]:

@@ -22,7 +22,7 @@ from survey.models import Response, SampleUnit, SurveyRound
 from tests import factories
 from tests.browser import chromium, live_server
 from tests.entry.conftest import full_answers
-from tests.entry.test_entry_browser import ORDER, TYPED_WITH_ENTER, Keys, _wait_focus
+from tests.entry.test_entry_browser import ORDER, TYPED_WITH_ENTER, Keys, _open_keying
 from tests.sample.conftest import frame_csv
 from tests.support import artifact_dir
 
@@ -63,13 +63,8 @@ class Walk:
 
     def key(self, qid: str, answers: dict[str, str]) -> None:
         """Key a whole questionnaire from the keyboard, as on the paper."""
-        self.go("/entry/")
-        _wait_focus(self.page, "qid")
         keys = Keys(self.page)
-        keys.type(qid)
-        keys.press("Enter")
-        self.page.wait_for_selector("#keying[data-ready]")
-        _wait_focus(self.page, "outcome")
+        _open_keying(self.page, self.base, qid, keys)
         for code in ORDER:
             if code == "comment":
                 self.page.keyboard.insert_text(answers[code])

@@ -19,6 +19,7 @@ from survey.services.data.csv_text import csv_records
 from survey.services.data.uploads import TEMPLATES, template_csv, template_xlsx, upload_text
 from tests import factories
 from tests.sample.conftest import frame_csv
+from tests.support import csrf_token, sign_in
 
 PASSWORD = "mật khẩu đủ dài 1"
 
@@ -36,20 +37,7 @@ def _login(app: Flask, role: str) -> FlaskClient:
     with Session(app.extensions["sipas_engine"]) as session:
         factories.user(session, role, username=f"up-{role}", password=PASSWORD)
         session.commit()
-    client = app.test_client()
-    page = client.get("/auth/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
-    assert token is not None
-    client.post("/auth/login", data={"username": f"up-{role}", "password": PASSWORD,
-                                     "csrf_token": token.group(1)})
-    return client
-
-
-def _token(client: FlaskClient, path: str) -> str:
-    found = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"',
-                      client.get(path).get_data(as_text=True))
-    assert found is not None
-    return found.group(1)
+    return sign_in(app.test_client(), f"up-{role}", PASSWORD)
 
 
 @pytest.mark.parametrize("name", sorted(TEMPLATES))
@@ -93,12 +81,12 @@ def test_the_frame_can_be_imported_from_an_excel_workbook(app: Flask) -> None:
     client = _login(app, "supervisor")
     rows = [line.split(",") for line in frame_csv().strip().splitlines()]
     reply = client.post("/sample/frame", content_type="multipart/form-data", data={
-        "csrf_token": _token(client, "/sample/"),
+        "csrf_token": csrf_token(client, "/sample/"),
         "frame": (io.BytesIO(_workbook(rows)), "khung-mau.xlsx")})
     assert reply.status_code == 302, reply.get_data(as_text=True)[-1500:]
     with Session(app.extensions["sipas_engine"]) as session:
         assert session.exec(select(func.count()).select_from(AdminUnit)).one() == len(rows) - 1
     bad = client.post("/sample/frame", content_type="multipart/form-data", data={
-        "csrf_token": _token(client, "/sample/"),
+        "csrf_token": csrf_token(client, "/sample/"),
         "frame": (io.BytesIO(b"PK\x03\x04junk"), "khung-mau.xlsx")})
     assert bad.status_code == 400 and "tệp Excel" in bad.get_data(as_text=True)
