@@ -218,6 +218,7 @@ class Response(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("round_id", "questionnaire_id", "mode"),
         Index("ix_response_round_status", "round_id", "status"),
+        Index("ix_response_desk_created", "desk_id", "created_at"),
         CheckConstraint("mode IN ('paper', 'qr')", name="ck_response_mode"),
         CheckConstraint(
             "status IN ('received', 'verified', 'has_issues', 'rejected', 'held')",
@@ -265,6 +266,35 @@ class Answer(SQLModel, table=True):
     item_code: str = Field(max_length=64, primary_key=True)
     value_num: float | None = None
     value_text: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class DeskTally(SQLModel, table=True):
+    """Counted desk evaluations per UTC month, desk and mode (kept by database triggers)."""
+
+    __tablename__ = "desk_tally"
+
+    month: str = Field(max_length=7, primary_key=True)  # "2026-03"
+    desk_id: int = Field(foreign_key="desk.id", primary_key=True)
+    mode: str = Field(max_length=8, primary_key=True)
+    n: int
+
+
+class DeskAnswerTally(SQLModel, table=True):
+    """Numeric answers of counted desk evaluations per month, desk, mode, item and value.
+
+    Database triggers (migration 0011) keep it equal to the rows on every write, so the
+    dashboard reads a quarter as a few thousand counts; ``services/reports/tallies.py`` can
+    check and rebuild it.
+    """
+
+    __tablename__ = "desk_answer_tally"
+
+    month: str = Field(max_length=7, primary_key=True)
+    desk_id: int = Field(foreign_key="desk.id", primary_key=True)
+    mode: str = Field(max_length=8, primary_key=True)
+    item_code: str = Field(max_length=64, primary_key=True)
+    value_num: float = Field(primary_key=True)
+    n: int
 
 
 class AuditLog(SQLModel, table=True):

@@ -11,20 +11,26 @@ not a sample design, and the reports say so. Coverage = evaluations ÷ dossiers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import numpy as np
 from sqlmodel import Session, select
 
-from analysis.design import make_design
-from analysis.engine import NumericIndicator, run
-from analysis.estimate import Domains, satisfied_indicator, to_rows
-from survey.models import NOT_COUNTED, Answer, Desk, Instrument, InstrumentVersion, Response
+from analysis.cells import (
+    CellDesign,
+    CellIndicator,
+    CellTable,
+    coded_tables,
+    mean_tables,
+    run_cells,
+)
+from analysis.estimate import Domains, to_rows
+from survey.models import Desk
 from survey.services.desks.volumes import volumes_in
 from survey.services.instruments import latest_version
 from survey.services.instruments_text import parse_stored
 from survey.services.reports.period import Period
 from survey.services.reports.rows import IndexRow, index_row
+from survey.services.reports.tallies import DeskCounts, read_counts
 
 DESK_INSTRUMENT = "desk_evaluation"
 HEADLINE_ITEM = "overall"
@@ -69,120 +75,157 @@ class DeskReport:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _moment(d: datetime) -> datetime:
-    return datetime(d.year, d.month, d.day, tzinfo=UTC)
-
-
-def _fetch(session: Session, period: Period) -> tuple[list[tuple], dict[int, dict[str, float]]]:
-    start = _moment(datetime(period.start.year, period.start.month, period.start.day))
-    end = _moment(datetime(period.end.year, period.end.month, period.end.day))
-    where = (Instrument.kind == "desk", Response.status.not_in(NOT_COUNTED),  # type: ignore[attr-defined]
-             Response.desk_id.is_not(None),  # type: ignore[union-attr]
-             Response.created_at >= start, Response.created_at < end)
-    resp = session.exec(
-        select(Response.id, Response.desk_id, Response.mode)
-        .join(InstrumentVersion, InstrumentVersion.id == Response.instrument_version_id)
-        .join(Instrument, Instrument.id == InstrumentVersion.instrument_id).where(*where)
-        .order_by(Response.id)
-    ).all()
-    answers: dict[int, dict[str, float]] = {}
-    for rid, code, num in session.exec(
-        select(Answer.response_id, Answer.item_code, Answer.value_num)
-        .join(Response, Response.id == Answer.response_id)
-        .join(InstrumentVersion, InstrumentVersion.id == Response.instrument_version_id)
-        .join(Instrument, Instrument.id == InstrumentVersion.instrument_id).where(*where)
-    ):
-        if num is not None:
-            answers.setdefault(rid, {})[code] = num
-    return list(resp), answers
-
-
 def desk_report(session: Session, period: Period, level: float = 0.95, min_n: int = 30,
                 lang: str = "vi", weighted: bool = False) -> DeskReport:
-    """Desk evaluations of ``period`` per desk, agency and mode (self-selected: see module)."""
+    """Desk evaluations of ``period`` per desk, agency and mode (self-selected: see module).
+
+    Read from the monthly tallies (a few thousand counts per quarter, however many
+    evaluations) and estimated from those cells: the same numbers as the engine on the rows.
+    """
     form = parse_stored(latest_version(session, DESK_INSTRUMENT).source_text)
     scale = [i for i in form.items if i.type == "scale"]
     scale.sort(key=lambda i: i.code != HEADLINE_ITEM)
     labels = tuple((i.code, i.label.get(lang) or i.label["vi"]) for i in scale)
     base = dict(period=period, level=level, min_n=min_n, weighted=weighted, items=labels)
-    resp, answers = _fetch(session, period)
-    if not resp:
+    counts = read_counts(session, period)
+    if not counts.evaluations:
         return DeskReport(**base, problem=f"no desk evaluations in {period.code}")
     desks = {d.id: d for d in session.exec(select(Desk))}
-    desk_ids = np.array([r[1] for r in resp])
-    n = len(resp)
-    values = {c: np.array([answers.get(r[0], {}).get(c, np.nan) for r in resp]) for c, _ in labels}
+    cells = DeskCells.of(counts, desks, [c for c, _ in labels])
     volumes = volumes_in(session, period)
-    counts = {d: int((desk_ids == d).sum()) for d in np.unique(desk_ids)}
-    w = np.ones(n)
+    w = np.ones(cells.n_desks)
     missing = []
-    for d, c in counts.items():
-        v = volumes.get(int(d))
+    for h, desk_id in enumerate(cells.desk_ids):
+        v = volumes.get(desk_id)
         if v is not None and v.complete and v.dossiers > 0:
-            w[desk_ids == d] = v.dossiers / c
+            w[h] = v.dossiers / cells.per_desk[h]
         else:
-            missing.append(desks[int(d)].code)
-    codes = np.array([desks[int(d)].code for d in desk_ids], dtype=object)
-    agencies = np.array([desks[int(d)].agency or desks[int(d)].code for d in desk_ids],
-                        dtype=object)
-    modes = np.array([r[2] for r in resp], dtype=object)
+            missing.append(cells.codes[h])
     sat, val = tuple(form.satisfied_codes), tuple(form.valid_codes)
+    head = 0  # the headline item comes first
+    inds = [CellIndicator(c, j, *coded_tables(sat, val)) for j, (c, _) in enumerate(labels)]
+    inds.append(CellIndicator("mean", head, *mean_tables(val)))
+    inds.append(CellIndicator("low", head, *coded_tables(sorted(val)[:2], val)))
+    names = [c for c, _ in labels] + ["mean", "low"]
+    per = len(inds)
 
-    def estimate(weights: np.ndarray | None, by: str | None, col: np.ndarray | None):
+    def estimate(weights: np.ndarray | None, by: str | None) -> list:
         # A desk with a single evaluation in the period is a lonely stratum: "adjust" (R's
         # survey.lonely.psu) centres it on the grand mean, a conservative contribution,
         # instead of failing the whole report. Its own row is below min_n anyway.
-        design = make_design(n, weights=np.ones(n) if weights is None else weights,
-                             strata=codes, lonely_psu="adjust")
-        dom = Domains.of(by, col)
-        inds = [satisfied_indicator(c, values[c], sat, val) for c, _ in labels]
-        y = values[HEADLINE_ITEM]
-        y = np.where(np.isin(y, val), y, np.nan)
-        inds.append(NumericIndicator("mean", y, ~np.isnan(y)))
-        low = sorted(val)[:2]
-        inds.append(satisfied_indicator("low", values[HEADLINE_ITEM], low, val))
-        res = run(design, inds, dom.codes, len(dom.labels))
-        k = len(labels)
-        rows = to_rows(res, [c for c, _ in labels] + ["mean", "low"], dom,
-                       [True] * k + [False, True], "beta", level)
-        return rows, k + 2
+        dom, dom_labels = cells.domain(by)
+        res = run_cells(cells.table(np.ones(cells.n_desks) if weights is None else weights, dom),
+                        CellDesign(cells.codes, units=cells.per_desk, lonely_psu="adjust"),
+                        inds, len(dom_labels))
+        domains = Domains(by, None, dom_labels) if by else Domains(None, None, ())
+        return to_rows(res, names, domains, [True] * len(labels) + [False, True], "beta",
+                       level)
 
-    def blocks(by: str, col: np.ndarray, weights: np.ndarray | None) -> list[tuple]:
-        rows, per = estimate(weights, by, col)
-        dom = Domains.of(by, col)
-        out = []
-        for d, name in enumerate(dom.labels, start=1):
-            block = rows[d * per:(d + 1) * per]
-            out.append((name, _desk_row(block, labels, min_n), int((col == name).sum())))
-        return out
+    def blocks(by: str, weights: np.ndarray | None) -> list[tuple]:
+        rows = estimate(weights, by)
+        _dom, dom_labels = cells.domain(by)
+        sizes = cells.evaluations_by(by)
+        return [(name, _desk_row(rows[d * per:(d + 1) * per], labels, min_n), sizes[name])
+                for d, name in enumerate(dom_labels, start=1)]
 
-    whole, per = estimate(None, None, None)
-    overall = _desk_row(whole[:per], labels, min_n)[0]
+    overall = _desk_row(estimate(None, None)[:per], labels, min_n)[0]
     overall_w = None
-    if weighted and len(missing) < len(counts):
-        vw = np.where(np.isin(codes, missing), 0.0, w)
-        rows_w, _ = estimate(vw, None, None)
-        overall_w = _desk_row(rows_w[:per], labels, min_n)[0]
+    if weighted and len(missing) < cells.n_desks:
+        vw = np.where(np.isin(cells.codes, missing), 0.0, w)
+        overall_w = _desk_row(estimate(vw, None)[:per], labels, min_n)[0]
     by_code = {d.code: d for d in desks.values()}
     desk_rows = []
-    for code, (head, items), _n in blocks("desk", codes, None):
+    for code, (head_row, items), n in blocks("desk", None):
         desk = by_code[code]
         vol = volumes.get(desk.id or -1)
-        desk_rows.append(DeskRow(code, desk.name, desk.agency, head, items,
-                                 counts[desk.id], vol.dossiers if vol else None,
-                                 bool(vol and vol.complete)))
+        desk_rows.append(DeskRow(code, desk.name, desk.agency, head_row, items, n,
+                                 vol.dossiers if vol else None, bool(vol and vol.complete)))
     agency_w = None
     if weighted:  # within an agency, volume weights only when every desk has a volume
-        partial = np.unique(agencies[np.isin(codes, missing)])
-        agency_w = np.where(np.isin(agencies, partial), 1.0, w)
-    agency_rows = [DeskRow(name, name, name, head, items, cnt)
-                   for name, (head, items), cnt in blocks("agency", agencies, agency_w)]
-    mode_rows = [DeskRow(name, name, "", head, items, cnt)
-                 for name, (head, items), cnt in blocks("mode", modes, None)]
+        agencies = np.array(cells.agencies, dtype=object)
+        partial = set(agencies[np.isin(cells.codes, missing)])
+        agency_w = np.where(np.isin(agencies, list(partial)), 1.0, w)
+    agency_rows = [DeskRow(name, name, name, head_row, items, n)
+                   for name, (head_row, items), n in blocks("agency", agency_w)]
+    mode_rows = [DeskRow(name, name, "", head_row, items, n)
+                 for name, (head_row, items), n in blocks("mode", None)]
     return DeskReport(**base, overall=overall, overall_weighted=overall_w,
                       desks=tuple(desk_rows), agencies=tuple(agency_rows),
-                      modes=tuple(mode_rows), evaluations=n,
+                      modes=tuple(mode_rows), evaluations=counts.total,
                       unweighted_desks=tuple(sorted(missing)))
+
+
+@dataclass(frozen=True, eq=False)
+class DeskCells:
+    """A period's counts as arrays: strata = desks (sorted by code, as the row path had them).
+
+    Cells are (desk, mode, item, value); a desk's volume weight is constant within it, so Σw
+    and Σw² of a cell are its count times w and w².
+    """
+
+    codes: tuple[str, ...]  # desk code of each stratum
+    desk_ids: tuple[int, ...]
+    agencies: tuple[str, ...]
+    per_desk: np.ndarray  # evaluations of each desk (the stratum sizes)
+    modes: tuple[str, ...]
+    mode_counts: dict[str, int]
+    stratum: np.ndarray  # per cell
+    mode: np.ndarray  # per cell: index into modes
+    item: np.ndarray
+    value: np.ndarray
+    count: np.ndarray
+
+    @classmethod
+    def of(cls, counts: DeskCounts, desks: dict, items: list[str]) -> DeskCells:
+        ids = sorted({d for d, _m, _n in counts.evaluations}, key=lambda i: desks[i].code)
+        index = {d: h for h, d in enumerate(ids)}
+        per_desk = np.zeros(len(ids))
+        mode_counts: dict[str, int] = {}
+        for d, m, n in counts.evaluations:
+            per_desk[index[d]] += n
+            mode_counts[m] = mode_counts.get(m, 0) + n
+        modes = tuple(sorted(mode_counts))
+        item_index = {c: j for j, c in enumerate(items)}
+        kept = [a for a in counts.answers if a[2] in item_index and a[0] in index]
+        return cls(
+            codes=tuple(desks[i].code for i in ids), desk_ids=tuple(ids),
+            agencies=tuple(desks[i].agency or desks[i].code for i in ids),
+            per_desk=per_desk, modes=modes, mode_counts=mode_counts,
+            stratum=np.array([index[a[0]] for a in kept], dtype=np.int64),
+            mode=np.array([modes.index(a[1]) for a in kept], dtype=np.int64),
+            item=np.array([item_index[a[2]] for a in kept], dtype=np.int64),
+            value=np.array([a[3] for a in kept], dtype=float),
+            count=np.array([a[4] for a in kept], dtype=float))
+
+    @property
+    def n_desks(self) -> int:
+        return len(self.codes)
+
+    def domain(self, by: str | None) -> tuple[np.ndarray, tuple[str, ...]]:
+        """Domain code of every cell and the domains' labels (sorted, as ``Domains.of``)."""
+        if by is None:
+            return np.full(self.stratum.size, -1, dtype=np.int64), ()
+        if by == "mode":
+            return self.mode, self.modes
+        names = self.codes if by == "desk" else self.agencies
+        labels = tuple(sorted(set(names)))
+        of_desk = np.array([labels.index(x) for x in names], dtype=np.int64)
+        return of_desk[self.stratum], labels
+
+    def evaluations_by(self, by: str) -> dict[str, int]:
+        if by == "mode":
+            return dict(self.mode_counts)
+        names = self.codes if by == "desk" else self.agencies
+        out: dict[str, int] = {}
+        for name, n in zip(names, self.per_desk, strict=True):
+            out[name] = out.get(name, 0) + int(n)
+        return out
+
+    def table(self, desk_weights: np.ndarray, domain: np.ndarray) -> CellTable:
+        w = desk_weights[self.stratum]
+        counted = self.count * (w > 0)
+        return CellTable(stratum=self.stratum, domain=domain, item=self.item, code=self.value,
+                         count=counted, wsum=counted * w, wsum2=counted * w * w)
 
 
 def _desk_row(block: list, labels: tuple[tuple[str, str], ...], min_n: int
