@@ -59,7 +59,7 @@ def test_does_the_cli_write_a_vietnamese_pdf_in_under_ten_seconds(
     with Session(demo.extensions["sipas_engine"]) as session:
         dash = build_dashboard(session, DashboardOptions(period="2025-Q3", target=0.80))
     assert headline(dash, "vi") in text.replace("\n", " ")
-    for word in ("Chỉ số theo yếu tố", "Tiếp cận dịch vụ", "Đánh giá tại bộ phận một cửa",
+    for word in ("Chỉ số theo yếu tố", "Tiếp cận dịch vụ", "Đánh giá tại Bộ phận Một cửa",
                  "huyện", "Xu hướng theo quý"):
         assert word in text
 

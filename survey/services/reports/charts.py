@@ -11,8 +11,12 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Sequence
+from functools import lru_cache
+
+from babel.numbers import format_decimal
 
 from survey.services.reports.rows import IndexRow, number
+from survey.services.reports.words import T
 
 BLUE, GREY, RED = "#1f5fa8", "#777777", "#b3261e"
 
@@ -52,12 +56,52 @@ def _short(text: str, limit: int = 48) -> str:
     return cut.rstrip(" ,;:·–-") + "…"
 
 
+CHART_ROWS = 30  # beyond this, a chart shows the extremes and the table below shows all
+
+
+def extremes(rows: Sequence[tuple[str, IndexRow]], limit: int = CHART_ROWS
+             ) -> tuple[list[tuple[str, IndexRow]], int]:
+    """At most ``limit`` rows to chart: all of them, or the highest and lowest estimates.
+
+    500 desks or 800 communes in one chart are neither legible nor cheap (about 6 ms a row);
+    the extremes are what a reader looks for, and the table under the chart lists every row.
+    Returns the rows to draw (highest first when cut) and how many were left out.
+    """
+    if len(rows) <= limit:
+        return list(rows), 0
+    shown = sorted((r for r in rows if r[1].shown), key=lambda r: -(r[1].estimate or 0.0))
+    half = limit // 2
+    if len(shown) <= limit:
+        return shown, len(rows) - len(shown)
+    return shown[:half] + shown[-half:], len(rows) - 2 * half
+
+
 def dot_chart(rows: Sequence[tuple[str, IndexRow]], target: float | None, title: str,
               fmt: str = "svg", note_suppressed: str = "n < min n", lang: str = "en") -> bytes:
-    """Horizontal dots (percent) with CI bars, one line per row, top to bottom."""
+    """Horizontal dots (percent) with CI bars, one line per row, top to bottom.
+
+    Drawing costs far more than estimating, so charts are kept per process keyed by exactly
+    what they draw (rows, target, title, format, language): new data is a new key, so a kept
+    chart can never show old numbers.
+    """
+    return _dot_chart(tuple(rows), target, title, fmt, note_suppressed, lang)
+
+
+@lru_cache(maxsize=512)
+def _dot_chart(rows: tuple[tuple[str, IndexRow], ...], target: float | None, title: str,
+               fmt: str, note_suppressed: str, lang: str) -> bytes:
+    drawn, left_out = extremes(rows)
+    if left_out:
+        half = len(drawn) // 2
+        words = T.get(lang, T["en"])
+        gap = (words["chart_more"].format(n=format_decimal(left_out, locale=lang)), None)
+        rows = (*drawn[:half], gap, *drawn[half:])  # type: ignore[assignment]
+        title = f"{title} ({words['chart_extremes'].format(n=half)})"
     fig, ax = _figure(7.5, 0.9 + 0.42 * max(len(rows), 1))
     ys = list(range(len(rows)))[::-1]
     for y, (_label, row) in zip(ys, rows, strict=True):
+        if row is None:  # the gap between the highest and the lowest
+            continue
         if not row.shown:
             ax.text(1, y, note_suppressed if row.suppressed else "–", va="center",
                     ha="left", color=GREY, fontsize=8)

@@ -25,6 +25,7 @@ from survey.services.reports.household import (
     household_report,
 )
 from survey.services.reports.period import Period, parse_period
+from survey.services.reports.round_data import load_round
 from survey.services.reports.rows import IndexRow
 from survey.services.reports.trend import DeskTrend, desk_trend, household_trend
 from survey.services.reports.words import T
@@ -175,8 +176,6 @@ def _keyed(key: str, row: IndexRow) -> IndexRow:
 
 def _area_pairs(session: Session, round_code: str, instrument: str) -> set[tuple[str, str]]:
     """(district, commune) names of the round's verified questionnaires."""
-    from survey.services.reports.household import load_round
-
     data = load_round(session, round_code, instrument)
     n = data.n
     districts = data.text["district"].tolist() if "district" in data.text else [""] * n

@@ -1,6 +1,7 @@
 """The household SIPAS index of one round: overall, elements, criteria, breakdowns, priorities.
 
-The data are exactly the rows of the verified export of the round (``export_rows``), so the
+The data are exactly the rows of the verified export of the round (``round_data`` reads the
+same responses and answers as ``export_rows``, without the text round trip), so the
 dashboard, the report, ``sipas index --db`` and a downloaded file analysed in R agree. The
 design is the round's: strata = ``stratum``, PSU = ``psu``, weights = ``weight``.
 Screened-out respondents have no satisfaction answers: they fall outside every criterion's
@@ -22,9 +23,9 @@ from analysis.index import OVERALL, Element, sipas_index
 from survey.instruments import Instrument
 from survey.instruments.schema import Item
 from survey.instruments.values import code_text
-from survey.services.data.export import ExportFilter, export_rows
 from survey.services.instruments import latest_version
 from survey.services.instruments_text import parse_stored
+from survey.services.reports.round_data import RoundData, load_round
 from survey.services.reports.rows import IndexRow, index_row
 from survey.services.reports.words import T
 from survey.services.sample.rounds import pick_round
@@ -64,29 +65,6 @@ class HouseholdReport:
     selection_titles: dict[str, str] = field(default_factory=dict)  # item code → question
     priorities: tuple[IndexRow, ...] = ()
     problem: str | None = None
-
-
-@dataclass(frozen=True, eq=False)
-class RoundData:
-    """The verified rows of a round as columns: text for design and geography, floats else."""
-
-    n: int
-    text: dict[str, np.ndarray]
-    numbers: dict[str, np.ndarray]
-
-
-def load_round(session: Session, round_code: str, instrument: str) -> RoundData:
-    header, rows = export_rows(session, ExportFilter("verified", round_code, instrument))
-    table = list(rows)
-    cols = list(zip(*table, strict=True)) if table else [() for _ in header]
-    text = {h: np.array(c, dtype=object) for h, c in zip(header, cols, strict=True)}
-    numbers: dict[str, np.ndarray] = {}
-    for h, c in zip(header, cols, strict=True):
-        try:
-            numbers[h] = np.array([float(v) if v != "" else np.nan for v in c], dtype=float)
-        except ValueError:
-            continue  # a text column (codes with letters, multi-selects): never a number
-    return RoundData(len(table), text, numbers)
 
 
 def _label(labels: dict, lang: str) -> str:

@@ -10,6 +10,8 @@ from survey.services.reports.rows import IndexRow, number
 
 T: dict[str, dict[str, str]] = {
     "vi": {
+        "chart_more": "… còn {n} dòng khác: xem bảng bên dưới",
+        "chart_extremes": "{n} cao nhất và {n} thấp nhất",
         "no_round": "Chưa có đợt khảo sát hộ gia đình.",
         "figure": "Hình",
         "no_verified_round": "Đợt {round} chưa có phiếu hộ gia đình đã kiểm tra.",
@@ -31,11 +33,12 @@ T: dict[str, dict[str, str]] = {
         "priorities": "Mong muốn cải thiện (rất nhiều hoặc nhiều)", "priority": "Nội dung",
         "vs_previous_round": "So với đợt trước", "difference": "Chênh lệch (điểm %)",
         "conclusion": "Kết luận", "no_previous_round": "Chưa có đợt khảo sát trước để so sánh.",
-        "desk_evaluations": "Đánh giá tại bộ phận một cửa",
+        "desk_evaluations": "Đánh giá tại Bộ phận Một cửa",
         "desk_caveat": (
-            "Đánh giá tại quầy do người dân tự nguyện thực hiện (quét mã QR hoặc phiếu giấy), "
-            "không phải mẫu xác suất: kết quả phản ánh ý kiến của những người đã đánh giá, "
-            "được trình bày riêng theo từng quầy và không gộp với chỉ số SIPAS hộ gia đình."),
+            "Đánh giá tại Bộ phận Một cửa do người dân tự nguyện thực hiện (quét mã QR hoặc "
+            "phiếu giấy), không phải mẫu xác suất: kết quả phản ánh ý kiến của những người đã "
+            "đánh giá, được trình bày riêng theo từng Bộ phận và không gộp với chỉ số SIPAS hộ "
+            "gia đình."),
         "desk_overall": "Tỷ lệ hài lòng chung (mỗi đánh giá tính một lần)",
         "desk_weighted": "Tỷ lệ hài lòng gia quyền theo số hồ sơ",
         "model_caveat": ("Trọng số theo số hồ sơ là một mô hình (giả định người đánh giá "
@@ -65,12 +68,15 @@ T: dict[str, dict[str, str]] = {
             "cận trên < mục tiêu, còn lại là chưa kết luận được. So sánh hai đợt: hai mẫu "
             "độc lập, sai số chuẩn của chênh lệch = √(SE₁² + SE₂²), df nhỏ hơn của hai đợt."),
         "method_desk": (
-            "Đánh giá tại quầy: không phải mẫu xác suất; khoảng tin cậy (Korn–Graubard) chỉ "
-            "mô tả dao động ngẫu nhiên nếu người đánh giá là một mẫu ngẫu nhiên của hồ sơ, "
-            "điều này không được bảo đảm. Độ phủ = số đánh giá ÷ số hồ sơ đã giải quyết. "
+            "Đánh giá tại Bộ phận Một cửa: không phải mẫu xác suất; khoảng tin cậy "
+            "(Korn–Graubard) chỉ mô tả dao động ngẫu nhiên nếu người đánh giá là một mẫu ngẫu "
+            "nhiên của hồ sơ, điều này không được bảo đảm. Độ phủ = số đánh giá ÷ số hồ sơ đã "
+            "giải quyết. "
             "Không so sánh trực tiếp với chỉ số SIPAS hộ gia đình."),
     },
     "en": {
+        "chart_more": "… {n} more: see the table below",
+        "chart_extremes": "the {n} highest and the {n} lowest",
         "no_round": "No household survey round yet.",
         "figure": "Figure",
         "no_verified_round": "Round {round} has no verified household questionnaires yet.",

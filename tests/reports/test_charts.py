@@ -1,0 +1,44 @@
+"""Do charts stay legible with 500 desks, and is a kept chart never a stale one?"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from survey.services.reports import charts
+from survey.services.reports.rows import IndexRow
+
+
+def _row(share: float, suppressed: bool = False) -> IndexRow:
+    return IndexRow("overall", "x", "item", 40, share, 0.01, share - 0.05, share + 0.05, 39,
+                    1.0, None, None, None, None, "", suppressed)
+
+
+def test_are_500_desks_charted_as_their_extremes_with_the_rest_in_the_table() -> None:
+    rows = [(f"MC{i:03d}", _row(0.3 + 0.6 * ((i * 37) % 500) / 500)) for i in range(500)]
+    rows[7] = ("MC007", _row(0.99, suppressed=True))  # suppressed rows are never charted
+    drawn, left_out = charts.extremes(rows)
+    assert len(drawn) == charts.CHART_ROWS and left_out == 500 - charts.CHART_ROWS
+    shares = [r.estimate for _k, r in drawn]
+    assert shares == sorted(shares, reverse=True)
+    ranked = sorted((r.estimate for _k, r in rows if r.shown), reverse=True)
+    assert shares[:15] == ranked[:15] and shares[15:] == ranked[-15:]
+    svg = charts.dot_chart(rows, 0.8, "Tỷ lệ hài lòng theo Bộ phận", lang="vi").decode()
+    assert "15 cao nhất và 15 thấp nhất" in svg and "còn 470 dòng khác" in svg
+    english = charts.dot_chart(rows, 0.8, "Share satisfied by desk", lang="en").decode()
+    assert "the 15 highest and the 15 lowest" in english and "470 more" in english
+
+
+def test_is_a_small_chart_drawn_whole_in_its_own_order() -> None:
+    rows = [(f"D{i}", _row(0.5 + i / 100)) for i in range(12)]
+    drawn, left_out = charts.extremes(rows)
+    assert drawn == rows and left_out == 0
+
+
+def test_does_new_data_draw_a_new_chart() -> None:
+    rows = [("MC001", _row(0.81)), ("MC002", _row(0.62))]
+    first = charts.dot_chart(rows, 0.8, "t", lang="en")
+    assert charts.dot_chart(list(rows), 0.8, "t", lang="en") is first  # kept: same data
+    changed = [("MC001", replace(rows[0][1], estimate=0.71, ci_low=0.66, ci_high=0.76)),
+               rows[1]]
+    again = charts.dot_chart(changed, 0.8, "t", lang="en")
+    assert again != first and b"71.0" in again and b"81.0" in first

@@ -1,0 +1,55 @@
+"""Does the round the reports read equal the verified export, and is it read once per page?"""
+
+from __future__ import annotations
+
+import numpy as np
+from flask import Flask
+from sqlmodel import Session, select
+
+from survey.models import Response
+from survey.services.data.export import ExportFilter, export_rows
+from survey.services.reports import round_data
+from survey.services.reports.dashboard import DashboardOptions, build_dashboard
+
+
+def test_is_the_round_read_exactly_as_the_export_writes_it(demo: Flask) -> None:
+    with Session(demo.extensions["sipas_engine"]) as session:
+        code = session.exec(select(Response.round_id).where(Response.round_id.is_not(None))
+                            ).first()
+        assert code is not None
+        from survey.models import SurveyRound
+
+        round_code = session.get(SurveyRound, code).code
+        data = round_data.load_round(session, round_code, "sipas_services")
+        header, rows = export_rows(session, ExportFilter("verified", round_code,
+                                                         "sipas_services"))
+        table = list(rows)
+        assert data.n == len(table) > 100
+        cols = {h: [r[k] for r in table] for k, h in enumerate(header)}
+        for name in ("stratum", "psu", "district", "commune", "hamlet"):
+            assert list(data.text[name]) == cols[name], name
+        compared = 0
+        for name, values in data.numbers.items():
+            expected = np.array([float(v) if v != "" else np.nan for v in cols[name]])
+            np.testing.assert_array_equal(values, expected, err_msg=name)
+            compared += 1
+        assert compared > 20 and "weight" in data.numbers
+        for name in ("e_levels", "e_fields"):
+            assert list(data.text[name]) == cols[name]
+
+
+def test_is_the_round_read_once_per_page_and_again_after_a_change(demo: Flask,
+                                                                  monkeypatch) -> None:
+    reads = []
+    real = round_data._read
+    monkeypatch.setattr(round_data, "_read", lambda s, p: reads.append(p) or real(s, p))
+    with Session(demo.extensions["sipas_engine"]) as session:
+        build_dashboard(session, DashboardOptions(period="2025-Q3"))
+        assert len(reads) == 1  # area choices, the index and the trend share one read
+        first = session.exec(select(Response).where(Response.status == "verified")).first()
+        first.status = "has_issues"
+        session.add(first)
+        session.flush()
+        after = build_dashboard(session, DashboardOptions(period="2025-Q3"))
+        assert len(reads) == 2  # the verified set changed: read again, never a stale copy
+        assert after.household.overall is not None
