@@ -174,7 +174,7 @@ def build(url: str, evaluations: int, households: int, seed: int = 1) -> dict[st
         total = session.exec(select(Response.id).where(Response.desk_id.is_not(None))  # type: ignore[union-attr]
                              .order_by(Response.id.desc()).limit(1)).one()  # type: ignore[union-attr]
         assert total == evaluations
-        plan = "\n".join(r[0] for r in session.exec(text(  # type: ignore[call-overload]
+        plan = "\n".join(r[0] for r in session.connection().execute(text(
             "EXPLAIN SELECT desk_id, mode, item_code, value_num, sum(n) FROM desk_answer_tally "
             "WHERE month IN ('2026-01', '2026-02', '2026-03') "
             "GROUP BY desk_id, mode, item_code, value_num")))
@@ -204,7 +204,14 @@ t = time.perf_counter()
 r = c.get("/reports/?period=%s")
 took = time.perf_counter() - t
 assert r.status_code == 200, r.status_code
-print(f"SECONDS {took:.3f} BYTES {len(r.data)}")
+t = time.perf_counter()
+again = c.get("/reports/?period=%s&min_n=29")  # a warm worker; new numbers, new charts
+warm = time.perf_counter() - t
+assert again.status_code == 200, again.status_code
+t = time.perf_counter()
+c.get("/reports/?period=%s")
+cached = time.perf_counter() - t
+print(f"SECONDS {took:.3f} WARM {warm:.3f} CACHED {cached:.3f} BYTES {len(r.data)}")
 """
 
 
@@ -219,6 +226,10 @@ def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
                            f"{done.stderr[-3000:]}")
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
     own = re.search(r"SECONDS ([\d.]+)", done.stdout)
+    warm = re.search(r"WARM ([\d.]+) CACHED ([\d.]+)", done.stdout)
+    if warm:
+        print(f"    (fresh worker {own.group(1)} s; warm worker, other numbers "  # type: ignore[union-attr]
+              f"{warm.group(1)} s; same page again {warm.group(2)} s)")
     return (float(own.group(1)) if own else wall), int(peak.group(1)) / 1024 if peak else 0.0
 
 
@@ -228,7 +239,7 @@ def run_size(url: str, evaluations: int, households: int, repeat: int) -> dict[s
     py, sipas = sys.executable, str(Path(sys.executable).parent / "sipas")
     out = Path(tempfile.mkdtemp())
     jobs = {
-        "dashboard": [py, "-c", DASHBOARD % PERIOD, url],
+        "dashboard": [py, "-c", DASHBOARD % (PERIOD, PERIOD, PERIOD), url],
         "report PDF": [sipas, "report", "--period", PERIOD, "--round", ROUND,
                        "--out", str(out / "r.pdf")],
         "index --db": [sipas, "index", "--db", "--round", ROUND, "--instrument",

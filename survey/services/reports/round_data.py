@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import text
 from sqlmodel import Session
 
@@ -29,7 +30,7 @@ WHERE r.status = 'verified' AND sr.code = :round AND i.code = :instrument
 """
 _FINGERPRINT = "SELECT count(*), max(r.updated_at), max(r.id), sum(r.weight) " + _WHERE
 _RESPONSES = "SELECT r.id, r.stratum, r.psu, r.weight, r.unit_id " + _WHERE + " ORDER BY r.id"
-_ANSWERS = ("SELECT a.response_id, a.item_code, a.value_num, a.value_text FROM answer a "
+_ANSWERS = ("SELECT a.response_id, a.item_code, a.value_text FROM answer a "
             "JOIN response r ON r.id = a.response_id "
             "JOIN instrument_version iv ON iv.id = r.instrument_version_id "
             "JOIN instrument i ON i.id = iv.instrument_id "
@@ -75,18 +76,27 @@ def _read(session: Session, params: dict[str, str]) -> RoundData:
     for level in GEO_LEVELS:
         texts[level] = np.array([m.get(level) or "" for m in names], dtype=object)
     numbers = {"weight": np.array([np.nan if r[3] is None else float(r[3]) for r in resp])}
+    ids = np.array([r[0] for r in resp], dtype=np.int64)  # sorted: ORDER BY r.id
     worded: set[str] = set()
-    for rid, code, num, txt in conn.execute(text(_ANSWERS), params):
-        k = row_of[rid]
-        if txt is not None:
-            if code not in texts:
-                texts[code] = np.full(n, "", dtype=object)
-            texts[code][k] = txt
-            worded.add(code)
-        elif num is not None:
-            if code not in numbers:
-                numbers[code] = np.full(n, np.nan)
-            numbers[code][k] = num
+    for rid, code, txt in conn.execute(text(_ANSWERS + " AND a.value_text IS NOT NULL"), params):
+        if code not in texts:
+            texts[code] = np.full(n, "", dtype=object)
+        texts[code][row_of[rid]] = txt
+        worded.add(code)
+    found = conn.execute(text(_ANSWERS.replace("a.value_text", "a.value_num")
+                              + " AND a.value_num IS NOT NULL"), params).all()
+    if found:  # millions of rows at national size: columns, not a loop
+        rid_col, code_col, num_col = zip(*found, strict=True)
+        rows = np.searchsorted(ids, np.fromiter(rid_col, dtype=np.int64, count=len(found)))
+        item, item_names = pd.factorize(pd.Series(code_col, dtype=object))
+        values = np.fromiter(num_col, dtype=float, count=len(found))
+        order = np.argsort(item, kind="stable")
+        bounds = np.searchsorted(item[order], np.arange(len(item_names) + 1))
+        for j, name in enumerate(item_names):
+            mine = order[bounds[j]:bounds[j + 1]]
+            column = np.full(n, np.nan)
+            column[rows[mine]] = values[mine]
+            numbers[str(name)] = column
     for code in worded:  # an item answered in words anywhere is not a number (as the export)
         numbers.pop(code, None)
     return RoundData(n, texts, numbers)
