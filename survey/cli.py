@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "weights": "survey.commands.weights:weights_group",
     "report": "survey.commands.report:report_command",
     "volumes": "survey.commands.volumes:volumes_group",
+    "tallies": "survey.commands.tallies:tallies_group",
     "backup": "survey.commands.backup:backup_command",
     "restore": "survey.commands.backup:restore_command",
 }
@@ -46,6 +47,7 @@ HELP: dict[str, str] = {
     "weights": "Compute base, nonresponse-adjusted and raked weights.",
     "report": "Printable report (PDF/HTML).",
     "volumes": "Import dossier volumes per desk and period.",
+    "tallies": "Check or rebuild the desk evaluation counts the dashboard reads.",
     "backup": "Back up the database.",
     "restore": "Restore a backup into an empty instance.",
 }

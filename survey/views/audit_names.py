@@ -35,6 +35,7 @@ ACTION_NAMES = {
     "user_disable": _l("Account disabled"),
     "user_add": _l("Account added"),
     "user.role": _l("Role changed"),
+    "tallies_rebuild": _l("Desk evaluation counts rebuilt"),
     "volumes_import": _l("Dossier volumes imported"),
     "weights.compute": _l("Weights computed"),
 }
