@@ -10,10 +10,11 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import text
+from sqlalchemy import DateTime, bindparam, text
 from sqlmodel import Session, select
 
 from survey.models import InstrumentVersion, ReviewStatus
@@ -34,6 +35,8 @@ class ExportFilter:
     status: str | None = None
     round_code: str | None = None
     instrument: str | None = None
+    start: datetime | None = None  # entered at or after (UTC)
+    end: datetime | None = None  # entered before
 
 
 def check_filter(flt: ExportFilter) -> None:
@@ -41,6 +44,21 @@ def check_filter(flt: ExportFilter) -> None:
     if flt.status is not None and flt.status not in valid:
         raise ValueError(f"unknown status {flt.status!r}; choose one of {', '.join(sorted(valid))}")
 
+
+_FILTER = """
+WHERE (CAST(:status AS VARCHAR) IS NULL OR r.status = :status)
+  AND (CAST(:round AS VARCHAR) IS NULL OR sr.code = :round)
+  AND (CAST(:instrument AS VARCHAR) IS NULL OR i.code = :instrument)
+  AND (CAST(:start AS VARCHAR) IS NULL OR r.created_at >= :start)
+  AND (CAST(:end AS VARCHAR) IS NULL OR r.created_at < :end)
+"""
+_FROM = """
+FROM response r
+JOIN instrument_version iv ON iv.id = r.instrument_version_id
+JOIN instrument i ON i.id = iv.instrument_id
+LEFT JOIN survey_round sr ON sr.id = r.round_id
+"""
+_VERSIONS_SQL = "SELECT DISTINCT r.instrument_version_id" + _FROM + _FILTER
 
 _RESPONSES_SQL = """
 SELECT r.id, i.code AS instrument, iv.version AS instrument_version, iv.id AS iv_id,
@@ -53,11 +71,7 @@ JOIN instrument i ON i.id = iv.instrument_id
 LEFT JOIN survey_round sr ON sr.id = r.round_id
 LEFT JOIN user_account u ON u.id = r.enumerator_id
 LEFT JOIN desk d ON d.id = r.desk_id
-WHERE (CAST(:status AS VARCHAR) IS NULL OR r.status = :status)
-  AND (CAST(:round AS VARCHAR) IS NULL OR sr.code = :round)
-  AND (CAST(:instrument AS VARCHAR) IS NULL OR i.code = :instrument)
-ORDER BY r.id
-"""
+""" + _FILTER + "ORDER BY r.id"
 
 _ANSWERS_SQL = """
 SELECT a.response_id, a.item_code, a.value_num, a.value_text
@@ -66,10 +80,14 @@ JOIN response r ON r.id = a.response_id
 JOIN instrument_version iv ON iv.id = r.instrument_version_id
 JOIN instrument i ON i.id = iv.instrument_id
 LEFT JOIN survey_round sr ON sr.id = r.round_id
-WHERE (CAST(:status AS VARCHAR) IS NULL OR r.status = :status)
-  AND (CAST(:round AS VARCHAR) IS NULL OR sr.code = :round)
-  AND (CAST(:instrument AS VARCHAR) IS NULL OR i.code = :instrument)
-"""
+""" + _FILTER + "ORDER BY a.response_id"
+STREAM_ROWS = 5000  # rows fetched at a time from server-side cursors
+
+
+def _query(sql: str):  # type: ignore[no-untyped-def]
+    """The SQL with its moments typed, so each dialect binds them as it stores them."""
+    return text(sql).bindparams(bindparam("start", type_=DateTime(timezone=True)),
+                                bindparam("end", type_=DateTime(timezone=True)))
 
 
 def _format_number(value: float | None) -> str:
@@ -79,42 +97,68 @@ def _format_number(value: float | None) -> str:
 
 
 def export_rows(session: Session, flt: ExportFilter) -> tuple[list[str], Iterator[list[str]]]:
-    """The header and the rows (as text) of an export; two queries, no per-row SQL."""
+    """The header and the rows (as text) of an export, streamed in constant memory.
+
+    Responses and answers come from two server-side cursors, both in response order, and
+    are merged row by row: a million evaluations never sit in memory at once.
+    """
     check_filter(flt)
-    params = {"status": flt.status, "round": flt.round_code, "instrument": flt.instrument}
-    responses = session.connection().execute(text(_RESPONSES_SQL), params).mappings().all()
-    version_ids = sorted({row["iv_id"] for row in responses})
+    params = {"status": flt.status, "round": flt.round_code, "instrument": flt.instrument,
+              "start": flt.start, "end": flt.end}
+    conn = session.connection()
+    version_ids = sorted(v for (v,) in conn.execute(_query(_VERSIONS_SQL), params))
     item_columns: list[str] = []
     seen: set[str] = set()
     for version in session.exec(
         select(InstrumentVersion).where(InstrumentVersion.id.in_(version_ids))  # type: ignore[union-attr]
+        .order_by(InstrumentVersion.id)  # type: ignore[arg-type]
     ):
         for code in item_codes_of(version.source_text):
             if code not in seen:
                 seen.add(code)
                 item_columns.append(code)
-    answers: dict[int, dict[str, str]] = {}
-    for rid, code, num, txt in session.connection().execute(text(_ANSWERS_SQL), params):
-        answers.setdefault(rid, {})[code] = txt if txt is not None else _format_number(num)
     geo = ancestry_table(session)
     header = list(DESIGN_COLUMNS) + item_columns
 
+    def stream(sql: str):  # type: ignore[no-untyped-def]
+        # per statement: the connection's own options would stream the caller's writes too
+        return conn.execute(_query(sql).execution_options(stream_results=True,
+                                                          yield_per=STREAM_ROWS), params)
+
     def rows() -> Iterator[list[str]]:
-        for r in responses:
-            names = geo.get(r["unit_id"], {}) if r["unit_id"] is not None else {}
-            fixed: list[Any] = [
-                r["id"], r["instrument"], r["instrument_version"], r["round"], r["mode"],
-                r["status"], r["outcome"], *(names.get(level) for level in GEO_LEVELS),
-                r["stratum"], r["psu"], _format_number(r["prob_stage1"]),
-                _format_number(r["prob_stage2"]), _format_number(r["weight"]),
-                r["questionnaire_id"], r["enumerator"], r["desk"], _format_time(r["created_at"]),
-            ]  # fmt: skip
-            mine = answers.get(r["id"], {})
-            yield ["" if v is None else str(v) for v in fixed] + [
-                mine.get(code, "") for code in item_columns
-            ]
+        response_result, answer_result = stream(_RESPONSES_SQL), stream(_ANSWERS_SQL)
+        try:
+            yield from _merged(response_result.mappings(), iter(answer_result), geo,
+                               item_columns)
+        finally:  # a reader that stops early (Excel's row limit) still frees the cursors
+            answer_result.close()
+            response_result.close()
 
     return header, rows()
+
+
+def _merged(responses: Iterator, answers: Iterator, geo: dict[int, dict[str, str]],
+            item_columns: list[str]) -> Iterator[list[str]]:
+    """Rows from the two cursors, both in response order (answers of one response together)."""
+    pending = next(answers, None)
+    for r in responses:
+        mine: dict[str, str] = {}
+        while pending is not None and pending[0] <= r["id"]:
+            if pending[0] == r["id"]:
+                _rid, code, num, txt = pending
+                mine[code] = txt if txt is not None else _format_number(num)
+            pending = next(answers, None)
+        names = geo.get(r["unit_id"], {}) if r["unit_id"] is not None else {}
+        fixed: list[Any] = [
+            r["id"], r["instrument"], r["instrument_version"], r["round"], r["mode"],
+            r["status"], r["outcome"], *(names.get(level) for level in GEO_LEVELS),
+            r["stratum"], r["psu"], _format_number(r["prob_stage1"]),
+            _format_number(r["prob_stage2"]), _format_number(r["weight"]),
+            r["questionnaire_id"], r["enumerator"], r["desk"], _format_time(r["created_at"]),
+        ]  # fmt: skip
+        yield ["" if v is None else str(v) for v in fixed] + [
+            mine.get(code, "") for code in item_columns
+        ]
 
 
 def _format_time(value: Any) -> str:

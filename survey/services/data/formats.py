@@ -13,11 +13,11 @@ at input).
 
 from __future__ import annotations
 
-import io
 import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -149,12 +149,13 @@ def with_choice_columns(cols: Columns, rows: Iterator[list[str]]
 
 def _selected(session: Session, flt: ExportFilter, with_text: bool,
               period: Period | None = None) -> tuple[Columns, Iterator[list[str]]]:
+    if period is not None:  # UTC days, as the stored moments and the tallies
+        flt = replace(flt, start=datetime(period.start.year, period.start.month,
+                                          period.start.day, tzinfo=UTC),
+                      end=datetime(period.end.year, period.end.month, period.end.day,
+                                   tzinfo=UTC))
     header, rows = export_rows(session, flt)
     cols = describe_columns(session, header)
-    if period is not None:
-        at = header.index("created_at")
-        first, last = period.start.isoformat(), period.end.isoformat()
-        rows = (r for r in rows if first <= r[at][:10] < last)
     if not with_text and cols.free_text:
         keep = [i for i, h in enumerate(header) if h not in cols.free_text]
         cols = replace(cols, names=tuple(header[i] for i in keep), free_text=frozenset())
@@ -239,9 +240,7 @@ def _write_xlsx(cols: Columns, rows: Iterator[list[str]], path: Path) -> int:
             cell.data_type = "s"
             cells.append(cell)
         meta.append(cells)
-    buf = io.BytesIO()
-    wb.save(buf)
-    path.write_bytes(buf.getvalue())
+    wb.save(path)  # write-only: rows were streamed to a temporary file, now zipped
     return count
 
 
