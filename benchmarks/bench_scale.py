@@ -233,8 +233,26 @@ def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     return (float(own.group(1)) if own else wall), int(peak.group(1)) / 1024 if peak else 0.0
 
 
-def run_size(url: str, evaluations: int, households: int, repeat: int) -> dict[str, tuple]:
-    loads = build(url, evaluations, households)
+def _already(url: str, evaluations: int, households: int) -> bool:
+    """Does the database hold exactly this size already (``--reuse``)?"""
+    raw = url.replace("postgresql+psycopg", "postgresql")
+    try:
+        with psycopg.connect(raw) as conn:
+            desk, home = conn.execute(
+                "SELECT count(*) FILTER (WHERE desk_id IS NOT NULL), "
+                "count(*) FILTER (WHERE round_id IS NOT NULL) FROM response").fetchone()
+    except psycopg.Error:
+        return False
+    return (desk, home) == (evaluations, households)
+
+
+def run_size(url: str, evaluations: int, households: int, repeat: int,
+             reuse: bool = False) -> dict[str, tuple]:
+    if reuse and _already(url, evaluations, households):
+        loads = {"load_evaluations": 0.0, "load_households": 0.0, "rebuild_tallies": 0.0,
+                 "plan": "(database reused)"}
+    else:
+        loads = build(url, evaluations, households)
     env = dict(os.environ, DATABASE_URL=url, SIPAS_LANG="vi")
     py, sipas = sys.executable, str(Path(sys.executable).parent / "sipas")
     out = Path(tempfile.mkdtemp())
@@ -264,12 +282,14 @@ def main() -> None:
     parser.add_argument("--database-url",
                         default="postgresql+psycopg://postgres@127.0.0.1:5432/sipas_scale")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the database when it already holds the size (one size)")
     args = parser.parse_args()
     table = []
     for spec in args.sizes.split(","):
         ev, hh = (int(x) for x in spec.split(":"))
         print(f"{ev:,} desk evaluations, {hh:,} household questionnaires", flush=True)
-        res = run_size(args.database_url, ev, hh, args.repeat)
+        res = run_size(args.database_url, ev, hh, args.repeat, args.reuse)
         loads = res.pop("load")[0]
         print(f"  loaded in {loads['load_evaluations']:.0f} s + {loads['load_households']:.0f} s;"
               f" tallies rebuilt from the rows in {loads['rebuild_tallies']:.1f} s")

@@ -6,7 +6,7 @@ import numpy as np
 from flask import Flask
 from sqlmodel import Session, select
 
-from survey.models import Response
+from survey.models import AdminUnit, Response
 from survey.services.data.export import ExportFilter, export_rows
 from survey.services.reports import round_data
 from survey.services.reports.dashboard import DashboardOptions, build_dashboard
@@ -38,14 +38,17 @@ def test_is_the_round_read_exactly_as_the_export_writes_it(demo: Flask) -> None:
             assert list(data.text[name]) == cols[name]
 
 
-def test_is_the_round_read_once_per_page_and_again_after_a_change(demo: Flask,
+def test_is_the_round_read_once_and_again_after_a_change(demo: Flask,
                                                                   monkeypatch) -> None:
+    round_data._kept.clear()
     reads = []
     real = round_data._read
     monkeypatch.setattr(round_data, "_read", lambda s, p: reads.append(p) or real(s, p))
     with Session(demo.extensions["sipas_engine"]) as session:
         build_dashboard(session, DashboardOptions(period="2025-Q3"))
         assert len(reads) == 1  # area choices, the index and the trend share one read
+        build_dashboard(session, DashboardOptions(period="2025-Q3", min_n=10))
+        assert len(reads) == 1  # the next page too, while nothing changed
         first = session.exec(select(Response).where(Response.status == "verified")).first()
         first.status = "has_issues"
         session.add(first)
@@ -53,3 +56,9 @@ def test_is_the_round_read_once_per_page_and_again_after_a_change(demo: Flask,
         after = build_dashboard(session, DashboardOptions(period="2025-Q3"))
         assert len(reads) == 2  # the verified set changed: read again, never a stale copy
         assert after.household.overall is not None
+        unit = session.exec(select(AdminUnit).where(AdminUnit.parent_id.is_not(None))).first()
+        unit.name = unit.name + " (mới)"  # a renamed unit: names are part of the data
+        session.add(unit)
+        session.flush()
+        build_dashboard(session, DashboardOptions(period="2025-Q3"))
+        assert len(reads) == 3

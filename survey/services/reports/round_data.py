@@ -2,15 +2,21 @@
 
 The dashboard needs a round's data three times (the area filter's choices, the index, the
 comparison with the previous round) and the rounds' trend once more. Reading it is the
-expensive part at national size, so it is read straight from the two tables into arrays
-(no formatting to text and parsing back, as going through the export did) and kept in the
-database session for the rest of the page, under a fingerprint of the round's verified
-responses (count, last change, last id, Σ weights): any write that a reader could see in
-the same session makes a new fingerprint, so the kept copy is never stale.
+expensive part at national size (about 5 s for 37,000 questionnaires), so it is read
+straight from the two tables into arrays (no formatting to text and parsing back, as going
+through the export did) and kept in the process for later pages, under a fingerprint of
+everything it is made of: the round's verified responses (count, last change, last id,
+Σ weights) and the geography (a hash of every unit's id, parent, level and name). Any
+change a reader could see (a questionnaire verified or sent back, an answer corrected, which
+stamps ``updated_at``, new weights, a renamed commune) makes a new fingerprint, so a kept
+copy is never stale; it is only ever older than the database when nobody could notice.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +42,9 @@ _ANSWERS = ("SELECT a.response_id, a.item_code, a.value_text FROM answer a "
             "JOIN instrument i ON i.id = iv.instrument_id "
             "JOIN survey_round sr ON sr.id = r.round_id "
             "WHERE r.status = 'verified' AND sr.code = :round AND i.code = :instrument")
-MEMO = "sipas_round_data"
+KEEP = 3  # rounds kept per process (about 40 MB each at 37,000 questionnaires)
+_kept: OrderedDict[tuple, RoundData] = OrderedDict()
+_lock = threading.Lock()
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,17 +57,26 @@ class RoundData:
 
 
 def load_round(session: Session, round_code: str, instrument: str) -> RoundData:
-    """The round's verified questionnaires (kept in the session for the rest of the page)."""
+    """The round's verified questionnaires (kept for later pages while nothing changes)."""
     params = {"round": round_code, "instrument": instrument}
     conn = session.connection()
-    stamp = tuple(conn.execute(text(_FINGERPRINT), params).one())
-    memo = session.info.setdefault(MEMO, {})
-    key = (round_code, instrument, stamp)
-    if key not in memo:
-        for old in [k for k in memo if k[:2] == key[:2]] + list(memo)[:max(len(memo) - 2, 0)]:
-            memo.pop(old, None)  # a newer stamp of the same round, or more than 3 rounds
-        memo[key] = _read(session, params)
-    return memo[key]
+    stamp = tuple(str(v) for v in conn.execute(text(_FINGERPRINT), params).one())
+    units = conn.execute(text("SELECT id, parent_id, level_id, name FROM admin_unit "
+                              "ORDER BY id")).all()
+    geo_stamp = hashlib.sha256(repr([tuple(u) for u in units]).encode()).hexdigest()
+    key = (str(session.get_bind().url), round_code, instrument, stamp, geo_stamp)
+    with _lock:
+        if key in _kept:
+            _kept.move_to_end(key)
+            return _kept[key]
+    data = _read(session, params)
+    with _lock:
+        for old in [k for k in _kept if k[:3] == key[:3]]:
+            del _kept[old]  # the same round as it was before a change
+        _kept[key] = data
+        while len(_kept) > KEEP:
+            _kept.popitem(last=False)
+    return data
 
 
 def _read(session: Session, params: dict[str, str]) -> RoundData:
@@ -99,4 +116,6 @@ def _read(session: Session, params: dict[str, str]) -> RoundData:
             numbers[str(name)] = column
     for code in worded:  # an item answered in words anywhere is not a number (as the export)
         numbers.pop(code, None)
+    for column in (*texts.values(), *numbers.values()):
+        column.flags.writeable = False  # shared by every page of the process: read-only
     return RoundData(n, texts, numbers)
