@@ -80,8 +80,8 @@ JOIN response r ON r.id = a.response_id
 JOIN instrument_version iv ON iv.id = r.instrument_version_id
 JOIN instrument i ON i.id = iv.instrument_id
 LEFT JOIN survey_round sr ON sr.id = r.round_id
-""" + _FILTER + "ORDER BY a.response_id"
-STREAM_ROWS = 5000  # rows fetched at a time from server-side cursors
+""" + _FILTER + "AND a.response_id BETWEEN :first AND :last"
+STREAM_ROWS = 5000  # responses per batch: read from a server-side cursor, answers by range
 
 
 def _query(sql: str):  # type: ignore[no-untyped-def]
@@ -99,8 +99,9 @@ def _format_number(value: float | None) -> str:
 def export_rows(session: Session, flt: ExportFilter) -> tuple[list[str], Iterator[list[str]]]:
     """The header and the rows (as text) of an export, streamed in constant memory.
 
-    Responses and answers come from two server-side cursors, both in response order, and
-    are merged row by row: a million evaluations never sit in memory at once.
+    Responses come from a server-side cursor in id order, a batch at a time; each batch's
+    answers are one range scan of the answer table's key (no sort of millions of answers):
+    a million evaluations never sit in memory at once.
     """
     check_filter(flt)
     params = {"status": flt.status, "round": flt.round_code, "instrument": flt.instrument,
@@ -120,45 +121,39 @@ def export_rows(session: Session, flt: ExportFilter) -> tuple[list[str], Iterato
     geo = ancestry_table(session)
     header = list(DESIGN_COLUMNS) + item_columns
 
-    def stream(sql: str):  # type: ignore[no-untyped-def]
-        # per statement: the connection's own options would stream the caller's writes too
-        return conn.execute(_query(sql).execution_options(stream_results=True,
-                                                          yield_per=STREAM_ROWS), params)
-
     def rows() -> Iterator[list[str]]:
-        response_result, answer_result = stream(_RESPONSES_SQL), stream(_ANSWERS_SQL)
+        result = conn.execute(_query(_RESPONSES_SQL).execution_options(
+            stream_results=True, yield_per=STREAM_ROWS), params).mappings()
         try:
-            yield from _merged(response_result.mappings(), iter(answer_result), geo,
-                               item_columns)
-        finally:  # a reader that stops early (Excel's row limit) still frees the cursors
-            answer_result.close()
-            response_result.close()
+            while batch := result.fetchmany(STREAM_ROWS):
+                # the answers of exactly these responses: one range scan of answer's key
+                answers: dict[int, dict[str, str]] = {}
+                for rid, code, num, txt in conn.execute(_query(_ANSWERS_SQL), {
+                        **params, "first": batch[0]["id"], "last": batch[-1]["id"]}):
+                    answers.setdefault(rid, {})[code] = \
+                        txt if txt is not None else _format_number(num)
+                for r in batch:
+                    yield _row(r, answers.get(r["id"], {}), geo, item_columns)
+        finally:  # a reader that stops early (Excel's row limit) still frees the cursor
+            result.close()
 
     return header, rows()
 
 
-def _merged(responses: Iterator, answers: Iterator, geo: dict[int, dict[str, str]],
-            item_columns: list[str]) -> Iterator[list[str]]:
-    """Rows from the two cursors, both in response order (answers of one response together)."""
-    pending = next(answers, None)
-    for r in responses:
-        mine: dict[str, str] = {}
-        while pending is not None and pending[0] <= r["id"]:
-            if pending[0] == r["id"]:
-                _rid, code, num, txt = pending
-                mine[code] = txt if txt is not None else _format_number(num)
-            pending = next(answers, None)
-        names = geo.get(r["unit_id"], {}) if r["unit_id"] is not None else {}
-        fixed: list[Any] = [
-            r["id"], r["instrument"], r["instrument_version"], r["round"], r["mode"],
-            r["status"], r["outcome"], *(names.get(level) for level in GEO_LEVELS),
-            r["stratum"], r["psu"], _format_number(r["prob_stage1"]),
-            _format_number(r["prob_stage2"]), _format_number(r["weight"]),
-            r["questionnaire_id"], r["enumerator"], r["desk"], _format_time(r["created_at"]),
-        ]  # fmt: skip
-        yield ["" if v is None else str(v) for v in fixed] + [
-            mine.get(code, "") for code in item_columns
-        ]
+def _row(r: Any, mine: dict[str, str], geo: dict[int, dict[str, str]],
+         item_columns: list[str]) -> list[str]:
+    """One response as text cells: design columns, then its answers."""
+    names = geo.get(r["unit_id"], {}) if r["unit_id"] is not None else {}
+    fixed: list[Any] = [
+        r["id"], r["instrument"], r["instrument_version"], r["round"], r["mode"],
+        r["status"], r["outcome"], *(names.get(level) for level in GEO_LEVELS),
+        r["stratum"], r["psu"], _format_number(r["prob_stage1"]),
+        _format_number(r["prob_stage2"]), _format_number(r["weight"]),
+        r["questionnaire_id"], r["enumerator"], r["desk"], _format_time(r["created_at"]),
+    ]  # fmt: skip
+    return ["" if v is None else str(v) for v in fixed] + [
+        mine.get(code, "") for code in item_columns
+    ]
 
 
 def _format_time(value: Any) -> str:
