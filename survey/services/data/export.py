@@ -80,7 +80,7 @@ JOIN response r ON r.id = a.response_id
 JOIN instrument_version iv ON iv.id = r.instrument_version_id
 JOIN instrument i ON i.id = iv.instrument_id
 LEFT JOIN survey_round sr ON sr.id = r.round_id
-""" + _FILTER + "AND a.response_id BETWEEN :first AND :last"
+""" + _FILTER + "AND a.response_id BETWEEN :first AND :last AND r.id BETWEEN :first AND :last"
 STREAM_ROWS = 5000  # responses per batch: read from a server-side cursor, answers by range
 
 
@@ -129,7 +129,7 @@ def export_rows(session: Session, flt: ExportFilter) -> tuple[list[str], Iterato
                 # the answers of exactly these responses: one range scan of answer's key
                 answers: dict[int, dict[str, str]] = {}
                 for rid, code, num, txt in conn.execute(_query(_ANSWERS_SQL), {
-                        **params, "first": batch[0]["id"], "last": batch[-1]["id"]}):
+                        **params, "first": batch[0]["id"], "last": batch[-1]["id"]}).all():
                     answers.setdefault(rid, {})[code] = \
                         txt if txt is not None else _format_number(num)
                 for r in batch:

@@ -42,6 +42,7 @@ _ANSWERS = ("SELECT a.response_id, a.item_code, a.value_text FROM answer a "
             "JOIN instrument i ON i.id = iv.instrument_id "
             "JOIN survey_round sr ON sr.id = r.round_id "
             "WHERE r.status = 'verified' AND sr.code = :round AND i.code = :instrument")
+CHUNK = 200_000  # answers converted at a time
 KEEP = 3  # rounds kept per process (about 40 MB each at 37,000 questionnaires)
 _kept: OrderedDict[tuple, RoundData] = OrderedDict()
 _lock = threading.Lock()
@@ -100,20 +101,28 @@ def _read(session: Session, params: dict[str, str]) -> RoundData:
             texts[code] = np.full(n, "", dtype=object)
         texts[code][row_of[rid]] = txt
         worded.add(code)
-    found = conn.execute(text(_ANSWERS.replace("a.value_text", "a.value_num")
-                              + " AND a.value_num IS NOT NULL"), params).all()
-    if found:  # millions of rows at national size: columns, not a loop
-        rid_col, code_col, num_col = zip(*found, strict=True)
-        rows = np.searchsorted(ids, np.fromiter(rid_col, dtype=np.int64, count=len(found)))
-        item, item_names = pd.factorize(pd.Series(code_col, dtype=object))
-        values = np.fromiter(num_col, dtype=float, count=len(found))
-        order = np.argsort(item, kind="stable")
-        bounds = np.searchsorted(item[order], np.arange(len(item_names) + 1))
-        for j, name in enumerate(item_names):
-            mine = order[bounds[j]:bounds[j + 1]]
-            column = np.full(n, np.nan)
-            column[rows[mine]] = values[mine]
-            numbers[str(name)] = column
+    numeric = text(_ANSWERS.replace("a.value_text", "a.value_num")
+                   + " AND a.value_num IS NOT NULL").execution_options(
+        stream_results=True, yield_per=CHUNK)
+    result = conn.execute(numeric, params)
+    columns: dict[str, np.ndarray] = {}
+    try:  # millions of answers at national size: chunks of columns, never all as tuples
+        while chunk := result.fetchmany(CHUNK):
+            rid_col, code_col, num_col = zip(*chunk, strict=True)
+            rows = np.searchsorted(ids, np.fromiter(rid_col, dtype=np.int64, count=len(chunk)))
+            item, item_names = pd.factorize(pd.Series(code_col, dtype=object))
+            values = np.fromiter(num_col, dtype=float, count=len(chunk))
+            order = np.argsort(item, kind="stable")
+            bounds = np.searchsorted(item[order], np.arange(len(item_names) + 1))
+            for j, name in enumerate(item_names):
+                mine = order[bounds[j]:bounds[j + 1]]
+                column = columns.get(str(name))
+                if column is None:
+                    column = columns[str(name)] = np.full(n, np.nan)
+                column[rows[mine]] = values[mine]
+    finally:
+        result.close()
+    numbers.update(columns)
     for code in worded:  # an item answered in words anywhere is not a number (as the export)
         numbers.pop(code, None)
     for column in (*texts.values(), *numbers.values()):
