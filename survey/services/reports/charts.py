@@ -87,7 +87,7 @@ def dot_chart(rows: Sequence[tuple[str, IndexRow]], target: float | None, title:
     return _dot_chart(tuple(rows), target, title, fmt, note_suppressed, lang)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=128)  # an SVG is up to ~100 KB
 def _dot_chart(rows: tuple[tuple[str, IndexRow], ...], target: float | None, title: str,
                fmt: str, note_suppressed: str, lang: str) -> bytes:
     drawn, left_out = extremes(rows)
