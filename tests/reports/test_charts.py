@@ -42,3 +42,15 @@ def test_does_new_data_draw_a_new_chart() -> None:
                rows[1]]
     again = charts.dot_chart(changed, 0.8, "t", lang="en")
     assert again != first and b"71.0" in again and b"81.0" in first
+
+
+def test_is_a_trend_chart_kept_only_while_its_numbers_are_the_same() -> None:
+    series = [("all desks", [_row(0.7), None, _row(0.8)])]
+    first = charts.trend_chart(["2025-Q1", "2025-Q2", "2025-Q3"], series, 0.8, "t",
+                               counts=[40, 0, 41])
+    again = charts.trend_chart(("2025-Q1", "2025-Q2", "2025-Q3"), [("all desks", (
+        _row(0.7), None, _row(0.8)))], 0.8, "t", counts=(40, 0, 41))
+    assert again is first
+    moved = charts.trend_chart(["2025-Q1", "2025-Q2", "2025-Q3"], series, 0.8, "t",
+                               counts=[40, 0, 42])
+    assert moved != first and b"n = 42" in moved

@@ -144,7 +144,17 @@ def trend_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[Inde
     ``series`` pairs a name with one row per label (``None`` or a suppressed row: no
     point). Series are dodged sideways so their bars do not hide each other; ``counts``
     (n of the first series) print under the period labels, so every point shows its n.
+    Kept per process like :func:`dot_chart`, keyed by everything it draws.
     """
+    return _trend_chart(tuple(labels), tuple((name, tuple(rows)) for name, rows in series),
+                        target, title, fmt, lang, None if counts is None else tuple(counts))
+
+
+@lru_cache(maxsize=64)
+def _trend_chart(labels: tuple[str, ...],
+                 series: tuple[tuple[str, tuple[IndexRow | None, ...]], ...],
+                 target: float | None, title: str, fmt: str, lang: str,
+                 counts: tuple[int, ...] | None) -> bytes:
     fig, ax = _figure(7.5, 3.2 if len(series) < 2 else 3.8)
     xs = list(range(len(labels)))
     width = 0.5 if len(series) > 1 else 0.0

@@ -11,7 +11,7 @@ after a bulk load with triggers off, can check or rebuild them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import delete, func, insert
 from sqlmodel import Session, select
@@ -126,9 +126,3 @@ def rebuild(session: Session) -> int:
             for m, d, mo, c, v, n in answers])
     return len(evaluations) + len(answers)
 
-
-def utc_month(moment: datetime) -> str:
-    """The tally month of a moment (aware or UTC-naive)."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return f"{moment.year:04d}-{moment.month:02d}"
