@@ -48,7 +48,8 @@ PERIOD = "2026-Q1"
 ROUND = "2026"
 DESKS, AGENCIES = 500, 40
 TRIGGERS = (("response", "desk_tally_response_write"), ("response", "desk_tally_response_delete"),
-            ("answer", "desk_tally_answer_write"))
+            ("answer", "desk_tally_answer_insert"), ("answer", "desk_tally_answer_delete"),
+            ("answer", "desk_tally_answer_update"))
 
 
 def fresh_database(url: str) -> None:
