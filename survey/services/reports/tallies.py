@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, func, insert
+from sqlalchemy import delete, func, insert, text
 from sqlmodel import Session, select
 
 from survey.models import (
@@ -113,7 +113,14 @@ def stored(session: Session) -> tuple[set[tuple], set[tuple]]:
 
 
 def rebuild(session: Session) -> int:
-    """Recompute every tally from the rows (after a bulk load with triggers disabled)."""
+    """Recompute every tally from the rows (after a bulk load with triggers disabled).
+
+    On PostgreSQL the tallies are locked first, so a submission that arrives meanwhile
+    waits for the rebuild instead of counting into rows the rebuild then replaces (SQLite
+    transactions already take the write lock at their start).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(text("LOCK TABLE desk_tally, desk_answer_tally IN EXCLUSIVE MODE"))  # type: ignore[call-overload]
     evaluations, answers = from_rows(session)
     session.exec(delete(DeskAnswerTally))  # type: ignore[call-overload]
     session.exec(delete(DeskTally))  # type: ignore[call-overload]
