@@ -75,7 +75,7 @@ def test_does_the_dashboard_show_the_trend_by_quarter_and_agency(analyst: FlaskC
     table = html[html.index('id="table-desk-trend"'):]
     table = table[:table.index("</table>")]
     assert "<th>2025-Q3</th><th>2025-Q4</th>" in table
-    assert "tất cả các quầy" in table
+    assert "tất cả các Bộ phận" in table
     assert "UBND tỉnh" in table and "n = " in table
     svg = _chart(html, "Xu hướng theo quý (đánh giá tại Bộ phận Một cửa)")
     assert _points(svg) == ["2025_Q3", "2025_Q4"]
