@@ -159,24 +159,10 @@ END $$;
 CREATE FUNCTION desk_tally_answers() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    INSERT INTO desk_answer_tally (month, desk_id, mode, item_code, value_num, n)
-    SELECT to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM'), r.desk_id, r.mode,
-           o.item_code, o.value_num, -count(*)
-    FROM old_rows o JOIN response r ON r.id = o.response_id
-    WHERE o.value_num IS NOT NULL AND desk_tally_counts(r)
-    GROUP BY 1, 2, 3, 4, 5 ORDER BY 4, 5
-    ON CONFLICT (month, desk_id, mode, item_code, value_num)
-    DO UPDATE SET n = desk_answer_tally.n + EXCLUDED.n;
+    %(count_old)s
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    INSERT INTO desk_answer_tally (month, desk_id, mode, item_code, value_num, n)
-    SELECT to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM'), r.desk_id, r.mode,
-           a.item_code, a.value_num, count(*)
-    FROM new_rows a JOIN response r ON r.id = a.response_id
-    WHERE a.value_num IS NOT NULL AND desk_tally_counts(r)
-    GROUP BY 1, 2, 3, 4, 5 ORDER BY 4, 5
-    ON CONFLICT (month, desk_id, mode, item_code, value_num)
-    DO UPDATE SET n = desk_answer_tally.n + EXCLUDED.n;
+    %(count_new)s
   END IF;
   RETURN NULL;
 END $$;
@@ -199,8 +185,22 @@ CREATE TRIGGER desk_tally_answer_update AFTER UPDATE ON answer
 """
 
 
+def _pg_count_rows(table: str, sign: str) -> str:
+    """Add (or take away) a statement's answers, read from its transition table."""
+    return (f"INSERT INTO desk_answer_tally (month, desk_id, mode, item_code, value_num, n) "
+            f"SELECT to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM'), r.desk_id, r.mode, "
+            f"t.item_code, t.value_num, {sign}count(*) "
+            f"FROM {table} t JOIN response r ON r.id = t.response_id "
+            f"WHERE t.value_num IS NOT NULL AND desk_tally_counts(r) "
+            f"GROUP BY 1, 2, 3, 4, 5 ORDER BY 4, 5 "
+            f"ON CONFLICT (month, desk_id, mode, item_code, value_num) "
+            f"DO UPDATE SET n = desk_answer_tally.n + EXCLUDED.n;")
+
+
 def _postgresql_triggers() -> None:
-    sql = POSTGRESQL % {"counted": COUNTED.format(r="r"), "tracked": TRACKED}
+    sql = POSTGRESQL % {"counted": COUNTED.format(r="r"), "tracked": TRACKED,
+                        "count_old": _pg_count_rows("old_rows", "-"),
+                        "count_new": _pg_count_rows("new_rows", "")}
     for statement in sql.split("\n\n"):
         op.execute(statement)
 

@@ -109,7 +109,7 @@ def desk_report(session: Session, period: Period, level: float = 0.95, min_n: in
     names = [c for c, _ in labels] + ["mean", "low"]
     per = len(inds)
 
-    def estimate(weights: np.ndarray | None, by: str | None) -> list:
+    def estimate(weights: np.ndarray | None, by: str | None) -> tuple[list, tuple[str, ...]]:
         # A desk with a single evaluation in the period is a lonely stratum: "adjust" (R's
         # survey.lonely.psu) centres it on the grand mean, a conservative contribution,
         # instead of failing the whole report. Its own row is below min_n anyway.
@@ -119,20 +119,19 @@ def desk_report(session: Session, period: Period, level: float = 0.95, min_n: in
                         inds, len(dom_labels))
         domains = Domains(by, None, dom_labels) if by else Domains(None, None, ())
         return to_rows(res, names, domains, [True] * len(labels) + [False, True], "beta",
-                       level)
+                       level), dom_labels
 
     def blocks(by: str, weights: np.ndarray | None) -> list[tuple]:
-        rows = estimate(weights, by)
-        _dom, dom_labels = cells.domain(by)
+        rows, dom_labels = estimate(weights, by)
         sizes = cells.evaluations_by(by)
         return [(name, _desk_row(rows[d * per:(d + 1) * per], labels, min_n), sizes[name])
                 for d, name in enumerate(dom_labels, start=1)]
 
-    overall = _desk_row(estimate(None, None)[:per], labels, min_n)[0]
+    overall = _desk_row(estimate(None, None)[0][:per], labels, min_n)[0]
     overall_w = None
     if weighted and len(missing) < cells.n_desks:
         vw = np.where(np.isin(cells.codes, missing), 0.0, w)
-        overall_w = _desk_row(estimate(vw, None)[:per], labels, min_n)[0]
+        overall_w = _desk_row(estimate(vw, None)[0][:per], labels, min_n)[0]
     by_code = {d.code: d for d in desks.values()}
     desk_rows = []
     for code, (head_row, items), n in blocks("desk", None):
