@@ -53,3 +53,45 @@ def sign_in(client: Any, username: str, password: str) -> Any:
                                               "csrf_token": csrf_token(client, "/auth/login")})
     assert reply.status_code == 302, reply.get_data(as_text=True)[:300]
     return client
+
+
+def copy_database(source_url: str, target_url: str, admin_url: str | None) -> None:
+    """Replace the database at ``target_url`` by a copy of ``source_url`` (none connected):
+    a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on PostgreSQL, a fraction of the
+    seconds that building a test world again costs."""
+    import shutil
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from survey.db import make_engine
+
+    if source_url.startswith("sqlite"):
+        src, dst = Path(make_url(source_url).database), Path(make_url(target_url).database)
+        for suffix in ("-wal", "-shm"):
+            Path(str(dst) + suffix).unlink(missing_ok=True)
+        shutil.copyfile(src, dst)
+        return
+    assert admin_url is not None
+    source, target = make_url(source_url).database, make_url(target_url).database
+    admin = make_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": source})
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{target}" TEMPLATE "{source}"'))
+    admin.dispose()
+
+
+def drop_database(admin_url: str | None, name: str) -> None:
+    """Drop a PostgreSQL test database kept for a session (templates of copied worlds)."""
+    if admin_url is None:
+        return
+    from sqlalchemy import text
+
+    from survey.db import make_engine
+
+    admin = make_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from survey.messages import N_, UserError
 from survey.models import Role, User
+from survey.services.locks import locked, serialise
 from survey.services.staff_sessions import revoke_user_sessions
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
@@ -83,6 +84,13 @@ def find_user(session: Session, username: str) -> User | None:
     return session.exec(select(User).where(User.username == username.strip().lower())).first()
 
 
+def lock_user(session: Session, user_id: int) -> User | None:
+    """The account, locked until the transaction ends and read after the lock: a change
+    decided on what it reads (its role, whether it is active) then starts from what the
+    previous change left, not from what every parallel request saw (services/locks.py)."""
+    return locked(session, User, user_id)
+
+
 def set_active(session: Session, username: str, active: bool) -> User:
     user = find_user(session, username)
     if user is None:
@@ -134,7 +142,14 @@ def reset_password(session: Session, user: User) -> str:
 
 def change_own_password(session: Session, user: User, current: str, new: str,
                         keep_session: str | None) -> None:
-    """The user's own change: the current password first; the new one must differ."""
+    """The user's own change: the current password first; the new one must differ.
+
+    The account is locked and read again first, so that of several changes sent at once
+    (two tabs, two devices) only the first is checked against the password they all knew;
+    the others find it changed and are refused, instead of each winning in turn and leaving
+    a password that only the last one's user knows.
+    """
+    session.refresh(user, with_for_update=True)
     try:
         _hasher.verify(user.password_hash, current)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -187,9 +202,15 @@ def _wait(times: list[datetime], limit: int, now: datetime) -> timedelta | None:
 
 def login_blocked_for(session: Session, username: str, address: str,
                       now: datetime | None = None) -> timedelta | None:
-    """How long this username + address must wait before trying again (None: may try)."""
+    """How long this username + address must wait before trying again (None: may try).
+
+    Attempts from one address take turns from this check to their commit: otherwise a
+    burst of parallel guesses all pass the check before any failure is counted, and buy
+    as many tries as the burst is wide (six at once were six failures, none refused).
+    """
     from survey.models_entry import LoginFailure
 
+    serialise(session, "login", address[:64])
     now = now or datetime.now(UTC)
     since = now - THROTTLE_WINDOW
     rows = session.exec(select(LoginFailure.username, LoginFailure.at).where(

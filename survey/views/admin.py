@@ -33,6 +33,7 @@ from survey.services.users import (
     ROLES,
     create_user,
     list_users,
+    lock_user,
     may_manage,
     set_active,
     set_role,
@@ -45,8 +46,13 @@ MANAGERS = (ADMIN, SUPERVISOR)
 
 
 def _target(user_id: int) -> User:
-    """The account acted on: 404 if there is none, 403 if it is outside the actor's reach."""
-    user = get_session().get(User, user_id)
+    """The account acted on: 404 if there is none, 403 if it is outside the actor's reach.
+
+    Every caller changes it, so it is locked for the request's transaction and read after
+    the lock: what the view decides on (its role, whether it is active) is what the previous
+    change left, so six managers disabling it at once disable it once.
+    """
+    user = lock_user(get_session(), user_id)
     if user is None:
         abort(404)
     if not may_manage(current_user.role, user.role):
@@ -95,6 +101,8 @@ def set_user_active(user_id: int) -> WerkzeugResponse | str:
     active = request.form.get("active") == "1"
     if user.id == int(current_user.id) and not active:
         flash(_("You cannot disable your own account."), "error")
+        return redirect(url_for("admin.users"))
+    if user.active == active:  # done meanwhile (another manager, another tab): no change
         return redirect(url_for("admin.users"))
     if not active and not confirmed():
         return confirm_page(

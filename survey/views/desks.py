@@ -67,9 +67,9 @@ def _url(desk) -> str:  # type: ignore[no-untyped-def]
     return desk_url(current_app.config["BASE_URL"], current_app.config["SECRET_KEY"], desk)
 
 
-def _desk_or_404(code: str):  # type: ignore[no-untyped-def]
+def _desk_or_404(code: str, lock: bool = False):  # type: ignore[no-untyped-def]
     try:
-        return get_desk(get_session(), code)
+        return get_desk(get_session(), code, lock=lock)
     except ValueError:
         abort(404)
 
@@ -144,8 +144,10 @@ def change(code: str, action: str) -> WerkzeugResponse | str:
     if action not in ("rotate", "disable", "enable") or not ActionForm().validate_on_submit():
         abort(400)
     db = get_session()
-    current = _desk_or_404(code)
+    current = _desk_or_404(code, lock=True)  # read after any change being made at this moment
     back = url_for("desks.detail", code=code)
+    if action != "rotate" and current.active == (action == "enable"):
+        return redirect(back)  # done meanwhile (another supervisor, another tab): no change
     if action == "rotate" and not confirmed():
         return confirm_page(
             _("Issue a new QR code for %(name)s?", name=current.name),

@@ -32,6 +32,11 @@ class World:
 @pytest.fixture
 def world(app: Flask) -> World:
     """One open round, one stratum, one sampled hamlet (PSU 4711, 12 questionnaires)."""
+    return build_world(app)
+
+
+def build_world(app: Flask) -> World:
+    """The world of :func:`world`, for fixtures that build it once and copy it."""
     with Session(app.extensions["sipas_engine"]) as session:
         factories.published(session)
         round_ = factories.survey_round(session)

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import re
-import shutil
 import sqlite3
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from survey.db import make_engine
 from survey.services.demo import build_demo
 from tests import factories
+from tests.support import copy_database, drop_database
 
 PASSWORD = "mật khẩu đủ dài 123"
 
@@ -32,30 +29,8 @@ def demo_templates(postgres_admin_url: str | None) -> Iterator[dict[str, str]]:
     """
     made: dict[str, str] = {}
     yield made
-    if "postgresql" in made and postgres_admin_url is not None:
-        admin = make_engine(postgres_admin_url).execution_options(isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{made["postgresql"]}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def _copy_database(source_url: str, target_url: str, admin_url: str | None) -> None:
-    """Replace the database at ``target_url`` by a copy of ``source_url`` (none connected)."""
-    if source_url.startswith("sqlite"):
-        src, dst = Path(make_url(source_url).database), Path(make_url(target_url).database)
-        for suffix in ("-wal", "-shm"):
-            Path(str(dst) + suffix).unlink(missing_ok=True)
-        shutil.copyfile(src, dst)
-        return
-    assert admin_url is not None
-    source, target = make_url(source_url).database, make_url(target_url).database
-    admin = make_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": source})
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{target}" TEMPLATE "{source}"'))
-    admin.dispose()
+    if "postgresql" in made:
+        drop_database(postgres_admin_url, made["postgresql"])
 
 
 @pytest.fixture
@@ -79,7 +54,7 @@ def demo(app: Flask, engine, db_url: str, demo_templates: dict[str, str],
         else:
             name = f"{make_url(db_url).database}_demo"
             template = make_url(db_url).set(database=name).render_as_string(hide_password=False)
-        _copy_database(db_url, template, postgres_admin_url)
+        copy_database(db_url, template, postgres_admin_url)
         demo_templates[backend] = template if backend == "sqlite" else name
         return app
     app_engine.dispose()
@@ -87,7 +62,7 @@ def demo(app: Flask, engine, db_url: str, demo_templates: dict[str, str],
     source = demo_templates[backend]
     if backend == "postgresql":
         source = make_url(db_url).set(database=source).render_as_string(hide_password=False)
-    _copy_database(source, db_url, postgres_admin_url)
+    copy_database(source, db_url, postgres_admin_url)
     return app
 
 

@@ -17,7 +17,6 @@ a burst of made-up dossier codes cannot pre-burn a real citizen's dossier.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +28,7 @@ from sqlmodel import Session, select
 from survey.models import Desk, Response, ReviewStatus, utcnow
 from survey.models_desk import DeskSignal
 from survey.services.audit import record
+from survey.services.locks import locked, serialise
 
 DESK_ADDRESS = "desk_address"  # one address at one desk
 ADDRESS = "address"  # one address across desks (a burst of dossier codes, say)
@@ -72,13 +72,6 @@ class HeldEvaluation:
     created_at: datetime
 
 
-def _serialise_address(session: Session, address_hash: str) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(address_hash.encode()).digest()[:8], "big",
-                             signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-
-
 # The three counts in one round trip, each stopped at its threshold: a flood must not make its
 # own requests dearer (an unbounded count would grow with the attacker's volume).
 _RECENT = "created_at >= :since AND hold_reason IS NULL"
@@ -96,7 +89,7 @@ COUNTS = text(
 def hold_reason(session: Session, desk_id: int, address_hash: str, rules: HoldRules,
                 now: datetime | None = None) -> str | None:
     """Why a new evaluation from this address at this desk should be held, or None."""
-    _serialise_address(session, address_hash)
+    serialise(session, address_hash)
     desk_address, address, desk = session.execute(COUNTS, {
         "desk": desk_id, "address": address_hash, "since": (now or utcnow()) - rules.window,
         "n_desk_address": rules.desk_address, "n_address": rules.address,
@@ -134,11 +127,13 @@ def decide_held(session: Session, response_ids: list[int], release: bool,
 
     A released evaluation takes its dossier hash back unless a counted evaluation of the
     same dossier arrived meanwhile; then it stays without one (the dossier is already
-    evaluated) and the audit row says so.
+    evaluated) and the audit row says so. Each evaluation is locked before its state is
+    read, in id order (no deadlock between two lists): of two supervisors deciding the same
+    one at once, the second finds it decided and leaves it.
     """
     changed = 0
-    for rid in response_ids:
-        response = session.get(Response, rid)
+    for rid in sorted(set(response_ids)):
+        response = locked(session, Response, rid)
         if response is None or response.status != ReviewStatus.held.value:
             continue
         signal = session.get(DeskSignal, rid)

@@ -152,8 +152,10 @@ def edit_desk(session: Session, code: str, name: str, agency: str,
     """Change a desk's name, agency and level (never its code: printed QR codes name it).
 
     Returns the changes (field -> old, new) for the audit row; the caller records and commits.
+    The desk is locked first, so that each of several edits at once is compared with what
+    the one before it saved (each audit row's "old" is what the desk really was).
     """
-    desk = get_desk(session, code)
+    desk = get_desk(session, code, lock=True)
     name, agency, admin_level = _checked(name, agency, admin_level)
     changes = {field: {"old": getattr(desk, field), "new": value}
                for field, value in (("name", name), ("agency", agency),
@@ -166,8 +168,13 @@ def edit_desk(session: Session, code: str, name: str, agency: str,
     return changes
 
 
-def get_desk(session: Session, code: str) -> Desk:
-    desk = session.exec(select(Desk).where(Desk.code == code)).first()
+def get_desk(session: Session, code: str, *, lock: bool = False) -> Desk:
+    """The desk with ``code``; ``lock``: locked until the transaction ends and read after
+    the lock, for a change decided on what it reads (survey/services/locks.py)."""
+    query = select(Desk).where(Desk.code == code)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    desk = session.exec(query).first()
     if desk is None:
         raise ValueError(f"no desk with code {code!r} / không có bàn mã {code!r}")
     return desk
@@ -198,7 +205,7 @@ def rotate_desk(session: Session, code: str) -> Desk:
 
 
 def set_desk_active(session: Session, code: str, active: bool) -> Desk:
-    desk = get_desk(session, code)
+    desk = get_desk(session, code, lock=True)
     desk.active = active
     session.add(desk)
     session.flush()

@@ -20,6 +20,7 @@ from survey.models import AdminUnit, Mode, Response, SampleUnit, Stratum, Survey
 from survey.models_entry import EntryCase, SerialAssignment
 from survey.models_sample import FieldAssignment
 from survey.services.audit import record
+from survey.services.locks import locked
 from survey.services.sample.questionnaire_ids import make_questionnaire_id, serial_of
 from survey.services.sample.rounds import ensure_open
 
@@ -179,6 +180,8 @@ def unassign_range(session: Session, range_id: int, *, by: int | None = None) ->
     if sub is None:
         raise AssignmentError(N_("No such serial range"))
     unit, round_ = _open_unit(session, sub.sample_unit_id)
+    if session.get(SerialAssignment, range_id, populate_existing=True) is None:
+        raise AssignmentError(N_("No such serial range"))  # removed while we waited for the lock
     record(session, "assignment.range_removed", "sample_unit", unit.id, user_id=by, detail={
         "round": round_.code, "psu": unit.psu_code, "first": sub.first_serial,
         "last": sub.last_serial, "enumerator": _username(session, sub.enumerator_id)})
@@ -188,7 +191,10 @@ def unassign_range(session: Session, range_id: int, *, by: int | None = None) ->
 
 
 def _open_unit(session: Session, sample_unit_id: int) -> tuple[SampleUnit, SurveyRound]:
-    unit = session.get(SampleUnit, sample_unit_id)
+    """The sampled hamlet, locked: its assignments change one request at a time, so the
+    overlap check sees every range stored before (six overlapping ranges given at once
+    were four stored ranges over the same serials)."""
+    unit = locked(session, SampleUnit, sample_unit_id)
     if unit is None:
         raise AssignmentError(N_("No such sampled hamlet"))
     round_ = session.get(SurveyRound, unit.round_id)

@@ -119,7 +119,13 @@ def _ensure_round_open(session: Session, response: Response) -> None:
 
 def set_status(session: Session, response: Response, status: str, comment: str,
                supervisor: User) -> None:
-    """Move a response between review states; leaving ``verified`` needs a comment."""
+    """Move a response between review states; leaving ``verified`` needs a comment.
+
+    The response is locked and read again first: of two supervisors moving it at once, the
+    second moves it from where the first left it (or is refused), and each audit row's
+    "old" is the state it really had.
+    """
+    session.refresh(response, with_for_update=True)
     _ensure_round_open(session, response)
     allowed = REVIEW_MOVES.get(response.status, ())
     if status not in allowed:
@@ -137,7 +143,12 @@ def set_status(session: Session, response: Response, status: str, comment: str,
 
 def edit_answer(session: Session, response: Response, form: Instrument, item_code: str,
                 new_text: str, reason: str, supervisor: User) -> None:
-    """Change one stored answer; the whole set is re-checked and the change audited."""
+    """Change one stored answer; the whole set is re-checked and the change audited.
+
+    The response is locked first, so parallel edits take turns and each reads the answers
+    the one before it stored (no lost edit, no row deleted twice).
+    """
+    session.refresh(response, with_for_update=True)
     _ensure_round_open(session, response)
     if not form.has_item(item_code) or not form.item(item_code).is_question:
         raise ReviewError(N_("Unknown item '%(code)s'"), code=item_code)

@@ -168,7 +168,7 @@ def draw_sample(
     if not 0 < certainty_threshold <= 1:
         raise UserError(N_("the certainty threshold must be above 0 and at most 1, got "
                            "%(value)s"), value=certainty_threshold)
-    round_ = get_round(session, round_code)
+    round_ = get_round(session, round_code, lock=True)
     ensure_open(round_, "draw its sample")
     existing = session.exec(select(func.count()).select_from(SampleUnit)
                             .where(SampleUnit.round_id == round_.id)).one()

@@ -107,7 +107,7 @@ def parse_listed_counts(text: str) -> dict[str, int]:
 
 def set_listed_counts(session: Session, round_code: str, counts: dict[str, int]) -> int:
     """Store the field listing's count per PSU; every PSU named must be in the sample."""
-    round_ = get_round(session, round_code)
+    round_ = get_round(session, round_code, lock=True)
     ensure_open(round_, "change its listing counts")
     units = {su.psu_code: su for su in
              session.exec(select(SampleUnit).where(SampleUnit.round_id == round_.id))}

@@ -33,9 +33,18 @@ class RoundInfo:
     weights_computed: bool
 
 
-def get_round(session: Session, code: str) -> SurveyRound:
-    """The round with ``code``, or a :class:`UserError` that names the known rounds."""
-    found = session.exec(select(SurveyRound).where(SurveyRound.code == code)).first()
+def get_round(session: Session, code: str, *, lock: bool = False) -> SurveyRound:
+    """The round with ``code``, or a :class:`UserError` that names the known rounds.
+
+    ``lock``: locked until the transaction ends and read after the lock, for a write that
+    first checks the round (open? a sample yet? weights?): publishing, drawing, weighting
+    and listing then take turns, so a round is published once and nothing changes a round
+    that was published a moment ago (survey/services/locks.py).
+    """
+    query = select(SurveyRound).where(SurveyRound.code == code)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    found = session.exec(query).first()
     if found is None:
         known = sorted(r.code for r in session.exec(select(SurveyRound)))
         if known:
@@ -101,7 +110,7 @@ def _current_version(session: Session, round_: SurveyRound) -> WeightsVersion | 
 def publish_round(session: Session, code: str, user_id: int | None = None,
                   reason: str | None = None) -> SurveyRound:
     """Freeze the round and its current weights version; weights must exist."""
-    round_ = get_round(session, code)
+    round_ = get_round(session, code, lock=True)
     ensure_open(round_, "publish it again")
     if _current_version(session, round_) is None:
         raise UserError(N_("round %(round)s has no computed weights yet: compute them before "

@@ -83,7 +83,7 @@ def compute_weights(
     ``margins_label`` names the margins in the stored options and the audit (an uploaded
     file's name rather than the temporary path it was read from).
     """
-    round_ = get_round(session, round_code)
+    round_ = get_round(session, round_code, lock=True)
     published = round_.status == "published"
     if published and not new_version:
         raise UserError(N_("round %(round)s is published with weights version %(version)d: its "

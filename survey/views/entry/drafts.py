@@ -20,6 +20,7 @@ from survey.models_entry import EntryCase, Keying
 from survey.security import roles_required
 from survey.services.entry.drafts import keep_draft
 from survey.services.entry.keying import read_form
+from survey.services.locks import locked
 from survey.services.staff_sessions import session_user
 from survey.views.entry.blueprint import bp
 from survey.views.entry.keying import KEYERS, _form_of
@@ -51,7 +52,7 @@ def _keep_typing_of_an_expired_login() -> WerkzeugResponse | tuple[WerkzeugRespo
     if session_user(db, int(user_id), session.get("expired_sid")) is None:
         return None  # revoked since (or disabled): nothing is kept, the login page follows
     keying_id = int((request.view_args or {}).get("keying_id", 0))
-    keying = db.get(Keying, keying_id)
+    keying = locked(db, Keying, keying_id)
     if keying is not None and keying.keyer_id == user_id and keep_typed(keying):
         db.commit()
     back = url_for("entry.key", keying_id=keying_id)
@@ -65,9 +66,13 @@ def _keep_typing_of_an_expired_login() -> WerkzeugResponse | tuple[WerkzeugRespo
 @bp.route("/keying/<int:keying_id>/draft", methods=["POST"])
 @roles_required(*KEYERS)
 def keep(keying_id: int) -> WerkzeugResponse | tuple[WerkzeugResponse, int]:
-    """The keying screen's autosave: 200 with the time it was kept, 409 if already saved."""
+    """The keying screen's autosave: 200 with the time it was kept, 409 if already saved.
+
+    The pass is locked before its state is read: an autosave sent as another tab saves the
+    pass waits for that save, finds the pass saved, and writes no draft onto it.
+    """
     db = get_session()
-    keying = db.get(Keying, keying_id)
+    keying = locked(db, Keying, keying_id)
     if keying is None or keying.keyer_id != int(current_user.id):
         return jsonify(error=_("Not found")), 404
     if not keep_typed(keying):

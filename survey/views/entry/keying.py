@@ -55,6 +55,7 @@ from survey.services.entry.review import (
 from survey.services.entry.start import EntryError, start_keying
 from survey.services.entry.worklist import mismatches, second_keyings_due, stored_paper
 from survey.services.instruments_text import parse_stored
+from survey.services.locks import locked
 from survey.services.paging import clamp, paginate
 from survey.services.sample.questionnaire_ids import make_questionnaire_id
 from survey.views.entry.blueprint import bp
@@ -156,7 +157,10 @@ def _my_work(db: Session, me: User) -> list[dict[str, Any]]:
 def key(keying_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     """The keyboard screen: one field per question, checked here and (faster) in entry.js."""
     db = get_session()
-    keying = db.get(Keying, keying_id)
+    # A save is locked against the pass's other writes (another tab saving it, an autosave
+    # arriving with the save), so it sees whether one of them saved it first.
+    keying = locked(db, Keying, keying_id) if request.method == "POST" else \
+        db.get(Keying, keying_id)
     if keying is None or keying.keyer_id != int(current_user.id):
         abort(404)
     if keying.state != "draft":
@@ -223,7 +227,10 @@ def review() -> str:
 def reconcile_case(case_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     """Both keyed values side by side; the supervisor types what the paper says."""
     db = get_session()
-    case = db.get(EntryCase, case_id)
+    # Locked for a reconciliation: of several supervisors sending it at once, the first
+    # stores the response and the others see the questionnaire verified.
+    case = locked(db, EntryCase, case_id) if request.method == "POST" else \
+        db.get(EntryCase, case_id)
     if case is None:
         abort(404)
     form = _form_of(db, case.instrument_version_id)
