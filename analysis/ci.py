@@ -52,7 +52,8 @@ def intervals(
     low, high = np.full(p.shape, np.nan), np.full(p.shape, np.nan)
     note = np.full(p.shape, "", dtype=object)
     edge = prop & ((p == 0) | (p == 1))
-    with np.errstate(invalid="ignore", divide="ignore"):
+    # exp() may overflow far in the tails: 1 / (1 + inf) is the 0 the bound should be
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         m_low, m_high = p - t * se, p + t * se
         use = ~prop | (method == "mean")
         low = np.where(use, m_low, low)

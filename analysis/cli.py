@@ -3,16 +3,17 @@
 They read a CSV file and import nothing of the app (``survey``), Flask or SQLModel: start-up
 time, and analysts' machines need not run the app. The app's CLI adds ``--db``/``--round``
 and ``--instrument`` on top (``survey/commands/analysis.py``): it extracts the data and hands
-it here as a CSV path, with ``_source`` (how the output names where the data came from)
-and, for ``index``, ``_elements`` and code defaults. Any bad input ends with one line on
-stderr and exit status 1, never a traceback.
+it here as a CSV path (or, for ``index --instrument``, as ``_table``: the columns already
+read, see :func:`analysis.io.from_columns`), with ``_source`` (how the output names where
+the data came from) and, for ``index``, ``_elements`` and code defaults. Any bad input ends
+with one line on stderr and exit status 1, never a traceback.
 """
 
 from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 
 import click
 
@@ -80,19 +81,24 @@ def one_line_errors(func: Callable) -> Callable:
     return wrapper
 
 
-def _load(data: str, needed: list[str], opts: dict):
-    """Read the CSV and build the design (with calibration if asked)."""
+def _load(data: str, needed: list[str], opts: dict, codes: list[str] | None = None):
+    """Read the CSV and build the design (with calibration if asked).
+
+    ``codes`` are answer-code columns, read as small integers when they hold whole numbers.
+    """
     from analysis.design import make_design
     from analysis.estimate import Domains
     from analysis.io import read_csv
 
-    if data is None:
+    if data is None and opts.get("_table") is None:
         raise ValueError("give a DATA.csv file")
     psu, fpc = _split(opts["psu"]), _split(opts["fpc"])
     cal_cols = _calibration_columns(opts)
     text = [c for c in [opts["strata"], opts["by"], *psu] if c] + cal_cols
     cols = needed + text + [c for c in [opts["weight"], *fpc] if c]
-    table = read_csv(data, cols, text_columns=text)
+    given = opts.get("_table")  # the app's database path hands the columns over directly
+    table = given or read_csv(data, cols, text_columns=text, code_columns=codes or (),
+                              number_columns=[c for c in [opts["weight"], *fpc] if c])
     if table.n == 0:
         raise ValueError(f"{data} has no rows")
     design = make_design(
@@ -104,6 +110,8 @@ def _load(data: str, needed: list[str], opts: dict):
     )
     design = _calibrate(design, table, opts, cal_cols)
     by = Domains.of(opts["by"], table.categorical(opts["by"]) if opts["by"] else None)
+    for c in set(cols) - set(needed):  # the design holds what it needs of these now
+        table.release(c)
     return table, design, by
 
 
@@ -150,6 +158,27 @@ def _design_info(data: str, design, opts: dict, extra: dict) -> dict:
     info.update(design.summary())
     info.update(extra)
     return info
+
+
+class _Released(Mapping):
+    """Answer-code columns read on first access and then dropped from the table, so that a
+    ten-million-row file holds one item's integers at a time besides everyone's slots."""
+
+    def __init__(self, table, names: list[str]) -> None:  # type: ignore[no-untyped-def]
+        self._table, self._names = table, list(names)
+
+    def __getitem__(self, name: str):  # type: ignore[no-untyped-def]
+        if name not in self._names:
+            raise KeyError(name)
+        values = self._table.codes(name)
+        self._table.release(name)
+        return values
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 @click.command("estimate")
@@ -209,8 +238,8 @@ def index_command(data: str, elements: tuple[str, ...], satisfied: str | None,
     sat = _codes(satisfied, opts.get("_satisfied") or (4, 5), "--satisfied")  # type: ignore[arg-type]
     val = _codes(valid, opts.get("_valid") or (1, 2, 3, 4, 5), "--valid")  # type: ignore[arg-type]
     items = [c for e in els for c in e.items]
-    table, design, by = _load(data, items, opts)
-    answers = {c: table.numeric(c) for c in items}
+    table, design, by = _load(data, items, opts, codes=items)
+    answers = _Released(table, items)
     rows = sipas_index(design, answers, els, by, sat, val, opts["level"], opts["target"])
     info = _design_info(data, design, opts, {
         "satisfied": list(sat), "valid": list(val), "ci": "logit",

@@ -88,14 +88,17 @@ class Design:
     def degf(self) -> int:
         """R ``degf(design)``: PSUs minus strata among rows with non-zero weight."""
         ok = self.weights != 0
-        psus = np.unique(self.stages[0].unit[ok]).size
-        return int(psus - np.unique(self.strata[ok]).size)
+        stage = self.stages[0]
+        # presence tables, O(n): np.unique would sort ten million rows twice
+        psus = np.count_nonzero(np.bincount(stage.unit[ok], minlength=stage.n_units))
+        strata = np.count_nonzero(np.bincount(self.strata[ok], minlength=stage.n_parents))
+        return int(psus - strata)
 
     def summary(self) -> dict:
         """What the JSON output says about the design."""
         return {
             "n": self.n,
-            "n_strata": int(np.unique(self.strata).size),
+            "n_strata": int(np.count_nonzero(np.bincount(self.strata))) if self.n else 0,
             "n_psus": int(self.stages[0].n_units),
             "stages": len(self.stages),
             "df": self.degf(),

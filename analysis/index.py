@@ -67,11 +67,24 @@ def sipas_index(
     score[[c + 1 for c in valid]] = valid
     low[[c + 1 for c in sorted(valid)[:2]]] = 1.0
     inds: list[CodedIndicator] = []
-    masks = {}
-    for c in items:
-        slots = slots_of(answers[c], top)
-        masks[c] = denom[slots] > 0
-        inds.append(CodedIndicator(c, slots, sat, denom))
+    is_valid = denom > 0
+    lo, hi = min(valid) + 1, top + 1
+    contiguous = len(set(valid)) == hi - lo + 1
+
+    def answered_rows(slots: np.ndarray) -> np.ndarray:
+        # two byte comparisons instead of a lookup that widens ten million indexes first
+        return (slots >= lo) & (slots <= hi) if contiguous else is_valid[slots]
+
+    combo_valid = []  # per element: rows with a valid answer to any of its items
+    for e in elements:
+        answered = None
+        for c in e.items:
+            slots = slots_of(answers[c], top)  # read once: ``answers`` may free it after
+            inds.append(CodedIndicator(c, slots, sat, denom))
+            answered = (answered_rows(slots) if answered is None
+                        else answered | answered_rows(slots))
+        combo_valid.append(np.zeros(design.n, dtype=bool) if answered is None else answered)
+    combo_valid.append(np.logical_or.reduce(combo_valid))  # overall: any element answered
     inds += [CodedIndicator(i.name, i.slots, score, denom) for i in inds[: len(items)]]
     inds += [CodedIndicator(i.name, i.slots, low, denom) for i in inds[: len(items)]]
     k = len(items)
@@ -80,8 +93,6 @@ def sipas_index(
     for e_i, e in enumerate(elements):
         member[e_i, pos:pos + len(e.items)] = 1.0
         pos += len(e.items)
-    combo_valid = [np.logical_or.reduce([masks[c] for c in e.items]) for e in elements]
-    combo_valid.append(np.logical_or.reduce([masks[c] for c in items]))
     state: dict = {}
 
     def combos(n_valid: np.ndarray) -> np.ndarray:

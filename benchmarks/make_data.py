@@ -30,7 +30,9 @@ def element_options() -> list[str]:
     return out
 
 
-def generate(path: Path, n: int, strata: int = 63, psus: int = 40, seed: int = 1) -> None:
+def generate(path: Path, n: int, strata: int = 63, psus: int = 40, seed: int = 1,
+             minimal: bool = False) -> None:
+    """Write ``n`` rows; ``minimal`` keeps only the design columns and the items."""
     rng = np.random.default_rng(seed)
     n_psu = strata * psus
     psu = np.sort(rng.integers(0, n_psu, n))
@@ -65,6 +67,8 @@ def generate(path: Path, n: int, strata: int = 63, psus: int = 40, seed: int = 1
         u = rng.uniform(size=n)
         score[u < 0.02] = 9
         cols[item] = pa.array(score, mask=u > 0.98)
+    if minimal:
+        cols = {c: cols[c] for c in ["stratum", "psu", "weight", *ITEMS]}
     path.parent.mkdir(parents=True, exist_ok=True)
     pacsv.write_csv(pa.table(cols), path)
 
@@ -73,8 +77,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("path", type=Path)
     ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--psus", type=int, default=40, help="PSUs per stratum (63 strata)")
+    ap.add_argument("--minimal", action="store_true",
+                    help="only stratum, psu, weight and the items")
     args = ap.parse_args()
-    generate(args.path, args.rows)
+    generate(args.path, args.rows, psus=args.psus, minimal=args.minimal)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,11 @@ try:  # Hypothesis profiles: small and quick by default and in CI, big in benchm
 except ImportError:  # pragma: no cover
     pass
 
+# Reports and charts kept on disk (survey/services/reports/cache.py) are keyed by the data's
+# fingerprint; test databases are rebuilt under the same names run after run, so the suite
+# keeps none, except the cache's own tests, which point it at a fresh folder.
+os.environ["SIPAS_REPORT_CACHE"] = "off"
+
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ("sqlite", "postgresql")
 

@@ -2,10 +2,11 @@
 plus what needs the app — ``--db``/``--round`` (read a round's verified responses) and
 ``--instrument`` (a questionnaire's elements and codes from ``forms/``).
 
-Why here: ``analysis/`` imports nothing of ``survey/``; the app side extracts the data
-through the very export analysts download (so the two paths never disagree) and hands the
-analysis command a CSV path. Flask is not imported: only the database layer, and only
-with ``--db``.
+Why here: ``analysis/`` imports nothing of ``survey/``; the app side extracts the data and
+hands it to the analysis command: for ``index --instrument`` the round's design columns and
+criteria straight from the tables (the dashboard's reader, tested equal to the export), for
+anything else a CSV of the very export analysts download. Flask is not imported: only the
+database layer, and only with ``--db``.
 """
 
 from __future__ import annotations
@@ -40,15 +41,30 @@ def _from_database(kwargs: dict[str, Any]) -> Path | None:
         return None
     if kwargs["data"] is not None:
         raise ValueError("give either DATA.csv or --db, not both")
-    from survey.services.data.analysis_extract import extract_round
+    from survey.services.data.analysis_extract import extract_round, read_round
 
-    extract = extract_round(round_code)
-    kwargs["data"] = str(extract.path)
     for option, column in (("weight", "weight"), ("strata", "stratum"), ("psu", "psu")):
         if not kwargs[option]:
             kwargs[option] = column
+    direct = read_round(round_code, kwargs.get("_instrument_code"), _columns_asked(kwargs))
+    if direct is not None:
+        kwargs["_table"], kwargs["_source"] = direct.table, {"database_round": direct.round_code}
+        return None
+    extract = extract_round(round_code)
+    kwargs["data"] = str(extract.path)
     kwargs["_source"] = {"database_round": extract.round_code}
     return extract.path.parent
+
+
+def _columns_asked(kwargs: dict[str, Any]) -> dict[str, list[str]] | None:
+    """The columns an ``index --instrument`` run reads, or None when another command or
+    option needs the export's other columns (fpc, calibration margins)."""
+    elements = kwargs.get("_elements")
+    if not elements or kwargs.get("fpc") or kwargs.get("poststratify") or kwargs.get("rake"):
+        return None
+    return {"items": [c for e in elements for c in e.items],
+            "design": [c for c in (kwargs["weight"], kwargs["strata"], kwargs["by"],
+                                   *analysis_cli._split(kwargs["psu"])) if c]}
 
 
 def _instrument(kwargs: dict[str, Any]) -> None:
@@ -60,6 +76,7 @@ def _instrument(kwargs: dict[str, Any]) -> None:
     from survey.instruments import load_instrument
 
     inst = load_instrument(code)
+    kwargs["_instrument_code"] = code
     kwargs["_elements"] = [Element(e.code, tuple(e.items), e.label.get("vi", ""))
                            for e in inst.elements]
     kwargs["_satisfied"] = tuple(inst.satisfied_codes)

@@ -46,3 +46,10 @@ def test_beta_at_one_still_gives_an_interval_with_n_eff_n():
 def test_df_zero_gives_no_ci_and_says_why():
     ci = intervals(np.array([0.5]), np.array([0.1]), np.array([0]), np.array([10]))
     assert np.isnan(ci.low[0]) and "df ≤ 0" in ci.note[0]
+
+
+def test_a_logit_interval_far_in_the_tail_is_a_bound_not_a_warning() -> None:
+    """Hypothesis found this: exp() overflowed (a RuntimeWarning, an error under -W error)."""
+    ci = intervals(np.array([0.01]), np.array([0.125]), np.array([1]), np.array([5]),
+                   "logit", 0.99)
+    assert 0.0 <= ci.low[0] < 0.01 < ci.high[0] <= 1.0

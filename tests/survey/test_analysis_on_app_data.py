@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,46 @@ def test_db_path_names_an_unknown_round(runner: CliRunner, cli_env: dict[str, st
                                   "--satisfied", "4,5"])
     assert result.exit_code == 1
     assert "no survey round '1999'" in result.output and "2025" in result.output
+
+
+def test_index_db_reads_the_tables_directly_and_equals_the_export(
+    runner: CliRunner, demo_export: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: ``index --db --instrument`` skips the CSV (seconds at national size); the
+    numbers stay the export's. An export column the direct reader lacks uses the export."""
+    from survey.services.data import analysis_extract
+
+    extracted: list[str | None] = []
+    real = analysis_extract.extract_round
+    monkeypatch.setattr(analysis_extract, "extract_round",
+                        lambda code, folder=None: extracted.append(code) or real(code, folder))
+    design = ["--weight", "weight", "--strata", "stratum", "--psu", "psu"]
+    for by in ("commune", "mode"):
+        from_file = _json(runner, ["index", str(demo_export), "--instrument",
+                                   "sipas_services", *design, "--by", by, "--format", "json"])
+        from_db = _json(runner, ["index", "--db", "--round", "2025", "--instrument",
+                                 "sipas_services", "--by", by, "--format", "json"])
+        assert from_db["estimates"] == from_file["estimates"], by
+        assert from_db["design"]["n"] == from_file["design"]["n"]
+    assert extracted == ["2025"]  # commune came from the tables; mode needed the export
+    # the direct reader's columns are the whole round's (the dashboard's, tested = export)
+    import numpy as np
+    from sqlmodel import Session
+
+    from survey.db import make_engine
+    from survey.services.reports.round_data import load_round, read_items
+
+    engine = make_engine(os.environ["DATABASE_URL"])
+    items = [c for e in load_instrument("sipas_services").elements for c in e.items]
+    try:
+        with Session(engine) as session:
+            whole = load_round(session, "2025", "sipas_services")
+            some = read_items(session, "2025", "sipas_services", items[:4])
+    finally:
+        engine.dispose()
+    assert some.n == whole.n > 100
+    assert set(some.numbers) == {"weight", *items[:4]}
+    for name, values in some.numbers.items():
+        np.testing.assert_array_equal(values, whole.numbers[name], err_msg=name)
+    for name in ("stratum", "psu", "commune"):
+        assert list(some.text[name]) == list(whole.text[name])

@@ -1,7 +1,11 @@
 """The app's verified household responses of one round, as the analysis engine reads them.
 
-``sipas estimate --db`` / ``sipas index --db`` go through the very export that analysts
-download, so the database path and the CSV path can never disagree. Flask is not imported.
+``sipas index --db --instrument`` reads the round's design columns and criteria straight
+from the tables (:func:`read_round`; the dashboard's reader, which tests hold equal to the
+export), because writing all 128 answers of every questionnaire to a CSV and parsing them
+back cost seconds at national size. Everything else (``sipas estimate --db``, other
+columns) goes through the very export analysts download (:func:`extract_round`). Either
+way the numbers are those of the CSV path. Flask is not imported.
 """
 
 from __future__ import annotations
@@ -9,13 +13,20 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 from sqlmodel import Session
 
 from survey.config import load_settings
 from survey.db import make_engine
-from survey.services.data.export import ExportFilter, export_csv
+from survey.services.data.export import GEO_LEVELS, ExportFilter, export_csv
 from survey.services.sample.rounds import pick_round
+
+if TYPE_CHECKING:
+    from analysis.io import Table
+
+DIRECT = ("weight", "stratum", "psu", *GEO_LEVELS)  # columns the direct reader provides
 
 
 @dataclass(frozen=True)
@@ -41,3 +52,45 @@ def extract_round(round_code: str | None, folder: Path | None = None) -> RoundEx
     if rows == 0:
         raise ValueError(f"round {chosen.code} has no verified responses yet")
     return RoundExtract(chosen.code, target, rows)
+
+
+@dataclass(frozen=True)
+class RoundColumns:
+    round_code: str
+    table: Table
+
+
+def read_round(round_code: str | None, instrument: str | None,
+               asked: dict[str, list[str]] | None) -> RoundColumns | None:
+    """The round's verified questionnaires of ``instrument`` as columns, read directly.
+
+    ``asked`` holds the criteria (``items``) and the design and domain columns (``design``);
+    None, or a design column the direct reader does not provide (an export column such as
+    ``mode``), means: use :func:`extract_round` instead.
+    """
+    if instrument is None or asked is None:
+        return None
+    criteria = asked["items"]
+    extra = [c for c in asked["design"] if c not in DIRECT and c not in criteria]
+    items = [*criteria, *extra]  # a --by column beyond geography may be another answer
+    from analysis.io import from_columns
+    from survey.services.reports.round_data import read_items
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            chosen = pick_round(session, round_code)
+            data = read_items(session, chosen.code, instrument, items)
+    finally:
+        engine.dispose()
+    if data.n == 0:
+        raise ValueError(f"round {chosen.code} has no verified responses yet")
+    numbers, texts = dict(data.numbers), dict(data.text)
+    if any(c not in numbers and c not in texts for c in extra):
+        return None  # not an answer here (an export column such as mode): the export has it
+    for item in criteria:  # a criterion nobody answered is an empty column, as exported
+        if item not in numbers and item not in texts:
+            numbers[item] = np.full(data.n, np.nan)
+    return RoundColumns(chosen.code, from_columns(f"round {chosen.code}", data.n, texts,
+                                                  numbers))

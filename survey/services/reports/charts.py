@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from babel.numbers import format_decimal
 
+from survey.services.reports import cache
 from survey.services.reports.rows import IndexRow, number
 from survey.services.reports.words import T
 
@@ -80,15 +81,22 @@ def dot_chart(rows: Sequence[tuple[str, IndexRow]], target: float | None, title:
               fmt: str = "svg", note_suppressed: str = "n < min n", lang: str = "en") -> bytes:
     """Horizontal dots (percent) with CI bars, one line per row, top to bottom.
 
-    Drawing costs far more than estimating, so charts are kept per process keyed by exactly
-    what they draw (rows, target, title, format, language): new data is a new key, so a kept
-    chart can never show old numbers.
+    Drawing costs far more than estimating, so charts are kept per process and on disk
+    (:mod:`survey.services.reports.cache`) keyed by exactly what they draw (rows, target,
+    title, format, language): new data is a new key, so a kept chart can never show old
+    numbers.
     """
     return _dot_chart(tuple(rows), target, title, fmt, note_suppressed, lang)
 
 
 @lru_cache(maxsize=128)  # an SVG is up to ~100 KB
 def _dot_chart(rows: tuple[tuple[str, IndexRow], ...], target: float | None, title: str,
+               fmt: str, note_suppressed: str, lang: str) -> bytes:
+    args = (rows, target, title, fmt, note_suppressed, lang)
+    return cache.remember("dot-chart", args, lambda: _draw_dots(*args))
+
+
+def _draw_dots(rows: tuple[tuple[str, IndexRow], ...], target: float | None, title: str,
                fmt: str, note_suppressed: str, lang: str) -> bytes:
     drawn, left_out = extremes(rows)
     if left_out:
@@ -155,6 +163,14 @@ def _trend_chart(labels: tuple[str, ...],
                  series: tuple[tuple[str, tuple[IndexRow | None, ...]], ...],
                  target: float | None, title: str, fmt: str, lang: str,
                  counts: tuple[int, ...] | None) -> bytes:
+    args = (labels, series, target, title, fmt, lang, counts)
+    return cache.remember("trend-chart", args, lambda: _draw_trend(*args))
+
+
+def _draw_trend(labels: tuple[str, ...],
+                series: tuple[tuple[str, tuple[IndexRow | None, ...]], ...],
+                target: float | None, title: str, fmt: str, lang: str,
+                counts: tuple[int, ...] | None) -> bytes:
     fig, ax = _figure(7.5, 3.2 if len(series) < 2 else 3.8)
     xs = list(range(len(labels)))
     width = 0.5 if len(series) > 1 else 0.0

@@ -10,6 +10,7 @@ domain, as they should, and still count in the design (PSUs, strata, df).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,9 +24,11 @@ from analysis.index import OVERALL, Element, sipas_index
 from survey.instruments import Instrument
 from survey.instruments.schema import Item
 from survey.instruments.values import code_text
+from survey.models import SurveyRound
 from survey.services.instruments import latest_version
 from survey.services.instruments_text import parse_stored
-from survey.services.reports.round_data import RoundData, load_round
+from survey.services.reports import cache
+from survey.services.reports.round_data import RoundData, fingerprint, load_round
 from survey.services.reports.rows import IndexRow, index_row
 from survey.services.reports.words import T
 from survey.services.sample.rounds import pick_round
@@ -87,7 +90,20 @@ def household_report(
     ``None`` computes all of them, ``()`` only the headline rows (trends, comparisons).
     """
     round_ = pick_round(session, round_code)
-    form = parse_stored(latest_version(session, instrument).source_text)
+    version = latest_version(session, instrument)
+    question = (fingerprint(session, round_.code, instrument), round_.name, version.id,
+                hashlib.sha256(version.source_text.encode()).hexdigest(), target, level,
+                min_n, lang, filter_by, only)
+    return cache.remember("household", question, lambda: _household_report(
+        session, round_, parse_stored(version.source_text), instrument, target, level, min_n,
+        lang, filter_by, only))
+
+
+def _household_report(
+    session: Session, round_: SurveyRound, form: Instrument, instrument: str, target: float,
+    level: float, min_n: int, lang: str, filter_by: tuple[str, str] | None,
+    only: tuple[str, ...] | None,
+) -> HouseholdReport:
     scope = filter_by[1] if filter_by else ""  # the unit's own name says its level
     words = T.get(lang, T["vi"])
     base = dict(round_code=round_.code, round_name=round_.name, instrument=instrument,
