@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betaincinv, stdtrit
+
+# scipy.special is imported where it is used: half a second that a command answering
+# from the report cache (``sipas index --db`` asked again) never needs
 
 CI_METHODS = ("logit", "mean", "asin", "beta")
 
@@ -26,6 +28,8 @@ class Intervals:
 
 def t_quantile(df: np.ndarray, q: float) -> np.ndarray:
     """Student t quantile; NaN where df ≤ 0."""
+    from scipy.special import stdtrit
+
     df = np.asarray(df, dtype=float)
     with np.errstate(invalid="ignore"):
         return np.where(df > 0, stdtrit(np.where(df > 0, df, 1.0), q), np.nan)
@@ -93,6 +97,8 @@ def effective_n(p: np.ndarray, se: np.ndarray, df: np.ndarray, n: np.ndarray,
 def beta_bounds(p: np.ndarray, se: np.ndarray, df: np.ndarray, n: np.ndarray,
                 level: float) -> tuple[np.ndarray, np.ndarray]:
     """Korn–Graubard bounds as R: qbeta(α/2, x, n−x+1), qbeta(1−α/2, x+1, n−x), x = n_eff·p."""
+    from scipy.special import betaincinv
+
     alpha = 1 - level
     n_eff = effective_n(p, se, df, n, level)
     x = n_eff * p

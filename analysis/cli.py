@@ -97,6 +97,8 @@ def _load(data: str, needed: list[str], opts: dict, codes: list[str] | None = No
     text = [c for c in [opts["strata"], opts["by"], *psu] if c] + cal_cols
     cols = needed + text + [c for c in [opts["weight"], *fpc] if c]
     given = opts.get("_table")  # the app's database path hands the columns over directly
+    if callable(given):  # ... or how to read them, when the answer was not kept already
+        given = given()
     table = given or read_csv(data, cols, text_columns=text, code_columns=codes or (),
                               number_columns=[c for c in [opts["weight"], *fpc] if c])
     if table.n == 0:

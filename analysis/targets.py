@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betainc, stdtr
 
 from analysis.ci import effective_n
 
@@ -27,6 +26,8 @@ def verdicts(
     proportion: np.ndarray | bool = True,
 ) -> Verdicts:
     """Verdict from the CI and the matching one-sided p-value per estimate."""
+    from scipy.special import betainc, stdtr  # lazily, as in analysis/ci.py
+
     p, se, df, n = (np.asarray(x, dtype=float) for x in (estimate, se, df, n))
     prop = np.broadcast_to(np.asarray(proportion, dtype=bool), p.shape)
     up = p >= target

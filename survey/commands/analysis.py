@@ -11,6 +11,8 @@ database layer, and only with ``--db``.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -41,12 +43,27 @@ def _from_database(kwargs: dict[str, Any]) -> Path | None:
         return None
     if kwargs["data"] is not None:
         raise ValueError("give either DATA.csv or --db, not both")
-    from survey.services.data.analysis_extract import extract_round, read_round
+    from survey.services.data.analysis_extract import (
+        direct_columns,
+        extract_round,
+        read_round,
+        round_fingerprint,
+    )
 
     for option, column in (("weight", "weight"), ("strata", "stratum"), ("psu", "psu")):
         if not kwargs[option]:
             kwargs[option] = column
-    direct = read_round(round_code, kwargs.get("_instrument_code"), _columns_asked(kwargs))
+    asked, instrument = _columns_asked(kwargs), kwargs.get("_instrument_code")
+    if instrument is not None and direct_columns(asked):
+        # the same question about the same data is answered from the report cache: read
+        # the round only when the answer is not kept (see _with_app)
+        code, stamp = round_fingerprint(round_code, instrument)
+        options = sorted((k, repr(v)) for k, v in kwargs.items() if k != "data")
+        kwargs["_question"] = (stamp, tuple(options))
+        kwargs["_table"] = lambda: read_round(code, instrument, asked).table  # type: ignore[union-attr]
+        kwargs["_source"] = {"database_round": code}
+        return None
+    direct = read_round(round_code, instrument, asked)
     if direct is not None:
         kwargs["_table"], kwargs["_source"] = direct.table, {"database_round": direct.round_code}
         return None
@@ -93,13 +110,29 @@ def _with_app(base: click.Command, extra: list[click.Option],
                 made = step(kwargs)
                 folder = folder or made
             assert base.callback is not None
-            base.callback(**kwargs)
+            question = kwargs.pop("_question", None)
+            if question is None:
+                base.callback(**kwargs)
+            else:
+                from survey.services.reports import cache
+
+                click.echo(cache.remember(f"cli-{base.name}", question,
+                                          lambda: _printed(base, kwargs)), nl=False)
         finally:
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
 
     return click.Command(base.name, params=[*base.params, *extra], callback=callback,
                          help=base.help, short_help=base.short_help)
+
+
+def _printed(base: click.Command, kwargs: dict[str, Any]) -> str:
+    """What the command prints, captured to be kept (an error raises and keeps nothing)."""
+    out = io.StringIO()
+    assert base.callback is not None
+    with contextlib.redirect_stdout(out):
+        base.callback(**kwargs)
+    return out.getvalue()
 
 
 estimate_command = _with_app(analysis_cli.estimate_command, DB_OPTIONS, [_from_database])

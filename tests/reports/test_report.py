@@ -78,9 +78,8 @@ def test_is_dejavu_embedded_so_diacritics_print(demo: Flask) -> None:
     assert "Thủ tục hành chính" in reader.pages[0].extract_text()
 
 
-def test_html_report_in_english_and_bad_suffix(runner: CliRunner, cli_env: dict[str, str],
-                                              tmp_path: Path) -> None:
-    assert runner.invoke(main, ["init", "--demo"]).exit_code == 0
+def test_html_report_in_english_and_bad_suffix(demo: Flask, runner: CliRunner,
+                                              cli_env: dict[str, str], tmp_path: Path) -> None:
     out = tmp_path / "report.html"
     result = runner.invoke(main, ["report", "--period", "2025", "--lang", "en", "--out",
                                   str(out)])

@@ -163,3 +163,44 @@ def test_the_key_changes_with_the_code_that_computes(monkeypatch: pytest.MonkeyP
     cache.code_stamp.cache_clear()
     monkeypatch.setattr(cache, "code_stamp", lambda: "another release")
     assert cache.key_of("household", ("same question",)) != before
+
+
+def test_new_weights_with_the_same_total_are_new_numbers(demo: Flask, kept: Path,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """Weights calibrated to the population keep their total: the fingerprint must see the
+    weights themselves (the weights step writes them without stamping the responses)."""
+    from sqlalchemy import update
+
+    computed = _counting(monkeypatch)
+    with Session(demo.extensions["sipas_engine"]) as session:
+        before = household.household_report(session, "2025")
+        rows = session.exec(select(Response.id, Response.weight).where(
+            Response.status == "verified", Response.weight.is_not(None))
+            .order_by(Response.weight)).all()
+        (low_id, low), (high_id, high) = rows[0], rows[-1]
+        assert low != high
+        session.execute(update(Response), [{"id": low_id, "weight": high},
+                                           {"id": high_id, "weight": low}])  # same total
+        session.commit()
+        _fresh_worker()
+        after = household.household_report(session, "2025")
+    assert len(computed) == 2
+    assert after.overall != before.overall
+
+
+def test_a_printed_report_asked_again_is_the_same_file(kept: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from survey.services.reports import render
+    from survey.services.reports.content import Block, Content
+
+    laid_out: list[str] = []
+    real = render._render_pdf
+    monkeypatch.setattr(render, "_render_pdf", lambda c: laid_out.append(c.title) or real(c))
+    content = Content("Báo cáo SIPAS quý 1", "vi",
+                      (Block("p", "Chỉ số hài lòng: 78,0%"),))
+    first = render.render_pdf(content)
+    assert first.startswith(b"%PDF") and render.render_pdf(content) == first
+    assert laid_out == ["Báo cáo SIPAS quý 1"]  # the second one was read back
+    other = Content(content.title, "vi", (Block("p", "Chỉ số hài lòng: 78,1%"),))
+    assert render.render_pdf(other) != first and len(laid_out) == 2

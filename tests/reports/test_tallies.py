@@ -187,14 +187,13 @@ def test_is_the_report_from_tallies_the_engine_on_the_rows(demo: Flask, period_c
             assert not row.headline.has_ci and "df ≤ 0" in row.headline.reason
 
 
-def test_does_the_cli_check_and_rebuild_the_counts(runner, cli_env, db_url: str) -> None:
+def test_does_the_cli_check_and_rebuild_the_counts(demo, runner, cli_env, db_url: str) -> None:
     """After a write that bypassed the triggers, check says so and rebuild repairs it."""
     from sqlalchemy import text
 
     from survey.cli import main
     from survey.db import make_engine
 
-    assert runner.invoke(main, ["init", "--demo"]).exit_code == 0
     ok = runner.invoke(main, ["tallies", "check"])
     assert ok.exit_code == 0 and "the counts equal the rows" in ok.output
     engine = make_engine(db_url)

@@ -80,9 +80,8 @@ def test_can_volumes_be_uploaded_in_the_browser_form(demo: Flask, client: FlaskC
     assert "không có bộ phận mã" in bad.get_data(as_text=True)
 
 
-def test_does_the_cli_import_and_list_volumes(runner: CliRunner, cli_env: dict[str, str],
-                                              tmp_path: Path) -> None:
-    assert runner.invoke(main, ["init", "--demo"]).exit_code == 0
+def test_does_the_cli_import_and_list_volumes(demo: Flask, runner: CliRunner,
+                                              cli_env: dict[str, str], tmp_path: Path) -> None:
     path = tmp_path / "v.csv"
     path.write_text(VOLUMES, encoding="utf-8")
     first = runner.invoke(main, ["volumes", "import", str(path)])

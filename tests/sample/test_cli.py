@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from flask import Flask
 from sqlalchemy import text
 
 from survey.cli import main
@@ -100,9 +101,8 @@ def test_bad_options_give_one_clear_line(
 
 
 def test_weights_of_the_demo_round_then_publish_and_a_new_version(
-    runner: CliRunner, cli_env: dict[str, str]
+    demo: Flask, runner: CliRunner, cli_env: dict[str, str]
 ) -> None:
-    assert _run(runner, "init", "--demo").exit_code == 0
     first = _run(runner, "weights", "compute", "--survey", "2025")
     assert first.exit_code == 0 and "weights version 1" in first.output, first.output
     assert _run(runner, "round", "publish", "2025").exit_code == 0

@@ -8,14 +8,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from flask import Flask
 
 from survey.cli import main
 from survey.instruments import load_instrument
 
 
 @pytest.fixture
-def demo_export(runner: CliRunner, cli_env: dict[str, str], tmp_path: Path) -> Path:
-    assert runner.invoke(main, ["init", "--demo"]).exit_code == 0
+def demo_export(demo: Flask, runner: CliRunner, cli_env: dict[str, str], tmp_path: Path
+                ) -> Path:
+    """The demo province's verified round as exported (the demo copied, not rebuilt)."""
     out = tmp_path / "round.csv"
     result = runner.invoke(main, ["export", "--out", str(out), "--status", "verified",
                                   "--round", "2025"])
@@ -65,8 +67,8 @@ def test_estimate_reads_the_export_with_vietnamese_domains(
     assert any("Xã" in e["domain"].get("commune", "") for e in data["estimates"][1:])
 
 
-def test_db_path_names_an_unknown_round(runner: CliRunner, cli_env: dict[str, str]) -> None:
-    assert runner.invoke(main, ["init", "--demo"]).exit_code == 0
+def test_db_path_names_an_unknown_round(demo: Flask, runner: CliRunner,
+                                        cli_env: dict[str, str]) -> None:
     result = runner.invoke(main, ["estimate", "--db", "--round", "1999", "--var", "c1_1",
                                   "--satisfied", "4,5"])
     assert result.exit_code == 1
@@ -93,6 +95,18 @@ def test_index_db_reads_the_tables_directly_and_equals_the_export(
         assert from_db["estimates"] == from_file["estimates"], by
         assert from_db["design"]["n"] == from_file["design"]["n"]
     assert extracted == ["2025"]  # commune came from the tables; mode needed the export
+    # asked again about the same data, the answer is the kept one, the round is not read
+    from survey.services.reports import round_data
+
+    monkeypatch.setenv("SIPAS_REPORT_CACHE", str(demo_export.parent / "kept"))
+    reads: list[int] = []
+    real_read = round_data._read
+    monkeypatch.setattr(round_data, "_read", lambda *a: reads.append(1) or real_read(*a))
+    ask = ["index", "--db", "--instrument", "sipas_services", "--by", "district",
+           "--format", "json"]
+    first, again = _json(runner, ask), _json(runner, ask)
+    assert first == again and len(reads) == 1
+    assert _json(runner, [*ask, "--target", "0.9"]) != first and len(reads) == 2
     # the direct reader's columns are the whole round's (the dashboard's, tested = export)
     import numpy as np
     from sqlmodel import Session

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from flask import Flask
 from sqlalchemy import text
 
 from survey.cli import main
@@ -63,9 +64,8 @@ def test_init_demo_builds_the_demo_province(runner: CliRunner, cli_env: dict[str
 
 
 def test_export_has_the_design_columns_and_one_row_per_response(
-    runner: CliRunner, cli_env: dict[str, str], tmp_path: Path
+    demo: Flask, runner: CliRunner, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
-    assert _invoke(runner, "init", "--demo").exit_code == 0
     out = tmp_path / "all.csv"
     result = _invoke(runner, "export", "--format", "csv", "--out", str(out))
     assert result.exit_code == 0, result.output

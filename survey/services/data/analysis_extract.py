@@ -60,6 +60,26 @@ class RoundColumns:
     table: Table
 
 
+def direct_columns(asked: dict[str, list[str]] | None) -> bool:
+    """Can :func:`read_round` give every column asked without a fallback to the export?"""
+    return asked is not None and all(c in DIRECT or c in asked["items"]
+                                     for c in asked["design"])
+
+
+def round_fingerprint(round_code: str | None, instrument: str) -> tuple[str, tuple[str, ...]]:
+    """The round's code and the fingerprint of its verified questionnaires of
+    ``instrument`` (:func:`survey.services.reports.round_data.fingerprint`)."""
+    from survey.services.reports.round_data import fingerprint
+
+    engine = make_engine(load_settings().database_url)
+    try:
+        with Session(engine) as session:
+            chosen = pick_round(session, round_code)
+            return chosen.code, fingerprint(session, chosen.code, instrument)
+    finally:
+        engine.dispose()
+
+
 def read_round(round_code: str | None, instrument: str | None,
                asked: dict[str, list[str]] | None) -> RoundColumns | None:
     """The round's verified questionnaires of ``instrument`` as columns, read directly.

@@ -6,11 +6,14 @@ The PDF embeds DejaVu Sans, which has every Vietnamese diacritic; the HTML is on
 
 from __future__ import annotations
 
+import hashlib
 import io
+import pickle
 import struct
 from pathlib import Path
 from typing import Any
 
+from survey.services.reports import cache
 from survey.services.reports.charts import data_uri
 from survey.services.reports.content import Content
 
@@ -44,7 +47,18 @@ def _keep_together(pdf: Any, height: float) -> None:
 
 
 def render_pdf(content: Content) -> bytes:
-    """A4 PDF with the headline first, then tables, charts and the methodology note."""
+    """A4 PDF with the headline first, then tables, charts and the methodology note.
+
+    Laying out thousands of table cells is most of a national report's time (fpdf2 breaks
+    every cell's lines), so the document is kept on disk (:mod:`.cache`) under a hash of
+    everything it shows, the date it prints included: the same report asked again is the
+    same file, and a new day, new numbers or new words are a new one.
+    """
+    digest = hashlib.sha256(pickle.dumps(content, protocol=pickle.HIGHEST_PROTOCOL))
+    return cache.remember("pdf", (digest.hexdigest(),), lambda: _render_pdf(content))
+
+
+def _render_pdf(content: Content) -> bytes:
     from fpdf import FPDF
     from fpdf.fonts import FontFace
 

@@ -5,11 +5,12 @@ comparison with the previous round) and the rounds' trend once more. Reading it 
 expensive part at national size (about 5 s for 37,000 questionnaires), so it is read
 straight from the two tables into arrays (no formatting to text and parsing back, as going
 through the export did) and kept in the process for later pages, under a fingerprint of
-everything it is made of: the round's verified responses (count, last change, last id,
-Σ weights) and the geography (a hash of every unit's id, parent, level and name). Any
-change a reader could see (a questionnaire verified or sent back, an answer corrected, which
-stamps ``updated_at``, new weights, a renamed commune) makes a new fingerprint, so a kept
-copy is never stale; it is only ever older than the database when nobody could notice.
+everything it is made of: the round's verified responses (a hash of every one's id, last
+change, stratum, PSU, weight and unit) and the geography (a hash of every unit's id,
+parent, level and name). Any change a reader could see (a questionnaire verified or sent
+back, an answer corrected, which stamps ``updated_at``, new weights even with the same
+total, a moved PSU, a renamed commune) makes a new fingerprint, so a kept copy is never
+stale; it is only ever older than the database when nobody could notice.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Connection, String, TextClause, bindparam, text
 from sqlmodel import Session
 
@@ -35,7 +35,12 @@ JOIN instrument i ON i.id = iv.instrument_id
 JOIN survey_round sr ON sr.id = r.round_id
 WHERE r.status = 'verified' AND sr.code = :round AND i.code = :instrument
 """
-_FINGERPRINT = "SELECT count(*), max(r.updated_at), max(r.id), sum(r.weight) " + _WHERE
+# every verified row's id, last change, design columns, weight and unit: new weights (which
+# keep the total when calibrated to the population) and moved PSUs change no count or sum
+_FINGERPRINT = ("SELECT r.id, r.updated_at, r.stratum, r.psu, r.weight, r.unit_id "
+                + _WHERE + " ORDER BY r.id")
+_FINGERPRINT_PG = ("SELECT count(*), md5(string_agg(concat_ws(',', r.id, r.updated_at, "
+                   "r.stratum, r.psu, r.weight, r.unit_id), ';' ORDER BY r.id)) " + _WHERE)
 _RESPONSES = "SELECT r.id, r.stratum, r.psu, r.weight, r.unit_id " + _WHERE + " ORDER BY r.id"
 _ANSWERS = ("SELECT a.response_id, a.item_code, a.value_text FROM answer a "
             "JOIN response r ON r.id = a.response_id "
@@ -64,7 +69,19 @@ def fingerprint(session: Session, round_code: str, instrument: str) -> tuple[str
     the geography. Equal fingerprints mean equal data (see the module's docstring)."""
     params = {"round": round_code, "instrument": instrument}
     conn = session.connection()
-    stamp = tuple(str(v) for v in conn.execute(text(_FINGERPRINT), params).one())
+    if conn.dialect.name == "postgresql":  # hashed where the rows are: one short reply
+        stamp = tuple(str(v) for v in conn.execute(text(_FINGERPRINT_PG), params).one())
+    else:
+        digest, count = hashlib.sha256(), 0
+        result = conn.execute(text(_FINGERPRINT).execution_options(stream_results=True,
+                                                                    yield_per=CHUNK), params)
+        try:
+            while rows := result.fetchmany(CHUNK):
+                digest.update(repr([tuple(r) for r in rows]).encode())
+                count += len(rows)
+        finally:
+            result.close()
+        stamp = (str(count), digest.hexdigest())
     units = conn.execute(text("SELECT id, parent_id, level_id, name FROM admin_unit "
                               "ORDER BY id")).all()
     geo_stamp = hashlib.sha256(repr([tuple(u) for u in units]).encode()).hexdigest()
@@ -181,6 +198,8 @@ def _numeric_chunks(conn: Connection, sql: str, query: Callable[[str], TextClaus
         finally:
             result.close()
         return
+    import pandas as pd  # here: the PostgreSQL path and cached answers never need it
+
     result = conn.execute(query(sql).execution_options(stream_results=True, yield_per=CHUNK),
                           params)
     try:  # millions of answers at national size: chunks of columns, never all as tuples
