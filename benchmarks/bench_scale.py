@@ -12,7 +12,7 @@ Each measurement runs in its own process under ``/usr/bin/time -v`` (peak memory
 process's, Python and the app included): the dashboard page through the Flask app as a
 signed-in analyst, ``sipas report`` (PDF), ``sipas index --db`` and ``sipas export`` of the
 quarter's desk evaluations as CSV and XLSX. Prints the median wall time and the peak memory;
-for the dashboard and the report also the first run alone ("nothing kept": every estimate
+for the dashboard, the report and the index also the first run alone ("nothing kept": every estimate
 and chart computed), the others reading what it kept on disk.
 """
 
@@ -279,7 +279,7 @@ def run_size(url: str, evaluations: int, households: int, repeat: int,
         if only and name.split()[0] not in only:
             continue
         runs = [measure(cmd, env) for _ in range(repeat)]
-        if name in ("dashboard", "report PDF") and repeat > 1:
+        if name in ("dashboard", "report PDF", "index --db") and repeat > 1:
             results[f"{name}, nothing kept"] = (runs[0][0], runs[0][1])
             runs = runs[1:]
         results[name] = (statistics.median(r[0] for r in runs), max(r[1] for r in runs))

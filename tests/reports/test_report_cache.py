@@ -204,3 +204,44 @@ def test_a_printed_report_asked_again_is_the_same_file(kept: Path,
     assert laid_out == ["Báo cáo SIPAS quý 1"]  # the second one was read back
     other = Content(content.title, "vi", (Block("p", "Chỉ số hài lòng: 78,1%"),))
     assert render.render_pdf(other) != first and len(laid_out) == 2
+
+
+def test_desk_results_are_estimated_once_per_state_of_the_counts(
+    demo: Flask, kept: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import text
+
+    from survey.models import Desk
+    from survey.services.reports import desk
+    from survey.services.reports.period import parse_period
+
+    estimated: list[str] = []
+    real = desk._desk_report
+    monkeypatch.setattr(desk, "_desk_report",
+                        lambda *a: estimated.append(a[1].code) or real(*a))
+    quarter = parse_period("2025-Q3")
+    with Session(demo.extensions["sipas_engine"]) as session:
+        first = desk.desk_report(session, quarter)
+        assert first.evaluations > 0 and desk.desk_report(session, quarter) == first
+        assert estimated == ["2025-Q3"]  # the second worker read it back
+        renamed = session.exec(select(Desk).order_by(Desk.id)).first()
+        renamed.name = renamed.name + " (mới)"  # names are printed: part of the question
+        session.add(renamed)
+        session.commit()
+        assert any(r.name.endswith("(mới)") for r in desk.desk_report(session, quarter).desks)
+        session.execute(text("UPDATE desk_tally SET n = n + 1 WHERE desk_id = :d"),
+                        {"d": renamed.id})  # as a new evaluation would (the triggers)
+        session.commit()
+        moved = desk.desk_report(session, quarter)
+    assert estimated == ["2025-Q3"] * 3
+    assert moved.evaluations == first.evaluations + _tally_rows(demo, renamed.id)
+
+
+def _tally_rows(demo: Flask, desk_id: int) -> int:
+    """Tally rows (month × mode) of a desk in 2025-Q3: each got one evaluation more above."""
+    from sqlalchemy import text
+
+    with Session(demo.extensions["sipas_engine"]) as session:
+        return int(session.execute(text(
+            "SELECT count(*) FROM desk_tally WHERE desk_id = :d AND month IN "
+            "('2025-07', '2025-08', '2025-09')"), {"d": desk_id}).one()[0])

@@ -10,6 +10,7 @@ not a sample design, and the reports say so. Coverage = evaluations ÷ dossiers.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,10 +25,12 @@ from analysis.cells import (
     run_cells,
 )
 from analysis.estimate import Domains, to_rows
+from survey.instruments import Instrument
 from survey.models import Desk
-from survey.services.desks.volumes import volumes_in
+from survey.services.desks.volumes import DeskVolume, volumes_in
 from survey.services.instruments import latest_version
 from survey.services.instruments_text import parse_stored
+from survey.services.reports import cache
 from survey.services.reports.period import Period
 from survey.services.reports.rows import IndexRow, index_row
 from survey.services.reports.tallies import DeskCounts, read_counts
@@ -82,17 +85,32 @@ def desk_report(session: Session, period: Period, level: float = 0.95, min_n: in
     Read from the monthly tallies (a few thousand counts per quarter, however many
     evaluations) and estimated from those cells: the same numbers as the engine on the rows.
     """
-    form = parse_stored(latest_version(session, DESK_INSTRUMENT).source_text)
+    source = latest_version(session, DESK_INSTRUMENT).source_text
+    counts = read_counts(session, period)
+    desks = {d.id: d for d in session.exec(select(Desk))}
+    volumes = volumes_in(session, period)
+    # Reading the counts is the cheap part; estimating every desk, agency and mode is not.
+    # Kept on disk (.cache) under everything the report is made of: a closed quarter's
+    # counts no longer change, so it is estimated once for every worker.
+    question = (period, level, min_n, lang, weighted,
+                hashlib.sha256(source.encode()).hexdigest(), counts,
+                tuple(sorted((i, tuple(sorted(d.model_dump().items())))
+                             for i, d in desks.items())),
+                tuple(sorted(volumes.items())))
+    return cache.remember("desk", question, lambda: _desk_report(
+        parse_stored(source), period, level, min_n, lang, weighted, counts, desks, volumes))
+
+
+def _desk_report(form: Instrument, period: Period, level: float, min_n: int, lang: str,
+                 weighted: bool, counts: DeskCounts, desks: dict[int, Desk],
+                 volumes: dict[int, DeskVolume]) -> DeskReport:
     scale = [i for i in form.items if i.type == "scale"]
     scale.sort(key=lambda i: i.code != HEADLINE_ITEM)
     labels = tuple((i.code, i.label.get(lang) or i.label["vi"]) for i in scale)
     base = dict(period=period, level=level, min_n=min_n, weighted=weighted, items=labels)
-    counts = read_counts(session, period)
     if not counts.evaluations:
         return DeskReport(**base, problem=f"no desk evaluations in {period.code}")
-    desks = {d.id: d for d in session.exec(select(Desk))}
     cells = DeskCells.of(counts, desks, [c for c, _ in labels])
-    volumes = volumes_in(session, period)
     w = np.ones(cells.n_desks)
     missing = []
     for h, desk_id in enumerate(cells.desk_ids):
