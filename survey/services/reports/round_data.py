@@ -65,8 +65,9 @@ class RoundData:
 
 def fingerprint(session: Session, round_code: str, instrument: str) -> tuple[str, ...]:
     """What a reader could notice of the round: the database, the round and instrument,
-    count, last change, last id and Σ weights of its verified questionnaires, and a hash of
-    the geography. Equal fingerprints mean equal data (see the module's docstring)."""
+    the count and a hash of every verified questionnaire's id, last change, stratum, PSU,
+    weight and unit, and a hash of the geography. Equal fingerprints mean equal data (see
+    the module's docstring); on PostgreSQL the rows are hashed in the database."""
     params = {"round": round_code, "instrument": instrument}
     conn = session.connection()
     if conn.dialect.name == "postgresql":  # hashed where the rows are: one short reply
