@@ -72,6 +72,15 @@ def slots_of(values: np.ndarray, max_code: int = 254) -> np.ndarray:
     """
     v = np.asarray(values)
     dtype = np.uint8 if max_code < 255 else np.int64
+    if v.dtype in (np.int8, np.int16, np.uint8, np.uint16) and max_code < 255:
+        # read unsigned, a negative code is a huge one: one comparison keeps 0..max_code;
+        # then code + 1 as a byte, zeroed where not a code (three passes over 2-byte values)
+        signed = v.dtype.kind == "i"
+        u = v.astype(np.int16 if signed else np.uint16, copy=False).view(np.uint16)
+        ok = u <= max_code
+        out = np.add(u, 1, dtype=np.uint16).astype(np.uint8)
+        np.multiply(out, ok, out=out)
+        return out
     if v.dtype in (np.int8, np.int16, np.uint8, np.uint16):
         # one table lookup: every 16-bit pattern, read unsigned, to its slot
         every = np.arange(1 << 16, dtype=np.int64).astype(np.uint16).view(np.int16)
