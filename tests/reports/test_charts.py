@@ -54,3 +54,14 @@ def test_is_a_trend_chart_kept_only_while_its_numbers_are_the_same() -> None:
     moved = charts.trend_chart(["2025-Q1", "2025-Q2", "2025-Q3"], series, 0.8, "t",
                                counts=[40, 0, 42])
     assert moved != first and b"n = 42" in moved
+
+
+def test_a_vietnamese_chart_says_why_a_dot_is_missing_in_vietnamese() -> None:
+    """Seen on the dashboard's commune chart: "n < min n" on a Vietnamese page."""
+    rows = [("Xã An Ngãi", _row(0.8)), ("Xã Tân Hòa", _row(0.7, suppressed=True)),
+            ("Xã Phú Lâm", replace(_row(0.75), ci_low=None, ci_high=None))]
+    vi = charts.dot_chart(rows, 0.8, "Chỉ số theo xã", lang="vi").decode()
+    assert "n dưới mức tối thiểu" in vi and "không có KTC" in vi
+    assert "min n" not in vi and "no CI" not in vi
+    en = charts.dot_chart(rows, 0.8, "Index by commune", lang="en").decode()
+    assert "n &lt; min n" in en and "no CI" in en

@@ -16,7 +16,7 @@ from functools import lru_cache
 from babel.numbers import format_decimal
 
 from survey.services.reports import cache
-from survey.services.reports.rows import IndexRow, number
+from survey.services.reports.rows import IndexRow, in_language, number
 from survey.services.reports.words import T
 
 BLUE, GREY, RED = "#1f5fa8", "#777777", "#b3261e"
@@ -115,8 +115,8 @@ def _draw_dots(rows: tuple[tuple[str, IndexRow], ...], target: float | None, tit
         if row is None:  # the gap between the highest and the lowest
             continue
         if not row.shown:
-            ax.text(1, y, note_suppressed if row.suppressed else "–", va="center",
-                    ha="left", color=GREY, fontsize=8)
+            ax.text(1, y, in_language(note_suppressed, lang) if row.suppressed else "–",
+                    va="center", ha="left", color=GREY, fontsize=8)
             continue
         est = 100 * (row.estimate or 0)
         if row.has_ci:
@@ -125,7 +125,7 @@ def _draw_dots(rows: tuple[tuple[str, IndexRow], ...], target: float | None, tit
                         ecolor=BLUE, capsize=3, markersize=5)
         else:
             ax.plot(est, y, "o", color=GREY, markersize=5)
-            ax.text(est + 1, y + 0.15, "no CI", fontsize=7, color=GREY)
+            ax.text(est + 1, y + 0.15, in_language("no CI", lang), fontsize=7, color=GREY)
         ax.text(101, y, number(est, ".1f", lang), va="center", fontsize=8)
     if target is not None:
         ax.axvline(100 * target, color=RED, linestyle="--", linewidth=1)

@@ -107,6 +107,7 @@ VI_REASONS = (
     ("no valid answers", "không có câu trả lời hợp lệ"),
     ("no confidence interval", "không có khoảng tin cậy"),
     ("no standard error", "không có sai số chuẩn"),
+    ("no CI", "không có KTC"),  # a chart's short label
 )
 
 
