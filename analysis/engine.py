@@ -81,14 +81,8 @@ def slots_of(values: np.ndarray, max_code: int = 254) -> np.ndarray:
         out = np.add(u, 1, dtype=np.uint16).astype(np.uint8)
         np.multiply(out, ok, out=out)
         return out
-    if v.dtype in (np.int8, np.int16, np.uint8, np.uint16):
-        # one table lookup: every 16-bit pattern, read unsigned, to its slot
-        every = np.arange(1 << 16, dtype=np.int64).astype(np.uint16).view(np.int16)
-        signed = v.dtype.kind == "i"
-        value = every.astype(np.int64) if signed else np.arange(1 << 16)
-        lut = np.where((value >= 0) & (value <= max_code), value + 1, 0).astype(dtype)
-        return lut[v.astype(np.int16 if signed else np.uint16, copy=False).view(np.uint16)]
     if np.issubdtype(v.dtype, np.integer):
+        v = v.astype(np.int64, copy=False)  # a byte's 255 + 1 must not wrap to 0
         ok = (v >= 0) & (v <= max_code)
     else:
         v = v.astype(float, copy=False)

@@ -11,6 +11,8 @@ way the numbers are those of the CSV path. Flask is not imported.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +22,7 @@ from sqlmodel import Session
 
 from survey.config import load_settings
 from survey.db import make_engine
+from survey.models import SurveyRound
 from survey.services.data.export import GEO_LEVELS, ExportFilter, export_csv
 from survey.services.sample.rounds import pick_round
 
@@ -36,19 +39,23 @@ class RoundExtract:
     rows: int
 
 
-def extract_round(round_code: str | None, folder: Path | None = None) -> RoundExtract:
-    """Write the verified responses of a round to a CSV in ``folder`` (a temp dir by default)."""
-    settings = load_settings()
-    engine = make_engine(settings.database_url)
+@contextmanager
+def _round_session(round_code: str | None) -> Iterator[tuple[Session, SurveyRound]]:
+    """A session on DATABASE_URL and the round asked for (the latest when None)."""
+    engine = make_engine(load_settings().database_url)
     try:
         with Session(engine) as session:
-            chosen = pick_round(session, round_code)
-            target = Path(folder or tempfile.mkdtemp(prefix="sipas-")) / f"round-{chosen.code}.csv"
-            rows = export_csv(
-                session, ExportFilter(status="verified", round_code=chosen.code), target
-            )
+            yield session, pick_round(session, round_code)
     finally:
         engine.dispose()
+
+
+def extract_round(round_code: str | None, folder: Path | None = None) -> RoundExtract:
+    """Write the verified responses of a round to a CSV in ``folder`` (a temp dir by default)."""
+    with _round_session(round_code) as (session, chosen):
+        target = Path(folder or tempfile.mkdtemp(prefix="sipas-")) / f"round-{chosen.code}.csv"
+        rows = export_csv(session, ExportFilter(status="verified", round_code=chosen.code),
+                          target)
     if rows == 0:
         raise ValueError(f"round {chosen.code} has no verified responses yet")
     return RoundExtract(chosen.code, target, rows)
@@ -71,13 +78,8 @@ def round_fingerprint(round_code: str | None, instrument: str) -> tuple[str, tup
     ``instrument`` (:func:`survey.services.reports.round_data.fingerprint`)."""
     from survey.services.reports.round_data import fingerprint
 
-    engine = make_engine(load_settings().database_url)
-    try:
-        with Session(engine) as session:
-            chosen = pick_round(session, round_code)
-            return chosen.code, fingerprint(session, chosen.code, instrument)
-    finally:
-        engine.dispose()
+    with _round_session(round_code) as (session, chosen):
+        return chosen.code, fingerprint(session, chosen.code, instrument)
 
 
 def read_round(round_code: str | None, instrument: str | None,
@@ -96,14 +98,8 @@ def read_round(round_code: str | None, instrument: str | None,
     from analysis.io import from_columns
     from survey.services.reports.round_data import read_items
 
-    settings = load_settings()
-    engine = make_engine(settings.database_url)
-    try:
-        with Session(engine) as session:
-            chosen = pick_round(session, round_code)
-            data = read_items(session, chosen.code, instrument, items)
-    finally:
-        engine.dispose()
+    with _round_session(round_code) as (session, chosen):
+        data = read_items(session, chosen.code, instrument, items)
     if data.n == 0:
         raise ValueError(f"round {chosen.code} has no verified responses yet")
     numbers, texts = dict(data.numbers), dict(data.text)

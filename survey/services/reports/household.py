@@ -91,24 +91,25 @@ def household_report(
     """
     round_ = pick_round(session, round_code)
     version = latest_version(session, instrument)
-    question = (fingerprint(session, round_.code, instrument), round_.name, version.id,
+    stamp = fingerprint(session, round_.code, instrument)
+    question = (stamp, round_.name, version.id,
                 hashlib.sha256(version.source_text.encode()).hexdigest(), target, level,
                 min_n, lang, filter_by, only)
     return cache.remember("household", question, lambda: _household_report(
         session, round_, parse_stored(version.source_text), instrument, target, level, min_n,
-        lang, filter_by, only))
+        lang, filter_by, only, stamp))
 
 
 def _household_report(
     session: Session, round_: SurveyRound, form: Instrument, instrument: str, target: float,
     level: float, min_n: int, lang: str, filter_by: tuple[str, str] | None,
-    only: tuple[str, ...] | None,
+    only: tuple[str, ...] | None, stamp: tuple[str, ...],
 ) -> HouseholdReport:
     scope = filter_by[1] if filter_by else ""  # the unit's own name says its level
     words = T.get(lang, T["vi"])
     base = dict(round_code=round_.code, round_name=round_.name, instrument=instrument,
                 target=target, level=level, min_n=min_n, scope=scope)
-    data = load_round(session, round_.code, instrument)
+    data = load_round(session, round_.code, instrument, key=stamp)  # not hashed twice
     if data.n == 0:
         return HouseholdReport(**base,
                                problem=words["no_verified_round"].format(round=round_.code))

@@ -90,10 +90,14 @@ def fingerprint(session: Session, round_code: str, instrument: str) -> tuple[str
     return (url, round_code, instrument, *stamp, geo_stamp)
 
 
-def load_round(session: Session, round_code: str, instrument: str) -> RoundData:
-    """The round's verified questionnaires (kept for later pages while nothing changes)."""
+def load_round(session: Session, round_code: str, instrument: str,
+               key: tuple[str, ...] | None = None) -> RoundData:
+    """The round's verified questionnaires (kept for later pages while nothing changes).
+
+    ``key`` is the round's :func:`fingerprint` when the caller has it already.
+    """
     params = {"round": round_code, "instrument": instrument}
-    key = fingerprint(session, round_code, instrument)
+    key = key or fingerprint(session, round_code, instrument)
     with _lock:
         if key in _kept:
             _kept.move_to_end(key)
