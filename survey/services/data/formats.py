@@ -18,13 +18,14 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 
 from sqlmodel import Session, select
 
-from survey.messages import N_, UserError
 from survey.models import InstrumentVersion
 from survey.services.data.export import ExportFilter, export_rows, write_csv
+from survey.services.data.xlsx import XLSX_MAX_ROWS, write_workbook
 from survey.services.instruments_text import parse_stored
 from survey.services.reports.period import Period
 
@@ -54,7 +55,6 @@ MEASURES = {"scale": "ordinal", "select_one": "nominal", "select_multiple": "nom
 CHOSEN = {0: "Không chọn", 1: "Có chọn"}
 _NAME_SAFE = re.compile(r"^[A-Za-z0-9_]{1,20}$")
 STATA_MISSING = "a"  # the declared "no answer" code is Stata's extended missing .a
-XLSX_MAX_ROWS = 1_048_575  # Excel's 1,048,576 rows, one of them the header
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,8 @@ def _selected(session: Session, flt: ExportFilter, with_text: bool,
     if not with_text and cols.free_text:
         keep = [i for i, h in enumerate(header) if h not in cols.free_text]
         cols = replace(cols, names=tuple(header[i] for i in keep), free_text=frozenset())
-        rows = ([r[i] for i in keep] for r in rows)
+        pick = itemgetter(*keep)  # the design columns are always kept: a tuple of many
+        rows = (list(pick(r)) for r in rows)
     return with_choice_columns(cols, rows)
 
 
@@ -199,53 +200,12 @@ def export_bytes(session: Session, flt: ExportFilter, fmt: str, with_text: bool 
 
 def _write_xlsx(cols: Columns, rows: Iterator[list[str]], path: Path) -> int:
     """Numbers as numbers; every other value as a string cell (never a formula)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ERROR_CODES
-    from openpyxl.styles import Font
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("data")
-    bold = Font(bold=True)
-    head = []
-    for name in cols.names:
-        cell = WriteOnlyCell(ws, value=name)
-        cell.data_type, cell.font = "s", bold
-        head.append(cell)
-    ws.append(head)
-    numeric = [name in cols.numeric for name in cols.names]
-    count = 0
-    for row in rows:
-        if count >= XLSX_MAX_ROWS:  # Excel cannot open a longer sheet: refuse, never truncate
-            ws.close()  # end the sheet's writer cleanly before giving up on the file
-            raise UserError(N_("More than %(n)s rows: Excel cannot open a sheet this long. "
-                               "Download CSV, SAV or DTA, or narrow the export (round, status, "
-                               "period)."), n=XLSX_MAX_ROWS)
-        out = []
-        for is_num, value in zip(numeric, row, strict=True):
-            if is_num:
-                out.append(_number(value))
-            elif value.startswith("=") or value in ERROR_CODES:
-                # openpyxl reads "=..." as a formula and "#N/A" as an error: say "text"
-                cell = WriteOnlyCell(ws, value=value)
-                cell.data_type = "s"
-                out.append(cell)
-            else:  # a plain string is a text cell already, written 40 % faster (same XML)
-                out.append(value)
-        ws.append(out)
-        count += 1
-    meta = wb.create_sheet("variables")
-    meta.append(["variable", "label", "value labels"])
-    for name in cols.names:
-        vl = "; ".join(f"{k} = {v}" for k, v in sorted(cols.value_labels.get(name, {}).items()))
-        cells = []
-        for value in (name, cols.labels.get(name, ""), vl):
-            cell = WriteOnlyCell(meta, value=value)
-            cell.data_type = "s"
-            cells.append(cell)
-        meta.append(cells)
-    wb.save(path)  # write-only: rows were streamed to a temporary file, now zipped
-    return count
+    variables = [["variable", "label", "value labels"]] + [
+        [name, cols.labels.get(name, ""),
+         "; ".join(f"{k} = {v}" for k, v in sorted(cols.value_labels.get(name, {}).items()))]
+        for name in cols.names]
+    return write_workbook(cols.names, [name in cols.numeric for name in cols.names], rows,
+                          variables, path, limit=XLSX_MAX_ROWS)
 
 
 def _write_stat(cols: Columns, rows: Iterator[list[str]], path: Path, fmt: str) -> int:
