@@ -192,14 +192,20 @@ def run_load(port: int, slots: list[Slot], duration: float, processes: int = 2,
 
 
 @contextmanager
-def instance(backend: str, pg_admin: str, desks: int) -> Iterator[dict[str, str]]:
-    """A fresh instance folder and database with the desk form and ``desks`` desks."""
-    from sqlmodel import Session
+def instance(backend: str, pg_admin: str, desks: int, stored: int = 0
+             ) -> Iterator[dict[str, str]]:
+    """A fresh instance folder and database with the desk form and ``desks`` desks, and
+    ``stored`` evaluations already in it (PostgreSQL: bulk-loaded as ``bench_scale`` does,
+    the tallies rebuilt from them)."""
+    from sqlmodel import Session, select
 
     from survey.db import make_engine
     from survey.migrate import upgrade_database
+    from survey.models import Desk
     from survey.services.desks.links import add_desk
-    from survey.services.instruments import publish_forms_dir
+    from survey.services.instruments import latest_version, publish_forms_dir
+    from survey.services.instruments_text import parse_stored
+    from survey.services.reports import tallies
 
     with throwaway_instance(backend, pg_admin, LIMITS) as (folder, url):
         engine = make_engine(url)
@@ -209,6 +215,31 @@ def instance(backend: str, pg_admin: str, desks: int) -> Iterator[dict[str, str]
             for k in range(desks):
                 add_desk(session, f"B{k:04d}", f"Bàn thử {k}")
             session.commit()
+            form = latest_version(session, "desk_evaluation")
+            items = [i.code for i in parse_stored(form.source_text).items if i.type == "scale"]
+            desk_ids = [int(d) for d in session.exec(select(Desk.id))]
+        if stored:
+            if backend != "postgresql":
+                raise SystemExit("--stored needs the postgresql backend")
+            import psycopg
+            from bench_scale import TRIGGERS, load_evaluations
+
+            t = time.perf_counter()
+            with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as conn:
+                for table, trigger in TRIGGERS:
+                    conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
+                load_evaluations(conn, stored, desk_ids, int(form.id), items,  # type: ignore[arg-type]
+                                 random.Random(5), signals=True)
+                conn.execute("SELECT setval(pg_get_serial_sequence('response', 'id'), "
+                             f"{stored})")
+                for table, trigger in TRIGGERS:
+                    conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+                conn.commit()
+                conn.execute("ANALYZE")
+            with Session(engine) as session:
+                tallies.rebuild(session)
+                session.commit()
+            print(f"  {stored:,} evaluations stored beforehand in {time.perf_counter() - t:.0f} s")
         engine.dispose()
         yield instance_env(folder, url)
 
@@ -238,16 +269,20 @@ def desk_slots(env: dict[str, str]) -> list[tuple[str, int, str]]:
     return found
 
 
-def verify(env: dict[str, str], accepted: set[str]) -> dict[str, int]:
+def verify(env: dict[str, str], accepted: set[str], stored: int = 0) -> dict[str, int]:
     from sqlalchemy import text
 
     from survey.db import make_engine
 
     engine = make_engine(env["DATABASE_URL"])
     with engine.connect() as conn:
-        stored = {str(u) for u in conn.execute(text("SELECT client_uuid FROM response")).scalars()}
-        rows = conn.execute(text("SELECT count(*) FROM response")).scalar_one()
-        signals = conn.execute(text("SELECT count(*) FROM desk_signal")).scalar_one()
+        before = {"before": stored}  # the rows stored beforehand are not the run's
+        stored = {str(u) for u in conn.execute(text(
+            "SELECT client_uuid FROM response WHERE id > :before"), before).scalars()}
+        rows = conn.execute(text("SELECT count(*) FROM response WHERE id > :before"),
+                            before).scalar_one()
+        signals = conn.execute(text("SELECT count(*) FROM desk_signal WHERE response_id > :before"),
+                               before).scalar_one()
     engine.dispose()
     stored = {s if "-" in s else str(uuid.UUID(s)) for s in stored}
     return {"stored": rows, "accepted": len(accepted), "lost": len(accepted - stored),
@@ -263,6 +298,10 @@ def main() -> None:
     parser.add_argument("--saturation-clients", type=int, default=32)
     parser.add_argument("--latency-clients", type=int, default=8)
     parser.add_argument("--desks", type=int, default=200)
+    parser.add_argument("--stored", type=int, default=0,
+                        help="evaluations in the database before the runs (PostgreSQL)")
+    parser.add_argument("--single", action="store_true",
+                        help="also one client alone: the latency of one submission unloaded")
     parser.add_argument("--pg-admin-url",
                         default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
@@ -271,7 +310,7 @@ def main() -> None:
           f"load generator (2 processes); rate limits on (Redis {os.environ['REDIS_URL']}), "
           f"CSRF on, {args.desks} desks, {args.duration:.0f} s per run")
     for backend in args.backends.split(","):
-        with instance(backend, args.pg_admin_url, args.desks) as env, \
+        with instance(backend, args.pg_admin_url, args.desks, args.stored) as env, \
                 serve(env, args.workers) as (port, pid):
             desks = desk_slots(env)
             n = max(args.saturation_clients, args.latency_clients)
@@ -280,10 +319,16 @@ def main() -> None:
             sat = run_load(port, slots[:args.saturation_clients], args.duration,
                            server_pids=[pid])
             lat = run_load(port, slots[:args.latency_clients], args.duration, server_pids=[pid])
-            check = verify(env, warm["accepted"] | sat["accepted"] | lat["accepted"])
+            runs = [("saturation", sat, args.saturation_clients),
+                    ("latency", lat, args.latency_clients)]
+            accepted = warm["accepted"] | sat["accepted"] | lat["accepted"]
+            if args.single:
+                alone = run_load(port, slots[:1], args.duration, server_pids=[pid])
+                runs.append(("one client", alone, 1))
+                accepted |= alone["accepted"]
+            check = verify(env, accepted, args.stored)
         print(f"\n[{backend}]")
-        for label, res, clients in (("saturation", sat, args.saturation_clients),
-                                    ("latency", lat, args.latency_clients)):
+        for label, res, clients in runs:
             print(f"  {label:<10} {clients:>2} clients: {res['rate']:7.1f} req/s  "
                   f"p50 {res['p50']:6.1f} ms  p99 {res['p99']:6.1f} ms  "
                   f"statuses {res['statuses']}")

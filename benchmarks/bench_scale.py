@@ -68,6 +68,35 @@ def _copy(conn: psycopg.Connection, table: str, columns: str, rows) -> None:  # 
             copy.write_row(row)
 
 
+def load_evaluations(conn: psycopg.Connection, evaluations: int, desk_ids: list[int],
+                     version_id: int, items: list[str], rng: random.Random,
+                     first_id: int = 1, signals: bool = False) -> None:
+    """COPY ``evaluations`` received desk evaluations over 2026-Q1 (ids from ``first_id``),
+    desks of very different sizes, 3 % of answers missing; with ``signals`` the hold-count
+    rows each stored evaluation leaves too (keyed address from 50,000 phones). The tally
+    triggers must be off (rebuild the tallies afterwards)."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    span = (datetime(2026, 4, 1, tzinfo=UTC) - start).total_seconds()
+    # desks differ in size (a few big centres, many small commune desks)
+    sizes = [rng.paretovariate(1.2) for _ in desk_ids]
+    picks = rng.choices(desk_ids, weights=sizes, k=evaluations)
+    ids = range(first_id, first_id + evaluations)
+    moments = [start + timedelta(seconds=rng.random() * span) for _ in ids]
+    _copy(conn, "response", "id, client_uuid, content_hash, instrument_version_id, mode, "
+          "status, created_at, updated_at, desk_id",
+          ((i, uuid.UUID(int=rng.getrandbits(128)), "x", version_id,
+            "qr" if rng.random() < 0.8 else "paper", "received", m, m, d)
+           for i, m, d in zip(ids, moments, picks, strict=True)))
+    codes = [1, 2, 3, 4, 5]
+    _copy(conn, "answer", "response_id, item_code, value_num",
+          ((i, c, float(rng.choices(codes, weights=(4, 6, 15, 40, 35))[0]))
+           for i in ids for c in items if rng.random() > 0.03))
+    if signals:
+        _copy(conn, "desk_signal", "response_id, desk_id, address_hash, pattern_hash, created_at",
+              ((i, d, f"{rng.randrange(50_000):016x}", f"{rng.getrandbits(64):016x}", m)
+               for i, m, d in zip(ids, moments, picks, strict=True)))
+
+
 def build(url: str, evaluations: int, households: int, seed: int = 1) -> dict[str, float]:
     """Load one size; returns load timings."""
     fresh_database(url)
@@ -120,22 +149,8 @@ def build(url: str, evaluations: int, households: int, seed: int = 1) -> dict[st
     with psycopg.connect(raw) as conn:
         for table, trigger in TRIGGERS:
             conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
-        start = datetime(2026, 1, 1, tzinfo=UTC)
-        span = (datetime(2026, 4, 1, tzinfo=UTC) - start).total_seconds()
-        # desks differ in size (a few big centres, many small commune desks)
-        sizes = [rng.paretovariate(1.2) for _ in desk_ids]
-        picks = rng.choices(desk_ids, weights=sizes, k=evaluations)
-        ids = range(1, evaluations + 1)
-        moments = [start + timedelta(seconds=rng.random() * span) for _ in ids]
-        _copy(conn, "response", "id, client_uuid, content_hash, instrument_version_id, mode, "
-              "status, created_at, updated_at, desk_id",
-              ((i, uuid.UUID(int=rng.getrandbits(128)), "x", desk_version,
-                "qr" if rng.random() < 0.8 else "paper", "received", m, m, d)
-               for i, m, d in zip(ids, moments, picks, strict=True)))
+        load_evaluations(conn, evaluations, desk_ids, desk_version, desk_items, rng)
         codes = [1, 2, 3, 4, 5]
-        _copy(conn, "answer", "response_id, item_code, value_num",
-              ((i, c, float(rng.choices(codes, weights=(4, 6, 15, 40, 35))[0]))
-               for i in ids for c in desk_items if rng.random() > 0.03))
         t1 = time.perf_counter()
         first = evaluations + 1
         hh_ids = range(first, first + households)

@@ -190,3 +190,28 @@ def test_reading_ahead_hands_on_errors_and_stops_with_its_reader() -> None:
     assert not any(t.name == "sipas-read-ahead" and t.is_alive()
                    for t in threading.enumerate())
     assert finished.wait(1)
+
+
+def test_entry_moments_are_iso_utc_whatever_the_server_clock(demo: Flask) -> None:
+    """The column says UTC: on PostgreSQL with the session on Vietnam's clock, and on SQLite
+    (which stores UTC text), every moment is ISO 8601 in UTC to the second."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+    from sqlmodel import select
+
+    from survey.models import Response
+
+    with Session(demo.extensions["sipas_engine"]) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection().execute(text("SET TimeZone = 'Asia/Ho_Chi_Minh'"))
+        stored = {r.id: r.created_at for r in session.exec(select(Response))}
+        header, rows = export_rows(session, ExportFilter())
+        at, rid = header.index("created_at"), header.index("response_id")
+        table = list(rows)
+    assert len(table) == len(stored) > 10
+    for row in table:
+        moment = stored[int(row[rid])]
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        assert row[at] == moment.replace(microsecond=0).isoformat(), row[rid]
+        assert datetime.fromisoformat(row[at]).utcoffset().total_seconds() == 0

@@ -11,7 +11,7 @@ import csv
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any
@@ -66,7 +66,7 @@ _RESPONSES_SQL = """
 SELECT r.id, i.code AS instrument, iv.version AS instrument_version, iv.id AS iv_id,
        sr.code AS round, r.mode, r.status, r.outcome, r.unit_id, r.stratum, r.psu,
        r.prob_stage1, r.prob_stage2, r.weight, r.questionnaire_id,
-       u.username AS enumerator, d.code AS desk, r.created_at
+       u.username AS enumerator, d.code AS desk, {created} AS created_at
 FROM response r
 JOIN instrument_version iv ON iv.id = r.instrument_version_id
 JOIN instrument i ON i.id = iv.instrument_id
@@ -74,6 +74,11 @@ LEFT JOIN survey_round sr ON sr.id = r.round_id
 LEFT JOIN user_account u ON u.id = r.enumerator_id
 LEFT JOIN desk d ON d.id = r.desk_id
 """ + _FILTER + "ORDER BY r.id"
+
+# the moment of entry as ISO text in UTC, as the column's label says (PostgreSQL formats it
+# itself, whatever the server's time zone; SQLite stores UTC text, turned to ISO below)
+_CREATED = {"postgresql": "to_char(r.created_at AT TIME ZONE 'UTC', "
+                          "'YYYY-MM-DD\"T\"HH24:MI:SS') || '+00:00'"}
 
 _ANSWERS_SQL = """
 SELECT a.response_id, a.item_code, a.value_num, a.value_text
@@ -179,7 +184,8 @@ def _rows(conn: Connection, params: dict[str, Any], geo: dict[int, list[str]],
           item_columns: list[str]) -> Iterator[list[str]]:
     driver = conn.connection.dbapi_connection
     assert driver is not None
-    responses_sql, values = _driver_query(conn, *_filtered(_RESPONSES_SQL, params))
+    responses_sql, values = _driver_query(conn, *_filtered(_RESPONSES_SQL.replace(
+        "{created}", _CREATED.get(conn.dialect.name, "r.created_at")), params))
     answers_sql, _ = _driver_query(conn, *_filtered(_ANSWERS_SQL, params))
     range_sql, _ = _driver_query(conn, _ANSWERS_RANGE_SQL, {})
     # PostgreSQL: a named (server-side) cursor, read a batch at a time; SQLite's cursor
@@ -233,11 +239,16 @@ def _rows(conn: Connection, params: dict[str, Any], geo: dict[int, list[str]],
 
 
 def _format_time(value: Any) -> str:
+    """An entry moment as ISO 8601 in UTC to the second: ``2026-01-07T16:54:09+00:00``."""
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
-    return value.isoformat(timespec="seconds")  # as .replace(microsecond=0).isoformat()
+        if len(value) == 25 and value[10] == "T" and value.endswith("+00:00"):
+            return value  # formatted by the database already
+        value = datetime.fromisoformat(value)  # SQLite's stored text
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # stored as UTC
+    return value.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def write_csv(header: Sequence[str], rows: Iterator[list[str]], out: IO[str]) -> int:
