@@ -43,8 +43,13 @@ def intervals(
     method: str = "logit",
     level: float = 0.95,
     proportion: np.ndarray | bool = True,
+    design_rows: int | None = None,
 ) -> Intervals:
-    """CIs for every estimate; ``proportion`` False means a plain mean (method 'mean')."""
+    """CIs for every estimate; ``proportion`` False means a plain mean (method 'mean').
+
+    ``design_rows``: the rows of a calibrated design, which R's ``beta`` interval uses in
+    place of the domain's (see :func:`effective_n`).
+    """
     if method not in CI_METHODS:
         raise ValueError(f"--ci must be one of {', '.join(CI_METHODS)}")
     if not 0 < level < 1:
@@ -71,7 +76,7 @@ def intervals(
             low = np.where(prop, np.sin(np.clip(th - t * s, 0, np.pi / 2)) ** 2, low)
             high = np.where(prop, np.sin(np.clip(th + t * s, 0, np.pi / 2)) ** 2, high)
         elif method == "beta":
-            bl, bh = beta_bounds(p, se, df, n, level)
+            bl, bh = beta_bounds(p, se, df, n, level, design_rows)
             low, high = np.where(prop, bl, low), np.where(prop, bh, high)
     if method != "beta":
         note[edge] = f"p̂ = 0 or 1: no {method} interval"
@@ -80,27 +85,34 @@ def intervals(
     note[bad_df] = "df ≤ 0 (fewer than two PSUs in a stratum with answers): no CI"
     low[bad_df], high[bad_df] = np.nan, np.nan
     no_se = ~np.isfinite(se) & ~bad_df & np.isfinite(p)
-    note[no_se] = "variance not available (lonely PSU policy 'average' left no stratum)"
+    note[no_se] = ("variance not available: the lonely-PSU policy 'average' has nothing to "
+                   "average over at some stage (R gives NaN too)")
     note[np.isnan(p)] = "no valid answers"
     return Intervals(low, high, note)
 
 
 def effective_n(p: np.ndarray, se: np.ndarray, df: np.ndarray, n: np.ndarray,
-                level: float) -> np.ndarray:
-    """R's Korn–Graubard n_eff, with n_eff = n at p̂ = 0 or 1, scaled by (t_{n-1}/t_df)²."""
+                level: float, design_rows: int | None = None) -> np.ndarray:
+    """R's Korn–Graubard n_eff, with n_eff = n at p̂ = 0 or 1, scaled by (t_{m-1}/t_df)².
+
+    m is R's ``nrow(design)``: the rows of the (sub)design, which is the domain's valid
+    answers, except on a calibrated design, whose subsets keep every row (zero weights):
+    there m is ``design_rows``, all rows of the design, as in R (svyciprop's beta).
+    """
     alpha = 1 - level
+    m = n if design_rows is None else np.full_like(np.asarray(n, dtype=float), design_rows)
     with np.errstate(invalid="ignore", divide="ignore"):
         n_eff = np.where((p == 0) | (p == 1), n, p * (1 - p) / se**2)
-        return n_eff * (t_quantile(n - 1, alpha / 2) / t_quantile(df, alpha / 2)) ** 2
+        return n_eff * (t_quantile(m - 1, alpha / 2) / t_quantile(df, alpha / 2)) ** 2
 
 
 def beta_bounds(p: np.ndarray, se: np.ndarray, df: np.ndarray, n: np.ndarray,
-                level: float) -> tuple[np.ndarray, np.ndarray]:
+                level: float, design_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Korn–Graubard bounds as R: qbeta(α/2, x, n−x+1), qbeta(1−α/2, x+1, n−x), x = n_eff·p."""
     from scipy.special import betaincinv
 
     alpha = 1 - level
-    n_eff = effective_n(p, se, df, n, level)
+    n_eff = effective_n(p, se, df, n, level, design_rows)
     x = n_eff * p
     with np.errstate(invalid="ignore", divide="ignore"):
         low = np.where(x > 0, betaincinv(np.where(x > 0, x, 1), n_eff - x + 1, alpha / 2), 0.0)

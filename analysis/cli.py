@@ -32,6 +32,17 @@ def _codes(text: str | None, default: tuple[int, ...], option: str) -> tuple[int
     return codes
 
 
+NO_ANSWER = 9  # the forms' code for "no answer" (Không trả lời)
+
+
+def _looks_coded_with_no_answer(y) -> bool:  # type: ignore[no-untyped-def]
+    """Answer codes 1–5 with the 'no answer' code among them: a mean would count the 9."""
+    import numpy as np
+
+    seen = np.unique(y[~np.isnan(y)])
+    return bool(seen.size) and NO_ANSWER in seen and set(seen.tolist()) <= {1, 2, 3, 4, 5, 9}
+
+
 def _split(text: str | None) -> list[str]:
     return [c.strip() for c in text.split(",") if c.strip()] if text else []
 
@@ -187,7 +198,8 @@ class _Released(Mapping):
 @click.argument("data", required=False, type=click.Path(dir_okay=False))
 @click.option("--var", "variables", multiple=True, required=True, help="Column to estimate.")
 @click.option("--satisfied", help="Codes counted as satisfied, e.g. 4,5 (a proportion).")
-@click.option("--valid", help="Valid answer codes (default 1,2,3,4,5).")
+@click.option("--valid", help="Valid answer codes (default 1,2,3,4,5 with --satisfied; for a "
+              "mean, the codes that count as values).")
 @click.option("--ci", type=click.Choice(["logit", "mean", "asin", "beta"]), default="logit",
               show_default=True, help="CI method for proportions (as R svyciprop).")
 @design_options
@@ -206,16 +218,25 @@ def estimate_command(data: str, variables: tuple[str, ...], satisfied: str | Non
         sat = _codes(satisfied, (4, 5), "--satisfied")
         val = _codes(valid, (1, 2, 3, 4, 5), "--valid")
         inds = [satisfied_indicator(v, table.numeric(v), sat, val) for v in variables]
-    else:
-        if valid is not None:
-            raise ValueError("--valid needs --satisfied")
-        inds = []
+    else:  # means; of a coded item, over its valid codes (--valid), never its "no answer"
+        codes = _codes(valid, (), "--valid") if valid is not None else None
+        inds, warned = [], {}
         for v in variables:
             y = table.numeric(v)
-            inds.append(NumericIndicator(v, y, ~np.isnan(y)))
+            ok = ~np.isnan(y) if codes is None else np.isin(y, codes)
+            inds.append(NumericIndicator(v, y, ok))
+            if codes is None and _looks_coded_with_no_answer(y):
+                warned[v] = (f"code {NO_ANSWER} is counted as a value (the forms' 'no answer'):"
+                             " add --valid 1,2,3,4,5 to leave it out")
     res = run(design, inds, by.codes, len(by.labels))
     rows = to_rows(res, list(variables), by, [satisfied is not None] * len(inds), ci,
-                   opts["level"], opts["target"])
+                   opts["level"], opts["target"],
+                   design_rows=design.n if design.calibrations else None)
+    if satisfied is None and warned:
+        from dataclasses import replace
+
+        rows = [replace(r, note="; ".join(x for x in (warned[r.name], r.note) if x))
+                if r.name in warned else r for r in rows]
     info = _design_info(data, design, opts, {"ci": ci, "satisfied": satisfied})
     click.echo(render(rows, info, opts["fmt"], "variable", opts["level"]))
 

@@ -102,6 +102,7 @@ def run(
     totals: tuple[bool, ...] | None = None,
     combos=None,
     combo_valid: list[np.ndarray] | None = None,
+    seen_by_domain: bool = False,
 ) -> EngineResult:
     """Estimate every indicator in the whole sample and in each domain.
 
@@ -109,6 +110,9 @@ def run(
     (a function of the (1 + D, J) counts of valid answers)
     adds linear combinations per domain (SIPAS element and overall indices),
     whose df and n come from ``combo_valid`` (row masks: a valid answer to any item combined).
+    ``seen_by_domain``: the strata a lonely-PSU policy sees are those with rows in the domain
+    (R's ``svyratio(~s, ~v, subset(design, domain))``, the SIPAS criterion), not those with a
+    valid answer (``svymean(~y, subset(design, domain & !is.na(y)))``); df is the latter's.
     """
     n = design.n
     w = design.weights
@@ -134,8 +138,9 @@ def run(
     def stack(x: np.ndarray) -> np.ndarray:
         return np.concatenate([group_sum(whole_inv, x, whole_u.size), x[keep]])
 
-    wa, wb, waa, cnt = (stack(s) for s in sums)
-    ta, tb, taa = (group_sum(cell_dom, x, n_dom) for x in (wa, wb, waa))
+    wa, wb, waa, cnt, wab, wbb, wv = (stack(s) for s in sums)
+    ta, tb, taa, tab, tbb, tv = (group_sum(cell_dom, x, n_dom)
+                                 for x in (wa, wb, waa, wab, wbb, wv))
     n_valid = group_sum(cell_dom, cnt, n_dom)
     is_total = np.array(totals or [False] * len(indicators))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -143,8 +148,11 @@ def run(
         zc = np.where(is_total, wa, (wa - ratio[cell_dom] * wb) / tb[cell_dom])
     zc = np.nan_to_num(zc, nan=0.0, posinf=0.0, neginf=0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
+        # the variance under simple random sampling (with replacement) of n valid rows, as
+        # R's deff = "replace": N Σw(a − μb)² / (Σwb)² / (n − 1), N the valid rows' weight;
+        # for a 0/1 b (means, shares) this is Σw·b(y − μ)² / Σwb / (n − 1)
         mu = ta / tb
-        srs = (taa - 2 * mu * ta + mu**2 * tb) / tb / (n_valid - 1)
+        srs = tv * (taa - 2 * mu * tab + mu**2 * tbb) / tb**2 / (n_valid - 1)
         srs = np.where(is_total, srs * tb**2, srs)
     est, present, nn = ratio, cnt, n_valid
     if combos is not None:
@@ -162,7 +170,12 @@ def run(
         res = _calibrated_variance(design, indicators, dom_row, n_domains, ratio, tb, is_total,
                                    combos, cell_unit, cell_dom, present, unit_row)
     else:
-        res = linearized_variance(design, cell_unit, cell_dom, n_dom, zc, present)
+        rows_in = None
+        if seen_by_domain:
+            rows_in = stack(np.bincount(cell_row, weights=None if everyone else positive,
+                                        minlength=n_cells).astype(float))
+        res = linearized_variance(design, cell_unit, cell_dom, n_dom, zc, present,
+                                  in_domain=rows_in)
     with np.errstate(invalid="ignore", divide="ignore"):
         se = np.sqrt(res.variance)
         deff = res.variance / srs
@@ -173,12 +186,14 @@ def _cell_sums(
     indicators: list, cell_row: np.ndarray, n_cells: int, w: np.ndarray,
     counted: np.ndarray | None,
 ) -> tuple[np.ndarray, ...]:
-    """Σw·a, Σw·b, Σw·a², and counts of valid rows per cell, for every indicator.
+    """Σw·a, Σw·b, Σw·a², counts of valid rows, Σw·a·b, Σw·b² and Σw over valid rows per
+    cell, for every indicator (the last three give a ratio's design effect when ``b`` is not
+    0/1: R's ``svyratio(..., deff = "replace")``).
 
     ``counted`` marks the rows with a positive weight (None: all of them, the usual case,
     which saves a row-sized array and a weighted count per item).
     """
-    out = np.zeros((4, n_cells, len(indicators)))
+    out = np.zeros((7, n_cells, len(indicators)))
     tables: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     scaled: dict[int, np.ndarray] = {}  # cell_row * size, computed once per table size
     k = np.empty(0, dtype=np.int64)  # one key buffer for every item: no page faults per item
@@ -197,10 +212,14 @@ def _cell_sums(
                       np.bincount(k, weights=counted, minlength=n_cells * size))
                 tables[key] = (wt, ct.reshape(n_cells, size).astype(float))
             wt, ct = tables[key]
-            out[0, :, j] = wt @ (ind.numer * ind.denom)
-            out[1, :, j] = wt @ ind.denom
+            a, b = ind.numer * ind.denom, ind.denom
+            out[0, :, j] = wt @ a
+            out[1, :, j] = wt @ b
             out[2, :, j] = wt @ (ind.numer**2 * ind.denom)
-            out[3, :, j] = ct @ (ind.denom > 0)
+            out[3, :, j] = ct @ (b > 0)
+            out[4, :, j] = wt @ (a * b)
+            out[5, :, j] = wt @ (b * b)
+            out[6, :, j] = wt @ (b > 0)
         else:
             a, b, valid = ind.row_values()
             out[0, :, j] = np.bincount(cell_row, weights=w * a, minlength=n_cells)
@@ -208,6 +227,13 @@ def _cell_sums(
             out[2, :, j] = np.bincount(cell_row, weights=w * a * a, minlength=n_cells)
             out[3, :, j] = np.bincount(cell_row, weights=valid if counted is None
                                        else valid & counted, minlength=n_cells)
+            if ind.denom is None:  # b is 0/1: a·b = a, b² = b, Σw over valid rows = Σw·b
+                out[4, :, j], out[5, :, j], out[6, :, j] = out[0, :, j], out[1, :, j], \
+                    out[1, :, j]
+            else:
+                out[4, :, j] = np.bincount(cell_row, weights=w * a * b, minlength=n_cells)
+                out[5, :, j] = np.bincount(cell_row, weights=w * b * b, minlength=n_cells)
+                out[6, :, j] = np.bincount(cell_row, weights=w * valid, minlength=n_cells)
     return tuple(out)
 
 

@@ -62,6 +62,8 @@ class Domains:
 
 
 def _num(x: float) -> float | None:
+    """A number for the output, or None where there is none (NaN, infinite): JSON's null,
+    an empty CSV cell, never ``nan``."""
     return float(x) if np.isfinite(x) else None
 
 
@@ -75,14 +77,18 @@ def to_rows(
     target: float | None = None,
     levels: Sequence[str | None] | None = None,
     notes: np.ndarray | None = None,
+    design_rows: int | None = None,
 ) -> list[Estimate]:
-    """Attach CIs and target verdicts and flatten to rows: whole sample first, then domains."""
+    """Attach CIs and target verdicts and flatten to rows: whole sample first, then domains.
+
+    ``design_rows``: all rows of a calibrated design (R's beta interval counts them).
+    """
     prop = np.broadcast_to(np.array(proportion, dtype=bool), res.estimate.shape)
-    ci = intervals(res.estimate, res.se, res.df, res.n, method, level, prop)
+    ci = intervals(res.estimate, res.se, res.df, res.n, method, level, prop, design_rows)
     ver = None
     if target is not None:
         ver = verdicts(res.estimate, res.se, res.df, res.n, ci.low, ci.high, target, method,
-                       level, prop)
+                       level, prop, design_rows)
     rows = []
     for d, dom in enumerate(domains.names()):
         for j, name in enumerate(names):

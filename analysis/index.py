@@ -15,7 +15,7 @@ import numpy as np
 
 from analysis.design import Design
 from analysis.engine import CodedIndicator, run, slots_of
-from analysis.estimate import Domains, Estimate, to_rows
+from analysis.estimate import Domains, Estimate, _num, to_rows
 
 OVERALL = "SIPAS"
 
@@ -104,8 +104,9 @@ def sipas_index(
         state["here"], state["has"] = here, has
         return np.concatenate([el, overall[:, None, :]], axis=1)
 
+    # the strata a lonely-PSU policy sees are the domain's, as R's svyratio on the subset
     res = run(design, inds, domains.codes, len(domains.labels), combos=combos,
-              combo_valid=combo_valid)
+              combo_valid=combo_valid, seen_by_domain=True)
     names = items + [e.name for e in elements] + [OVERALL]
     levels = ["criterion"] * k + ["element"] * len(elements) + ["overall"]
     keep = list(range(k)) + list(range(3 * k, 3 * k + len(elements) + 1))
@@ -147,11 +148,11 @@ def _attach_scores(rows: list[Estimate], res, k: int, per_domain: int) -> list[E
     for i, row in enumerate(rows):
         d, j = divmod(i, per_domain)
         if j < k and row.n > 0:
-            extra = {
-                "mean_score": float(res.estimate[d, k + j]),
-                "mean_score_se": float(res.se[d, k + j]),
-                "dissatisfied": float(res.estimate[d, 2 * k + j]),
-                "dissatisfied_se": float(res.se[d, 2 * k + j]),
+            extra = {  # None where R gives NaN (an SE a lonely-PSU policy cannot compute)
+                "mean_score": _num(res.estimate[d, k + j]),
+                "mean_score_se": _num(res.se[d, k + j]),
+                "dissatisfied": _num(res.estimate[d, 2 * k + j]),
+                "dissatisfied_se": _num(res.se[d, 2 * k + j]),
             }
             row = replace(row, extra=extra)
         out.append(row)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Sequence
 
 from analysis.estimate import Estimate
@@ -24,7 +25,9 @@ def as_dict(row: Estimate, kind: str) -> dict:
     if row.target is not None:
         out.update(target=row.target, verdict=row.verdict, p_value=row.p_value)
     out.update(row.extra)
-    return out
+    # a number that is not finite has no value to show (JSON has no NaN; CSV would say nan)
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v
+            for k, v in out.items()}
 
 
 def render(rows: Sequence[Estimate], design: dict, fmt: str, kind: str, level: float) -> str:

@@ -23,7 +23,7 @@ class Verdicts:
 def verdicts(
     estimate: np.ndarray, se: np.ndarray, df: np.ndarray, n: np.ndarray, low: np.ndarray,
     high: np.ndarray, target: float, method: str, level: float,
-    proportion: np.ndarray | bool = True,
+    proportion: np.ndarray | bool = True, design_rows: int | None = None,
 ) -> Verdicts:
     """Verdict from the CI and the matching one-sided p-value per estimate."""
     from scipy.special import betainc, stdtr  # lazily, as in analysis/ci.py
@@ -41,7 +41,7 @@ def verdicts(
             stat = np.where(prop, th / (se / (2 * np.sqrt(p * (1 - p)))), stat)
         pv = stdtr(np.where(df > 0, df, 1.0), -np.abs(stat))
         if method == "beta":
-            n_eff = effective_n(p, se, df, n, level)
+            n_eff = effective_n(p, se, df, n, level, design_rows)
             x = n_eff * p
             above = np.where(x > 0, betainc(np.where(x > 0, x, 1), n_eff - x + 1, target), 1.0)
             rest = n_eff - x

@@ -54,13 +54,18 @@ def linearized_variance(
     z: np.ndarray,
     present: np.ndarray,
     rows_kept: bool = False,
+    in_domain: np.ndarray | None = None,
 ) -> VarianceResult:
     """Variance of totals of influence values ``z`` summed per cell.
 
     ``present`` counts the rows of each cell that belong to the column's subset (domain and a
     valid answer): it decides which strata R would see after ``subset()``, which matters for
-    lonely PSUs and for ``degf``. ``rows_kept`` mimics subsets of calibrated designs, where R
-    keeps every row with zero weight so that every stratum is seen.
+    lonely PSUs and for ``degf``. ``in_domain`` (rows of each cell, whatever their answers)
+    lets the strata seen come from the domain alone while ``degf`` still comes from
+    ``present``: R's ``svyratio(~s, ~v, subset(design, domain))`` for a SIPAS criterion,
+    where rows without a valid answer are in the subset with 0/0. ``rows_kept`` mimics
+    subsets of calibrated designs, where R keeps every row with zero weight so that every
+    stratum is seen.
     """
     policy = design.lonely_psu
     k = z.shape[1]
@@ -68,6 +73,8 @@ def linearized_variance(
     df = np.zeros((n_dom, k), dtype=np.int64)
     unit, dom = cell_unit, cell_dom
     pres = present.astype(float)
+    # one column for every indicator: the same rows are in the domain whatever the answers
+    rows_in = None if in_domain is None else np.asarray(in_domain, dtype=float).reshape(-1, 1)
     for s in range(design.variance_stages - 1, -1, -1):
         st = design.stages[s]
         g, used = combine(st.parent[unit], dom, n_dom)
@@ -79,7 +86,9 @@ def linearized_variance(
         n_cells = np.bincount(g, minlength=n_groups)
         ss = group_sum(g, (z - mean[g]) ** 2, n_groups) + (size - n_cells)[:, None] * mean**2
         g_pres = group_sum(g, pres, n_groups)
-        seen = np.ones_like(g_pres, dtype=bool) if rows_kept else g_pres > 0
+        g_in = None if rows_in is None else group_sum(g, rows_in, n_groups)
+        seen = (np.ones_like(g_pres, dtype=bool) if rows_kept
+                else g_pres > 0 if g_in is None else g_in > 0)
         f = st.f[g_parent]
         lonely = (size == 1) & (f >= SELF_REPRESENTING)
         scale = np.where(size > 1, f * size / np.maximum(size - 1, 1), f)
@@ -102,7 +111,7 @@ def linearized_variance(
             bad = group_sum(g_dom, np.isnan(contrib).astype(float), n_dom) > 0
             stage_var[bad] = np.nan
         var = var + stage_var
-        unit, dom, z, pres = g_parent, g_dom, sum_z, g_pres
+        unit, dom, z, pres, rows_in = g_parent, g_dom, sum_z, g_pres, g_in
     return VarianceResult(var, df)
 
 

@@ -1,0 +1,98 @@
+# Expected values for tests/analysis/test_r_fixes.py (issue 19: five places SIPAS and R
+# differed). Run from the repository root with
+#   Rscript tests/analysis/reference/issue19_fixes.R
+# (R 4.2.2, survey 4.1-1). Writes tests/analysis/reference/issue19_expected.csv and the
+# margins file it rakes to (issue19_margins.csv, in sipas index/estimate's --rake format).
+suppressMessages(library(survey))
+options(survey.adjust.domain.lonely = FALSE)
+small <- read.csv("tests/analysis/reference/sipas_small.csv", na.strings = "")
+api <- file.path("..", "shared", "reference", "api")
+apistrat <- read.csv(file.path(api, "apistrat.csv"))
+out <- data.frame(key = character(), value = numeric(), call = character())
+put <- function(key, value, call) out[nrow(out) + 1, ] <<- list(key, as.numeric(value), call)
+items <- c("I1", "I2", "I3", "II1", "II2", "V1", "V2")
+for (it in items) {
+  v <- small[[it]]
+  ok <- !is.na(v) & v %in% 1:5
+  small[[paste0("v_", it)]] <- as.numeric(ok)
+  small[[paste0("s_", it)]] <- ifelse(ok, as.numeric(v %in% 4:5), 0)
+  small[[paste0("sat_", it)]] <- ifelse(ok, as.numeric(v %in% 4:5), NA)
+}
+# a calibrated subset keeps its other rows (weight 0), whose values must not be NA
+small$satz_I1 <- ifelse(is.na(small$sat_I1), 0, small$sat_I1)
+
+# 2. A criterion under lonely.psu = "average" is svyratio on the domain's subset: every
+# stratum with rows in the domain counts, whether or not they answered the item. Stratum S2
+# answers no element V item here (issue19_average.csv), S6 is the lonely one.
+avg <- small
+avg$V1[avg$stratum == "S2"] <- NA
+avg$V2[avg$stratum == "S2"] <- NA
+write.csv(avg[, c("stratum", "psu", "district", "weight", items)],
+          "tests/analysis/reference/issue19_average.csv", row.names = FALSE, quote = FALSE, na = "")
+for (it in c("V1", "V2")) {
+  ok <- !is.na(avg[[it]]) & avg[[it]] %in% 1:5
+  avg[[paste0("v_", it)]] <- as.numeric(ok)
+  avg[[paste0("s_", it)]] <- ifelse(ok, as.numeric(avg[[it]] %in% 4:5), 0)
+}
+options(survey.lonely.psu = "average")
+dl <- svydesign(id = ~psu, strata = ~stratum, weights = ~weight, data = avg)
+for (dom in c("all", "D1", "D2", "D3")) {
+  inside <- if (dom == "all") rep(TRUE, nrow(avg)) else avg$district == dom
+  for (it in items) {
+    if (sum(avg[[paste0("v_", it)]][inside]) == 0) next
+    r <- svyratio(as.formula(paste0("~s_", it)), as.formula(paste0("~v_", it)), subset(dl, inside))
+    call <- paste0("svyratio(~s_", it, ", ~v_", it, ", subset(dl, ", dom, ")) [lonely.psu='average']")
+    put(paste0("average.", dom, ".", it, ".est"), coef(r), call)
+    put(paste0("average.", dom, ".", it, ".se"), SE(r), call)
+  }
+}
+options(survey.lonely.psu = "fail")
+
+# 3. The beta (Korn-Graubard) interval on a calibrated design: n_eff scaled with
+# qt(, nrow(design) - 1), and a subset of a calibrated design keeps every row.
+ds <- svydesign(id = ~psu, strata = ~stratum2, weights = ~weight, data = small)
+pop_d <- data.frame(district = c("D1", "D2", "D3"), Freq = c(5200, 3400, 2400))
+pop_s <- data.frame(stratum2 = paste0("S", 1:5), Freq = c(1800, 2500, 1700, 3000, 2000))
+write.csv(rbind(data.frame(variable = "district", value = pop_d$district, total = pop_d$Freq),
+                data.frame(variable = "stratum2", value = pop_s$stratum2, total = pop_s$Freq)),
+          "tests/analysis/reference/issue19_margins.csv", row.names = FALSE, quote = FALSE)
+dr <- rake(ds, list(~district, ~stratum2), list(pop_d, pop_s), control = list(epsilon = 1e-10, maxit = 100))
+for (dom in c("all", "D1", "D2", "D3")) {
+  inside <- if (dom == "all") rep(TRUE, nrow(small)) else small$district == dom
+  sub <- subset(dr, inside & !is.na(small$sat_I1))
+  ci <- svyciprop(~satz_I1, sub, method = "beta")
+  call <- paste0("svyciprop(~satz_I1, subset(rake(ds, ~district + ~stratum2), ", dom, " & !is.na(sat_I1)), method='beta')")
+  put(paste0("beta.", dom, ".est"), coef(ci), call)
+  put(paste0("beta.", dom, ".low"), confint(ci)[1], call)
+  put(paste0("beta.", dom, ".high"), confint(ci)[2], call)
+  put(paste0("beta.", dom, ".nrow"), nrow(sub), "nrow(subset(calibrated, ...)): every row")
+}
+
+# 4. The design effect of a ratio whose denominator is not 0/1.
+dstrat <- svydesign(id = ~1, strata = ~stype, weights = ~pw, fpc = ~fpc, data = apistrat)
+r <- svyratio(~api00, ~enroll, dstrat, deff = "replace")
+put("ratio.api00.enroll.est", coef(r), "svyratio(~api00, ~enroll, dstrat, deff='replace')")
+put("ratio.api00.enroll.se", SE(r), "svyratio(~api00, ~enroll, dstrat, deff='replace')")
+put("ratio.api00.enroll.deff", deff(r), "svyratio(~api00, ~enroll, dstrat, deff='replace')")
+r2 <- svyratio(~api00, ~api99, dstrat, deff = "replace")
+put("ratio.api00.api99.deff", deff(r2), "svyratio(~api00, ~api99, dstrat, deff='replace')")
+for (s in c("E", "H", "M")) {
+  rs <- svyratio(~api00, ~enroll, subset(dstrat, stype == s), deff = "replace")
+  put(paste0("ratio.", s, ".deff"), deff(rs), paste0("svyratio(~api00, ~enroll, subset(dstrat, stype=='", s, "'), deff='replace')"))
+}
+
+# 5. The mean of a coded item over its valid codes (9 = no answer is not a value): the file
+# as exported, with the unanswered I1 coded 9 (issue19_nines.csv).
+nines <- small[, c("stratum2", "psu", "district", "weight", "I1")]
+nines$I1[is.na(nines$I1)] <- 9
+write.csv(nines, "tests/analysis/reference/issue19_nines.csv", row.names = FALSE, quote = FALSE)
+nines$I1v <- ifelse(nines$I1 %in% 1:5, nines$I1, NA)
+dn <- svydesign(id = ~psu, strata = ~stratum2, weights = ~weight, data = nines)
+m <- svymean(~I1v, subset(dn, !is.na(I1v)))
+put("mean.I1.valid.est", coef(m), "svymean(~I1v, subset(dn, I1 %in% 1:5))")
+put("mean.I1.valid.se", SE(m), "svymean(~I1v, subset(dn, I1 %in% 1:5))")
+put("mean.I1.nines", sum(nines$I1 == 9), "sum(I1 == 9)")
+
+out$value <- sprintf("%.15g", out$value)
+write.csv(out, "tests/analysis/reference/issue19_expected.csv", row.names = FALSE)
+cat(nrow(out), "values written\n")

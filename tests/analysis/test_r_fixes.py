@@ -1,0 +1,142 @@
+"""Five places where SIPAS and R's survey package differed (issue 19), each against R.
+
+Values are pinned by ``reference/issue19_fixes.R`` in ``reference/issue19_expected.csv``
+(key, value, the R call); relative tolerance 1e-6.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from analysis import estimate as E
+from analysis.cli import estimate_command, index_command
+from analysis.design import make_design
+from analysis.io import read_csv
+
+REF = Path(__file__).resolve().parent / "reference"
+SMALL = REF / "sipas_small.csv"
+ITEMS = ("I1", "I2", "I3", "II1", "II2", "V1", "V2")
+ELEMENTS = ["--element", "I=I1,I2,I3", "--element", "II=II1,II2", "--element", "V=V1,V2"]
+
+
+@pytest.fixture(scope="module")
+def expected() -> dict[str, float]:
+    with (REF / "issue19_expected.csv").open(encoding="utf-8") as fh:
+        return {row["key"]: float(row["value"]) for row in csv.DictReader(fh)}
+
+
+def close(actual: float | None, wanted: float) -> bool:
+    return actual is not None and actual == pytest.approx(wanted, rel=1e-6, abs=1e-12)
+
+
+def run_cli(command, args) -> dict:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(command, [str(a) for a in args] + ["--format", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_an_se_r_cannot_compute_is_null_in_json_and_empty_in_csv(tmp_path: Path) -> None:
+    """Two stages with fpc, one household alone in its PSU, lonely.psu = 'average'.
+
+    R: ``svymean(~q2, svydesign(id=~psu+hh, strata=~stratum, fpc=~fpc1+fpc2))`` gives
+    SE NaN under ``options(survey.lonely.psu = "average")``. Before: a crash ("Out of range
+    float values are not JSON compliant: nan") and ``nan`` in the CSV.
+    """
+    lines = ["stratum,psu,hh,fpc1,fpc2,q1,q2"]
+    for s in ("S1", "S2"):
+        for p in range(3):
+            for h in range(1 if (s, p) == ("S1", 0) else 3):
+                lines.append(f"{s},{s}P{p},{s}P{p}H{h},10,20,{(p + h) % 5 + 1},{4 + h % 2}")
+    data = tmp_path / "two.csv"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args = [data, "--element", "A=q1,q2", "--strata", "stratum", "--psu", "psu,hh",
+            "--fpc", "fpc1,fpc2", "--lonely-psu", "average"]
+    body = run_cli(index_command, args)
+    rows = body["estimates"]
+    assert rows and all(r["se"] is None and r["ci_low"] is None for r in rows)
+    assert all(r["estimate"] is not None for r in rows)
+    criteria = [r for r in rows if r["level"] == "criterion"]
+    assert criteria and all(r["mean_score_se"] is None and r["dissatisfied_se"] is None
+                            for r in criteria)
+    assert "R gives NaN too" in criteria[0]["note"]
+    table = CliRunner().invoke(index_command, [str(a) for a in args] + ["--format", "csv"])
+    assert table.exit_code == 0
+    cells = [c for line in csv.reader(table.output.splitlines()) for c in line]
+    assert len(cells) > 20 and not any(c.lower() in ("nan", "inf", "-inf") for c in cells)
+
+
+def test_criteria_under_average_count_the_domains_strata_as_svyratio(expected) -> None:
+    """R: ``svyratio(~s_k, ~v_k, subset(dl, domain))`` under lonely.psu = 'average'. Before,
+    the strata came from the valid answers: SEs differed by √(H/(H−1)) where a stratum had
+    rows in the domain but no valid answer (stratum S2 and element V in this file)."""
+    body = run_cli(index_command, [REF / "issue19_average.csv", *ELEMENTS, "--weight", "weight", "--strata",
+                                   "stratum", "--psu", "psu", "--by", "district",
+                                   "--lonely-psu", "average"])
+    checked = 0
+    for row in body["estimates"]:
+        if row["level"] != "criterion":
+            continue
+        dom = row["domain"].get("district", "all") if row["domain"] else "all"
+        key = f"average.{dom}.{row['indicator']}"
+        if f"{key}.est" not in expected:
+            assert row["n"] == 0
+            continue
+        assert close(row["estimate"], expected[f"{key}.est"]), key
+        assert close(row["se"], expected[f"{key}.se"]), key
+        checked += 1
+    assert checked == sum(1 for k in expected if k.startswith("average.") and k.endswith(".se"))
+
+
+def test_beta_interval_on_a_calibrated_design_counts_every_row_as_r(expected) -> None:
+    """R: ``svyciprop(~y, subset(rake(ds, ...), domain & valid), method = "beta")`` scales
+    n_eff with ``qt(, nrow(design) − 1)``, and a subset of a calibrated design keeps all
+    196 rows. Before, SIPAS used the domain's valid answers there."""
+    body = run_cli(estimate_command, [SMALL, "--var", "I1", "--satisfied", "4,5", "--weight",
+                                      "weight", "--strata", "stratum2", "--psu", "psu",
+                                      "--by", "district", "--rake",
+                                      REF / "issue19_margins.csv", "--ci", "beta"])
+    assert len(body["estimates"]) == 4
+    for row in body["estimates"]:
+        dom = row["domain"].get("district", "all") if row["domain"] else "all"
+        assert close(row["estimate"], expected[f"beta.{dom}.est"]), dom
+        assert close(row["ci_low"], expected[f"beta.{dom}.low"]), dom
+        assert close(row["ci_high"], expected[f"beta.{dom}.high"]), dom
+
+
+def test_design_effect_of_a_ratio_with_a_non_0_1_denominator(api_dir, expected) -> None:
+    """R: ``svyratio(~api00, ~enroll, dstrat, deff = "replace")``: 0.4228 (SIPAS gave a
+    variance of the wrong quantity under SRS when the denominator was not 0/1)."""
+    t = read_csv(api_dir / "apistrat.csv")
+    d = make_design(t.n, weights=t.numeric("pw"), strata=t.categorical("stype"),
+                    fpc=[t.numeric("fpc")])
+    q = E.ratio(d, t.numeric("api00"), t.numeric("enroll"))
+    assert close(float(q.estimate[0, 0]), expected["ratio.api00.enroll.est"])
+    assert close(float(q.se[0, 0]), expected["ratio.api00.enroll.se"])
+    assert close(float(q.deff[0, 0]), expected["ratio.api00.enroll.deff"])
+    q = E.ratio(d, t.numeric("api00"), t.numeric("api99"))
+    assert close(float(q.deff[0, 0]), expected["ratio.api00.api99.deff"])
+    by = E.Domains.of("stype", t.categorical("stype"))
+    q = E.ratio(d, t.numeric("api00"), t.numeric("enroll"), by)
+    for i, label in enumerate(by.labels, start=1):
+        assert close(float(q.deff[i, 0]), expected[f"ratio.{label}.deff"]), label
+
+
+def test_the_mean_of_a_coded_item_leaves_its_no_answer_code_out(expected) -> None:
+    """R: ``svymean(~I1v, subset(dn, I1 %in% 1:5))`` on the export's coding (9 = no
+    answer, 21 of them). ``--valid`` now works without ``--satisfied``."""
+    assert expected["mean.I1.nines"] == 21
+    args = [REF / "issue19_nines.csv", "--var", "I1", "--weight", "weight", "--strata",
+            "stratum2", "--psu", "psu"]
+    row = run_cli(estimate_command, [*args, "--valid", "1,2,3,4,5"])["estimates"][0]
+    assert close(row["estimate"], expected["mean.I1.valid.est"])
+    assert close(row["se"], expected["mean.I1.valid.se"])
+    assert row["n"] == 196 - 21
+    plain = run_cli(estimate_command, args)["estimates"][0]  # every value: 9 counts, said
+    assert plain["estimate"] > row["estimate"] and plain["n"] == 196
+    assert "--valid 1,2,3,4,5" in plain["note"]
+    assert "--valid" not in (row["note"] or "")
