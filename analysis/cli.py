@@ -43,6 +43,13 @@ def _looks_coded_with_no_answer(y) -> bool:  # type: ignore[no-untyped-def]
     return bool(seen.size) and NO_ANSWER in seen and set(seen.tolist()) <= {1, 2, 3, 4, 5, 9}
 
 
+def share_target(target: float | None) -> None:
+    """A target for a proportion is a share: 0.80, not 80 or 2."""
+    if target is not None and not 0 < target < 1:
+        raise ValueError(f"--target is a share between 0 and 1 for a proportion (got "
+                         f"{target:g}); write 0.80 for 80%")
+
+
 def _split(text: str | None) -> list[str]:
     return [c.strip() for c in text.split(",") if c.strip()] if text else []
 
@@ -77,8 +84,16 @@ def one_line_errors(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args: object, **kwargs: object) -> None:
+        import warnings
+
         try:
-            func(*args, **kwargs)
+            with warnings.catch_warnings(record=True) as said:
+                warnings.simplefilter("always")
+                try:
+                    func(*args, **kwargs)
+                finally:  # what the estimates should be read with, one line each
+                    for w in said:
+                        click.echo(f"warning: {w.message}", err=True)
         except (ValueError, KeyError, OSError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
@@ -173,6 +188,34 @@ def _design_info(data: str, design, opts: dict, extra: dict) -> dict:
     return info
 
 
+def check_codes(name: str, values, empty: int = 0) -> None:  # type: ignore[no-untyped-def]
+    """Refuse an answer that is not a code (4.5, −4): it would silently count as missing.
+
+    ``values`` are whole numbers with −1 for ``empty`` cells, or floats with NaN for them.
+    """
+    import numpy as np
+
+    if values.dtype.kind in "iu":
+        negative = values < 0
+        if int(negative.sum()) <= empty:  # only the empty cells
+            return
+        typed = np.flatnonzero(values < -1) if empty else np.flatnonzero(negative)
+        if typed.size == 0:  # a typed −1 hides among the empty cells' −1s
+            raise ValueError(f"column {name!r} holds a negative number: answer codes are "
+                             "whole numbers from 0 (leave the cell empty for no answer)")
+        row = int(typed[0])
+        text = str(int(values[row]))
+    else:
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isnan(values) & ((values < 0) | (values != np.floor(values)))
+        if not bad.any():
+            return
+        row = int(np.flatnonzero(bad)[0])
+        text = f"{float(values[row]):g}"
+    raise ValueError(f"column {name!r}, data row {row + 1}: {text} is not an answer code "
+                     "(whole numbers from 0; leave the cell empty for no answer)")
+
+
 class _Released(Mapping):
     """Answer-code columns read on first access and then dropped from the table, so that a
     ten-million-row file holds one item's integers at a time besides everyone's slots."""
@@ -184,6 +227,7 @@ class _Released(Mapping):
         if name not in self._names:
             raise KeyError(name)
         values = self._table.codes(name)
+        check_codes(name, values, self._table.null_count(name))
         self._table.release(name)
         return values
 
@@ -215,9 +259,14 @@ def estimate_command(data: str, variables: tuple[str, ...], satisfied: str | Non
 
     table, design, by = _load(data, list(variables), opts)
     if satisfied is not None:
+        share_target(opts["target"])  # type: ignore[arg-type]
         sat = _codes(satisfied, (4, 5), "--satisfied")
         val = _codes(valid, (1, 2, 3, 4, 5), "--valid")
-        inds = [satisfied_indicator(v, table.numeric(v), sat, val) for v in variables]
+        inds = []
+        for v in variables:
+            y = table.numeric(v)
+            check_codes(v, y)
+            inds.append(satisfied_indicator(v, y, sat, val))
     else:  # means; of a coded item, over its valid codes (--valid), never its "no answer"
         codes = _codes(valid, (), "--valid") if valid is not None else None
         inds, warned = [], {}
@@ -258,6 +307,7 @@ def index_command(data: str, elements: tuple[str, ...], satisfied: str | None,
     if bool(elements) == bool(given):
         raise ValueError("give either --element NAME=COL,... or --instrument ID")
     els = given or [parse_element(e) for e in elements]
+    share_target(opts["target"])  # type: ignore[arg-type]
     sat = _codes(satisfied, opts.get("_satisfied") or (4, 5), "--satisfied")  # type: ignore[arg-type]
     val = _codes(valid, opts.get("_valid") or (1, 2, 3, 4, 5), "--valid")  # type: ignore[arg-type]
     items = [c for e in els for c in e.items]

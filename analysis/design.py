@@ -194,6 +194,9 @@ def make_design(
             raise ValueError(f"weights are missing or not numeric in {int(np.isnan(w).sum())} rows")
         if (w < 0).any():
             raise ValueError(f"weights are negative in {int((w < 0).sum())} rows")
+        if w.size and not (w > 0).any():
+            raise ValueError("every weight is zero: there is nothing to estimate "
+                             "(check the weight column)")
     return Design(
         weights=w, strata=s_codes, strata_labels=s_labels, clusters=tuple(units),
         cluster_labels=base.cluster_labels, popsize=popsize, lonely_psu=lonely_psu,

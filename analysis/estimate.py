@@ -92,7 +92,7 @@ def to_rows(
     rows = []
     for d, dom in enumerate(domains.names()):
         for j, name in enumerate(names):
-            note = ci.note[d, j]
+            note = ci.note[d, j] if res.n[d, j] > 0 else "no valid answers"
             if notes is not None and notes[d, j]:
                 note = f"{notes[d, j]}; {note}" if note else notes[d, j]
             est = _num(res.estimate[d, j]) if res.n[d, j] > 0 else None

@@ -70,6 +70,10 @@ class Table:
             return col.fill_null(-1).to_numpy().astype(np.int16, copy=False)
         return self.numeric(name)
 
+    def null_count(self, name: str) -> int:
+        """Empty cells of a column."""
+        return int(self._get(name).null_count)
+
     def release(self, name: str) -> None:
         """Forget a column once it has been converted: a big file's memory is freed as it
         is used, not at the end."""
@@ -160,13 +164,18 @@ class _NotWhole(Exception):
     """A typed column held something else (a code that is not a 16-bit whole number)."""
 
 
+BLOCK_BYTES = 1 << 24  # Arrow reads in blocks of this size; a line must fit in one
+LONGEST_LINE = 1 << 30  # blocks grow ×16 up to this when a line does not fit
+
+
 def _read(path: Path, columns: Iterable[str] | None, text: set[str],
-          numbers: dict) -> Table:
+          numbers: dict, block: int | None = None) -> Table:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     if not path.is_file():
         raise ValueError(f"no such file: {path}")
+    block = block or BLOCK_BYTES
     wanted = list(dict.fromkeys(columns)) if columns is not None else None
     try:
         header = _header(path)
@@ -179,7 +188,7 @@ def _read(path: Path, columns: Iterable[str] | None, text: set[str],
         types.update({c: t for c, t in numbers.items() if c in header})
         table = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(block_size=1 << 24),
+            read_options=pacsv.ReadOptions(block_size=block),
             convert_options=pacsv.ConvertOptions(
                 include_columns=wanted, column_types=types, null_values=NULLS,
                 strings_can_be_null=True, quoted_strings_can_be_null=True,
@@ -188,6 +197,12 @@ def _read(path: Path, columns: Iterable[str] | None, text: set[str],
     except pa.ArrowInvalid as exc:
         if numbers and "conversion error" in str(exc):
             raise _NotWhole from None
+        if "straddl" in str(exc):  # one line longer than a block: read in bigger blocks
+            if block < LONGEST_LINE:
+                return _read(path, columns, text, numbers, block * 16)
+            raise ValueError(f"cannot read {path}: a line is longer than "
+                             f"{LONGEST_LINE >> 20} MB (is it a CSV file, one row per "
+                             "line?)") from None
         raise ValueError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
     except UnicodeDecodeError:
         raise ValueError(f"cannot read {path}: not UTF-8") from None
@@ -203,4 +218,11 @@ def _header(path: Path) -> list[str]:
         first = fh.readline()
     if not first.strip():
         raise ValueError(f"{path} is empty")
-    return next(csv.reader([first]))
+    names = next(csv.reader([first]))
+    seen: dict[str, int] = {}
+    for at, name in enumerate(names, start=1):
+        if name in seen:  # Arrow would keep both and a --var could mean either
+            raise ValueError(f"{path}: column {name!r} appears twice in the header "
+                             f"(columns {seen[name]} and {at}); rename one")
+        seen[name] = at
+    return names

@@ -62,6 +62,7 @@ __all__ = [
     "CellMismatchError",
     "PostStratification",
     "Raking",
+    "MarginsDisagreeWarning",
     "RakingNotConvergedWarning",
     "nonresponse_adjust",
     "poststratify",
@@ -70,6 +71,10 @@ __all__ = [
     "rake_from_csv",
     "totals_columns",
 ]
+
+
+class MarginsDisagreeWarning(UserWarning):
+    """Raking margins whose grand totals differ: one of them cannot be met (R warns too)."""
 
 
 class RakingNotConvergedWarning(UserWarning):
@@ -229,6 +234,14 @@ def rake(
             break
         old_table = new_table
         iterations += 1
+    grand = [float(sum(totals.values())) for _, totals in margins]
+    if max(grand) - min(grand) > 1e-9 * max(abs(g) for g in grand):
+        shown = ", ".join(f"{names[m] if names is not None else f'margin {m + 1}'} {g:,.6g}"
+                          for m, g in enumerate(grand))
+        warnings.warn(
+            f"the margins' grand totals differ ({shown}): raking cannot meet them all, "
+            "and the weights end on the last margin's total; make every margin add up to "
+            "the same population", MarginsDisagreeWarning, stacklevel=2)
     if not converged:
         warnings.warn(
             f"Raking did not converge after {iterations} iterations "

@@ -59,7 +59,7 @@ def test_codes_are_read_as_small_integers_when_they_are_whole(tmp_path: Path) ->
         assert np.array_equal(np.where(lean < 0, np.nan, lean), full, equal_nan=True)
 
 
-def test_a_code_that_is_not_whole_reads_the_file_plainly_with_the_same_numbers(
+def test_a_code_that_is_not_whole_reads_the_file_plainly_and_is_refused(
     tmp_path: Path
 ) -> None:
     """4.5 cannot be a 16-bit integer: the second read gives floats, and 4.5 is no code."""
@@ -72,12 +72,9 @@ def test_a_code_that_is_not_whole_reads_the_file_plainly_with_the_same_numbers(
     odd.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n", encoding="utf-8")
     table = read_csv(odd, ["I1"], code_columns=["I1"])
     assert table.codes("I1").dtype == np.float64 and table.codes("I1")[0] == 4.5
-    # the same as the row marked missing by hand: 4.5 is not an answer code
-    cells[at] = ""
-    blank = tmp_path / "blank.csv"
-    blank.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n",
-                     encoding="utf-8")
-    assert _index(odd)["estimates"] == _index(blank)["estimates"]
+    # 4.5 is not an answer code: said, not silently taken as missing (issue 19)
+    r = CliRunner().invoke(index_command, [str(odd), *ARGS])
+    assert r.exit_code == 1 and "data row 1: 4.5 is not an answer code" in r.output
 
 
 def test_a_word_in_the_weight_column_gets_the_same_message_as_before(tmp_path: Path) -> None:

@@ -74,9 +74,9 @@ def test_criteria_under_average_count_the_domains_strata_as_svyratio(expected) -
     """R: ``svyratio(~s_k, ~v_k, subset(dl, domain))`` under lonely.psu = 'average'. Before,
     the strata came from the valid answers: SEs differed by √(H/(H−1)) where a stratum had
     rows in the domain but no valid answer (stratum S2 and element V in this file)."""
-    body = run_cli(index_command, [REF / "issue19_average.csv", *ELEMENTS, "--weight", "weight", "--strata",
-                                   "stratum", "--psu", "psu", "--by", "district",
-                                   "--lonely-psu", "average"])
+    body = run_cli(index_command, [REF / "issue19_average.csv", *ELEMENTS, "--weight",
+                                   "weight", "--strata", "stratum", "--psu", "psu", "--by",
+                                   "district", "--lonely-psu", "average"])
     checked = 0
     for row in body["estimates"]:
         if row["level"] != "criterion":

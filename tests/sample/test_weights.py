@@ -113,6 +113,25 @@ def test_raking_hits_the_margins_over_the_screened_out_too(
         assert trimmed.trimmed > 0 and moved["a_sex=1"] != pytest.approx(5100, rel=1e-6)
 
 
+def test_margins_adding_up_to_different_populations_are_refused(
+    engine: Engine, drawn: Callable[..., str], tmp_path: Path
+) -> None:
+    """Raking can meet at most one of them (the weights would end on the last margin's
+    total, the others unmet): a supervisor is told, in words, before anything is stored."""
+    from survey.messages import UserError
+
+    code = drawn()
+    margins = tmp_path / "margins.csv"
+    margins.write_text("variable,value,total\na_sex,1,5100\na_sex,2,5300\n"
+                       "urban_rural,urban,4000\nurban_rural,rural,9400\n", encoding="utf-8")
+    with Session(engine) as session:
+        add_fieldwork(session, code, _outcome, answers=lambda su, k: {"a_sex": 1 + k % 2})
+        with pytest.raises(UserError, match="different totals") as refused:
+            compute_weights(session, code, margins=margins)
+        assert refused.value.params["totals"] == "a_sex 10400; urban_rural 13400"
+        assert all(r.weight is None for r, _ in _rows(session))  # nothing stored
+
+
 def test_one_adult_per_household_multiplies_by_the_adults(
     engine: Engine, drawn: Callable[..., str]
 ) -> None:

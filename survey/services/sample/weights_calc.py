@@ -27,6 +27,7 @@ import numpy as np
 from analysis.design import make_design
 from analysis.weighting import nonresponse_adjust, rake_from_csv
 from analysis.weighting_csv import read_margins_csv
+from survey.messages import N_, UserError
 
 TRIM_MAX_PASSES = 50
 
@@ -121,6 +122,14 @@ def compute_arrays(
         design = make_design(int(keep.sum()), weights=final[keep], strata=stratum[keep],
                              clusters=[psu[keep]], nest=True)
         cols = {k: np.asarray(v, dtype=object)[keep] for k, v in (columns or {}).items()}
+        table = read_margins_csv(margins, cols)
+        grand = {name: sum(totals.values())
+                 for name, (_, totals) in zip(table.names, table.margins, strict=True)}
+        if max(grand.values()) - min(grand.values()) > 1e-9 * max(grand.values()):
+            raise UserError(N_("the margins add up to different totals (%(totals)s): every "
+                               "margin must add up to the same population, or the weights "
+                               "cannot meet them all"),
+                            totals="; ".join(f"{k} {v:g}" for k, v in grand.items()))
         raked = rake_from_csv(design, cols, margins)
         final = final.copy()
         final[keep] = raked.weights

@@ -1,0 +1,133 @@
+"""Input that used to pass silently or speak Arrow now gets one clear line (issue 19)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from analysis import io
+from analysis.cli import estimate_command, index_command
+
+SMALL = Path(__file__).resolve().parent / "reference" / "sipas_small.csv"
+DESIGN = ["--weight", "weight", "--strata", "stratum2", "--psu", "psu"]
+
+
+def _rows() -> tuple[list[str], list[list[str]]]:
+    with SMALL.open(encoding="utf-8", newline="") as fh:
+        table = list(csv.reader(fh))
+    return table[0], table[1:]
+
+
+def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    return path
+
+
+def _fails(command, args, *phrases: str) -> str:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(command, [str(a) for a in args])
+    assert result.exit_code == 1, result.output
+    line = result.output.strip()
+    assert line.startswith("error: ") and "\n" not in line and "Traceback" not in line
+    for phrase in phrases:
+        assert phrase in line, line
+    return line
+
+
+def test_all_zero_weights_are_refused_not_reported_as_no_answers(tmp_path: Path) -> None:
+    header, rows = _rows()
+    w = header.index("weight")
+    data = _write(tmp_path / "zero.csv", header, [[*r[:w], "0", *r[w + 1:]] for r in rows])
+    _fails(estimate_command, [data, "--var", "I1", "--satisfied", "4,5", *DESIGN],
+           "every weight is zero")
+
+
+def test_a_column_name_twice_in_the_header_is_refused(tmp_path: Path) -> None:
+    header, rows = _rows()
+    data = _write(tmp_path / "dup.csv", [*header, "I1"], [[*r, "1"] for r in rows])
+    _fails(estimate_command, [data, "--var", "I1", "--satisfied", "4,5", *DESIGN],
+           "'I1' appears twice", "columns 7 and 14")
+
+
+@pytest.mark.parametrize(("value", "shown"), [("4.5", "4.5"), ("-4", "-4")])
+def test_an_answer_that_is_not_a_code_is_named_not_dropped(tmp_path: Path, value: str,
+                                                           shown: str) -> None:
+    header, rows = _rows()
+    i2 = header.index("I2")
+    rows[5][i2] = value
+    data = _write(tmp_path / "odd.csv", header, rows)
+    for command, args in ((index_command, ["--element", "I=I1,I2,I3"]),
+                          (estimate_command, ["--var", "I2", "--satisfied", "4,5"])):
+        _fails(command, [data, *args, *DESIGN], "'I2'", "data row 6", f"{shown} is not an "
+               "answer code")
+
+
+def test_a_typed_negative_among_empty_cells_is_refused(tmp_path: Path) -> None:
+    """Whole numbers are read as 16-bit codes with −1 for an empty cell: a typed −1 among
+    empty cells is still caught."""
+    header, rows = _rows()
+    i1 = header.index("I1")
+    assert any(r[i1] == "" for r in rows)  # the file has empty answers
+    rows[2][i1] = "-1"
+    data = _write(tmp_path / "neg.csv", header, rows)
+    _fails(index_command, [data, "--element", "I=I1,I2,I3", *DESIGN], "'I1'",
+           "negative number")
+
+
+def test_a_target_for_a_share_must_be_a_share() -> None:
+    for command, args in ((index_command, ["--element", "I=I1,I2,I3"]),
+                          (estimate_command, ["--var", "I1", "--satisfied", "4,5"])):
+        _fails(command, [SMALL, *args, *DESIGN, "--target", "2"], "between 0 and 1",
+               "got 2")
+    mean = CliRunner().invoke(estimate_command, [str(SMALL), "--var", "I1", *DESIGN,
+                                                 "--target", "3.5", "--format", "csv"])
+    assert mean.exit_code == 0, mean.output  # a mean score's target is not a share
+
+
+def test_an_item_nobody_answered_says_so_on_every_row(tmp_path: Path) -> None:
+    header, rows = _rows()
+    i3 = header.index("I3")
+    data = _write(tmp_path / "none.csv", header, [[*r[:i3], "", *r[i3 + 1:]] for r in rows])
+    out = CliRunner().invoke(index_command, [str(data), "--element", "I=I3", *DESIGN,
+                                             "--format", "csv"])
+    assert out.exit_code == 0, out.output
+    notes = [row["note"] for row in csv.DictReader(out.output.splitlines())]
+    assert notes == ["no valid answers"] * 3  # criterion, element, overall (was "df ≤ 0")
+
+
+def test_margins_that_add_up_differently_are_warned_about(tmp_path: Path) -> None:
+    """R's rake warns too; before, the run converged silently with one margin unmet."""
+    margins = tmp_path / "m.csv"
+    margins.write_text("variable,value,total\ndistrict,D1,5200\ndistrict,D2,3400\n"
+                       "district,D3,2400\nstratum2,S1,1800\nstratum2,S2,2500\n"
+                       "stratum2,S3,1700\nstratum2,S4,3000\nstratum2,S5,9000\n",
+                       encoding="utf-8")
+    out = CliRunner().invoke(estimate_command, [str(SMALL), "--var", "I1", "--satisfied",
+                                                "4,5", *DESIGN, "--rake", str(margins),
+                                                "--format", "csv"])
+    assert out.exit_code == 0
+    assert "warning: the margins' grand totals differ (district 11,000, stratum2 18,000)" \
+        in out.output
+    fine = CliRunner().invoke(estimate_command, [str(SMALL), "--var", "I1", "--satisfied",
+                                                 "4,5", *DESIGN, "--rake",
+                                                 str(SMALL.parent / "issue19_margins.csv")])
+    assert fine.exit_code == 0 and "warning" not in fine.output
+
+
+def test_a_line_longer_than_a_block_is_read_or_refused_in_words(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(io, "BLOCK_BYTES", 1024)  # a small block: a 5 kB cell straddles
+    lines = ["a,b,psu"] + [f"{i % 5},x,{i % 7}" for i in range(400)]
+    lines.insert(200, '1,"' + "y" * 5000 + '",2')
+    data = tmp_path / "long.csv"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = CliRunner().invoke(estimate_command, [str(data), "--var", "a", "--psu", "psu",
+                                                "--format", "csv"])
+    assert out.exit_code == 0, out.output  # read again in bigger blocks
+    assert out.output.splitlines()[1].split(",")[2] == "401"
+    monkeypatch.setattr(io, "LONGEST_LINE", 1024)  # and when no bigger block is allowed
+    line = _fails(estimate_command, [data, "--var", "a", "--psu", "psu"], "longer than")
+    assert "block size" not in line
