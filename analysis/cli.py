@@ -319,3 +319,97 @@ def index_command(data: str, elements: tuple[str, ...], satisfied: str | None,
         "elements": {e.name: list(e.items) for e in els}})
     click.echo(render(rows, info, opts["fmt"], "indicator", opts["level"]))
 
+
+
+MAX_PAIRS_DOMAINS = 20  # every pair of more domains than this is too long a list: --versus
+
+
+@click.command("compare")
+@click.argument("data", required=False, type=click.Path(dir_okay=False))
+@click.option("--var", "variable", required=True, help="Column to compare.")
+@click.option("--satisfied", help="Codes counted as satisfied, e.g. 4,5 (a share).")
+@click.option("--valid", help="Valid answer codes (default 1,2,3,4,5 with --satisfied).")
+@click.option("--versus", help="Compare every domain of --by with this one (default: every "
+              "pair).")
+@click.option("--previous", type=click.Path(dir_okay=False),
+              help="The previous round's file (same columns): this round minus that one, "
+                   "as independent samples, overall and per domain of --by.")
+@design_options
+@one_line_errors
+def compare_command(data: str, variable: str, satisfied: str | None, valid: str | None,
+                    versus: str | None, previous: str | None, **opts: object) -> None:
+    """Differences between domains (or rounds) with design-based SEs, as R svycontrast."""
+    from analysis.compare import domain_differences
+    from analysis.report import render_differences
+
+    if opts["target"] is not None:
+        raise ValueError("--target is not used by compare (it compares two estimates)")
+    if previous is None and not opts["by"]:
+        raise ValueError("give --by COLUMN (domains to compare) or --previous FILE (rounds)")
+    indicator, table, design, by = _one_indicator(data, variable, satisfied, valid, opts)
+    labels = list(by.labels)
+    info = _design_info(data, design, opts, {"satisfied": satisfied, "compare": "domains"})
+    if previous is None:
+        if versus is not None:
+            if versus not in labels:
+                raise ValueError(f"--versus {versus!r} is not a value of {opts['by']} "
+                                 f"({', '.join(labels[:20])})")
+            base = labels.index(versus)
+            pairs = [(k, base) for k in range(len(labels)) if k != base]
+        else:
+            if len(labels) > MAX_PAIRS_DOMAINS:
+                raise ValueError(f"{opts['by']} has {len(labels)} values: too many for every "
+                                 "pair; give --versus VALUE")
+            pairs = [(a, b) for a in range(len(labels)) for b in range(a + 1, len(labels))]
+        rows = domain_differences(design, indicator, by.codes, labels, pairs, opts["level"])
+    else:
+        rows = _round_differences(indicator, design, by, previous, variable, satisfied,
+                                  valid, opts)
+        info["compare"] = "rounds"
+        info["previous"] = previous
+    click.echo(render_differences(rows, info, opts["fmt"], opts["level"],
+                                  satisfied is not None))
+
+
+def _one_indicator(data, variable, satisfied, valid, opts):  # type: ignore[no-untyped-def]
+    """The design and the engine indicator of ``--var``: a share with --satisfied, a mean
+    over --valid codes (or every value) otherwise."""
+    import numpy as np
+
+    from analysis.engine import NumericIndicator
+    from analysis.estimate import satisfied_indicator
+
+    table, design, by = _load(data, [variable], opts)
+    y = table.numeric(variable)
+    if satisfied is not None:
+        check_codes(variable, y)
+        indicator = satisfied_indicator(variable, y, _codes(satisfied, (4, 5), "--satisfied"),
+                                        _codes(valid, (1, 2, 3, 4, 5), "--valid"))
+    else:
+        codes = _codes(valid, (), "--valid") if valid is not None else None
+        indicator = NumericIndicator(variable, y, ~np.isnan(y) if codes is None
+                                     else np.isin(y, codes))
+    return indicator, table, design, by
+
+
+def _round_differences(indicator, design, by, previous, variable, satisfied, valid,  # type: ignore[no-untyped-def]
+                       opts):
+    """This round minus the previous one, overall and per domain present in both."""
+    from analysis.compare import round_difference
+    from analysis.engine import run
+
+    old_ind, _t, old_design, old_by = _one_indicator(previous, variable, satisfied, valid,
+                                                     opts)
+    new = run(design, [indicator], by.codes, len(by.labels))
+    old = run(old_design, [old_ind], old_by.codes, len(old_by.labels))
+    names = [("(toàn bộ / all)", 0, 0)]
+    names += [(lab, 1 + i, 1 + list(old_by.labels).index(lab))
+              for i, lab in enumerate(by.labels) if lab in old_by.labels]
+    rows = []
+    for label, i, j in names:
+        rows.append(round_difference(
+            f"{variable} [{label}]",
+            ("this round", float(new.estimate[i, 0]), float(new.se[i, 0]), int(new.df[i, 0])),
+            ("previous", float(old.estimate[j, 0]), float(old.se[j, 0]), int(old.df[j, 0])),
+            opts["level"]))
+    return rows

@@ -92,3 +92,41 @@ def _table(rows: Sequence[Estimate], kind: str, level: float) -> str:
 
     sep = "  ".join("-" * w for w in widths)
     return "\n".join([fmt_line(head), sep] + [fmt_line(b) for b in body])
+
+
+VERDICT_DIFF_VI = {"higher": "cao hơn / higher", "lower": "thấp hơn / lower",
+                   "cannot be told apart": "không phân biệt được / cannot be told apart"}
+
+
+def render_differences(rows: Sequence, design: dict, fmt: str, level: float,
+                       proportion: bool) -> str:
+    """Differences (``analysis.compare.Difference``) as JSON, CSV or an aligned table."""
+    from dataclasses import asdict
+
+    dicts = [asdict(r) for r in rows]
+    if fmt == "json":
+        return json.dumps({"design": design, "differences": dicts}, ensure_ascii=False,
+                          indent=1, allow_nan=False)
+    if fmt == "csv":
+        return _csv(dicts)
+    head = ["Biến / Variable", "So sánh / Comparison", "Ước lượng 1 / Estimate 1",
+            "Ước lượng 2 / Estimate 2", "Chênh lệch / Difference", "SE",
+            f"KTC / CI {100 * level:g}%", "df", "p", "Kết luận / Verdict"]
+    body = []
+    for r in rows:
+        ci = "–" if r.ci_low is None else (f"{_fmt(r.ci_low, proportion)} – "
+                                           f"{_fmt(r.ci_high, proportion)}")
+        body.append([r.name, f"{r.first} − {r.second}", _fmt(r.estimate_first, proportion),
+                     _fmt(r.estimate_second, proportion), _fmt(r.difference, proportion),
+                     _fmt(r.se, proportion, 2), ci, str(r.df),
+                     "–" if r.p_value is None else f"{r.p_value:.3g}",
+                     VERDICT_DIFF_VI.get(r.verdict or "", r.note or "–")])
+    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h)
+              for i, h in enumerate(head)]
+    numeric = {2, 3, 4, 5, 7, 8}
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if i in numeric else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    return "\n".join([line(head), "  ".join("-" * w for w in widths)] + [line(b) for b in body])

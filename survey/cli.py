@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "user": "survey.commands.users:user_group",
     "export": "survey.commands.export:export_command",
     "estimate": "survey.commands.analysis:estimate_command",
+    "compare": "survey.commands.analysis:compare_command",
     "index": "survey.commands.analysis:index_command",
     "plan": "analysis.cli_plan:plan_command",
     "desk": "survey.commands.desks:desk_group",

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from analysis import estimate as E
-from analysis.cli import estimate_command, index_command
+from analysis.cli import compare_command, estimate_command, index_command
 from analysis.design import make_design
 from analysis.io import read_csv
 
@@ -140,3 +140,56 @@ def test_the_mean_of_a_coded_item_leaves_its_no_answer_code_out(expected) -> Non
     assert plain["estimate"] > row["estimate"] and plain["n"] == 196
     assert "--valid 1,2,3,4,5" in plain["note"]
     assert "--valid" not in (row["note"] or "")
+
+
+@pytest.mark.parametrize("design", ["fpc", "rake"])
+@pytest.mark.parametrize("what", ["share", "mean"])
+def test_differences_between_districts_match_svycontrast(expected, design: str,
+                                                        what: str) -> None:
+    """R: ``svycontrast(svyratio(~y_D1 + ..., ~v_D1 + ..., design, covmat = TRUE), D1 − D2)``
+    (domains as variables zero outside them: the estimator of ``svyby(..., covmat = TRUE)``,
+    which fails on a calibrated design in survey 4.1-1). Strata, PSUs and fpc; and raked."""
+    args = [REF / "issue19_compare.csv", "--weight", "weight", "--strata", "stratum2",
+            "--psu", "psu", "--by", "district"]
+    args += ["--fpc", "fpc2"] if design == "fpc" else ["--rake", REF / "issue19_margins.csv"]
+    args += ["--var", "I1", "--satisfied", "4,5"] if what == "share" else ["--var", "I2"]
+    rows = run_cli(compare_command, args)["differences"]
+    assert [(r["first"], r["second"]) for r in rows] == [("D1", "D2"), ("D1", "D3"),
+                                                         ("D2", "D3")]
+    for row in rows:
+        key = f"compare.{design}.{row['first']}-{row['second']}.{what}"
+        assert close(row["difference"], expected[f"{key}.est"]), key
+        assert close(row["se"], expected[f"{key}.se"]), key
+        assert row["df"] == expected[f"compare.{design}.degf"]
+        assert row["difference"] == pytest.approx(row["estimate_first"]
+                                                  - row["estimate_second"])
+        inside = row["ci_low"] < 0 < row["ci_high"]
+        assert row["verdict"] == ("cannot be told apart" if inside else
+                                  "higher" if row["ci_low"] > 0 else "lower")
+
+
+def test_a_round_against_the_previous_is_two_independent_samples(tmp_path: Path) -> None:
+    """Two files, two designs: SE = √(SE₁² + SE₂²) of the two rounds' own estimates, df the
+    smaller; a domain present in both is compared, the others are left out."""
+    design = ["--weight", "weight", "--strata", "stratum2", "--psu", "psu", "--by",
+              "district", "--var", "I1", "--satisfied", "4,5"]
+    lines = SMALL.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    at = header.index("I1")
+    shifted = [lines[0]] + [",".join(c if k != at or c in ("", "5") else str(int(c) + 1)
+                                     for k, c in enumerate(line.split(",")))
+                            for line in lines[1:]]
+    new = tmp_path / "new.csv"
+    new.write_text("\n".join(shifted) + "\n", encoding="utf-8")
+    rows = run_cli(compare_command, [new, *design, "--previous", SMALL])["differences"]
+    ones = {r["domain"].get("district", "all") if r["domain"] else "all": r for r in
+            run_cli(estimate_command, [new, *design])["estimates"]}
+    twos = {r["domain"].get("district", "all") if r["domain"] else "all": r for r in
+            run_cli(estimate_command, [SMALL, *design])["estimates"]}
+    assert len(rows) == 4
+    for row, key in zip(rows, ["all", "D1", "D2", "D3"], strict=True):
+        a, b = ones[key], twos[key]
+        assert row["difference"] == pytest.approx(a["estimate"] - b["estimate"], rel=1e-12)
+        assert row["se"] == pytest.approx((a["se"] ** 2 + b["se"] ** 2) ** 0.5, rel=1e-12)
+        assert row["df"] == min(a["df"], b["df"])
+    assert rows[0]["verdict"] == "higher"  # every answer of 1-4 moved up one code

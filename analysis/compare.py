@@ -1,0 +1,128 @@
+"""Is district A different from district B? Differences of domain estimates with their SE.
+
+Two domains of one sample are not independent (they share strata, and a PSU may hold rows
+of both), so the SE of a difference is not √(SE_A² + SE_B²). R computes it as
+``svycontrast(svyby(~y, ~domain, design, svyratio, denominator = ~v, covmat = TRUE),
+c(1, -1))``: the contrast of the two ratios' influence values. The influence value of the
+difference is simply the difference of the two domains' influence values (each zero outside
+its domain), so its variance is one linearised variance of that column, through the same
+multistage recursion, fpc and calibration residuals as every other estimate here.
+
+Two rounds are two independent samples: the variance of their difference is the sum of the
+two variances (R: the two SEs from two designs, ``sqrt(se1^2 + se2^2)``).
+
+Degrees of freedom: the design's ``degf`` for domains of one sample (what
+``confint(svycontrast(...), df = degf(design))`` uses); for two rounds the smaller of the
+two, which is conservative (R has no joint design to take it from). The verdict words mirror
+targets: "higher" when the interval of the difference lies above 0, "lower" below, else
+"cannot be told apart".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from analysis.ci import t_quantile
+from analysis.design import Design
+from analysis.variance import finest_unit, group_sum, linearized_variance
+
+HIGHER, LOWER, ALIKE = "higher", "lower", "cannot be told apart"
+
+
+@dataclass(frozen=True)
+class Difference:
+    """``first`` minus ``second``: both estimates, the difference, its SE, CI and verdict."""
+
+    name: str
+    first: str
+    second: str
+    estimate_first: float | None
+    estimate_second: float | None
+    difference: float | None
+    se: float | None
+    ci_low: float | None
+    ci_high: float | None
+    df: int
+    p_value: float | None
+    verdict: str | None
+    note: str = ""
+
+
+def _ratio_parts(design: Design, indicator, inside: np.ndarray  # type: ignore[no-untyped-def]
+                 ) -> tuple[float, np.ndarray, np.ndarray]:
+    """The domain's ratio, its row influence values (zero outside) and valid rows."""
+    a, b, valid = indicator.row_values()
+    w = design.weights * inside
+    ta, tb = float(w @ a), float(w @ b)
+    if tb == 0:
+        return float("nan"), np.zeros(design.n), valid & inside
+    ratio = ta / tb
+    return ratio, w * (a - ratio * b) / tb, valid & inside
+
+
+def _variance(design: Design, z: np.ndarray, present: np.ndarray) -> float:
+    """Linearised variance of the total of row influence values ``z`` (R's svyrecvar)."""
+    rows_kept = bool(design.calibrations)
+    for cal in design.calibrations:
+        z = cal.residualize(z)
+    unit_row, n_units = finest_unit(design)
+    z_unit = group_sum(unit_row, z[:, None], n_units)
+    pres = np.bincount(unit_row, weights=present.astype(float), minlength=n_units)
+    res = linearized_variance(design, np.arange(n_units), np.zeros(n_units, dtype=np.int64),
+                              1, z_unit, pres[:, None], rows_kept=rows_kept)
+    return float(res.variance[0, 0])
+
+
+def _finish(name: str, first: str, second: str, e1: float, e2: float, var: float, df: int,
+            level: float, note: str = "") -> Difference:
+    from scipy.special import stdtr
+
+    def num(x: float) -> float | None:
+        return float(x) if np.isfinite(x) else None
+
+    diff = e1 - e2
+    se = float(np.sqrt(var)) if var >= 0 else float("nan")
+    if not (np.isfinite(diff) and np.isfinite(se)) or df <= 0:
+        why = note or ("no valid answers in one of them" if not np.isfinite(diff)
+                       else "df ≤ 0: no CI" if df <= 0 else "variance not available")
+        return Difference(name, first, second, num(e1), num(e2), num(diff), num(se), None,
+                          None, df, None, None, why)
+    t = float(t_quantile(np.array([df]), 1 - (1 - level) / 2)[0])
+    low, high = diff - t * se, diff + t * se
+    p = 1.0 if se == 0 and diff == 0 else (
+        0.0 if se == 0 else float(2 * stdtr(df, -abs(diff) / se)))
+    verdict = HIGHER if low > 0 else LOWER if high < 0 else ALIKE
+    return Difference(name, first, second, e1, e2, diff, se, low, high, df, p, verdict, note)
+
+
+def domain_differences(design: Design, indicator, domains: np.ndarray,  # type: ignore[no-untyped-def]
+                       labels: Sequence[str], pairs: Sequence[tuple[int, int]],
+                       level: float = 0.95) -> list[Difference]:
+    """``estimate(first) − estimate(second)`` for each pair of domain codes in ``pairs``.
+
+    ``domains`` holds a code per row (−1: in none); ``indicator`` is an engine indicator
+    (a coded share or a numeric mean/ratio). Two-sided p-value and CI with the design's df.
+    """
+    df = design.degf()
+    out = []
+    parts = {}
+    for code in sorted({c for pair in pairs for c in pair}):
+        parts[code] = _ratio_parts(design, indicator, domains == code)
+    for first, second in pairs:
+        e1, z1, v1 = parts[first]
+        e2, z2, v2 = parts[second]
+        var = _variance(design, z1 - z2, v1 | v2)
+        out.append(_finish(indicator.name, labels[first], labels[second], e1, e2, var, df,
+                           level))
+    return out
+
+
+def round_difference(name: str, new: tuple[str, float, float, int],
+                     old: tuple[str, float, float, int], level: float = 0.95) -> Difference:
+    """Two independent samples (two rounds): each as (label, estimate, SE, df)."""
+    (l1, e1, s1, d1), (l2, e2, s2, d2) = new, old
+    return _finish(name, l1, l2, e1, e2, s1**2 + s2**2, min(d1, d2), level,
+                   "" if min(d1, d2) > 0 else "df ≤ 0 in one of the rounds")
