@@ -111,6 +111,10 @@ def _draw_dots(rows: tuple[tuple[str, IndexRow], ...], target: float | None, tit
         title = f"{title} ({words['chart_extremes'].format(n=half)})"
     fig, ax = _figure(7.5, 0.9 + 0.42 * max(len(rows), 1))
     ys = list(range(len(rows)))[::-1]
+    # every dot with an interval in one errorbar (one set of artists, not one per row:
+    # drawing is most of a page's cost), every dot without one in one plot
+    with_ci: list[tuple[float, float, float, float]] = []
+    without: list[tuple[float, float]] = []
     for y, (_label, row) in zip(ys, rows, strict=True):
         if row is None:  # the gap between the highest and the lowest
             continue
@@ -120,13 +124,18 @@ def _draw_dots(rows: tuple[tuple[str, IndexRow], ...], target: float | None, tit
             continue
         est = 100 * (row.estimate or 0)
         if row.has_ci:
-            low, high = 100 * (row.ci_low or 0), 100 * (row.ci_high or 0)
-            ax.errorbar(est, y, xerr=[[est - low], [high - est]], fmt="o", color=BLUE,
-                        ecolor=BLUE, capsize=3, markersize=5)
+            with_ci.append((est, y, est - 100 * (row.ci_low or 0),
+                            100 * (row.ci_high or 0) - est))
         else:
-            ax.plot(est, y, "o", color=GREY, markersize=5)
+            without.append((est, y))
             ax.text(est + 1, y + 0.15, in_language("no CI", lang), fontsize=7, color=GREY)
         ax.text(101, y, number(est, ".1f", lang), va="center", fontsize=8)
+    if with_ci:
+        est_, y_, below, above = zip(*with_ci, strict=True)
+        ax.errorbar(est_, y_, xerr=[below, above], fmt="o", color=BLUE, ecolor=BLUE,
+                    capsize=3, markersize=5)
+    if without:
+        ax.plot(*zip(*without, strict=True), "o", color=GREY, markersize=5)
     if target is not None:
         ax.axvline(100 * target, color=RED, linestyle="--", linewidth=1)
         ax.text(100 * target, -0.65, f" {100 * target:.0f}%", color=RED, fontsize=8)
