@@ -413,3 +413,49 @@ def _round_differences(indicator, design, by, previous, variable, satisfied, val
             ("previous", float(old.estimate[j, 0]), float(old.se[j, 0]), int(old.df[j, 0])),
             opts["level"]))
     return rows
+
+
+@click.command("quantile")
+@click.argument("data", required=False, type=click.Path(dir_okay=False))
+@click.option("--var", "variable", required=True, help="Numeric column (e.g. visits, minutes).")
+@click.option("--quantiles", "probs", default="0.5", show_default=True,
+              help="Comma-separated shares, e.g. 0.25,0.5,0.75.")
+@click.option("--valid", help="Only these codes count as values (e.g. leave a 9 out).")
+@design_options
+@one_line_errors
+def quantile_command(data: str, variable: str, probs: str, valid: str | None,
+                     **opts: object) -> None:
+    """Medians and quantiles with Woodruff CIs, as R svyquantile (qrule math)."""
+    import json
+    import math
+
+    import numpy as np
+
+    from analysis.quantiles import quantiles
+
+    if opts["target"] is not None:
+        raise ValueError("--target is not used by quantile")
+    try:
+        shares = [float(p) for p in probs.split(",") if p.strip()]
+    except ValueError:
+        raise ValueError(f"--quantiles must be numbers like 0.25,0.5 (got {probs!r})") from None
+    if not shares or any(not math.isfinite(p) for p in shares):
+        raise ValueError(f"--quantiles must be numbers like 0.25,0.5 (got {probs!r})")
+    table, design, by = _load(data, [variable], opts)
+    y = table.numeric(variable)
+    if valid is not None:
+        y = np.where(np.isin(y, _codes(valid, (), "--valid")), y, np.nan)
+    rows = quantiles(design, y, shares, by.codes, by.labels, opts["by"], variable,
+                     opts["level"])  # type: ignore[arg-type]
+    info = _design_info(data, design, opts, {"quantiles": shares, "rule": "math",
+                                              "interval": "Woodruff (mean)"})
+    from dataclasses import asdict
+
+    dicts = [asdict(r) for r in rows]
+    if opts["fmt"] == "json":
+        click.echo(json.dumps({"design": info, "quantiles": dicts}, ensure_ascii=False,
+                              indent=1, allow_nan=False))
+        return
+    from analysis.report import quantile_table, rows_csv
+
+    click.echo(rows_csv(dicts) if opts["fmt"] == "csv" else quantile_table(rows, opts["level"]))

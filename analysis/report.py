@@ -130,3 +130,31 @@ def render_differences(rows: Sequence, design: dict, fmt: str, level: float,
                          for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
     return "\n".join([line(head), "  ".join("-" * w for w in widths)] + [line(b) for b in body])
+
+
+def rows_csv(dicts: list[dict]) -> str:
+    """Plain dictionaries as CSV (domains as ``column=value``), the same rules as estimates."""
+    return _csv(dicts)
+
+
+def quantile_table(rows: Sequence, level: float) -> str:
+    """Quantiles (``analysis.quantiles.Quantile``) as an aligned table."""
+    head = ["Biến / Variable", "Miền / Domain", "p", "n", "Phân vị / Quantile",
+            f"KTC / CI {100 * level:g}%", "SE", "df", "Ghi chú / Note"]
+    body = []
+    for r in rows:
+        def num(x: float | None) -> str:
+            return "–" if x is None else f"{x:g}"
+        ci = "–" if r.ci_low is None or r.ci_high is None else f"{num(r.ci_low)} – {num(r.ci_high)}"
+        body.append([r.name, ", ".join(f"{k}={v}" for k, v in r.domain.items()) or
+                     "(toàn bộ / all)", f"{r.p:g}", str(r.n), num(r.quantile), ci,
+                     "–" if r.se is None else f"{r.se:.3g}", str(r.df), r.note])
+    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h)
+              for i, h in enumerate(head)]
+    numeric = {2, 3, 4, 6, 7}
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if i in numeric else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    return "\n".join([line(head), "  ".join("-" * w for w in widths)] + [line(b) for b in body])

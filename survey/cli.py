@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "export": "survey.commands.export:export_command",
     "estimate": "survey.commands.analysis:estimate_command",
     "compare": "survey.commands.analysis:compare_command",
+    "quantile": "survey.commands.analysis:quantile_command",
     "index": "survey.commands.analysis:index_command",
     "plan": "analysis.cli_plan:plan_command",
     "desk": "survey.commands.desks:desk_group",

@@ -131,3 +131,20 @@ def test_a_line_longer_than_a_block_is_read_or_refused_in_words(
     monkeypatch.setattr(io, "LONGEST_LINE", 1024)  # and when no bigger block is allowed
     line = _fails(estimate_command, [data, "--var", "a", "--psu", "psu"], "longer than")
     assert "block size" not in line
+
+
+@pytest.mark.parametrize(("given", "phrase"), [("1.5", "between 0 and 1"), ("0", "between 0 and 1"),
+                                                ("half", "numbers like"), ("nan", "numbers like"),
+                                                ("", "numbers like")])
+def test_quantiles_must_be_shares(given: str, phrase: str) -> None:
+    from analysis.cli import quantile_command
+
+    _fails(quantile_command, [SMALL, "--var", "I1", *DESIGN, "--quantiles", given], phrase)
+
+
+def test_compare_needs_domains_or_a_previous_round() -> None:
+    from analysis.cli import compare_command
+
+    _fails(compare_command, [SMALL, "--var", "I1", *DESIGN], "--by", "--previous")
+    _fails(compare_command, [SMALL, "--var", "I1", *DESIGN, "--by", "district", "--versus",
+                             "D9"], "'D9' is not a value of district")

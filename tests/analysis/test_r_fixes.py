@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from analysis import estimate as E
-from analysis.cli import compare_command, estimate_command, index_command
+from analysis.cli import compare_command, estimate_command, index_command, quantile_command
 from analysis.design import make_design
 from analysis.io import read_csv
 
@@ -193,3 +193,38 @@ def test_a_round_against_the_previous_is_two_independent_samples(tmp_path: Path)
         assert row["se"] == pytest.approx((a["se"] ** 2 + b["se"] ** 2) ** 0.5, rel=1e-12)
         assert row["df"] == min(a["df"], b["df"])
     assert rows[0]["verdict"] == "higher"  # every answer of 1-4 moved up one code
+
+
+@pytest.mark.parametrize("design", ["fpc", "rake"])
+def test_quantiles_and_their_intervals_match_svyquantile(expected, design: str) -> None:
+    """R: ``svyquantile(~minutes, design, quantiles = c(.25, .5, .9), ci = TRUE,
+    na.rm = TRUE)`` (qrule "math", Woodruff interval) overall, and the median of each
+    district's subset; strata, PSUs and fpc, and raked."""
+    args = [REF / "issue19_compare.csv", "--var", "minutes", "--quantiles", "0.25,0.5,0.9",
+            "--weight", "weight", "--strata", "stratum2", "--psu", "psu", "--by", "district"]
+    args += ["--fpc", "fpc2"] if design == "fpc" else ["--rake", REF / "issue19_margins.csv"]
+    rows = run_cli(quantile_command, args)["quantiles"]
+    checked = 0
+    for row in rows:
+        dom = row["domain"].get("district", "all") if row["domain"] else "all"
+        key = f"quantile.{design}.{dom}.{row['p']:g}"
+        if f"{key}.q" not in expected:
+            continue
+        for field, suffix in (("quantile", "q"), ("ci_low", "low"), ("ci_high", "high"),
+                              ("se", "se")):
+            assert close(row[field], expected[f"{key}.{suffix}"]), (key, field)
+        checked += 1
+    assert checked == 6
+
+
+def test_quantile_rule_is_rs_including_below_the_first_share() -> None:
+    """R: ``survey:::qrule_math(c(1, 2, 3), c(5, 1, 1), p)``: 2 at p = 0.1 (R's rule when
+    p is below the first value's share), 1 at p = 5/7 (exactly on it), 3 at p = 0.9."""
+    import numpy as np
+
+    from analysis.quantiles import quantile_rule
+
+    x, w = np.array([3.0, 1.0, 2.0]), np.array([1.0, 5.0, 1.0])
+    assert quantile_rule(x, w, 0.1) == 2 and quantile_rule(x, w, 5 / 7) == 1
+    assert quantile_rule(x, w, 0.9) == 3
+    assert np.isnan(quantile_rule(x, np.zeros(3), 0.5))

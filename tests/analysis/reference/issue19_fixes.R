@@ -99,6 +99,9 @@ put("mean.I1.nines", sum(nines$I1 == 9), "sum(I1 == 9)")
 # calibrated one above; issue19_compare.csv is the file the test reads.
 cmp <- small[, c("stratum2", "psu", "district", "weight", "fpc", "I1", "I2")]
 cmp$fpc2 <- ave(cmp$fpc, cmp$stratum2, FUN = max)
+set.seed(19)  # minutes waited: a numeric answer for quantiles (a few missing)
+cmp$minutes <- round(rexp(nrow(cmp), 1 / 25), 1)
+cmp$minutes[seq(5, nrow(cmp), by = 23)] <- NA
 write.csv(cmp, "tests/analysis/reference/issue19_compare.csv", row.names = FALSE, quote = FALSE, na = "")
 cmp$v1 <- as.numeric(!is.na(cmp$I1) & cmp$I1 %in% 1:5)
 cmp$s1 <- ifelse(cmp$v1 == 1, as.numeric(cmp$I1 %in% 4:5), 0)
@@ -139,6 +142,27 @@ for (des_name in c("fpc", "rake")) {
   put(paste0("compare.", des_name, ".degf"), degf(des), "degf(design)")
 }
 
+
+# --- quantiles: svyquantile (qrule "math", Woodruff "mean" interval), overall and svyby -----
+for (des_name in c("fpc", "rake")) {
+  des <- if (des_name == "fpc") dfpc else dcal
+  q <- svyquantile(~minutes, des, quantiles = c(0.25, 0.5, 0.9), ci = TRUE, na.rm = TRUE)
+  tab <- q$minutes
+  for (i in seq_len(nrow(tab))) {
+    key <- paste0("quantile.", des_name, ".all.", rownames(tab)[i])
+    call <- paste0("svyquantile(~minutes, ", des_name, ", quantiles=c(.25,.5,.9), ci=TRUE, na.rm=TRUE)")
+    put(paste0(key, ".q"), tab[i, 1], call); put(paste0(key, ".low"), tab[i, 2], call)
+    put(paste0(key, ".high"), tab[i, 3], call); put(paste0(key, ".se"), tab[i, 4], call)
+  }
+  for (d in c("D1", "D2", "D3")) {
+    sub <- subset(des, district == d)
+    q <- svyquantile(~minutes, sub, quantiles = 0.5, ci = TRUE, na.rm = TRUE)$minutes
+    key <- paste0("quantile.", des_name, ".", d, ".0.5")
+    call <- paste0("svyquantile(~minutes, subset(", des_name, ", district=='", d, "'), quantiles=.5, ci=TRUE, na.rm=TRUE)")
+    put(paste0(key, ".q"), q[1, 1], call); put(paste0(key, ".low"), q[1, 2], call)
+    put(paste0(key, ".high"), q[1, 3], call); put(paste0(key, ".se"), q[1, 4], call)
+  }
+}
 out$value <- sprintf("%.15g", out$value)
 write.csv(out, "tests/analysis/reference/issue19_expected.csv", row.names = FALSE)
 cat(nrow(out), "values written\n")
