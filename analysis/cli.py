@@ -459,3 +459,88 @@ def quantile_command(data: str, variable: str, probs: str, valid: str | None,
     from analysis.report import quantile_table, rows_csv
 
     click.echo(rows_csv(dicts) if opts["fmt"] == "csv" else quantile_table(rows, opts["level"]))
+
+
+@click.command("model")
+@click.argument("data", required=False, type=click.Path(dir_okay=False))
+@click.option("--outcome", required=True, help="Answer column modelled as satisfied or not.")
+@click.option("--satisfied", default="4,5", show_default=True,
+              help="Codes that count as satisfied.")
+@click.option("--valid", help="Valid answer codes (default 1,2,3,4,5).")
+@click.option("--predictor", "predictors", multiple=True,
+              help="Predictor column (repeatable): numbers as a number, text as categories.")
+@click.option("--factor", "factors", multiple=True,
+              help="Predictor column read as categories even when it holds numbers (e.g. sex "
+                   "coded 1/2; repeatable).")
+@design_options
+@one_line_errors
+def model_command(data: str, outcome: str, satisfied: str, valid: str | None,
+                  predictors: tuple[str, ...], factors: tuple[str, ...],
+                  **opts: object) -> None:
+    """Design-based logistic regression of "satisfied", as R svyglm(quasibinomial)."""
+    import json
+    from dataclasses import asdict
+
+    import numpy as np
+
+    from analysis.model import logistic
+
+    if opts["target"] is not None or opts["by"]:
+        raise ValueError("--target and --by are not used by model (add the column as a "
+                         "--predictor)")
+    named = list(predictors) + list(factors)
+    if not named:
+        raise ValueError("give at least one --predictor COLUMN (or --factor COLUMN)")
+    if len(set(named)) != len(named) or outcome in named:
+        raise ValueError("each column may appear once, and not as the outcome too")
+    opts = dict(opts)
+    table, design, _by = _load(data, [outcome, *named], opts)
+    y = table.numeric(outcome)
+    check_codes(outcome, y)
+    sat = _codes(satisfied, (4, 5), "--satisfied")
+    val = _codes(valid, (1, 2, 3, 4, 5), "--valid")
+    bad = set(sat) - set(val)
+    if bad:
+        raise ValueError(f"satisfied codes {sorted(bad)} are not among the valid codes")
+    yy = np.where(np.isin(y, val), np.isin(y, sat).astype(float), np.nan)
+    columns, terms = [np.ones(design.n)], ["(Intercept)"]
+    answered = ~np.isnan(yy)
+    numbers = {}
+    for name in named:
+        if name in predictors:
+            try:
+                numbers[name] = table.numeric(name)
+            except ValueError:
+                pass  # text: categories
+    for name in named:
+        if name in numbers:
+            answered &= ~np.isnan(numbers[name])
+        else:
+            answered &= table.categorical(name).codes >= 0
+    for name in named:
+        if name in numbers:
+            columns.append(numbers[name])
+            terms.append(name)
+            continue
+        cat = table.categorical(name)
+        levels = sorted(set(cat.codes[answered].tolist()))  # glm drops unused levels
+        if len(levels) < 2:
+            raise ValueError(f"{name} has fewer than two categories among the rows modelled")
+        for code in levels[1:]:  # the first category is the reference, as R's contrasts
+            col = (cat.codes == code).astype(float)
+            col[cat.codes < 0] = np.nan
+            columns.append(col)
+            terms.append(f"{name}{cat.labels[code]}")
+    fit = logistic(design, yy, np.column_stack(columns), terms, opts["level"])  # type: ignore[arg-type]
+    info = _design_info(data, design, opts, {"outcome": outcome, "satisfied": list(sat),
+                                              "valid": list(val), "n_model": fit.n,
+                                              "df_residual": fit.df,
+                                              "family": "quasibinomial"})
+    dicts = [asdict(c) for c in fit.coefficients]
+    if opts["fmt"] == "json":
+        click.echo(json.dumps({"design": info, "coefficients": dicts}, ensure_ascii=False,
+                              indent=1, allow_nan=False))
+        return
+    from analysis.report import model_table, rows_csv
+
+    click.echo(rows_csv(dicts) if opts["fmt"] == "csv" else model_table(fit, opts["level"]))

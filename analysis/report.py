@@ -158,3 +158,26 @@ def quantile_table(rows: Sequence, level: float) -> str:
                          for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
     return "\n".join([line(head), "  ".join("-" * w for w in widths)] + [line(b) for b in body])
+
+
+def model_table(fit, level: float) -> str:  # type: ignore[no-untyped-def]
+    """Coefficients and odds ratios (``analysis.model.Fit``) as an aligned table."""
+    def num(x: float | None, digits: int = 3) -> str:
+        return "–" if x is None else f"{x:.{digits}f}"
+
+    head = ["Hệ số / Term", "Ước lượng / Estimate", "SE", "t", "p",
+            f"Tỷ số chênh / Odds ratio (KTC / CI {100 * level:g}%)"]
+    body = [[c.term, num(c.estimate), num(c.se), num(c.t, 2),
+             "–" if c.p_value is None else f"{c.p_value:.3g}",
+             f"{c.odds_ratio:.3f}" + ("" if c.or_low is None else
+                                      f" ({c.or_low:.3f} – {c.or_high:.3f})")]
+            for c in fit.coefficients]
+    widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if 0 < i < 5 else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    foot = f"n = {fit.n}, df = {fit.df}"
+    return "\n".join([line(head), "  ".join("-" * w for w in widths)]
+                     + [line(b) for b in body] + [foot])

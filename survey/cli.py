@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "estimate": "survey.commands.analysis:estimate_command",
     "compare": "survey.commands.analysis:compare_command",
     "quantile": "survey.commands.analysis:quantile_command",
+    "model": "survey.commands.analysis:model_command",
     "index": "survey.commands.analysis:index_command",
     "plan": "analysis.cli_plan:plan_command",
     "desk": "survey.commands.desks:desk_group",

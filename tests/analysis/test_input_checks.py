@@ -148,3 +148,22 @@ def test_compare_needs_domains_or_a_previous_round() -> None:
     _fails(compare_command, [SMALL, "--var", "I1", *DESIGN], "--by", "--previous")
     _fails(compare_command, [SMALL, "--var", "I1", *DESIGN, "--by", "district", "--versus",
                              "D9"], "'D9' is not a value of district")
+
+
+def test_a_model_says_what_is_wrong_with_its_predictors(tmp_path: Path) -> None:
+    from analysis.cli import model_command
+
+    base = [SMALL, "--outcome", "I1", *DESIGN]
+    _fails(model_command, base, "at least one --predictor")
+    _fails(model_command, [*base, "--predictor", "I1"], "not as the outcome")
+    _fails(model_command, [*base, "--predictor", "district", "--factor", "district"],
+           "appear once")
+    header, rows = _rows()
+    rows = [[*r, "1"] for r in rows]
+    same = _write(tmp_path / "one.csv", [*header, "sex"], rows)
+    _fails(model_command, [same, "--outcome", "I1", *DESIGN, "--factor", "sex"],
+           "fewer than two categories")
+    twice = _write(tmp_path / "twice.csv", [*header, "w2"],
+                   [[*r[:-1], r[header.index("weight")]] for r in rows])
+    _fails(model_command, [twice, "--outcome", "I1", *DESIGN, "--predictor", "weight",
+                           "--predictor", "w2"], "collinear")

@@ -14,7 +14,13 @@ import pytest
 from click.testing import CliRunner
 
 from analysis import estimate as E
-from analysis.cli import compare_command, estimate_command, index_command, quantile_command
+from analysis.cli import (
+    compare_command,
+    estimate_command,
+    index_command,
+    model_command,
+    quantile_command,
+)
 from analysis.design import make_design
 from analysis.io import read_csv
 
@@ -228,3 +234,27 @@ def test_quantile_rule_is_rs_including_below_the_first_share() -> None:
     assert quantile_rule(x, w, 0.1) == 2 and quantile_rule(x, w, 5 / 7) == 1
     assert quantile_rule(x, w, 0.9) == 3
     assert np.isnan(quantile_rule(x, np.zeros(3), 0.5))
+
+
+@pytest.mark.parametrize("design", ["fpc", "rake"])
+def test_logistic_regression_matches_svyglm(expected, design: str) -> None:
+    """R: ``svyglm(sat1 ~ district + minutes, design, family = quasibinomial())``: the
+    coefficients, ``summary()``'s SEs and p-values, ``confint()`` and ``df.residual``;
+    strata, PSUs and fpc, and raked. Rows without a valid I1 or minutes leave the model."""
+    import math
+
+    args = [REF / "issue19_compare.csv", "--outcome", "I1", "--predictor", "district",
+            "--predictor", "minutes", "--weight", "weight", "--strata", "stratum2",
+            "--psu", "psu"]
+    args += ["--fpc", "fpc2"] if design == "fpc" else ["--rake", REF / "issue19_margins.csv"]
+    body = run_cli(model_command, args)
+    assert body["design"]["df_residual"] == expected[f"model.{design}.df"]
+    terms = [c["term"] for c in body["coefficients"]]
+    assert terms == ["(Intercept)", "districtD2", "districtD3", "minutes"]
+    for c in body["coefficients"]:
+        key = f"model.{design}.{c['term']}"
+        for field, suffix in (("estimate", "est"), ("se", "se"), ("p_value", "p"),
+                              ("ci_low", "low"), ("ci_high", "high")):
+            assert close(c[field], expected[f"{key}.{suffix}"]), (key, field)
+        assert c["odds_ratio"] == pytest.approx(math.exp(c["estimate"]), rel=1e-12)
+        assert c["or_low"] == pytest.approx(math.exp(c["ci_low"]), rel=1e-12)

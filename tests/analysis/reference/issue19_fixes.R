@@ -163,6 +163,30 @@ for (des_name in c("fpc", "rake")) {
     put(paste0(key, ".high"), q[1, 3], call); put(paste0(key, ".se"), q[1, 4], call)
   }
 }
+
+# --- models: svyglm(satisfied ~ district + minutes, family = quasibinomial) ---------------
+cmp$sat1 <- ifelse(cmp$v1 == 1, cmp$s1, NA)
+dfpc <- svydesign(id = ~psu, strata = ~stratum2, weights = ~weight, fpc = ~fpc2, data = cmp)
+dcal <- rake(svydesign(id = ~psu, strata = ~stratum2, weights = ~weight, data = cmp),
+             list(~district, ~stratum2), list(pop_d, pop_s), control = list(epsilon = 1e-10, maxit = 100))
+for (des_name in c("fpc", "rake")) {
+  des <- if (des_name == "fpc") dfpc else dcal
+  # fitted to convergence (glm's default epsilon 1e-8 leaves about 1e-6 in the SEs)
+  g <- svyglm(sat1 ~ district + minutes, design = des, family = quasibinomial(),
+              control = glm.control(epsilon = 1e-14, maxit = 100))
+  tab <- summary(g)$coefficients
+  ci <- confint(g)
+  call <- paste0("svyglm(sat1 ~ district + minutes, ", des_name, ", family=quasibinomial(), control=glm.control(epsilon=1e-14))")
+  for (term in rownames(tab)) {
+    key <- paste0("model.", des_name, ".", term)
+    put(paste0(key, ".est"), tab[term, 1], call)
+    put(paste0(key, ".se"), tab[term, 2], call)
+    put(paste0(key, ".p"), tab[term, 4], paste0("summary(", call, ")"))
+    put(paste0(key, ".low"), ci[term, 1], paste0("confint(", call, ")"))
+    put(paste0(key, ".high"), ci[term, 2], paste0("confint(", call, ")"))
+  }
+  put(paste0("model.", des_name, ".df"), g$df.residual, paste0(call, "$df.residual"))
+}
 out$value <- sprintf("%.15g", out$value)
 write.csv(out, "tests/analysis/reference/issue19_expected.csv", row.names = FALSE)
 cat(nrow(out), "values written\n")
