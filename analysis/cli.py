@@ -544,3 +544,52 @@ def model_command(data: str, outcome: str, satisfied: str, valid: str | None,
     from analysis.report import model_table, rows_csv
 
     click.echo(rows_csv(dicts) if opts["fmt"] == "csv" else model_table(fit, opts["level"]))
+
+
+@click.command("association")
+@click.argument("data", required=False, type=click.Path(dir_okay=False))
+@click.option("--var", "variable", required=True, help="Answer column (the table's rows).")
+@click.option("--satisfied", help="Codes counted as satisfied: the rows become satisfied or "
+              "not (else each valid code is a row).")
+@click.option("--valid", help="Valid answer codes (default 1,2,3,4,5).")
+@design_options
+@one_line_errors
+def association_command(data: str, variable: str, satisfied: str | None, valid: str | None,
+                        **opts: object) -> None:
+    """Rao–Scott test of association of an answer with --by, as R svychisq (F)."""
+    import json
+    from dataclasses import asdict
+
+    import numpy as np
+
+    from analysis.association import rao_scott
+    from analysis.codes import Categorical
+
+    if opts["target"] is not None:
+        raise ValueError("--target is not used by association")
+    if not opts["by"]:
+        raise ValueError("give --by COLUMN: the groups the answer is tested against")
+    table, design, by = _load(data, [variable], opts)
+    y = table.numeric(variable)
+    check_codes(variable, y)
+    val = _codes(valid, (1, 2, 3, 4, 5), "--valid")
+    if satisfied is not None:
+        sat = _codes(satisfied, (4, 5), "--satisfied")
+        codes = np.where(np.isin(y, val), np.isin(y, sat).astype(np.int64), -1)
+        answer = Categorical(codes, ("not satisfied", "satisfied"))
+    else:
+        present = [c for c in val if np.isin(c, y)]
+        lookup = {c: k for k, c in enumerate(present)}
+        codes = np.array([lookup.get(int(v), -1) if np.isfinite(v) else -1 for v in y])
+        answer = Categorical(codes, tuple(str(c) for c in present))
+    groups = Categorical(by.codes, by.labels)  # type: ignore[arg-type]
+    result = rao_scott(design, answer, groups)
+    info = _design_info(data, design, opts, {"test": "Rao-Scott F (svychisq)",
+                                              "satisfied": satisfied})
+    if opts["fmt"] == "json":
+        click.echo(json.dumps({"design": info, "test": asdict(result)}, ensure_ascii=False,
+                              indent=1, allow_nan=False))
+        return
+    from analysis.report import association_text
+
+    click.echo(association_text(result, variable, str(opts["by"]), opts["fmt"]))

@@ -181,3 +181,27 @@ def model_table(fit, level: float) -> str:  # type: ignore[no-untyped-def]
     foot = f"n = {fit.n}, df = {fit.df}"
     return "\n".join([line(head), "  ".join("-" * w for w in widths)]
                      + [line(b) for b in body] + [foot])
+
+
+def association_text(result, variable: str, by: str, fmt: str) -> str:  # type: ignore[no-untyped-def]
+    """The Rao–Scott test as one CSV line or a short table of shares and the verdict."""
+    fields = {"variable": variable, "by": by, "n": result.n, "chisq": result.chisq,
+              "f": result.f, "ndf": result.ndf, "ddf": result.ddf, "p_value": result.p_value,
+              "design_effect": result.design_effect, "note": result.note or None}
+    if fmt == "csv":
+        return _csv([fields])
+    head = [f"{variable} \\ {by}", *result.cols]
+    body = [[r, *(f"{100 * s:.1f}%" if s == s else "–" for s in row)]
+            for r, row in zip(result.rows, result.shares, strict=True)]
+    widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                       for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+             for cells in [head, *body]]
+    if result.f is None:
+        verdict = result.note
+    else:
+        verdict = (f"Rao–Scott F = {result.f:.3f} (df {result.ndf:.2f}, {result.ddf:.2f}), "
+                   f"p = {result.p_value:.3g}: "
+                   + ("có liên quan / associated" if result.p_value < 0.05 else
+                      "không thấy liên quan / no association shown"))
+    return "\n".join([*lines, "", verdict])

@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "compare": "survey.commands.analysis:compare_command",
     "quantile": "survey.commands.analysis:quantile_command",
     "model": "survey.commands.analysis:model_command",
+    "association": "survey.commands.analysis:association_command",
     "index": "survey.commands.analysis:index_command",
     "plan": "analysis.cli_plan:plan_command",
     "desk": "survey.commands.desks:desk_group",

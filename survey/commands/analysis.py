@@ -139,5 +139,7 @@ estimate_command = _with_app(analysis_cli.estimate_command, DB_OPTIONS, [_from_d
 compare_command = _with_app(analysis_cli.compare_command, DB_OPTIONS, [_from_database])
 quantile_command = _with_app(analysis_cli.quantile_command, DB_OPTIONS, [_from_database])
 model_command = _with_app(analysis_cli.model_command, DB_OPTIONS, [_from_database])
+association_command = _with_app(analysis_cli.association_command, DB_OPTIONS,
+                                [_from_database])
 index_command = _with_app(analysis_cli.index_command, [INSTRUMENT_OPTION, *DB_OPTIONS],
                           [_instrument, _from_database])

@@ -167,3 +167,13 @@ def test_a_model_says_what_is_wrong_with_its_predictors(tmp_path: Path) -> None:
                    [[*r[:-1], r[header.index("weight")]] for r in rows])
     _fails(model_command, [twice, "--outcome", "I1", *DESIGN, "--predictor", "weight",
                            "--predictor", "w2"], "collinear")
+
+
+def test_a_test_of_association_needs_two_sides(tmp_path: Path) -> None:
+    from analysis.cli import association_command
+
+    _fails(association_command, [SMALL, "--var", "I1", *DESIGN], "--by")
+    header, rows = _rows()
+    one = _write(tmp_path / "one.csv", [*header, "g"], [[*r, "x"] for r in rows])
+    _fails(association_command, [one, "--var", "I1", *DESIGN, "--by", "g"],
+           "at least two categories")

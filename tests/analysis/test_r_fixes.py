@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from analysis import estimate as E
 from analysis.cli import (
+    association_command,
     compare_command,
     estimate_command,
     index_command,
@@ -258,3 +259,19 @@ def test_logistic_regression_matches_svyglm(expected, design: str) -> None:
             assert close(c[field], expected[f"{key}.{suffix}"]), (key, field)
         assert c["odds_ratio"] == pytest.approx(math.exp(c["estimate"]), rel=1e-12)
         assert c["or_low"] == pytest.approx(math.exp(c["ci_low"]), rel=1e-12)
+
+
+@pytest.mark.parametrize("design", ["fpc", "rake"])
+@pytest.mark.parametrize("what", ["satf", "I2f"])
+def test_rao_scott_association_matches_svychisq(expected, design: str, what: str) -> None:
+    """R: ``svychisq(~satf + district, design)`` (satisfied or not) and ``~I2f + district``
+    (five answer codes): Rao–Scott F, its two df and p; strata, PSUs and fpc, and raked."""
+    args = [REF / "issue19_compare.csv", "--by", "district", "--weight", "weight",
+            "--strata", "stratum2", "--psu", "psu"]
+    args += ["--fpc", "fpc2"] if design == "fpc" else ["--rake", REF / "issue19_margins.csv"]
+    args += ["--var", "I1", "--satisfied", "4,5"] if what == "satf" else ["--var", "I2"]
+    test = run_cli(association_command, args)["test"]
+    key = f"assoc.{design}.{what}"
+    for field, suffix in (("f", "f"), ("ndf", "ndf"), ("ddf", "ddf"), ("p_value", "p")):
+        assert close(test[field], expected[f"{key}.{suffix}"]), (key, field)
+    assert all(abs(sum(col) - 1) < 1e-12 for col in zip(*test["shares"], strict=True))

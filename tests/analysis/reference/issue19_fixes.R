@@ -187,6 +187,25 @@ for (des_name in c("fpc", "rake")) {
   }
   put(paste0("model.", des_name, ".df"), g$df.residual, paste0(call, "$df.residual"))
 }
+
+# --- association: svychisq(~a + district, design) (Rao-Scott F, the default) ------------
+cmp$satf <- factor(ifelse(cmp$v1 == 1, ifelse(cmp$s1 == 1, "satisfied", "not satisfied"), NA))
+cmp$I2f <- factor(ifelse(cmp$I2 %in% 1:5, cmp$I2, NA))
+dfpc <- svydesign(id = ~psu, strata = ~stratum2, weights = ~weight, fpc = ~fpc2, data = cmp)
+dcal <- rake(svydesign(id = ~psu, strata = ~stratum2, weights = ~weight, data = cmp),
+             list(~district, ~stratum2), list(pop_d, pop_s), control = list(epsilon = 1e-10, maxit = 100))
+for (des_name in c("fpc", "rake")) {
+  des <- if (des_name == "fpc") dfpc else dcal
+  for (v in c("satf", "I2f")) {
+    tst <- svychisq(as.formula(paste0("~", v, " + district")), des)
+    call <- paste0("svychisq(~", v, " + district, ", des_name, ")")
+    key <- paste0("assoc.", des_name, ".", v)
+    put(paste0(key, ".f"), tst$statistic, call)
+    put(paste0(key, ".ndf"), tst$parameter[1], call)
+    put(paste0(key, ".ddf"), tst$parameter[2], call)
+    put(paste0(key, ".p"), tst$p.value, call)
+  }
+}
 out$value <- sprintf("%.15g", out$value)
 write.csv(out, "tests/analysis/reference/issue19_expected.csv", row.names = FALSE)
 cat(nrow(out), "values written\n")
