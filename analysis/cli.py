@@ -246,10 +246,13 @@ class _Released(Mapping):
               "mean, the codes that count as values).")
 @click.option("--ci", type=click.Choice(["logit", "mean", "asin", "beta"]), default="logit",
               show_default=True, help="CI method for proportions (as R svyciprop).")
+@click.option("--repweights", help="SEs from replicate weight columns starting with this "
+              "(e.g. rep_), combined as DATA.replicates.json says (see sipas replicates).")
 @design_options
 @one_line_errors
 def estimate_command(data: str, variables: tuple[str, ...], satisfied: str | None,
-                     valid: str | None, ci: str, **opts: object) -> None:
+                     valid: str | None, ci: str, repweights: str | None,
+                     **opts: object) -> None:
     """Design-based means or proportions with CIs, as R's survey package."""
     import numpy as np
 
@@ -257,7 +260,12 @@ def estimate_command(data: str, variables: tuple[str, ...], satisfied: str | Non
     from analysis.estimate import satisfied_indicator, to_rows
     from analysis.report import render
 
-    table, design, by = _load(data, list(variables), opts)
+    if repweights is not None and (opts["strata"] or opts["psu"] or opts["fpc"]
+                                   or opts["rake"] or opts["poststratify"]):
+        raise ValueError("with --repweights the replicate weights carry the design: leave "
+                         "out --strata, --psu, --fpc and calibration")
+    rep_columns = _replicate_columns(data, repweights) if repweights is not None else []
+    table, design, by = _load(data, list(variables) + rep_columns, opts)
     if satisfied is not None:
         share_target(opts["target"])  # type: ignore[arg-type]
         sat = _codes(satisfied, (4, 5), "--satisfied")
@@ -278,6 +286,8 @@ def estimate_command(data: str, variables: tuple[str, ...], satisfied: str | Non
                 warned[v] = (f"code {NO_ANSWER} is counted as a value (the forms' 'no answer'):"
                              " add --valid 1,2,3,4,5 to leave it out")
     res = run(design, inds, by.codes, len(by.labels))
+    if repweights is not None:
+        res = _replicate_se(res, table, design, inds, by, data, repweights)
     rows = to_rows(res, list(variables), by, [satisfied is not None] * len(inds), ci,
                    opts["level"], opts["target"],
                    design_rows=design.n if design.calibrations else None)
@@ -593,3 +603,114 @@ def association_command(data: str, variable: str, satisfied: str | None, valid: 
     from analysis.report import association_text
 
     click.echo(association_text(result, variable, str(opts["by"]), opts["fmt"]))
+
+
+def _replicate_info(data: str) -> dict:
+    import json
+    from pathlib import Path
+
+    side = Path(f"{data}.replicates.json")
+    if not side.is_file():
+        raise ValueError(f"{side} is missing: it says how the replicates combine (scale, "
+                         "rscales); sipas replicates writes it beside the file")
+    try:
+        info = json.loads(side.read_text(encoding="utf-8"))
+        info["scale"], info["rscales"] = float(info["scale"]), [float(r) for r in
+                                                                info["rscales"]]
+        info["df"] = int(info["df"])
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(f"{side} is not a replicate description (scale, rscales, df)") from None
+    return info
+
+
+def _replicate_columns(data: str, prefix: str) -> list[str]:
+    from analysis.io import read_header
+
+    names = [c for c in read_header(data) if c.startswith(prefix)]
+    info = _replicate_info(data)
+    if not names:
+        raise ValueError(f"no column of {data} starts with {prefix!r}")
+    if len(names) != len(info["rscales"]):
+        raise ValueError(f"{len(names)} columns start with {prefix!r} but the description "
+                         f"has {len(info['rscales'])} rscales")
+    return names
+
+
+def _replicate_se(res, table, design, inds, by, data: str, prefix: str):  # type: ignore[no-untyped-def]
+    """The engine's estimates with SEs and df from the replicate weights."""
+    import dataclasses
+
+    import numpy as np
+
+    from analysis.replicates import ratio_replicates, replicate_variance
+
+    info = _replicate_info(data)
+    names = _replicate_columns(data, prefix)
+    weights = np.column_stack([table.numeric(c) for c in names])
+    if np.isnan(weights).any() or (weights < 0).any():
+        raise ValueError("replicate weights must be numbers ≥ 0 in every row")
+    se = np.full(res.se.shape, np.nan)
+    domains = [np.ones(design.n, dtype=bool)] + [by.codes == d for d in range(len(by.labels))]
+    rscales = np.array(info["rscales"])
+    for j, ind in enumerate(inds):
+        a, b, valid = ind.row_values()
+        for d, inside in enumerate(domains):
+            thetas = ratio_replicates(weights, a, b, inside & valid)
+            se[d, j] = float(np.sqrt(replicate_variance(thetas[:, None], info["scale"],
+                                                        rscales)[0]))
+    return dataclasses.replace(res, se=se, df=np.full(res.df.shape, info["df"]),
+                               deff=np.full(res.deff.shape, np.nan))
+
+
+@click.command("replicates")
+@click.argument("data", required=False, type=click.Path(dir_okay=False))
+@click.option("--type", "kind", type=click.Choice(["jkn", "bootstrap"]), default="jkn",
+              show_default=True, help="Jackknife within strata, or the bootstrap.")
+@click.option("--replicates", "count", type=int, default=50, show_default=True,
+              help="Bootstrap replicates.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Bootstrap seed.")
+@click.option("--prefix", default="rep_", show_default=True, help="Replicate column names.")
+@click.option("--out", type=click.Path(dir_okay=False), required=True,
+              help="The file to write: DATA without strata, PSU and fpc columns, with "
+                   "replicate weights (and OUT.replicates.json).")
+@design_options
+@one_line_errors
+def replicates_command(data: str, kind: str, count: int, seed: int, prefix: str, out: str,
+                       **opts: object) -> None:
+    """Replicate weights for releasing a file without its design identifiers."""
+    import csv
+    import json
+    from pathlib import Path
+
+    from analysis.replicates import bootstrap, jkn
+
+    if opts["rake"] or opts["poststratify"] or opts["by"] or opts["target"] is not None:
+        raise ValueError("replicates takes the design only (--weight, --strata, --psu, --fpc)")
+    if not opts["weight"] or not opts["psu"]:
+        raise ValueError("give --weight and --psu (and --strata, --fpc if the design has them)")
+    if Path(out).resolve() == Path(data).resolve():
+        raise ValueError("--out must be a new file, not DATA itself")
+    _table, design, _by = _load(data, [], opts)
+    reps = jkn(design) if kind == "jkn" else bootstrap(design, count, seed)
+    weights = reps.weights(design.weights)
+    dropped = {c for c in [opts["strata"], *_split(opts["psu"]), *_split(opts["fpc"])] if c}
+    with open(data, encoding="utf-8-sig", newline="") as src, \
+            open(out, "w", encoding="utf-8", newline="") as dst:
+        reader, writer = csv.reader(src), csv.writer(dst, lineterminator="\n")
+        header = next(reader)
+        keep = [i for i, h in enumerate(header) if h not in dropped]
+        names = [f"{prefix}{r + 1}" for r in range(weights.shape[1])]
+        clash = set(names) & set(header)
+        if clash:
+            raise ValueError(f"DATA has a column {sorted(clash)[0]!r} already: choose --prefix")
+        writer.writerow([header[i] for i in keep] + names)
+        for k, line in enumerate(reader):
+            writer.writerow([line[i] for i in keep] + [repr(float(v)) for v in weights[k]])
+    side = {"type": kind, "scale": reps.scale, "rscales": reps.rscales.tolist(),
+            "df": reps.df, "weight": opts["weight"], "prefix": prefix,
+            "r": (f'svrepdesign(data = d, weights = ~{opts["weight"]}, repweights = '
+                  f'"{prefix}[0-9]+", type = "other", scale = {reps.scale!r}, rscales = '
+                  f'r$rscales, mse = FALSE)')}
+    Path(f"{out}.replicates.json").write_text(json.dumps(side, indent=1), encoding="utf-8")
+    click.echo(f"wrote {len(names)} {kind} replicate weights for {design.n} rows to {out} "
+               f"(without {', '.join(sorted(dropped))}), and {out}.replicates.json")

@@ -210,6 +210,14 @@ def _read(path: Path, columns: Iterable[str] | None, text: set[str],
     return Table(str(path), table.num_rows, tuple(table.column_names), cols)
 
 
+def read_header(path: str | Path) -> list[str]:
+    """A CSV's column names (BOM removed; a name twice is refused)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no such file: {path}")
+    return _header(path)
+
+
 def _header(path: Path) -> list[str]:
     """Column names from the first line (BOM removed), to report unknown columns clearly."""
     import csv

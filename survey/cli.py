@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "quantile": "survey.commands.analysis:quantile_command",
     "model": "survey.commands.analysis:model_command",
     "association": "survey.commands.analysis:association_command",
+    "replicates": "survey.commands.analysis:replicates_command",
     "index": "survey.commands.analysis:index_command",
     "plan": "analysis.cli_plan:plan_command",
     "desk": "survey.commands.desks:desk_group",

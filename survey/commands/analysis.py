@@ -141,5 +141,6 @@ quantile_command = _with_app(analysis_cli.quantile_command, DB_OPTIONS, [_from_d
 model_command = _with_app(analysis_cli.model_command, DB_OPTIONS, [_from_database])
 association_command = _with_app(analysis_cli.association_command, DB_OPTIONS,
                                 [_from_database])
+replicates_command = analysis_cli.replicates_command  # a file in, a file out
 index_command = _with_app(analysis_cli.index_command, [INSTRUMENT_OPTION, *DB_OPTIONS],
                           [_instrument, _from_database])

@@ -177,3 +177,17 @@ def test_a_test_of_association_needs_two_sides(tmp_path: Path) -> None:
     one = _write(tmp_path / "one.csv", [*header, "g"], [[*r, "x"] for r in rows])
     _fails(association_command, [one, "--var", "I1", *DESIGN, "--by", "g"],
            "at least two categories")
+
+
+def test_replicate_weights_refuse_what_they_cannot_carry(tmp_path: Path) -> None:
+    from analysis.cli import replicates_command
+
+    out = tmp_path / "r.csv"
+    _fails(replicates_command, [SMALL, "--weight", "weight", "--out", out], "--psu")
+    _fails(replicates_command, [SMALL, "--weight", "weight", "--strata", "stratum", "--psu",
+                                "psu", "--out", out], "only one PSU")
+    _fails(replicates_command, [SMALL, *DESIGN, "--out", SMALL], "new file")
+    _fails(estimate_command, [SMALL, "--var", "I1", *DESIGN, "--repweights", "rep_"],
+           "leave out --strata")
+    _fails(estimate_command, [SMALL, "--var", "I1", "--weight", "weight", "--repweights",
+                              "rep_"], "replicates.json is missing")

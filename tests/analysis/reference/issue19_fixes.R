@@ -206,6 +206,33 @@ for (des_name in c("fpc", "rake")) {
     put(paste0(key, ".p"), tst$p.value, call)
   }
 }
+
+# --- replicate weights: as.svrepdesign JKn (fpc design) and R's own bootstrap weights -----
+rj <- as.svrepdesign(dfpc, type = "JKn")
+rj_r <- svyratio(~s1, ~v1, rj)
+put("rep.jkn.share.se", SE(rj_r), "SE(svyratio(~s1, ~v1, as.svrepdesign(fpc, type='JKn')))")
+rj_b <- svyby(~s1, ~district, rj, svyratio, denominator = ~v1)
+for (d in c("D1", "D2", "D3"))
+  put(paste0("rep.jkn.share.", d, ".se"), SE(rj_b)[match(d, rj_b$district)],
+      "svyby(~s1, ~district, as.svrepdesign(fpc, 'JKn'), svyratio, denominator=~v1)")
+put("rep.jkn.mean.se", SE(svyratio(~m2, ~ok2, rj)), "SE(svyratio(~m2, ~ok2, JKn)): mean of I2")
+put("rep.jkn.count", ncol(rj$repweights$weights), "replicates")
+set.seed(2026)
+ds2 <- svydesign(id = ~psu, strata = ~stratum2, weights = ~weight, data = cmp)
+rb <- as.svrepdesign(ds2, type = "bootstrap", replicates = 40)
+bw <- weights(rb, "analysis")
+colnames(bw) <- paste0("boot_", seq_len(ncol(bw)))
+boot <- cbind(cmp[, c("district", "weight", "I1", "I2")], bw)
+write.csv(boot, "tests/analysis/reference/issue19_boot.csv", row.names = FALSE, quote = FALSE, na = "")
+writeLines(sprintf('{"type": "bootstrap", "scale": %.17g, "rscales": [%s], "df": %d}', rb$scale,
+                   paste(rep(1, ncol(bw)), collapse = ", "), degf(ds2)),
+           "tests/analysis/reference/issue19_boot.csv.replicates.json")
+rb_r <- svyratio(~s1, ~v1, rb)
+put("rep.boot.share.se", SE(rb_r), "SE(svyratio(~s1, ~v1, as.svrepdesign(ds2, 'bootstrap', replicates=40))) set.seed(2026)")
+rb_b <- svyby(~s1, ~district, rb, svyratio, denominator = ~v1)
+for (d in c("D1", "D2", "D3"))
+  put(paste0("rep.boot.share.", d, ".se"), SE(rb_b)[match(d, rb_b$district)], "svyby(~s1, ~district, bootstrap, svyratio, denominator=~v1)")
+put("rep.boot.mean.se", SE(svyratio(~m2, ~ok2, rb)), "SE(svyratio(~m2, ~ok2, bootstrap)): mean of I2")
 out$value <- sprintf("%.15g", out$value)
 write.csv(out, "tests/analysis/reference/issue19_expected.csv", row.names = FALSE)
 cat(nrow(out), "values written\n")
