@@ -714,3 +714,69 @@ def replicates_command(data: str, kind: str, count: int, seed: int, prefix: str,
     Path(f"{out}.replicates.json").write_text(json.dumps(side, indent=1), encoding="utf-8")
     click.echo(f"wrote {len(names)} {kind} replicate weights for {design.n} rows to {out} "
                f"(without {', '.join(sorted(dropped))}), and {out}.replicates.json")
+
+
+@click.command("smallarea")
+@click.argument("data", type=click.Path(dir_okay=False))
+@click.option("--area", required=True, help="Column naming each area (district, commune).")
+@click.option("--direct", required=True, help="Column of the direct estimates.")
+@click.option("--se", "se_column", help="Column of their SEs (or give --vardir).")
+@click.option("--vardir", help="Column of their sampling variances (SE²).")
+@click.option("--aux", "aux", multiple=True, required=True,
+              help="Auxiliary column every area has (repeatable), e.g. desk_share.")
+@click.option("--level", type=float, default=0.95, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)
+@one_line_errors
+def smallarea_command(data: str, area: str, direct: str, se_column: str | None,
+                      vardir: str | None, aux: tuple[str, ...], level: float,
+                      fmt: str) -> None:
+    """Fay–Herriot small-area estimates (EBLUP, REML, Prasad–Rao MSE), as R sae."""
+    import json
+
+    import numpy as np
+    from scipy.special import ndtri
+
+    from analysis.io import read_csv
+    from analysis.smallarea import fay_herriot
+
+    if (se_column is None) == (vardir is None):
+        raise ValueError("give the direct estimates' --se COLUMN or their --vardir COLUMN")
+    if not 0 < level < 1:
+        raise ValueError("--level must be between 0 and 1")
+    table = read_csv(data, [area, direct, se_column or vardir, *aux], text_columns=[area])
+    labels = table.categorical(area)
+    if (labels.codes < 0).any():
+        raise ValueError(f"an area has no name in {area}")
+    names = [labels.labels[c] for c in labels.codes]
+    if len(set(names)) != len(names):
+        raise ValueError(f"an area appears twice in {area}: one row per area")
+    y = table.numeric(direct)
+    psi = table.numeric(vardir) if vardir else table.numeric(se_column) ** 2  # type: ignore[arg-type]
+    x = np.column_stack([np.ones(table.n)] + [table.numeric(c) for c in aux])
+    fit = fay_herriot(y, psi, x)
+    z = float(ndtri(1 - (1 - level) / 2))
+    rows = []
+    for d, name in enumerate(names):
+        rmse = float(np.sqrt(fit.mse[d]))
+        rows.append({"area": name, "direct": float(y[d]), "direct_se": float(np.sqrt(psi[d])),
+                     "direct_low": float(y[d] - z * np.sqrt(psi[d])),
+                     "direct_high": float(y[d] + z * np.sqrt(psi[d])),
+                     "model_estimate": float(fit.eblup[d]), "model_rmse": rmse,
+                     "model_low": float(fit.eblup[d] - z * rmse),
+                     "model_high": float(fit.eblup[d] + z * rmse),
+                     "weight_of_model": float(fit.shrinkage[d]),
+                     "note": "model (Fay–Herriot)"})
+    model = {"method": "Fay-Herriot EBLUP, REML, Prasad-Rao MSE (R sae eblupFH/mseFH)",
+             "area_variance": fit.refvar, "iterations": fit.iterations,
+             "converged": fit.converged,
+             "coefficients": {n: {"estimate": float(b), "se": float(s)} for n, b, s in
+                              zip(["(Intercept)", *aux], fit.beta, fit.beta_se, strict=True)},
+             "level": level, "intervals": "normal, estimate ± z·√MSE"}
+    if fmt == "json":
+        click.echo(json.dumps({"model": model, "areas": rows}, ensure_ascii=False, indent=1,
+                              allow_nan=False))
+        return
+    from analysis.report import rows_csv, smallarea_table
+
+    click.echo(rows_csv(rows) if fmt == "csv" else smallarea_table(rows, model))

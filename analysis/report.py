@@ -205,3 +205,23 @@ def association_text(result, variable: str, by: str, fmt: str) -> str:  # type: 
                    + ("có liên quan / associated" if result.p_value < 0.05 else
                       "không thấy liên quan / no association shown"))
     return "\n".join([*lines, "", verdict])
+
+
+def smallarea_table(rows: list[dict], model: dict) -> str:
+    """Direct and model (Fay–Herriot) estimates side by side, the model labelled as one."""
+    head = ["Khu vực / Area", "Trực tiếp / Direct (KTC / CI)",
+            "Mô hình / Model Fay–Herriot (KTC / CI)", "Trọng số mô hình / Model weight"]
+    body = [[r["area"], f"{r['direct']:.3f} ({r['direct_low']:.3f} – {r['direct_high']:.3f})",
+             f"{r['model_estimate']:.3f} ({r['model_low']:.3f} – {r['model_high']:.3f})",
+             f"{r['weight_of_model']:.2f}"] for r in rows]
+    widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    foot = (f"Mô hình / model: A = {model['area_variance']:.4g} (phương sai khu vực / "
+            f"area variance), {model['iterations']} vòng lặp / iterations; ước lượng mô hình "
+            "là dự báo từ mô hình, không phải ước lượng trực tiếp / model estimates are "
+            "model predictions, not direct estimates")
+    return "\n".join([line(head), "  ".join("-" * w for w in widths)]
+                     + [line(b) for b in body] + [foot])

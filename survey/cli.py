@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "model": "survey.commands.analysis:model_command",
     "association": "survey.commands.analysis:association_command",
     "replicates": "survey.commands.analysis:replicates_command",
+    "smallarea": "survey.commands.analysis:smallarea_command",
     "index": "survey.commands.analysis:index_command",
     "plan": "analysis.cli_plan:plan_command",
     "desk": "survey.commands.desks:desk_group",

@@ -142,5 +142,6 @@ model_command = _with_app(analysis_cli.model_command, DB_OPTIONS, [_from_databas
 association_command = _with_app(analysis_cli.association_command, DB_OPTIONS,
                                 [_from_database])
 replicates_command = analysis_cli.replicates_command  # a file in, a file out
+smallarea_command = analysis_cli.smallarea_command  # a table of areas in
 index_command = _with_app(analysis_cli.index_command, [INSTRUMENT_OPTION, *DB_OPTIONS],
                           [_instrument, _from_database])
