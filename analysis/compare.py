@@ -126,3 +126,86 @@ def round_difference(name: str, new: tuple[str, float, float, int],
     (l1, e1, s1, d1), (l2, e2, s2, d2) = new, old
     return _finish(name, l1, l2, e1, e2, s1**2 + s2**2, min(d1, d2), level,
                    "" if min(d1, d2) > 0 else "df ≤ 0 in one of the rounds")
+
+
+def _index_influence(design: Design, answers, elements, satisfied, valid,  # type: ignore[no-untyped-def]
+                     group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray,
+                                                                np.ndarray]:
+    """The SIPAS overall index of every group (code per row, −1 in none) and each row's
+    influence on its own group's index; also the rows with any valid answer.
+
+    Each criterion is a ratio per group; an element is the mean of its criteria with valid
+    answers in the group, the overall the mean of the elements present (as the index).
+    """
+    from analysis.estimate import satisfied_indicator
+
+    w = design.weights
+    member = group >= 0
+    g = np.where(member, group, 0)
+    element_est = []
+    element_z = []
+    answered = np.zeros(design.n, dtype=bool)
+    for items in elements:
+        ests, zs, here = [], [], []
+        for code in items:
+            a, b, ok = satisfied_indicator(code, answers[code], satisfied, valid).row_values()
+            a, b = a * member, b * member
+            answered |= ok & member
+            ta = np.bincount(g, weights=w * a, minlength=n_groups)
+            tb = np.bincount(g, weights=w * b, minlength=n_groups)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = np.where(tb > 0, ta / np.where(tb > 0, tb, 1), np.nan)
+                z = np.where(tb[g] > 0, w * (a - ratio[g] * b) / np.where(tb > 0, tb, 1)[g],
+                             0.0)
+            ests.append(ratio)
+            zs.append(z)
+            here.append(tb > 0)
+        present = np.array(here)  # (items, groups)
+        count = present.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            est = np.where(count > 0, np.nansum(np.where(present, np.array(ests), 0), axis=0)
+                           / np.maximum(count, 1), np.nan)
+            weight = present / np.maximum(count, 1)  # each present item's share, per group
+        element_est.append(est)
+        element_z.append(np.sum(np.array(zs) * weight[:, g], axis=0))
+    has = ~np.isnan(np.array(element_est))  # (elements, groups)
+    n_el = has.sum(axis=0)
+    overall = np.where(n_el > 0, np.nansum(np.where(has, element_est, 0), axis=0)
+                       / np.maximum(n_el, 1), np.nan)
+    z = np.sum(np.array(element_z) * (has / np.maximum(n_el, 1))[:, g], axis=0) * member
+    return overall, z, answered
+
+
+def index_against_whole(design: Design, answers, elements, satisfied, valid,  # type: ignore[no-untyped-def]
+                        domain: np.ndarray, labels: Sequence[str], whole: np.ndarray,
+                        whole_name: str, level: float = 0.95) -> list[Difference]:
+    """Each domain's SIPAS overall index minus the whole's (``whole``: the rows of the
+    province, or of the filtered unit), with the SE of that difference: the domain is part
+    of the whole, which the influence difference accounts for (R: ``svycontrast`` of the
+    two indices from one ``svyratio(..., covmat = TRUE)``). Domains must be made of whole
+    PSUs (districts, communes, hamlets of a hamlet sample), which lets a million rows be
+    one matrix of PSU totals. df: the PSUs minus strata of the whole."""
+    n_dom = len(labels)
+    inside = (domain >= 0) & whole
+    est_d, z_d, ok_d = _index_influence(design, answers, elements, satisfied, valid,
+                                        np.where(inside, domain, -1), n_dom)
+    est_w, z_w, ok_w = _index_influence(design, answers, elements, satisfied, valid,
+                                        np.where(whole, 0, -1), 1)
+    unit_row, n_units = finest_unit(design)
+    unit_dom = np.full(n_units, -1)
+    unit_dom[unit_row[inside]] = domain[inside]
+    if (unit_dom[unit_row[inside]] != domain[inside]).any():
+        raise ValueError("a PSU lies in two domains: compare these domains with sipas compare")
+    cols = np.repeat(-group_sum(unit_row, z_w[:, None], n_units), n_dom, axis=1)
+    own = group_sum(unit_row, z_d[:, None], n_units)[:, 0]
+    placed = unit_dom >= 0
+    cols[np.flatnonzero(placed), unit_dom[placed]] += own[placed]
+    if design.calibrations:  # residuals are row-level: not on PSU totals
+        raise ValueError("comparing domains with the whole on a calibrated design is not "
+                         "done here: use sipas compare")
+    pres = np.bincount(unit_row, weights=(ok_w & whole).astype(float), minlength=n_units)
+    res = linearized_variance(design, np.arange(n_units), np.zeros(n_units, dtype=np.int64),
+                              1, cols, np.repeat(pres[:, None], n_dom, axis=1))
+    df = int(res.df[0, 0])
+    return [_finish("SIPAS", labels[d], whole_name, float(est_d[d]), float(est_w[0]),
+                    float(res.variance[0, d]), df, level) for d in range(n_dom)]

@@ -341,3 +341,27 @@ def test_our_bootstrap_resamples_each_strata_psus_and_agrees_with_linearisation(
     se = float(np.sqrt(replicate_variance(thetas[:, None], reps.scale, reps.rscales)[0]))
     linear = float(run(d, [ind]).se[0, 0])
     assert abs(se / linear - 1) < 0.10, (se, linear)
+
+
+def test_each_districts_index_against_the_whole_matches_svycontrast(expected) -> None:
+    """R: the overall SIPAS index of district D minus the province's, ``svycontrast`` of one
+    ``svyratio(~s_item_group ..., ~v_item_group ..., covmat = TRUE)`` over the criteria of
+    every group, with the index's weights (criteria present in the group, elements
+    present). The district is part of the whole; districts are made of whole PSUs."""
+    import numpy as np
+
+    from analysis.compare import index_against_whole
+
+    t = read_csv(REF / "issue19_nested.csv")
+    d = make_design(t.n, weights=t.numeric("weight"), strata=t.categorical("stratum2"),
+                    clusters=[t.categorical("psu")])
+    elements = [("I1", "I2", "I3"), ("II1", "II2"), ("V1", "V2")]
+    answers = {c: t.numeric(c) for e in elements for c in e}
+    district = t.categorical("district")
+    rows = index_against_whole(d, answers, elements, (4, 5), (1, 2, 3, 4, 5), district.codes,
+                               district.labels, np.ones(t.n, dtype=bool), "province")
+    assert [r.first for r in rows] == ["D1", "D2", "D3"]
+    for row in rows:
+        assert close(row.difference, expected[f"whole.{row.first}.est"]), row.first
+        assert close(row.se, expected[f"whole.{row.first}.se"]), row.first
+        assert row.df == expected["whole.degf"] and row.second == "province"

@@ -201,3 +201,39 @@ def test_a_newer_round_without_data_does_not_empty_the_dashboard(
     overall = next(e for e in json.loads(result.output)["estimates"]
                    if e["level"] == "overall" and e["domain"] == {})
     assert shown.group(1) == f"{100 * overall['estimate']:.1f}".replace(".", ",")
+
+
+def test_each_district_is_set_against_the_province_with_its_own_se(
+    demo: Flask, analyst: FlaskClient,
+) -> None:
+    """The district table says how each district differs from the whole province: the
+    difference of the two indices (the district is part of the province, which the SE of
+    the difference takes into account: ``analysis.compare.index_against_whole``, pinned to R's
+    svycontrast) and higher / lower / cannot be told apart from its 95 % CI."""
+    from sqlmodel import Session
+
+    from survey.services.reports.household import household_report
+
+    with Session(demo.extensions["sipas_engine"]) as session:
+        hh = household_report(session, "2025", min_n=5)
+    districts = hh.breakdowns["district"]
+    assert districts and hh.overall is not None
+    for row in districts:
+        d = row.against
+        assert d is not None and d.second == ""  # the whole province
+        assert d.difference == pytest.approx(row.overall.estimate - hh.overall.estimate,
+                                             abs=1e-12)
+        assert d.se is not None and d.se > 0
+        want = "higher" if d.ci_low > 0 else "lower" if d.ci_high < 0 else "cannot be told apart"
+        assert d.verdict == want
+    html = _text(analyst, "/reports/?min_n=5")
+    assert "So với toàn tỉnh/thành phố (điểm)" in html
+    table = html[html.index('id="table-district"'):]
+    table = table[:table.index("</table>")]
+    said = {"higher": "cao hơn", "lower": "thấp hơn",
+            "cannot be told apart": "không phân biệt được"}
+    for row in districts:
+        diff = f"{100 * row.against.difference:+.1f}".replace(".", ",")
+        assert f"{diff} · {said[row.against.verdict]}" in table, row.domain
+    english = _text(analyst, "/reports/?min_n=5&lang=en")
+    assert "Against the province (points)" in english

@@ -63,7 +63,7 @@ def test_does_the_trend_chart_draw_one_point_per_quarter() -> None:
     rows = [_row(0.81, 0.02, 280, n=288), None, _row(0.88, 0.03, 70, n=76),
             _row(None, None, 5, n=6, suppressed=True)]
     svg = charts.trend_chart(["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"],
-                             [("Tất cả các quầy", rows), ("UBND tỉnh", rows[:2] + [None, None])],
+                             [("Tất cả các Bộ phận", rows), ("UBND tỉnh", rows[:2] + [None, None])],
                              0.8, "Xu hướng", counts=[288, 0, 76, 6])
     # no evaluations or a suppressed quarter: no point, never a fake zero
     assert _points(svg, 0) == ["2025_Q1", "2025_Q3"]
@@ -99,7 +99,7 @@ def test_are_several_rounds_charted_side_by_side(demo: Flask, client: FlaskClien
     assert "Chỉ số SIPAS qua các đợt khảo sát" in report
 
 
-@pytest.mark.parametrize("lang,words", [("vi", ("Xu hướng theo quý", "Tất cả các quầy")),
+@pytest.mark.parametrize("lang,words", [("vi", ("Xu hướng theo quý", "Tất cả các Bộ phận")),
                                         ("en", ("Trend by quarter", "All desks"))])
 def test_does_the_printable_report_carry_the_quarterly_trend(
     demo: Flask, lang: str, words: tuple[str, str]

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from sqlmodel import Session
 
+from analysis.compare import Difference, index_against_whole
 from analysis.design import Design, make_design
 from analysis.engine import run
 from analysis.estimate import Domains, Estimate, satisfied_indicator, to_rows
@@ -47,6 +48,8 @@ class DomainRow:
     overall: IndexRow
     elements: tuple[IndexRow, ...]
     code: str = ""  # the choice code, for domains of a multi-select question
+    # the domain's overall index minus the whole's (province or filtered unit), with its SE
+    against: Difference | None = None
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,15 @@ def _household_report(
         if not (data.text[col][inside] != "").any():
             continue  # a level the geography lacks (no districts since 2025)
         dom = Domains.of(col, np.where(inside, data.text[col], ""))
-        breakdowns[col] = _domains(index(dom), dom, elements, per, min_n, labels)
+        found = _domains(index(dom), dom, elements, per, min_n, labels)
+        try:  # is each area different from the whole? (the area is part of it)
+            against = index_against_whole(
+                design, answers, [e.items for e in elements], sat, val, dom.codes,
+                dom.labels, inside, scope, level)
+        except ValueError:  # a PSU in two areas: no comparison rather than a wrong one
+            against = [None] * len(found)
+        breakdowns[col] = tuple(replace(row, against=diff)
+                                for row, diff in zip(found, against, strict=True))
     selections: dict[str, tuple[DomainRow, ...]] = {}
     for code in (c for c in SELECTIONS if c in wanted and c in data.text):
         found = _chosen_domains(index, data.text[code], form.item(code), inside, per, min_n,

@@ -28,7 +28,7 @@ T: dict[str, dict[str, str]] = {
         "e_levels": "cấp cơ quan", "e_fields": "lĩnh vực thủ tục",
         "overlap": ("Có thể chọn nhiều câu trả lời: một người trả lời được tính trong mỗi "
                     "nhóm đã chọn, nên các nhóm chồng lấn và tổng n lớn hơn tổng số."),
-        "all_desks": "Tất cả các quầy",
+        "all_desks": "Tất cả các Bộ phận",
         "round_trend": "Chỉ số SIPAS qua các đợt khảo sát",
         "priorities": "Mong muốn cải thiện (rất nhiều hoặc nhiều)", "priority": "Nội dung",
         "vs_previous_round": "So với đợt trước", "difference": "Chênh lệch (điểm %)",

@@ -233,6 +233,46 @@ rb_b <- svyby(~s1, ~district, rb, svyratio, denominator = ~v1)
 for (d in c("D1", "D2", "D3"))
   put(paste0("rep.boot.share.", d, ".se"), SE(rb_b)[match(d, rb_b$district)], "svyby(~s1, ~district, bootstrap, svyratio, denominator=~v1)")
 put("rep.boot.mean.se", SE(svyratio(~m2, ~ok2, rb)), "SE(svyratio(~m2, ~ok2, bootstrap)): mean of I2")
+
+# --- each district's SIPAS index against the whole (districts made of whole PSUs) ---------
+nest <- small[, c("stratum2", "psu", "district", "weight", items)]
+nest$district <- ave(nest$district, nest$psu, FUN = function(x) x[1])  # a PSU in one district
+write.csv(nest, "tests/analysis/reference/issue19_nested.csv", row.names = FALSE, quote = FALSE, na = "")
+groups <- c("all", "D1", "D2", "D3")
+els <- list(I = c("I1", "I2", "I3"), II = c("II1", "II2"), V = c("V1", "V2"))
+nums <- c(); dens <- c(); wts <- list()
+for (gname in groups) {
+  inside <- if (gname == "all") rep(TRUE, nrow(nest)) else nest$district == gname
+  for (it in items) {
+    ok <- !is.na(nest[[it]]) & nest[[it]] %in% 1:5
+    nest[[paste0("s_", it, "_", gname)]] <- ifelse(ok & inside, as.numeric(nest[[it]] %in% 4:5), 0)
+    nest[[paste0("v_", it, "_", gname)]] <- as.numeric(ok & inside)
+    nums <- c(nums, paste0("s_", it, "_", gname)); dens <- c(dens, paste0("v_", it, "_", gname))
+  }
+}
+dn <- svydesign(id = ~psu, strata = ~stratum2, weights = ~weight, data = nest)
+r <- svyratio(as.formula(paste("~", paste(nums, collapse = "+"))),
+              as.formula(paste("~", paste(dens, collapse = "+"))), dn, covmat = TRUE)
+pick <- paste0(nums, "/", dens)
+cf <- coef(r)[pick]
+L_of <- function(gname) {
+  L <- setNames(rep(0, length(coef(r))), names(coef(r)))
+  present <- items[sapply(items, function(it) sum(nest[[paste0("v_", it, "_", gname)]]) > 0)]
+  has <- names(els)[sapply(els, function(e) length(intersect(e, present)) > 0)]
+  for (e in has) {
+    its <- intersect(els[[e]], present)
+    key <- paste0("s_", its, "_", gname, "/v_", its, "_", gname)
+    L[key] <- L[key] + 1 / length(its) / length(has)
+  }
+  L
+}
+for (gname in c("D1", "D2", "D3")) {
+  con <- svycontrast(r, L_of(gname) - L_of("all"))
+  call <- paste0("svycontrast(svyratio(~s_item_group..., ~v_item_group..., nested, covmat=TRUE), L[", gname, "] - L[all])")
+  put(paste0("whole.", gname, ".est"), coef(con), call)
+  put(paste0("whole.", gname, ".se"), SE(con), call)
+}
+put("whole.degf", degf(dn), "degf(nested)")
 out$value <- sprintf("%.15g", out$value)
 write.csv(out, "tests/analysis/reference/issue19_expected.csv", row.names = FALSE)
 cat(nrow(out), "values written\n")
