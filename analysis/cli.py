@@ -92,8 +92,8 @@ def one_line_errors(func: Callable) -> Callable:
                 try:
                     func(*args, **kwargs)
                 finally:  # what the estimates should be read with, one line each
-                    for w in said:
-                        click.echo(f"warning: {w.message}", err=True)
+                    for message in dict.fromkeys(str(w.message) for w in said):
+                        click.echo(f"warning: {message}", err=True)
         except (ValueError, KeyError, OSError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
@@ -679,20 +679,33 @@ def replicates_command(data: str, kind: str, count: int, seed: int, prefix: str,
                        **opts: object) -> None:
     """Replicate weights for releasing a file without its design identifiers."""
     import csv
+    import dataclasses
     import json
     from pathlib import Path
 
+    import numpy as np
+
     from analysis.replicates import bootstrap, jkn
 
-    if opts["rake"] or opts["poststratify"] or opts["by"] or opts["target"] is not None:
-        raise ValueError("replicates takes the design only (--weight, --strata, --psu, --fpc)")
+    if opts["by"] or opts["target"] is not None:
+        raise ValueError("replicates takes the design only (--weight, --strata, --psu, --fpc, "
+                         "and --rake or --poststratify)")
     if not opts["weight"] or not opts["psu"]:
         raise ValueError("give --weight and --psu (and --strata, --fpc if the design has them)")
     if Path(out).resolve() == Path(data).resolve():
         raise ValueError("--out must be a new file, not DATA itself")
-    _table, design, _by = _load(data, [], opts)
-    reps = jkn(design) if kind == "jkn" else bootstrap(design, count, seed)
-    weights = reps.weights(design.weights)
+    cal_cols = _calibration_columns(opts)
+    table, design, _by = _load(data, [str(opts["weight"]), *cal_cols], opts)
+    # replicates of the design before calibration; then each replicate calibrated as the
+    # full sample is (R: rake(as.svrepdesign(design), ...)), so the SEs count calibration
+    plain = dataclasses.replace(design, weights=table.numeric(str(opts["weight"])),
+                                calibrations=())
+    reps = jkn(plain) if kind == "jkn" else bootstrap(plain, count, seed)
+    weights = reps.weights(plain.weights)
+    if design.calibrations:
+        weights = np.column_stack([
+            _calibrate(dataclasses.replace(plain, weights=weights[:, r]), table, opts,
+                       cal_cols).weights for r in range(weights.shape[1])])
     dropped = {c for c in [opts["strata"], *_split(opts["psu"]), *_split(opts["fpc"])] if c}
     with open(data, encoding="utf-8-sig", newline="") as src, \
             open(out, "w", encoding="utf-8", newline="") as dst:
@@ -704,7 +717,10 @@ def replicates_command(data: str, kind: str, count: int, seed: int, prefix: str,
         if clash:
             raise ValueError(f"DATA has a column {sorted(clash)[0]!r} already: choose --prefix")
         writer.writerow([header[i] for i in keep] + names)
+        at = header.index(str(opts["weight"]))
         for k, line in enumerate(reader):
+            if design.calibrations:  # the file carries the calibrated weight
+                line[at] = repr(float(design.weights[k]))
             writer.writerow([line[i] for i in keep] + [repr(float(v)) for v in weights[k]])
     side = {"type": kind, "scale": reps.scale, "rscales": reps.rscales.tolist(),
             "df": reps.df, "weight": opts["weight"], "prefix": prefix,

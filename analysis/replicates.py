@@ -15,8 +15,9 @@ any estimate is the spread of the R estimates computed with them. As R's
   same seed gives the same file, and estimation from replicate weights R made gives R's SEs.
 
 Variance (R's ``svrVar`` with ``mse = FALSE``): scale · Σ rscale_r (θ_r − θ̄)², θ̄ the mean of
-the replicates with a positive rscale. Only one-stage designs that are not calibrated: a
-raked design would need each replicate raked again, which this does not do (and says).
+the replicates with a positive rscale. Replicates are made from the design before any
+calibration; ``sipas replicates --rake`` then rakes every replicate as the full sample (R's
+``rake(as.svrepdesign(design), ...)``), so their spread includes calibration's effect.
 """
 
 from __future__ import annotations

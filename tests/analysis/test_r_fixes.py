@@ -365,3 +365,21 @@ def test_each_districts_index_against_the_whole_matches_svycontrast(expected) ->
         assert close(row.difference, expected[f"whole.{row.first}.est"]), row.first
         assert close(row.se, expected[f"whole.{row.first}.se"]), row.first
         assert row.df == expected["whole.degf"] and row.second == "province"
+
+
+def test_replicates_of_a_raked_design_are_raked_as_r(expected, tmp_path: Path) -> None:
+    """R: ``rake(as.svrepdesign(ds, type = "JKn"), list(~district, ~stratum2), ...)``: each
+    replicate raked as the full sample; the file carries the raked weight."""
+    out = tmp_path / "raked.csv"
+    made = CliRunner().invoke(replicates_command, [
+        str(REF / "issue19_compare.csv"), "--weight", "weight", "--strata", "stratum2",
+        "--psu", "psu", "--rake", str(REF / "issue19_margins.csv"), "--out", str(out)])
+    assert made.exit_code == 0, made.output
+    rows = run_cli(estimate_command, [out, "--var", "I1", "--satisfied", "4,5", "--weight",
+                                      "weight", "--repweights", "rep_", "--by",
+                                      "district"])["estimates"]
+    assert close(rows[0]["estimate"], expected["rep.jknrake.share.est"])
+    for row in rows:
+        dom = row["domain"].get("district") if row["domain"] else None
+        key = "rep.jknrake.share.se" if dom is None else f"rep.jknrake.share.{dom}.se"
+        assert close(row["se"], expected[key]), key

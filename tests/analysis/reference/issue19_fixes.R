@@ -273,6 +273,17 @@ for (gname in c("D1", "D2", "D3")) {
   put(paste0("whole.", gname, ".se"), SE(con), call)
 }
 put("whole.degf", degf(dn), "degf(nested)")
+
+# --- replicate weights of a raked design: rake(as.svrepdesign(design, "JKn"), margins) ------
+rjc <- rake(as.svrepdesign(svydesign(id = ~psu, strata = ~stratum2, weights = ~weight, data = cmp),
+                           type = "JKn"),
+            list(~district, ~stratum2), list(pop_d, pop_s), control = list(epsilon = 1e-12, maxit = 100))
+put("rep.jknrake.share.est", coef(svyratio(~s1, ~v1, rjc)), "svyratio(~s1, ~v1, rake(as.svrepdesign(ds, 'JKn'), ...))")
+put("rep.jknrake.share.se", SE(svyratio(~s1, ~v1, rjc)), "svyratio(~s1, ~v1, rake(as.svrepdesign(ds, 'JKn'), ...))")
+rjc_b <- svyby(~s1, ~district, rjc, svyratio, denominator = ~v1)
+for (d in c("D1", "D2", "D3"))
+  put(paste0("rep.jknrake.share.", d, ".se"), SE(rjc_b)[match(d, rjc_b$district)],
+      "svyby(~s1, ~district, rake(as.svrepdesign(ds, 'JKn'), ...), svyratio, denominator=~v1)")
 out$value <- sprintf("%.15g", out$value)
 write.csv(out, "tests/analysis/reference/issue19_expected.csv", row.names = FALSE)
 cat(nrow(out), "values written\n")
