@@ -237,3 +237,30 @@ def test_each_district_is_set_against_the_province_with_its_own_se(
         assert f"{diff} · {said[row.against.verdict]}" in table, row.domain
     english = _text(analyst, "/reports/?min_n=5&lang=en")
     assert "Against the province (points)" in english
+
+
+def test_the_analysis_commands_read_the_round_from_the_database(
+    analyst: FlaskClient, runner: CliRunner, cli_env: dict[str, str]
+) -> None:
+    """``sipas compare|model|quantile|association --db`` read the same verified round as
+    ``sipas estimate --db``: the compared estimates are estimate's, per district."""
+    common = ["--db", "--round", "2025", "--format", "json"]
+    est = runner.invoke(main, ["estimate", "--var", "c1_1", "--satisfied", "4,5", "--by",
+                               "district", *common])
+    assert est.exit_code == 0, est.output
+    by = {r["domain"]["district"]: r["estimate"] for r in json.loads(est.output)["estimates"]
+          if r["domain"]}
+    cmp = runner.invoke(main, ["compare", "--var", "c1_1", "--satisfied", "4,5", "--by",
+                               "district", *common])
+    assert cmp.exit_code == 0, cmp.output
+    pairs = json.loads(cmp.output)["differences"]
+    assert len(pairs) == len(by) * (len(by) - 1) // 2
+    for p in pairs:
+        assert p["estimate_first"] == pytest.approx(by[p["first"]], rel=1e-12)
+        assert p["estimate_second"] == pytest.approx(by[p["second"]], rel=1e-12)
+    for args in (["model", "--outcome", "c1_1", "--predictor", "district"],
+                 ["quantile", "--var", "c1_1", "--valid", "1,2,3,4,5"],
+                 ["association", "--var", "c1_1", "--satisfied", "4,5", "--by", "district"]):
+        done = runner.invoke(main, [*args, *common])
+        assert done.exit_code == 0, (args, done.output)
+        assert json.loads(done.output)["design"]["n"] > 100
