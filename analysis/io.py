@@ -117,11 +117,17 @@ def from_columns(name: str, n: int, text: dict[str, np.ndarray],
     """A :class:`Table` of columns already in memory (the app's database path), read exactly
     as a CSV of them would be: empty text is missing, numbers are floats with NaN."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     cols: dict = {}
     for col, values in text.items():
-        cells = [None if v is None or v == "" else str(v) for v in values]
-        cols[col] = pa.chunked_array([pa.array(cells, type=pa.string())])
+        try:  # text already (the usual case): Arrow converts it without a Python loop
+            arr = pa.array(values, type=pa.string(), from_pandas=True)
+            arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            arr = pa.array([None if v is None or v == "" else str(v) for v in values],
+                           type=pa.string())
+        cols[col] = pa.chunked_array([arr])
     for col, values in numbers.items():
         arr = np.asarray(values, dtype=float)
         cols[col] = pa.chunked_array([pa.array(arr, mask=np.isnan(arr), type=pa.float64())])
