@@ -343,7 +343,9 @@ def test_our_bootstrap_resamples_each_strata_psus_and_agrees_with_linearisation(
     assert abs(se / linear - 1) < 0.10, (se, linear)
 
 
-def test_each_districts_index_against_the_whole_matches_svycontrast(expected) -> None:
+@pytest.mark.parametrize("design", ["plain", "fpc"])
+def test_each_districts_index_against_the_whole_matches_svycontrast(expected,
+                                                                    design: str) -> None:
     """R: the overall SIPAS index of district D minus the province's, ``svycontrast`` of one
     ``svyratio(~s_item_group ..., ~v_item_group ..., covmat = TRUE)`` over the criteria of
     every group, with the index's weights (criteria present in the group, elements
@@ -354,7 +356,9 @@ def test_each_districts_index_against_the_whole_matches_svycontrast(expected) ->
 
     t = read_csv(REF / "issue19_nested.csv")
     d = make_design(t.n, weights=t.numeric("weight"), strata=t.categorical("stratum2"),
-                    clusters=[t.categorical("psu")])
+                    clusters=[t.categorical("psu")],
+                    fpc=[t.numeric("fpc2")] if design == "fpc" else ())
+    key = "whole." if design == "plain" else "whole.fpc."
     elements = [("I1", "I2", "I3"), ("II1", "II2"), ("V1", "V2")]
     answers = {c: t.numeric(c) for e in elements for c in e}
     district = t.categorical("district")
@@ -362,9 +366,9 @@ def test_each_districts_index_against_the_whole_matches_svycontrast(expected) ->
                                district.labels, np.ones(t.n, dtype=bool), "province")
     assert [r.first for r in rows] == ["D1", "D2", "D3"]
     for row in rows:
-        assert close(row.difference, expected[f"whole.{row.first}.est"]), row.first
-        assert close(row.se, expected[f"whole.{row.first}.se"]), row.first
-        assert row.df == expected["whole.degf"] and row.second == "province"
+        assert close(row.difference, expected[f"{key}{row.first}.est"]), row.first
+        assert close(row.se, expected[f"{key}{row.first}.se"]), row.first
+        assert row.df == expected[f"{key}degf"] and row.second == "province"
 
 
 def test_replicates_of_a_raked_design_are_raked_as_r(expected, tmp_path: Path) -> None:

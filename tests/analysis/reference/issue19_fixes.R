@@ -235,8 +235,9 @@ for (d in c("D1", "D2", "D3"))
 put("rep.boot.mean.se", SE(svyratio(~m2, ~ok2, rb)), "SE(svyratio(~m2, ~ok2, bootstrap)): mean of I2")
 
 # --- each district's SIPAS index against the whole (districts made of whole PSUs) ---------
-nest <- small[, c("stratum2", "psu", "district", "weight", items)]
+nest <- small[, c("stratum2", "psu", "district", "weight", "fpc", items)]
 nest$district <- ave(nest$district, nest$psu, FUN = function(x) x[1])  # a PSU in one district
+nest$fpc2 <- ave(nest$fpc, nest$stratum2, FUN = max)
 write.csv(nest, "tests/analysis/reference/issue19_nested.csv", row.names = FALSE, quote = FALSE, na = "")
 groups <- c("all", "D1", "D2", "D3")
 els <- list(I = c("I1", "I2", "I3"), II = c("II1", "II2"), V = c("V1", "V2"))
@@ -250,7 +251,9 @@ for (gname in groups) {
     nums <- c(nums, paste0("s_", it, "_", gname)); dens <- c(dens, paste0("v_", it, "_", gname))
   }
 }
-dn <- svydesign(id = ~psu, strata = ~stratum2, weights = ~weight, data = nest)
+for (des_name in c("plain", "fpc")) {
+dn <- if (des_name == "plain") svydesign(id = ~psu, strata = ~stratum2, weights = ~weight, data = nest) else
+  svydesign(id = ~psu, strata = ~stratum2, weights = ~weight, fpc = ~fpc2, data = nest)
 r <- svyratio(as.formula(paste("~", paste(nums, collapse = "+"))),
               as.formula(paste("~", paste(dens, collapse = "+"))), dn, covmat = TRUE)
 pick <- paste0(nums, "/", dens)
@@ -269,10 +272,12 @@ L_of <- function(gname) {
 for (gname in c("D1", "D2", "D3")) {
   con <- svycontrast(r, L_of(gname) - L_of("all"))
   call <- paste0("svycontrast(svyratio(~s_item_group..., ~v_item_group..., nested, covmat=TRUE), L[", gname, "] - L[all])")
-  put(paste0("whole.", gname, ".est"), coef(con), call)
-  put(paste0("whole.", gname, ".se"), SE(con), call)
+  key <- if (des_name == "plain") "whole." else "whole.fpc."
+  put(paste0(key, gname, ".est"), coef(con), call)
+  put(paste0(key, gname, ".se"), SE(con), call)
 }
-put("whole.degf", degf(dn), "degf(nested)")
+put(if (des_name == "plain") "whole.degf" else "whole.fpc.degf", degf(dn), "degf(nested)")
+}
 
 # --- replicate weights of a raked design: rake(as.svrepdesign(design, "JKn"), margins) ------
 rjc <- rake(as.svrepdesign(svydesign(id = ~psu, strata = ~stratum2, weights = ~weight, data = cmp),
