@@ -124,7 +124,9 @@ def run(
     n_cells = used.size
     positive = w > 0
     everyone = bool(positive.all())
-    sums = _cell_sums(indicators, cell_row, n_cells, w, None if everyone else positive)
+    general = _needs_general_srs(indicators)
+    sums = _cell_sums(indicators, cell_row, n_cells, w, None if everyone else positive,
+                      general)
     extra = [np.bincount(cell_row, weights=m if everyone else m & positive, minlength=n_cells)
              for m in (combo_valid or [])]
     # cells of the whole sample (domain 0) then of each domain (1 + d); drop "no domain".
@@ -138,9 +140,8 @@ def run(
     def stack(x: np.ndarray) -> np.ndarray:
         return np.concatenate([group_sum(whole_inv, x, whole_u.size), x[keep]])
 
-    wa, wb, waa, cnt, wab, wbb, wv = (stack(s) for s in sums)
-    ta, tb, taa, tab, tbb, tv = (group_sum(cell_dom, x, n_dom)
-                                 for x in (wa, wb, waa, wab, wbb, wv))
+    wa, wb, waa, cnt = (stack(s) for s in sums[:4])
+    ta, tb, taa = (group_sum(cell_dom, x, n_dom) for x in (wa, wb, waa))
     n_valid = group_sum(cell_dom, cnt, n_dom)
     is_total = np.array(totals or [False] * len(indicators))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -152,7 +153,11 @@ def run(
         # R's deff = "replace": N Σw(a − μb)² / (Σwb)² / (n − 1), N the valid rows' weight;
         # for a 0/1 b (means, shares) this is Σw·b(y − μ)² / Σwb / (n − 1)
         mu = ta / tb
-        srs = tv * (taa - 2 * mu * tab + mu**2 * tbb) / tb**2 / (n_valid - 1)
+        if general:
+            tab, tbb, tv = (group_sum(cell_dom, stack(x), n_dom) for x in sums[4:])
+            srs = tv * (taa - 2 * mu * tab + mu**2 * tbb) / tb**2 / (n_valid - 1)
+        else:
+            srs = (taa - 2 * mu * ta + mu**2 * tb) / tb / (n_valid - 1)
         srs = np.where(is_total, srs * tb**2, srs)
     est, present, nn = ratio, cnt, n_valid
     if combos is not None:
@@ -182,18 +187,30 @@ def run(
     return EngineResult(est, se, res.df, nn, deff, tb)
 
 
+def _needs_general_srs(indicators: list) -> bool:
+    """Does any indicator have a denominator that is not 0/1 (a ratio of two variables)?"""
+    for ind in indicators:
+        if isinstance(ind, CodedIndicator):
+            if not np.isin(ind.denom, (0.0, 1.0)).all():
+                return True
+        elif ind.denom is not None:
+            return True
+    return False
+
+
 def _cell_sums(
     indicators: list, cell_row: np.ndarray, n_cells: int, w: np.ndarray,
-    counted: np.ndarray | None,
+    counted: np.ndarray | None, general: bool = False,
 ) -> tuple[np.ndarray, ...]:
-    """Σw·a, Σw·b, Σw·a², counts of valid rows, Σw·a·b, Σw·b² and Σw over valid rows per
-    cell, for every indicator (the last three give a ratio's design effect when ``b`` is not
-    0/1: R's ``svyratio(..., deff = "replace")``).
+    """Σw·a, Σw·b, Σw·a², and counts of valid rows per cell, for every indicator; with
+    ``general`` also Σw·a·b, Σw·b² and Σw over valid rows, which a ratio's design effect
+    needs when ``b`` is not 0/1 (R's ``svyratio(..., deff = "replace")``; for 0/1 they
+    equal Σw·a, Σw·b and Σw·b, and are not kept: a national file has 66 columns of them).
 
     ``counted`` marks the rows with a positive weight (None: all of them, the usual case,
     which saves a row-sized array and a weighted count per item).
     """
-    out = np.zeros((7, n_cells, len(indicators)))
+    out = np.zeros((7 if general else 4, n_cells, len(indicators)))
     tables: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     scaled: dict[int, np.ndarray] = {}  # cell_row * size, computed once per table size
     k = np.empty(0, dtype=np.int64)  # one key buffer for every item: no page faults per item
@@ -212,14 +229,15 @@ def _cell_sums(
                       np.bincount(k, weights=counted, minlength=n_cells * size))
                 tables[key] = (wt, ct.reshape(n_cells, size).astype(float))
             wt, ct = tables[key]
-            a, b = ind.numer * ind.denom, ind.denom
-            out[0, :, j] = wt @ a
-            out[1, :, j] = wt @ b
+            out[0, :, j] = wt @ (ind.numer * ind.denom)
+            out[1, :, j] = wt @ ind.denom
             out[2, :, j] = wt @ (ind.numer**2 * ind.denom)
-            out[3, :, j] = ct @ (b > 0)
-            out[4, :, j] = wt @ (a * b)
-            out[5, :, j] = wt @ (b * b)
-            out[6, :, j] = wt @ (b > 0)
+            out[3, :, j] = ct @ (ind.denom > 0)
+            if general:
+                a, b = ind.numer * ind.denom, ind.denom
+                out[4, :, j] = wt @ (a * b)
+                out[5, :, j] = wt @ (b * b)
+                out[6, :, j] = wt @ (b > 0)
         else:
             a, b, valid = ind.row_values()
             out[0, :, j] = np.bincount(cell_row, weights=w * a, minlength=n_cells)
@@ -227,10 +245,7 @@ def _cell_sums(
             out[2, :, j] = np.bincount(cell_row, weights=w * a * a, minlength=n_cells)
             out[3, :, j] = np.bincount(cell_row, weights=valid if counted is None
                                        else valid & counted, minlength=n_cells)
-            if ind.denom is None:  # b is 0/1: a·b = a, b² = b, Σw over valid rows = Σw·b
-                out[4, :, j], out[5, :, j], out[6, :, j] = out[0, :, j], out[1, :, j], \
-                    out[1, :, j]
-            else:
+            if general:
                 out[4, :, j] = np.bincount(cell_row, weights=w * a * b, minlength=n_cells)
                 out[5, :, j] = np.bincount(cell_row, weights=w * b * b, minlength=n_cells)
                 out[6, :, j] = np.bincount(cell_row, weights=w * valid, minlength=n_cells)
