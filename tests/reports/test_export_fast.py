@@ -215,3 +215,24 @@ def test_entry_moments_are_iso_utc_whatever_the_server_clock(demo: Flask) -> Non
         moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
         assert row[at] == moment.replace(microsecond=0).isoformat(), row[rid]
         assert datetime.fromisoformat(row[at]).utcoffset().total_seconds() == 0
+
+
+def test_a_refused_xlsx_stops_the_reader_before_the_refusal_returns(
+        demo: Flask, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Excel's row limit reached: the thread reading ahead and the cursors are done with
+    before the error reaches the caller (which may use the connection again at once), even
+    while the caller still holds the rows (here: a local name)."""
+    from sqlalchemy import text
+
+    from survey.messages import UserError
+
+    monkeypatch.setattr(export, "STREAM_ROWS", 5)
+    with Session(demo.extensions["sipas_engine"]) as session:
+        header, rows = export_rows(session, ExportFilter())
+        with pytest.raises(UserError):
+            write_workbook(header, [False] * len(header), rows, [], tmp_path / "x.xlsx",
+                           limit=7)
+        assert not any(t.name == "sipas-read-ahead" and t.is_alive()
+                       for t in threading.enumerate())
+        assert session.connection().execute(text("SELECT count(*) FROM response")).scalar()
+        assert rows is not None  # still referenced: only an explicit close stopped it

@@ -262,10 +262,15 @@ def write_csv(header: Sequence[str], rows: Iterator[list[str]], out: IO[str]) ->
     writer = csv.writer(out, lineterminator="\r\n")  # CRLF: a lone CR in a cell gets quoted
     writer.writerow(header)
     count = 0
-    while chunk := list(islice(rows, STREAM_ROWS)):
-        columns = [_neutralised(column) for column in zip(*chunk, strict=True)]
-        writer.writerows(zip(*columns, strict=True))
-        count += len(chunk)
+    try:
+        while chunk := list(islice(rows, STREAM_ROWS)):
+            columns = [_neutralised(column) for column in zip(*chunk, strict=True)]
+            writer.writerows(zip(*columns, strict=True))
+            count += len(chunk)
+    finally:  # a failed write (a full disk) still ends the reader's cursors and thread
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
     return count
 
 

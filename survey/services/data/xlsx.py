@@ -157,7 +157,12 @@ def write_workbook(header: Sequence[str], numeric: Sequence[bool],
             # when a sheet passes 2 GiB, as openpyxl would do)
             with (work / "sheet.xml").open("w", encoding="utf-8", newline="") as out:
                 out.write(sheet_xml[:cut])
-                count = write_rows_xml(rows, numeric, out.write, limit=limit)
+                try:
+                    count = write_rows_xml(rows, numeric, out.write, limit=limit)
+                finally:  # stopped early (too long): the reader's cursors and thread end now
+                    close = getattr(rows, "close", None)
+                    if close is not None:
+                        close()
                 out.write(sheet_xml[cut:])
             with zipfile.ZipFile(work / "out.xlsx", "w", zipfile.ZIP_DEFLATED) as book:
                 for info in shell.infolist():
