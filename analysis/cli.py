@@ -457,6 +457,13 @@ def quantile_command(data: str, variable: str, probs: str, valid: str | None,
         y = np.where(np.isin(y, _codes(valid, (), "--valid")), y, np.nan)
     rows = quantiles(design, y, shares, by.codes, by.labels, opts["by"], variable,
                      opts["level"])  # type: ignore[arg-type]
+    if valid is None and _looks_coded_with_no_answer(y):
+        import dataclasses
+
+        said = (f"code {NO_ANSWER} is counted as a value (the forms' 'no answer'): add "
+                "--valid 1,2,3,4,5 to leave it out")
+        rows = [dataclasses.replace(r, note="; ".join(x for x in (said, r.note) if x))
+                for r in rows]
     info = _design_info(data, design, opts, {"quantiles": shares, "rule": "math",
                                               "interval": "Woodruff (mean)"})
     from dataclasses import asdict

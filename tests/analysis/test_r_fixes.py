@@ -148,6 +148,10 @@ def test_the_mean_of_a_coded_item_leaves_its_no_answer_code_out(expected) -> Non
     assert plain["estimate"] > row["estimate"] and plain["n"] == 196
     assert "--valid 1,2,3,4,5" in plain["note"]
     assert "--valid" not in (row["note"] or "")
+    median = run_cli(quantile_command, args)["quantiles"][0]  # a median counts the 9 too
+    assert "--valid 1,2,3,4,5" in median["note"]
+    kept = run_cli(quantile_command, [*args, "--valid", "1,2,3,4,5"])["quantiles"][0]
+    assert "--valid" not in kept["note"] and kept["n"] == 196 - 21
 
 
 @pytest.mark.parametrize("design", ["fpc", "rake"])
