@@ -11,8 +11,10 @@ from survey.models import ReviewStatus
 
 
 @click.command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "sav", "dta"]), default="csv",
-              show_default=True, help="csv (UTF-8 with BOM), xlsx, SPSS sav or Stata dta.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "sav", "dta", "codebook"]),
+              default="csv", show_default=True,
+              help="csv (UTF-8 with BOM), xlsx, SPSS sav, Stata dta, or the codebook (one row "
+                   "per column: labels, type, codes, missing code, skip rule, versions).")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--status", type=click.Choice([s.value for s in ReviewStatus]), default=None,
               help="Only responses in this review status (default: all).")
@@ -41,4 +43,5 @@ def export_command(
     with app_session() as (_app, session):
         count = write_export(session, ExportFilter(status, round_code, instrument), fmt, out,
                              with_text=with_comments, period=span)
-    click.echo(f"wrote {count} responses to {out}")
+    what = "columns" if fmt == "codebook" else "responses"
+    click.echo(f"wrote {count} {what} to {out}")

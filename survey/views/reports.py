@@ -182,7 +182,8 @@ def download() -> Response | tuple[str, int]:
            detail={"format": fmt, "rows": count, "status": status, "round": flt.round_code,
                    "period": period.code if period else None, "free_text": with_text})
     db.commit()
-    name = f"sipas-{flt.round_code or 'all'}-{status or 'all'}.{fmt}"
+    name = f"sipas-{flt.round_code or 'all'}-{status or 'all'}" + (
+        "-codebook.csv" if fmt == "codebook" else f".{fmt}")
     return Response(data, mimetype=MEDIA_TYPES[fmt],
                     headers={"Content-Disposition": disposition(name)})
 

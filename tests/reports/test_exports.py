@@ -224,3 +224,35 @@ def test_an_xlsx_longer_than_excel_opens_is_refused_not_cut(
     assert "Excel không mở được" in page.get_data(as_text=True)
     csv_page = analyst.get("/reports/exports/download?format=csv&status=verified&round=2025")
     assert csv_page.status_code == 200  # CSV has no such limit
+
+
+def test_the_codebook_describes_every_column_of_the_same_export(analyst: FlaskClient) -> None:
+    """One row per column of the CSV with the same filters, in the same order: labels in
+    both languages, type, codes with labels, the missing code, the skip rule, the versions;
+    the 0/1 column of each choice points to its question."""
+    import csv
+    import io
+
+    query = "status=verified&round=2025"
+    data = analyst.get(f"/reports/exports/download?format=csv&{query}").data.decode("utf-8-sig")
+    page = analyst.get(f"/reports/exports/download?format=codebook&{query}")
+    assert page.status_code == 200
+    assert "-codebook.csv" in page.headers["Content-Disposition"]
+    header = next(csv.reader(io.StringIO(data)))
+    book = list(csv.DictReader(io.StringIO(page.data.decode("utf-8-sig"))))
+    assert [r["variable"] for r in book] == header
+    by = {r["variable"]: r for r in book}
+    assert by["weight"]["label_vi"] == "Trọng số" and by["weight"]["label_en"] == "Weight"
+    assert by["weight"]["type"] == "number" and by["weight"]["source"] == "design"
+    c = by["c1_1"]
+    assert c["type"] == "integer (code)" and c["measure"] == "ordinal"
+    assert "5 = Rất hài lòng" in c["codes_vi"] and c["missing_code"] == "9"
+    assert c["codes_en"].startswith("1 = ") and "9 = " in c["codes_en"]
+    assert c["label_en"] and c["label_en"] != c["label_vi"]
+    assert c["form_versions"].startswith("sipas_services ")
+    assert any(r["skip_rule"] for r in book if r["source"] == "question")
+    choice = next(r for r in book if r["source"].startswith("choice of "))
+    parent = by[choice["source"].removeprefix("choice of ")]
+    assert choice["type"] == "integer (0/1)" and choice["skip_rule"] == parent["skip_rule"]
+    assert choice["label_vi"].startswith(parent["label_vi"])
+    assert "comment" not in by  # free text left out, as in the export itself

@@ -151,6 +151,19 @@ class _Numbers(dict[float, str]):
         return text
 
 
+def _params(flt: ExportFilter) -> dict[str, Any]:
+    return {"status": flt.status, "round": flt.round_code, "instrument": flt.instrument,
+            "start": flt.start, "end": flt.end}
+
+
+def filter_versions(session: Session, flt: ExportFilter) -> list[int]:
+    """The instrument versions of the responses the filter keeps (the export's columns)."""
+    check_filter(flt)
+    versions_sql, chosen = _filtered(_VERSIONS_SQL, _params(flt))
+    return sorted(v for (v,) in session.connection().execute(_query(versions_sql, chosen),
+                                                             chosen))
+
+
 def export_rows(session: Session, flt: ExportFilter) -> tuple[list[str], Iterator[list[str]]]:
     """The header and the rows (as text) of an export, streamed in constant memory.
 
@@ -159,11 +172,9 @@ def export_rows(session: Session, flt: ExportFilter) -> tuple[list[str], Iterato
     a million evaluations never sit in memory at once.
     """
     check_filter(flt)
-    params = {"status": flt.status, "round": flt.round_code, "instrument": flt.instrument,
-              "start": flt.start, "end": flt.end}
+    params = _params(flt)
     conn = session.connection()
-    versions_sql, chosen = _filtered(_VERSIONS_SQL, params)
-    version_ids = sorted(v for (v,) in conn.execute(_query(versions_sql, chosen), chosen))
+    version_ids = filter_versions(session, flt)
     item_columns: list[str] = []
     seen: set[str] = set()
     for version in session.exec(

@@ -24,14 +24,16 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from survey.models import InstrumentVersion
-from survey.services.data.export import ExportFilter, export_rows, write_csv
+from survey.services.data.codebook import HEADER as CODEBOOK_HEADER
+from survey.services.data.codebook import codebook_rows
+from survey.services.data.export import ExportFilter, export_rows, filter_versions, write_csv
 from survey.services.data.xlsx import XLSX_MAX_ROWS, write_workbook
 from survey.services.instruments_text import parse_stored
 from survey.services.reports.period import Period
 
-FORMATS = ("csv", "xlsx", "sav", "dta")
+FORMATS = ("csv", "xlsx", "sav", "dta", "codebook")
 MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv; charset=utf-8", "codebook": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "sav": "application/x-spss-sav",
     "dta": "application/x-stata-dta",
@@ -147,14 +149,17 @@ def with_choice_columns(cols: Columns, rows: Iterator[list[str]]
     return expanded, (widen(r) for r in rows)
 
 
+def _in_period(flt: ExportFilter, period: Period | None) -> ExportFilter:
+    if period is None:
+        return flt
+    return replace(flt, start=datetime(period.start.year, period.start.month,  # UTC days,
+                                       period.start.day, tzinfo=UTC),  # as stored moments
+                   end=datetime(period.end.year, period.end.month, period.end.day, tzinfo=UTC))
+
+
 def _selected(session: Session, flt: ExportFilter, with_text: bool,
               period: Period | None = None) -> tuple[Columns, Iterator[list[str]]]:
-    if period is not None:  # UTC days, as the stored moments and the tallies
-        flt = replace(flt, start=datetime(period.start.year, period.start.month,
-                                          period.start.day, tzinfo=UTC),
-                      end=datetime(period.end.year, period.end.month, period.end.day,
-                                   tzinfo=UTC))
-    header, rows = export_rows(session, flt)
+    header, rows = export_rows(session, _in_period(flt, period))
     cols = describe_columns(session, header)
     if not with_text and cols.free_text:
         keep = [i for i, h in enumerate(header) if h not in cols.free_text]
@@ -178,7 +183,12 @@ def write_export(session: Session, flt: ExportFilter, fmt: str, path: Path,
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     cols, rows = _selected(session, flt, with_text, period)
     tmp = path.with_name(path.name + ".part")
-    if fmt == "csv":
+    if fmt == "codebook":  # the columns, not the rows: the reader never starts
+        rows.close()  # type: ignore[attr-defined]
+        book = codebook_rows(session, cols, filter_versions(session, _in_period(flt, period)))
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            count = write_csv(CODEBOOK_HEADER, iter(book), handle)
+    elif fmt == "csv":
         with tmp.open("w", encoding="utf-8", newline="") as handle:
             count = write_csv(list(cols.names), rows, handle)
     elif fmt == "xlsx":
