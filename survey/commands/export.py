@@ -42,6 +42,9 @@ def export_command(
     span = parse_period(period) if period else None
     with app_session() as (_app, session):
         count = write_export(session, ExportFilter(status, round_code, instrument), fmt, out,
-                             with_text=with_comments, period=span)
+                             with_text=with_comments, period=span, package=True)
     what = "columns" if fmt == "codebook" else "responses"
     click.echo(f"wrote {count} {what} to {out}")
+    if fmt == "csv":
+        click.echo(f"described for Frictionless tools in "
+                   f"{out.with_name(out.stem + '.datapackage.json')}")

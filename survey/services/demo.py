@@ -224,7 +224,9 @@ def _household_answers(form: Form, rng: random.Random, outcome: str) -> dict[str
         if item.type == "note" or item.code == "dossier_code":
             continue
         if item.type == "scale":
-            na = 0.45 if item.element == "V" else 0.04
+            # "no answer" only where the form allows it: a desk evaluation's required items
+            # take 1-5 (the Frictionless check of the export found 9s there)
+            na = (0.45 if item.element == "V" else 0.04) if item.na_allowed else 0.0
             shift = shifts.get(item.element or "", 0.0)
             answers[item.code] = _satisfaction(rng, item.code, shift, na)
         elif item.type == "select_one":

@@ -174,10 +174,12 @@ def _number(cell: str) -> float | None:
 
 
 def write_export(session: Session, flt: ExportFilter, fmt: str, path: Path,
-                 with_text: bool = False, period: Period | None = None) -> int:
+                 with_text: bool = False, period: Period | None = None,
+                 package: bool = False) -> int:
     """Write an export file in ``fmt`` to ``path`` (atomically); return the row count.
 
-    ``period`` keeps the responses entered in it (by ``created_at``).
+    ``period`` keeps the responses entered in it (by ``created_at``). ``package`` writes a
+    Frictionless ``<name>.datapackage.json`` beside a CSV.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -196,6 +198,10 @@ def write_export(session: Session, flt: ExportFilter, fmt: str, path: Path,
     else:
         count = _write_stat(cols, rows, tmp, fmt)
     tmp.replace(path)
+    if package and fmt == "csv":
+        from survey.services.data.datapackage import write_descriptor
+
+        write_descriptor(cols, path, count)
     return count
 
 
