@@ -30,6 +30,8 @@ from analysis.design import Design
 from analysis.variance import finest_unit, group_sum, linearized_variance
 
 HIGHER, LOWER, ALIKE = "higher", "lower", "cannot be told apart"
+CHUNK = 256  # domains per block of PSU totals in index_against_whole
+MAX_CELLS = 8_000_000  # PSUs × domains beyond which the comparison is not made (about 1 s)
 
 
 @dataclass(frozen=True)
@@ -196,16 +198,27 @@ def index_against_whole(design: Design, answers, elements, satisfied, valid,  # 
     unit_dom[unit_row[inside]] = domain[inside]
     if (unit_dom[unit_row[inside]] != domain[inside]).any():
         raise ValueError("a PSU lies in two domains: compare these domains with sipas compare")
-    cols = np.repeat(-group_sum(unit_row, z_w[:, None], n_units), n_dom, axis=1)
-    own = group_sum(unit_row, z_d[:, None], n_units)[:, 0]
-    placed = unit_dom >= 0
-    cols[np.flatnonzero(placed), unit_dom[placed]] += own[placed]
     if design.calibrations:  # residuals are row-level: not on PSU totals
         raise ValueError("comparing domains with the whole on a calibrated design is not "
                          "done here: use sipas compare")
+    if n_units * n_dom > MAX_CELLS:
+        raise ValueError(f"{n_dom} domains over {n_units} PSUs: too many to compare with the "
+                         "whole here")
+    whole_z = -group_sum(unit_row, z_w[:, None], n_units)
+    own = group_sum(unit_row, z_d[:, None], n_units)[:, 0]
+    placed = np.flatnonzero(unit_dom >= 0)
     pres = np.bincount(unit_row, weights=(ok_w & whole).astype(float), minlength=n_units)
-    res = linearized_variance(design, np.arange(n_units), np.zeros(n_units, dtype=np.int64),
-                              1, cols, np.repeat(pres[:, None], n_dom, axis=1))
-    df = int(res.df[0, 0])
+    variance = np.zeros(n_dom)
+    df = 0
+    for first in range(0, n_dom, CHUNK):  # a block of domains at a time: memory stays small
+        last = min(first + CHUNK, n_dom)
+        cols = np.repeat(whole_z, last - first, axis=1)
+        mine = placed[(unit_dom[placed] >= first) & (unit_dom[placed] < last)]
+        cols[mine, unit_dom[mine] - first] += own[mine]
+        res = linearized_variance(design, np.arange(n_units),
+                                  np.zeros(n_units, dtype=np.int64), 1, cols,
+                                  np.repeat(pres[:, None], last - first, axis=1))
+        variance[first:last] = res.variance[0]
+        df = int(res.df[0, 0])
     return [_finish("SIPAS", labels[d], whole_name, float(est_d[d]), float(est_w[0]),
-                    float(res.variance[0, d]), df, level) for d in range(n_dom)]
+                    float(variance[d]), df, level) for d in range(n_dom)]

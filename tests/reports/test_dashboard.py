@@ -264,3 +264,15 @@ def test_the_analysis_commands_read_the_round_from_the_database(
         done = runner.invoke(main, [*args, *common])
         assert done.exit_code == 0, (args, done.output)
         assert json.loads(done.output)["design"]["n"] > 100
+
+
+def test_too_many_areas_to_set_against_the_whole_are_said_not_hidden(
+    analyst: FlaskClient, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from analysis import compare
+    from survey.services.reports import cache
+
+    monkeypatch.setattr(compare, "MAX_CELLS", 1)  # any breakdown is "too many" now
+    monkeypatch.setattr(cache, "remember", lambda kind, args, compute: compute())
+    html = _text(analyst, "/reports/?min_n=5")
+    assert "Quá nhiều địa bàn để so sánh từng địa bàn với tổng thể" in html
