@@ -419,8 +419,10 @@ def _round_differences(indicator, design, by, previous, variable, satisfied, val
     for label, i, j in names:
         rows.append(round_difference(
             f"{variable} [{label}]",
-            ("this round", float(new.estimate[i, 0]), float(new.se[i, 0]), int(new.df[i, 0])),
-            ("previous", float(old.estimate[j, 0]), float(old.se[j, 0]), int(old.df[j, 0])),
+            ("đợt này / this round", float(new.estimate[i, 0]), float(new.se[i, 0]),
+             int(new.df[i, 0])),
+            ("đợt trước / previous", float(old.estimate[j, 0]), float(old.se[j, 0]),
+             int(old.df[j, 0])),
             opts["level"]))
     return rows
 
