@@ -236,3 +236,27 @@ def test_a_refused_xlsx_stops_the_reader_before_the_refusal_returns(
                        for t in threading.enumerate())
         assert session.connection().execute(text("SELECT count(*) FROM response")).scalar()
         assert rows is not None  # still referenced: only an explicit close stopped it
+
+
+def test_two_exports_read_at_once_on_one_connection_and_numbers_stay_bounded(
+        demo: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Interleaved reads of two exports on the same session (PostgreSQL: two server-side
+    cursors, each with its own name) give the rows each gives alone; the number memo is
+    bounded (here to 3 values) and still formats every value."""
+    monkeypatch.setattr(export, "STREAM_ROWS", 4)
+    monkeypatch.setattr(export._Numbers, "LIMIT", 3)
+    with Session(demo.extensions["sipas_engine"]) as session:
+        alone_a = list(export_rows(session, ExportFilter(status="verified"))[1])
+        alone_b = list(export_rows(session, ExportFilter(instrument="desk_evaluation"))[1])
+        _, a = export_rows(session, ExportFilter(status="verified"))
+        _, b = export_rows(session, ExportFilter(instrument="desk_evaluation"))
+        got_a, got_b = [], []
+        sources = [(a, got_a), (b, got_b)]
+        while sources:  # one row from each in turn, until both are read out
+            for source in list(sources):
+                row = next(source[0], None)
+                if row is None:
+                    sources.remove(source)
+                else:
+                    source[1].append(row)
+    assert got_a == alone_a and got_b == alone_b and len(alone_a) > 10

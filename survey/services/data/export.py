@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -144,9 +145,14 @@ def _format_number(value: float | None) -> str:
 
 
 class _Numbers(dict[float, str]):
-    """Each distinct number formatted once: answers repeat a handful of codes."""
+    """Each distinct number formatted once: answers repeat a handful of codes. Bounded, so
+    a million distinct weights do not make the memory grow with the rows."""
+
+    LIMIT = 100_000
 
     def __missing__(self, value: float) -> str:
+        if len(self) >= self.LIMIT:
+            self.clear()
         text = self[value] = _format_number(value)
         return text
 
@@ -202,7 +208,8 @@ def _rows(conn: Connection, params: dict[str, Any], geo: dict[int, list[str]],
     # PostgreSQL: a named (server-side) cursor, read a batch at a time; SQLite's cursor
     # steps through the rows as they are fetched anyway
     if conn.dialect.name == "postgresql":
-        responses = driver.cursor(name="sipas_export")  # type: ignore[call-arg]
+        # a name of its own: two exports may be read at once on one connection
+        responses = driver.cursor(name=f"sipas_export_{uuid.uuid4().hex}")  # type: ignore[call-arg]
     else:
         responses = driver.cursor()
     answers = driver.cursor()
