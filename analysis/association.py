@@ -21,7 +21,7 @@ import numpy as np
 
 from analysis.codes import Categorical
 from analysis.design import Design
-from analysis.variance import finest_unit, group_sum, linearized_variance
+from analysis.variance import influence_totals, totals_variance
 
 
 @dataclass(frozen=True)
@@ -41,18 +41,11 @@ class Association:
 
 def _covariance(design: Design, z: np.ndarray, present: np.ndarray) -> np.ndarray:
     """Design-based covariance matrix of the totals of the columns of row influences ``z``."""
-    for cal in design.calibrations:
-        z = cal.residualize(z)
-    unit_row, n_units = finest_unit(design)
-    zu = group_sum(unit_row, z, n_units)
+    zu = influence_totals(design, z)
     k = zu.shape[1]
     i, j = np.triu_indices(k, 1)
     cols = np.concatenate([zu, zu[:, i] + zu[:, j]], axis=1)
-    pres = np.bincount(unit_row, weights=present.astype(float), minlength=n_units)
-    res = linearized_variance(design, np.arange(n_units), np.zeros(n_units, dtype=np.int64),
-                              1, cols, np.repeat(pres[:, None], cols.shape[1], axis=1),
-                              rows_kept=bool(design.calibrations))
-    var = res.variance[0]
+    var = totals_variance(design, cols, present).variance[0]
     cov = np.diag(var[:k])
     pair = (var[k:] - var[:k][i] - var[:k][j]) / 2
     cov[i, j] = pair

@@ -27,7 +27,7 @@ import numpy as np
 
 from analysis.ci import t_quantile
 from analysis.design import Design
-from analysis.variance import finest_unit, group_sum, linearized_variance
+from analysis.variance import finest_unit, group_sum, influence_totals, totals_variance
 
 HIGHER, LOWER, ALIKE = "higher", "lower", "cannot be told apart"
 CHUNK = 256  # domains per block of PSU totals in index_against_whole
@@ -67,15 +67,8 @@ def _ratio_parts(design: Design, indicator, inside: np.ndarray  # type: ignore[n
 
 def _variance(design: Design, z: np.ndarray, present: np.ndarray) -> float:
     """Linearised variance of the total of row influence values ``z`` (R's svyrecvar)."""
-    rows_kept = bool(design.calibrations)
-    for cal in design.calibrations:
-        z = cal.residualize(z)
-    unit_row, n_units = finest_unit(design)
-    z_unit = group_sum(unit_row, z[:, None], n_units)
-    pres = np.bincount(unit_row, weights=present.astype(float), minlength=n_units)
-    res = linearized_variance(design, np.arange(n_units), np.zeros(n_units, dtype=np.int64),
-                              1, z_unit, pres[:, None], rows_kept=rows_kept)
-    return float(res.variance[0, 0])
+    return float(totals_variance(design, influence_totals(design, z[:, None]),
+                                 present).variance[0, 0])
 
 
 def _finish(name: str, first: str, second: str, e1: float, e2: float, var: float, df: int,
@@ -207,7 +200,6 @@ def index_against_whole(design: Design, answers, elements, satisfied, valid,  # 
     whole_z = -group_sum(unit_row, z_w[:, None], n_units)
     own = group_sum(unit_row, z_d[:, None], n_units)[:, 0]
     placed = np.flatnonzero(unit_dom >= 0)
-    pres = np.bincount(unit_row, weights=(ok_w & whole).astype(float), minlength=n_units)
     variance = np.zeros(n_dom)
     df = 0
     for first in range(0, n_dom, CHUNK):  # a block of domains at a time: memory stays small
@@ -215,9 +207,7 @@ def index_against_whole(design: Design, answers, elements, satisfied, valid,  # 
         cols = np.repeat(whole_z, last - first, axis=1)
         mine = placed[(unit_dom[placed] >= first) & (unit_dom[placed] < last)]
         cols[mine, unit_dom[mine] - first] += own[mine]
-        res = linearized_variance(design, np.arange(n_units),
-                                  np.zeros(n_units, dtype=np.int64), 1, cols,
-                                  np.repeat(pres[:, None], last - first, axis=1))
+        res = totals_variance(design, cols, ok_w & whole)
         variance[first:last] = res.variance[0]
         df = int(res.df[0, 0])
     return [_finish("SIPAS", labels[d], whole_name, float(est_d[d]), float(est_w[0]),

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.design import Design
-from analysis.variance import finest_unit, group_sum, linearized_variance
+from analysis.variance import influence_totals, totals_variance
 
 
 @dataclass(frozen=True)
@@ -95,14 +95,7 @@ def logistic(design: Design, outcome: np.ndarray, predictors: np.ndarray,
     inverse = np.linalg.inv(info)
     influence = np.zeros((design.n, x.shape[1]))
     influence[rows] = (x * (w * (y - mu))[:, None]) @ inverse
-    for cal in design.calibrations:
-        influence = cal.residualize(influence)
-    unit_row, n_units = finest_unit(design)
-    z = group_sum(unit_row, influence, n_units)
-    present = np.bincount(unit_row, weights=rows.astype(float), minlength=n_units)
-    res = linearized_variance(design, np.arange(n_units), np.zeros(n_units, dtype=np.int64),
-                              1, z, np.repeat(present[:, None], x.shape[1], axis=1),
-                              rows_kept=bool(design.calibrations))
+    res = totals_variance(design, influence_totals(design, influence), rows)
     df = int(res.df[0, 0]) + 1 - x.shape[1]
     t_crit = float(t_quantile(np.array([df]), 1 - (1 - level) / 2)[0]) if df > 0 else np.nan
     out = []

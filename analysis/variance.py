@@ -46,6 +46,27 @@ def finest_unit(design: Design) -> tuple[np.ndarray, int]:
     return stage.unit, stage.n_units
 
 
+def influence_totals(design: Design, z: np.ndarray) -> np.ndarray:
+    """Row influence values (n, k) as totals per unit of the deepest variance stage, after
+    each calibration's residuals (R's svyrecvar on a calibrated design): (units, k)."""
+    for cal in design.calibrations:
+        z = cal.residualize(z)
+    unit_row, n_units = finest_unit(design)
+    return group_sum(unit_row, z, n_units)
+
+
+def totals_variance(design: Design, totals: np.ndarray, present: np.ndarray
+                    ) -> VarianceResult:
+    """Linearised variance of unit totals (:func:`influence_totals`) of one domain, the
+    whole design's strata and PSUs seen; ``present`` (n,) marks the rows in the subset,
+    which decide the df (and the strata a lonely-PSU policy sees)."""
+    unit_row, n_units = finest_unit(design)
+    pres = np.bincount(unit_row, weights=present.astype(float), minlength=n_units)
+    return linearized_variance(design, np.arange(n_units), np.zeros(n_units, dtype=np.int64),
+                               1, totals, np.repeat(pres[:, None], totals.shape[1], axis=1),
+                               rows_kept=bool(design.calibrations))
+
+
 def linearized_variance(
     design: Design,
     cell_unit: np.ndarray,

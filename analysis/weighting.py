@@ -63,6 +63,7 @@ __all__ = [
     "PostStratification",
     "Raking",
     "MarginsDisagreeWarning",
+    "disagreeing_totals",
     "RakingNotConvergedWarning",
     "nonresponse_adjust",
     "poststratify",
@@ -183,6 +184,20 @@ def _joint_codes(coded: list[tuple[np.ndarray, list[Hashable]]]) -> tuple[np.nda
     return joint, size
 
 
+def disagreeing_totals(
+    margins: Sequence[tuple[object, Mapping[Hashable, float]]],
+    names: Sequence[str] | None = None,
+) -> dict[str, float]:
+    """Each margin's grand total by name, when they differ (raking cannot meet them all);
+    an empty dict when they agree."""
+    grand = {names[m] if names is not None else f"margin {m + 1}": float(sum(t.values()))
+             for m, (_, t) in enumerate(margins)}
+    values = list(grand.values())
+    if max(values) - min(values) > 1e-9 * max(abs(g) for g in values):
+        return grand
+    return {}
+
+
 def rake(
     design: Design,
     margins: Sequence[tuple[Sequence[Hashable] | np.ndarray, Mapping[Hashable, float]]],
@@ -234,10 +249,9 @@ def rake(
             break
         old_table = new_table
         iterations += 1
-    grand = [float(sum(totals.values())) for _, totals in margins]
-    if max(grand) - min(grand) > 1e-9 * max(abs(g) for g in grand):
-        shown = ", ".join(f"{names[m] if names is not None else f'margin {m + 1}'} {g:,.6g}"
-                          for m, g in enumerate(grand))
+    grand = disagreeing_totals(margins, names)
+    if grand:
+        shown = ", ".join(f"{name} {g:,.6g}" for name, g in grand.items())
         warnings.warn(
             f"the margins' grand totals differ ({shown}): raking cannot meet them all, "
             "and the weights end on the last margin's total; make every margin add up to "

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.design import make_design
-from analysis.weighting import nonresponse_adjust, rake_from_csv
+from analysis.weighting import disagreeing_totals, nonresponse_adjust, rake_from_csv
 from analysis.weighting_csv import read_margins_csv
 from survey.messages import N_, UserError
 
@@ -123,9 +123,8 @@ def compute_arrays(
                              clusters=[psu[keep]], nest=True)
         cols = {k: np.asarray(v, dtype=object)[keep] for k, v in (columns or {}).items()}
         table = read_margins_csv(margins, cols)
-        grand = {name: sum(totals.values())
-                 for name, (_, totals) in zip(table.names, table.margins, strict=True)}
-        if max(grand.values()) - min(grand.values()) > 1e-9 * max(grand.values()):
+        grand = disagreeing_totals(table.margins, table.names)
+        if grand:
             raise UserError(N_("the margins add up to different totals (%(totals)s): every "
                                "margin must add up to the same population, or the weights "
                                "cannot meet them all"),
