@@ -264,7 +264,8 @@ def estimate_command(data: str, variables: tuple[str, ...], satisfied: str | Non
                                    or opts["rake"] or opts["poststratify"]):
         raise ValueError("with --repweights the replicate weights carry the design: leave "
                          "out --strata, --psu, --fpc and calibration")
-    rep_columns = _replicate_columns(data, repweights) if repweights is not None else []
+    rep_columns, rep_info = (_replicate_columns(data, repweights) if repweights is not None
+                             else ([], {}))
     table, design, by = _load(data, list(variables) + rep_columns, opts)
     if satisfied is not None:
         share_target(opts["target"])  # type: ignore[arg-type]
@@ -287,7 +288,7 @@ def estimate_command(data: str, variables: tuple[str, ...], satisfied: str | Non
                              " add --valid 1,2,3,4,5 to leave it out")
     res = run(design, inds, by.codes, len(by.labels))
     if repweights is not None:
-        res = _replicate_se(res, table, design, inds, by, data, repweights)
+        res = _replicate_se(res, table, design, inds, by, rep_columns, rep_info)
     rows = to_rows(res, list(variables), by, [satisfied is not None] * len(inds), ci,
                    opts["level"], opts["target"],
                    design_rows=design.n if design.calibrations else None)
@@ -632,7 +633,8 @@ def _replicate_info(data: str) -> dict:
     return info
 
 
-def _replicate_columns(data: str, prefix: str) -> list[str]:
+def _replicate_columns(data: str, prefix: str) -> tuple[list[str], dict]:
+    """The replicate weight columns and their description (read once per command)."""
     from analysis.io import read_header
 
     names = [c for c in read_header(data) if c.startswith(prefix)]
@@ -642,10 +644,10 @@ def _replicate_columns(data: str, prefix: str) -> list[str]:
     if len(names) != len(info["rscales"]):
         raise ValueError(f"{len(names)} columns start with {prefix!r} but the description "
                          f"has {len(info['rscales'])} rscales")
-    return names
+    return names, info
 
 
-def _replicate_se(res, table, design, inds, by, data: str, prefix: str):  # type: ignore[no-untyped-def]
+def _replicate_se(res, table, design, inds, by, names: list[str], info: dict):  # type: ignore[no-untyped-def]
     """The engine's estimates with SEs and df from the replicate weights."""
     import dataclasses
 
@@ -653,8 +655,6 @@ def _replicate_se(res, table, design, inds, by, data: str, prefix: str):  # type
 
     from analysis.replicates import ratio_replicates, replicate_variance
 
-    info = _replicate_info(data)
-    names = _replicate_columns(data, prefix)
     weights = np.column_stack([table.numeric(c) for c in names])
     if np.isnan(weights).any() or (weights < 0).any():
         raise ValueError("replicate weights must be numbers ≥ 0 in every row")

@@ -59,6 +59,21 @@ def _fmt(x: float | None, pct: bool, digits: int = 1) -> str:
     return f"{100 * x:.{digits}f}" if pct else f"{x:.{digits + 1}f}"
 
 
+def _aligned(head: list[str], body: list[list[str]], right: set[int] | range,
+             rule: bool = True) -> list[str]:
+    """Lines of an aligned text table: columns in ``right`` right-aligned (numbers), the
+    others left; a line of dashes under the head when ``rule``."""
+    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h)
+              for i, h in enumerate(head)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    rules = ["  ".join("-" * w for w in widths)] if rule else []
+    return [line(head), *rules, *(line(b) for b in body)]
+
+
 def _table(rows: Sequence[Estimate], kind: str, level: float) -> str:
     head = ["Chỉ tiêu / Indicator" if kind == "indicator" else "Biến / Variable",
             "Miền / Domain", "n", "Ước lượng / Estimate", "SE",
@@ -82,16 +97,7 @@ def _table(rows: Sequence[Estimate], kind: str, level: float) -> str:
                      "–" if r.p_value is None else f"{r.p_value:.3g}"]
         line.append(r.note)
         body.append(line)
-    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h)
-              for i, h in enumerate(head)]
-    numeric = {2, 3, 4, 6, 7}
-
-    def fmt_line(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if i in numeric else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
-
-    sep = "  ".join("-" * w for w in widths)
-    return "\n".join([fmt_line(head), sep] + [fmt_line(b) for b in body])
+    return "\n".join(_aligned(head, body, {2, 3, 4, 6, 7}))
 
 
 VERDICT_DIFF_VI = {"higher": "cao hơn / higher", "lower": "thấp hơn / lower",
@@ -121,15 +127,7 @@ def render_differences(rows: Sequence, design: dict, fmt: str, level: float,
                      _fmt(r.se, proportion, 2), ci, str(r.df),
                      "–" if r.p_value is None else f"{r.p_value:.3g}",
                      VERDICT_DIFF_VI.get(r.verdict or "", r.note or "–")])
-    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h)
-              for i, h in enumerate(head)]
-    numeric = {2, 3, 4, 5, 7, 8}
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if i in numeric else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
-
-    return "\n".join([line(head), "  ".join("-" * w for w in widths)] + [line(b) for b in body])
+    return "\n".join(_aligned(head, body, {2, 3, 4, 5, 7, 8}))
 
 
 def rows_csv(dicts: list[dict]) -> str:
@@ -149,15 +147,7 @@ def quantile_table(rows: Sequence, level: float) -> str:
         body.append([r.name, ", ".join(f"{k}={v}" for k, v in r.domain.items()) or
                      "(toàn bộ / all)", f"{r.p:g}", str(r.n), num(r.quantile), ci,
                      "–" if r.se is None else f"{r.se:.3g}", str(r.df), r.note])
-    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h)
-              for i, h in enumerate(head)]
-    numeric = {2, 3, 4, 6, 7}
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if i in numeric else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
-
-    return "\n".join([line(head), "  ".join("-" * w for w in widths)] + [line(b) for b in body])
+    return "\n".join(_aligned(head, body, {2, 3, 4, 6, 7}))
 
 
 def model_table(fit, level: float) -> str:  # type: ignore[no-untyped-def]
@@ -172,15 +162,7 @@ def model_table(fit, level: float) -> str:  # type: ignore[no-untyped-def]
              f"{c.odds_ratio:.3f}" + ("" if c.or_low is None else
                                       f" ({c.or_low:.3f} – {c.or_high:.3f})")]
             for c in fit.coefficients]
-    widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if 0 < i < 5 else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
-
-    foot = f"n = {fit.n}, df = {fit.df}"
-    return "\n".join([line(head), "  ".join("-" * w for w in widths)]
-                     + [line(b) for b in body] + [foot])
+    return "\n".join([*_aligned(head, body, range(1, 5)), f"n = {fit.n}, df = {fit.df}"])
 
 
 def association_text(result, variable: str, by: str, fmt: str) -> str:  # type: ignore[no-untyped-def]
@@ -193,10 +175,7 @@ def association_text(result, variable: str, by: str, fmt: str) -> str:  # type: 
     head = [f"{variable} \\ {by}", *result.cols]
     body = [[r, *(f"{100 * s:.1f}%" if s == s else "–" for s in row)]
             for r, row in zip(result.rows, result.shares, strict=True)]
-    widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
-    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                       for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
-             for cells in [head, *body]]
+    lines = _aligned(head, body, range(1, len(head)), rule=False)
     if result.f is None:
         verdict = result.note
     else:
@@ -214,14 +193,8 @@ def smallarea_table(rows: list[dict], model: dict) -> str:
     body = [[r["area"], f"{r['direct']:.3f} ({r['direct_low']:.3f} – {r['direct_high']:.3f})",
              f"{r['model_estimate']:.3f} ({r['model_low']:.3f} – {r['model_high']:.3f})",
              f"{r['weight_of_model']:.2f}"] for r in rows]
-    widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
-
     foot = (f"Mô hình / model: A = {model['area_variance']:.4g} (phương sai khu vực / "
             f"area variance), {model['iterations']} vòng lặp / iterations; ước lượng mô hình "
             "là dự báo từ mô hình, không phải ước lượng trực tiếp / model estimates are "
             "model predictions, not direct estimates")
-    return "\n".join([line(head), "  ".join("-" * w for w in widths)]
-                     + [line(b) for b in body] + [foot])
+    return "\n".join([*_aligned(head, body, set()), foot])
