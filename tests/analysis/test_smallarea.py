@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from analysis.cli import smallarea_command
-from analysis.smallarea import fay_herriot
 
 REF = Path(__file__).resolve().parent / "reference"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 AREAS = REF / "smallarea_areas.csv"
 
 
@@ -62,28 +62,13 @@ def test_model_mse_is_honest_and_its_intervals_nearly_cover() -> None:
     the 95 % model intervals cover 90–97 % (a little under 95 %, as known for plug-in
     intervals with few areas: ``benchmarks/sim_smallarea.py`` reports the figures) and are
     narrower than the direct ones, which cover 95 %."""
-    rng = np.random.default_rng(19)
-    m, reps = 40, 300
-    x = np.column_stack([np.ones(m), rng.uniform(0.55, 0.95, m)])
-    psi = rng.uniform(0.002, 0.012, m)
-    covered = direct_covered = 0
-    width = direct_width = 0.0
-    squared, estimated = np.zeros(m), np.zeros(m)
-    for _ in range(reps):
-        truth = x @ np.array([0.2, 0.7]) + rng.normal(0, 0.05, m)
-        y = truth + rng.normal(0, np.sqrt(psi))
-        fit = fay_herriot(y, psi, x)
-        half = 1.959964 * np.sqrt(fit.mse)
-        covered += int(np.sum(np.abs(fit.eblup - truth) <= half))
-        direct_covered += int(np.sum(np.abs(y - truth) <= 1.959964 * np.sqrt(psi)))
-        width += float(np.mean(2 * half))
-        direct_width += float(np.mean(2 * 1.959964 * np.sqrt(psi)))
-        squared += (fit.eblup - truth) ** 2
-        estimated += fit.mse
-    assert abs(estimated.mean() / squared.mean() - 1) < 0.10
-    assert 0.90 <= covered / (m * reps) <= 0.97
-    assert 0.93 <= direct_covered / (m * reps) <= 0.97
-    assert width < 0.8 * direct_width
+    from sim_smallarea import simulate
+
+    r = simulate(40, 0.05, 300, seed=19)
+    assert abs(r["mse_ratio"] - 1) < 0.10
+    assert 0.90 <= r["model"] <= 0.97
+    assert 0.93 <= r["direct"] <= 0.97
+    assert r["width"] < 0.8 * r["direct_width"]
 
 
 @pytest.mark.parametrize(("change", "phrase"), [
