@@ -50,6 +50,31 @@ def share_target(target: float | None) -> None:
                          f"{target:g}); write 0.80 for 80%")
 
 
+NO_ANSWER_NOTE = (f"code {NO_ANSWER} is counted as a value (the forms' 'no answer'): add "
+                  "--valid 1,2,3,4,5 to leave it out")
+
+
+def _noted(rows: list, names: set[str]) -> list:
+    """The rows of the variables in ``names`` with :data:`NO_ANSWER_NOTE` before their note."""
+    import dataclasses
+
+    return [dataclasses.replace(r, note="; ".join(x for x in (NO_ANSWER_NOTE, r.note) if x))
+            if r.name in names else r for r in rows]
+
+
+def _emit(fmt: str, head: dict, key: str, dicts: list[dict], table) -> None:  # type: ignore[no-untyped-def]
+    """Print rows as JSON (``head`` plus ``key``: the rows), CSV, or ``table()``'s text."""
+    import json
+
+    if fmt == "json":
+        click.echo(json.dumps({**head, key: dicts}, ensure_ascii=False, indent=1,
+                              allow_nan=False))
+        return
+    from analysis.report import rows_csv
+
+    click.echo(rows_csv(dicts) if fmt == "csv" else table())
+
+
 def _split(text: str | None) -> list[str]:
     return [c.strip() for c in text.split(",") if c.strip()] if text else []
 
@@ -278,14 +303,13 @@ def estimate_command(data: str, variables: tuple[str, ...], satisfied: str | Non
             inds.append(satisfied_indicator(v, y, sat, val))
     else:  # means; of a coded item, over its valid codes (--valid), never its "no answer"
         codes = _codes(valid, (), "--valid") if valid is not None else None
-        inds, warned = [], {}
+        inds, warned = [], set()
         for v in variables:
             y = table.numeric(v)
             ok = ~np.isnan(y) if codes is None else np.isin(y, codes)
             inds.append(NumericIndicator(v, y, ok))
             if codes is None and _looks_coded_with_no_answer(y):
-                warned[v] = (f"code {NO_ANSWER} is counted as a value (the forms' 'no answer'):"
-                             " add --valid 1,2,3,4,5 to leave it out")
+                warned.add(v)
     res = run(design, inds, by.codes, len(by.labels))
     if repweights is not None:
         res = _replicate_se(res, table, design, inds, by, rep_columns, rep_info)
@@ -293,10 +317,7 @@ def estimate_command(data: str, variables: tuple[str, ...], satisfied: str | Non
                    opts["level"], opts["target"],
                    design_rows=design.n if design.calibrations else None)
     if satisfied is None and warned:
-        from dataclasses import replace
-
-        rows = [replace(r, note="; ".join(x for x in (warned[r.name], r.note) if x))
-                if r.name in warned else r for r in rows]
+        rows = _noted(rows, warned)
     info = _design_info(data, design, opts, {"ci": ci, "satisfied": satisfied})
     click.echo(render(rows, info, opts["fmt"], "variable", opts["level"]))
 
@@ -439,7 +460,6 @@ def _round_differences(indicator, design, by, previous, variable, satisfied, val
 def quantile_command(data: str, variable: str, probs: str, valid: str | None,
                      **opts: object) -> None:
     """Medians and quantiles with Woodruff CIs, as R svyquantile (qrule math)."""
-    import json
     import math
 
     import numpy as np
@@ -461,24 +481,15 @@ def quantile_command(data: str, variable: str, probs: str, valid: str | None,
     rows = quantiles(design, y, shares, by.codes, by.labels, opts["by"], variable,
                      opts["level"])  # type: ignore[arg-type]
     if valid is None and _looks_coded_with_no_answer(y):
-        import dataclasses
-
-        said = (f"code {NO_ANSWER} is counted as a value (the forms' 'no answer'): add "
-                "--valid 1,2,3,4,5 to leave it out")
-        rows = [dataclasses.replace(r, note="; ".join(x for x in (said, r.note) if x))
-                for r in rows]
+        rows = _noted(rows, {variable})
     info = _design_info(data, design, opts, {"quantiles": shares, "rule": "math",
                                               "interval": "Woodruff (mean)"})
     from dataclasses import asdict
 
-    dicts = [asdict(r) for r in rows]
-    if opts["fmt"] == "json":
-        click.echo(json.dumps({"design": info, "quantiles": dicts}, ensure_ascii=False,
-                              indent=1, allow_nan=False))
-        return
-    from analysis.report import quantile_table, rows_csv
+    from analysis.report import quantile_table
 
-    click.echo(rows_csv(dicts) if opts["fmt"] == "csv" else quantile_table(rows, opts["level"]))
+    _emit(str(opts["fmt"]), {"design": info}, "quantiles", [asdict(r) for r in rows],
+          lambda: quantile_table(rows, opts["level"]))
 
 
 @click.command("model")
@@ -498,7 +509,6 @@ def model_command(data: str, outcome: str, satisfied: str, valid: str | None,
                   predictors: tuple[str, ...], factors: tuple[str, ...],
                   **opts: object) -> None:
     """Design-based logistic regression of "satisfied", as R svyglm(quasibinomial)."""
-    import json
     from dataclasses import asdict
 
     import numpy as np
@@ -556,14 +566,10 @@ def model_command(data: str, outcome: str, satisfied: str, valid: str | None,
                                               "valid": list(val), "n_model": fit.n,
                                               "df_residual": fit.df,
                                               "family": "quasibinomial"})
-    dicts = [asdict(c) for c in fit.coefficients]
-    if opts["fmt"] == "json":
-        click.echo(json.dumps({"design": info, "coefficients": dicts}, ensure_ascii=False,
-                              indent=1, allow_nan=False))
-        return
-    from analysis.report import model_table, rows_csv
+    from analysis.report import model_table
 
-    click.echo(rows_csv(dicts) if opts["fmt"] == "csv" else model_table(fit, opts["level"]))
+    _emit(str(opts["fmt"]), {"design": info}, "coefficients",
+          [asdict(c) for c in fit.coefficients], lambda: model_table(fit, opts["level"]))
 
 
 @click.command("association")
@@ -757,7 +763,6 @@ def smallarea_command(data: str, area: str, direct: str, se_column: str | None,
                       vardir: str | None, aux: tuple[str, ...], level: float,
                       fmt: str) -> None:
     """Fay–Herriot small-area estimates (EBLUP, REML, Prasad–Rao MSE), as R sae."""
-    import json
 
     import numpy as np
     from scipy.special import ndtri
@@ -798,10 +803,6 @@ def smallarea_command(data: str, area: str, direct: str, se_column: str | None,
              "coefficients": {n: {"estimate": float(b), "se": float(s)} for n, b, s in
                               zip(["(Intercept)", *aux], fit.beta, fit.beta_se, strict=True)},
              "level": level, "intervals": "normal, estimate ± z·√MSE"}
-    if fmt == "json":
-        click.echo(json.dumps({"model": model, "areas": rows}, ensure_ascii=False, indent=1,
-                              allow_nan=False))
-        return
-    from analysis.report import rows_csv, smallarea_table
+    from analysis.report import smallarea_table
 
-    click.echo(rows_csv(rows) if fmt == "csv" else smallarea_table(rows, model))
+    _emit(fmt, {"model": model}, "areas", rows, lambda: smallarea_table(rows, model))
