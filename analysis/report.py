@@ -47,8 +47,8 @@ def _csv(dicts: list[dict]) -> str:
     writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for d in dicts:
-        dom = d.get("domain") or {}
-        d = dict(d, domain=";".join(f"{k}={v}" for k, v in dom.items()))
+        if "domain" in d:  # rows of estimates; a model's coefficients have none
+            d = dict(d, domain=";".join(f"{k}={v}" for k, v in (d["domain"] or {}).items()))
         writer.writerow({k: "" if v is None else v for k, v in d.items()})
     return buf.getvalue().rstrip("\n")
 

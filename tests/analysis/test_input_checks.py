@@ -191,3 +191,35 @@ def test_replicate_weights_refuse_what_they_cannot_carry(tmp_path: Path) -> None
            "leave out --strata")
     _fails(estimate_command, [SMALL, "--var", "I1", "--weight", "weight", "--repweights",
                               "rep_"], "replicates.json is missing")
+
+
+def test_every_new_command_writes_csv(tmp_path: Path) -> None:
+    """CSV is offered by every analysis command: a model's coefficients and small areas
+    have no domain column, which the CSV writer used to add and then fail on."""
+    import csv as csv_module
+
+    from analysis.cli import (
+        association_command,
+        compare_command,
+        model_command,
+        quantile_command,
+        smallarea_command,
+    )
+
+    ref = SMALL.parent
+    cases = [
+        (model_command, [ref / "issue19_compare.csv", "--outcome", "I1", "--predictor",
+                         "district", *DESIGN], "term"),
+        (smallarea_command, [ref / "smallarea_areas.csv", "--area", "commune", "--direct",
+                             "direct", "--vardir", "vardir", "--aux", "desk_share"], "area"),
+        (quantile_command, [ref / "issue19_compare.csv", "--var", "minutes", *DESIGN], "name"),
+        (compare_command, [ref / "issue19_compare.csv", "--var", "I1", "--satisfied", "4,5",
+                           "--by", "district", *DESIGN], "name"),
+        (association_command, [ref / "issue19_compare.csv", "--var", "I2", "--by",
+                               "district", *DESIGN], "variable"),
+    ]
+    for command, args, first in cases:
+        out = CliRunner().invoke(command, [str(a) for a in args] + ["--format", "csv"])
+        assert out.exit_code == 0, (command.name, out.output)
+        rows = list(csv_module.DictReader(out.output.splitlines()))
+        assert rows and first in rows[0], command.name
