@@ -332,6 +332,13 @@ def estimate_command(data: str, variables: tuple[str, ...], satisfied: str | Non
 def index_command(data: str, elements: tuple[str, ...], satisfied: str | None,
                   valid: str | None, **opts: object) -> None:
     """SIPAS criterion, element and overall indices with logit CIs."""
+    click.echo(index_output(data, elements, satisfied, valid, **opts))
+
+
+def index_output(data: str, elements: tuple[str, ...], satisfied: str | None,
+                 valid: str | None, **opts: object) -> str:
+    """What ``sipas index`` prints (without its final newline), for the command and for the
+    app's API, which must answer exactly as the command does; raises ValueError on bad input."""
     from analysis.index import Element, parse_element, sipas_index
     from analysis.report import render
 
@@ -349,7 +356,7 @@ def index_command(data: str, elements: tuple[str, ...], satisfied: str | None,
     info = _design_info(data, design, opts, {
         "satisfied": list(sat), "valid": list(val), "ci": "logit",
         "elements": {e.name: list(e.items) for e in els}})
-    click.echo(render(rows, info, opts["fmt"], "indicator", opts["level"]))
+    return render(rows, info, opts["fmt"], "indicator", opts["level"])
 
 
 

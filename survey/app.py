@@ -46,8 +46,14 @@ class RowId(IntegerConverter):
 
 
 def select_locale() -> str:
-    """Vietnamese unless the user chose English (``?lang=en`` sticks in the session)."""
+    """Vietnamese unless the user chose English (``?lang=en`` sticks in the session).
+
+    An API call has no session to keep a choice in: ``?lang=`` or its Accept-Language."""
     wanted = request.args.get("lang")
+    if request.path.startswith(("/api/", "/odata/")):
+        if wanted in LANGUAGES:
+            return wanted
+        return request.accept_languages.best_match(LANGUAGES) or "vi"
     if wanted in LANGUAGES:
         session["lang"] = wanted
     return session.get("lang", "vi")
@@ -223,7 +229,7 @@ def enforce_session_timeouts(idle_minutes: int) -> None:
 # Feature blueprints: each module survey/views/<name>.py exposes ``bp``. Listed here once so
 # that features can land independently; a module not present in this build is skipped.
 BLUEPRINTS = ("main", "auth", "collect", "desks", "entry", "admin", "sample", "rounds", "reports",
-              "uploads", "audit", "errors")
+              "uploads", "audit", "tokens", "api", "odata", "errors")
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -236,7 +242,10 @@ def _register_blueprints(app: Flask) -> None:
             if exc.name == f"survey.views.{name}":
                 continue
             raise
-        app.register_blueprint(module.bp)
+        if hasattr(module, "register"):  # a blueprint with more to attach (the API's OpenAPI)
+            module.register(app)
+        else:
+            app.register_blueprint(module.bp)
 
 
 def get_session() -> Session:

@@ -16,11 +16,14 @@ import io
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from analysis import cli as analysis_cli
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 DB_OPTIONS = [
     click.Option(["--db"], is_flag=True,
@@ -145,3 +148,45 @@ replicates_command = analysis_cli.replicates_command  # a file in, a file out
 smallarea_command = analysis_cli.smallarea_command  # a table of areas in
 index_command = _with_app(analysis_cli.index_command, [INSTRUMENT_OPTION, *DB_OPTIONS],
                           [_instrument, _from_database])
+
+
+def index_output_for(args: list[str], engine: Engine | None = None) -> tuple[str, list[str]]:
+    """What ``sipas index ARGS`` prints on stdout, and its warnings, without printing.
+
+    The API's ``/api/v1/index`` answers with this, so it is the command's answer by
+    construction: the same option parsing, the same reading of the round, the same cache.
+    Bad input raises ValueError (or click's UsageError) with the command's message.
+    ``engine``: the web app's database (the command line opens DATABASE_URL).
+    """
+    import warnings
+
+    if engine is not None:
+        from survey.services.data.analysis_extract import using_engine
+
+        with using_engine(engine):
+            return index_output_for(args)
+
+    ctx = index_command.make_context("index", list(args))
+    kwargs: dict[str, Any] = dict(ctx.params)
+    folder: Path | None = None
+    try:
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            for step in (_instrument, _from_database):
+                made = step(kwargs)
+                folder = folder or made
+            question = kwargs.pop("_question", None)
+
+            def compute() -> str:  # the command's printed text, newline included
+                return analysis_cli.index_output(**kwargs) + "\n"
+
+            if question is None:
+                text = compute()
+            else:
+                from survey.services.reports import cache
+
+                text = cache.remember("cli-index", question, compute)
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+    return text, list(dict.fromkeys(str(w.message) for w in said))

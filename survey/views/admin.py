@@ -25,6 +25,7 @@ from survey.app import get_session, localise
 from survey.messages import UserError
 from survey.models import User
 from survey.security import ADMIN, SUPERVISOR, roles_required
+from survey.services.api.tokens import revoke_user_tokens
 from survey.services.audit import record
 from survey.services.paging import clamp, matches, page_of
 from survey.services.staff_sessions import revoke_user_sessions
@@ -180,14 +181,15 @@ def sign_out_everywhere(user_id: int) -> WerkzeugResponse | str:
     if not confirmed():
         return confirm_page(
             _("Sign %(name)s out everywhere?", name=user.username),
-            _("Every open session of this account ends now, on every computer and phone: "
-              "anything not yet saved there is kept as a draft only on keying screens. The "
-              "password stays the same."),
+            _("Every open session of this account ends now, on every computer and phone, "
+              "and its API tokens stop working: anything not yet saved there is kept as a "
+              "draft only on keying screens. The password stays the same."),
             _("Sign out everywhere"), url_for("admin.users"))
     closed = revoke_user_sessions(db, user_id)
+    tokens = revoke_user_tokens(db, user_id)
     record(db, "sessions_revoke", "user", user.id, user_id=int(current_user.id),
-           detail={"username": user.username, "sessions": closed})
+           detail={"username": user.username, "sessions": closed, "api_tokens": tokens})
     db.commit()
-    flash(_("%(name)s has been signed out everywhere (%(n)d sessions).", name=user.username,
-            n=closed), "info")
+    flash(_("%(name)s has been signed out everywhere (%(n)d sessions, %(t)d API tokens).",
+            name=user.username, n=closed, t=tokens), "info")
     return redirect(url_for("admin.users"))

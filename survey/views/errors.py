@@ -17,13 +17,18 @@ from survey.services.desks.links import EVALUATION_PATH
 
 bp = Blueprint("errors", __name__)
 
-STATUSES = (400, 403, 404, 405, 408, 409, 410, 413, 429, 500)
+STATUSES = (400, 401, 403, 404, 405, 408, 409, 410, 413, 422, 429, 500)
 
 
-def error_page(error: HTTPException) -> tuple[str, int]:
+def error_page(error: HTTPException):  # type: ignore[no-untyped-def]
     status = error.code or 500
+    if request.path.startswith(("/api/", "/odata/")):  # programs read JSON, not a page
+        from survey.views.api import http_error
+
+        return http_error(error)
     citizen = (request.path + "/").startswith(EVALUATION_PATH)
-    return render_template("errors/error.html", status=status, citizen=citizen), status
+    shown = 400 if status in (401, 422) else status  # the API's codes: the page has no words
+    return render_template("errors/error.html", status=shown, citizen=citizen), status
 
 
 for _status in STATUSES:

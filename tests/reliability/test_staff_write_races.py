@@ -618,3 +618,47 @@ def test_one_frame_imported_six_times_at_once_is_stored_once(app: Flask, world: 
     assert len(rows) == statuses(replies).count(302)
     assert sum(row.detail["created"] for row in rows) == units
 
+
+
+# --- API tokens --------------------------------------------------------------------------
+
+
+@races("/account/tokens/")
+def test_tokens_made_at_once_never_pass_the_limit(app: Flask, world: World) -> None:
+    """Six tokens asked for at once by one analyst with two places left: two are made, the
+    others refused with the limit's message (each request counted the others)."""
+    from survey.models_accounts import ApiToken
+    from survey.services.api.tokens import MAX_TOKENS_PER_USER, create_token
+
+    anh = _user_id(app, "anh")
+    with Session(_engine(app)) as session:
+        user = session.get(User, anh)
+        assert user is not None
+        for _ in range(MAX_TOKENS_PER_USER - 2):
+            create_token(session, user, "earlier", None)
+        session.commit()
+    replies = race(signed_in(app, "anh", N, page="/account/tokens/"), lambda job: job[0].post(
+        "/account/tokens/?lang=en", data={"csrf_token": job[1], "name": "Power BI",
+                                          "days": "30"}))
+    _no_5xx(statuses(replies))
+    assert sorted(statuses(replies)) == [200, 200] + [422] * (N - 2)
+    assert count(app, ApiToken, ApiToken.user_id == anh) == MAX_TOKENS_PER_USER
+    assert len(audited(app, "api_token.create")) == MAX_TOKENS_PER_USER
+
+
+@races("/account/tokens/<int:token_id>/revoke")
+def test_one_token_revoked_six_times_at_once_is_revoked_once(app: Flask, world: World) -> None:
+    from survey.models_accounts import ApiToken
+    from survey.services.api.tokens import create_token
+
+    with Session(_engine(app)) as session:
+        user = session.get(User, _user_id(app, "anh"))
+        assert user is not None
+        made = create_token(session, user, "R", 30)
+        session.commit()
+        token_id = made.row.id
+    replies = race(signed_in(app, "anh", N, page="/account/tokens/"), lambda job: job[0].post(
+        f"/account/tokens/{token_id}/revoke", data={"csrf_token": job[1]}))
+    _no_5xx(statuses(replies))
+    assert len(audited(app, "api_token.revoke", token_id)) == 1
+    assert count(app, ApiToken, col(ApiToken.revoked_at).is_not(None)) == 1

@@ -13,11 +13,13 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from survey.config import load_settings
@@ -39,15 +41,33 @@ class RoundExtract:
     rows: int
 
 
+# the app's engine while the web app answers an analysis command's question (the API's
+# index); the command line has none and opens DATABASE_URL
+_APP_ENGINE: ContextVar[Engine | None] = ContextVar("sipas_analysis_engine", default=None)
+
+
+@contextmanager
+def using_engine(engine: Engine) -> Iterator[None]:
+    """Read rounds through ``engine`` (the web app's) instead of opening DATABASE_URL."""
+    mark = _APP_ENGINE.set(engine)
+    try:
+        yield
+    finally:
+        _APP_ENGINE.reset(mark)
+
+
 @contextmanager
 def _round_session(round_code: str | None) -> Iterator[tuple[Session, SurveyRound]]:
-    """A session on DATABASE_URL and the round asked for (the latest when None)."""
-    engine = make_engine(load_settings().database_url)
+    """A session on DATABASE_URL (or the app's engine) and the round asked for (the latest
+    when None)."""
+    given = _APP_ENGINE.get()
+    engine = given or make_engine(load_settings().database_url)
     try:
         with Session(engine) as session:
             yield session, pick_round(session, round_code)
     finally:
-        engine.dispose()
+        if given is None:
+            engine.dispose()
 
 
 def extract_round(round_code: str | None, folder: Path | None = None) -> RoundExtract:

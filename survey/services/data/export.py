@@ -11,7 +11,7 @@ import csv
 import re
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -41,6 +41,13 @@ class ExportFilter:
     instrument: str | None = None
     start: datetime | None = None  # entered at or after (UTC)
     end: datetime | None = None  # entered before
+    # the API's and the OData feed's extra filters and pages
+    updated_since: datetime | None = None  # changed (entered, reviewed, edited) at or after
+    mode: str | None = None
+    desk: str | None = None  # desk code
+    after: int | None = None  # response ids above this one (a page's cursor)
+    limit: int | None = None  # at most this many responses, the first ``offset`` skipped
+    offset: int | None = None
 
 
 def check_filter(flt: ExportFilter) -> None:
@@ -52,8 +59,11 @@ def check_filter(flt: ExportFilter) -> None:
 _CONDITIONS = {
     "status": "r.status = :status", "round": "sr.code = :round",
     "instrument": "i.code = :instrument", "start": "r.created_at >= :start",
-    "end": "r.created_at < :end",
+    "end": "r.created_at < :end", "updated_since": "r.updated_at >= :updated_since",
+    "mode": "r.mode = :mode", "desk": "r.desk_id IN (SELECT id FROM desk WHERE code = :desk)",
+    "after": "r.id > :after",
 }  # fmt: skip
+_MOMENTS = ("start", "end", "updated_since")  # bound as the dialect stores moments
 _FILTER = "{where}"  # the conditions of the filters that are set (see ``_filtered``)
 _FROM = """
 FROM response r
@@ -114,7 +124,7 @@ def _filtered(sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 def _query(sql: str, params: dict[str, Any]):  # type: ignore[no-untyped-def]
     """The SQL with its moments typed, so each dialect binds them as it stores them."""
     return text(sql).bindparams(*(bindparam(k, type_=DateTime(timezone=True))
-                                  for k in ("start", "end") if k in params))
+                                  for k in _MOMENTS if k in params))
 
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
@@ -131,7 +141,7 @@ def _driver_query(conn: Connection, sql: str, params: dict[str, Any]
     """
     dialect = conn.dialect
     bind = DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect)
-    values = {k: (bind(v) if bind is not None and k in ("start", "end") and v is not None
+    values = {k: (bind(v) if bind is not None and k in _MOMENTS and v is not None
                   else v) for k, v in params.items()}
     if dialect.paramstyle == "pyformat":  # psycopg
         sql = _NAMED.sub(r"%(\1)s", sql)
@@ -159,7 +169,18 @@ class _Numbers(dict[float, str]):
 
 def _params(flt: ExportFilter) -> dict[str, Any]:
     return {"status": flt.status, "round": flt.round_code, "instrument": flt.instrument,
-            "start": flt.start, "end": flt.end}
+            "start": flt.start, "end": flt.end, "updated_since": flt.updated_since,
+            "mode": flt.mode, "desk": flt.desk, "after": flt.after}
+
+
+_COUNT_SQL = "SELECT count(*)" + _FROM + _FILTER
+
+
+def count_rows(session: Session, flt: ExportFilter) -> int:
+    """How many responses the filter keeps (limit and offset aside): OData's ``$count``."""
+    check_filter(flt)
+    sql, chosen = _filtered(_COUNT_SQL, _params(flt))
+    return int(session.connection().execute(_query(sql, chosen), chosen).scalar_one())
 
 
 def filter_versions(session: Session, flt: ExportFilter) -> list[int]:
@@ -170,17 +191,22 @@ def filter_versions(session: Session, flt: ExportFilter) -> list[int]:
                                                              chosen))
 
 
-def export_rows(session: Session, flt: ExportFilter) -> tuple[list[str], Iterator[list[str]]]:
+def export_rows(session: Session, flt: ExportFilter, versions: list[int] | None = None
+                ) -> tuple[list[str], Iterator[list[str]]]:
     """The header and the rows (as text) of an export, streamed in constant memory.
 
     Responses come from a server-side cursor in id order, a batch at a time; each batch's
     answers are one range scan of the answer table's key (no sort of millions of answers):
-    a million evaluations never sit in memory at once.
+    a million evaluations never sit in memory at once. ``versions`` names the instrument
+    versions whose items are the columns (default: those of the rows kept), so that a feed
+    keeps every column of a questionnaire whatever page or filter is read.
     """
     check_filter(flt)
     params = _params(flt)
     conn = session.connection()
-    version_ids = filter_versions(session, flt)
+    # the columns of the filter's rows on every page: the page's cursor does not choose them
+    version_ids = filter_versions(session, replace(flt, after=None)) if versions is None \
+        else versions
     item_columns: list[str] = []
     seen: set[str] = set()
     for version in session.exec(
@@ -194,15 +220,22 @@ def export_rows(session: Session, flt: ExportFilter) -> tuple[list[str], Iterato
     geo = {unit: [names.get(level) or "" for level in GEO_LEVELS]
            for unit, names in ancestry_table(session).items()}
     header = list(DESIGN_COLUMNS) + item_columns
-    return header, _rows(conn, params, geo, item_columns)
+    return header, _rows(conn, params, geo, item_columns, flt.limit, flt.offset)
 
 
 def _rows(conn: Connection, params: dict[str, Any], geo: dict[int, list[str]],
-          item_columns: list[str]) -> Iterator[list[str]]:
+          item_columns: list[str], limit: int | None = None, offset: int | None = None
+          ) -> Iterator[list[str]]:
     driver = conn.connection.dbapi_connection
     assert driver is not None
     responses_sql, values = _driver_query(conn, *_filtered(_RESPONSES_SQL.replace(
         "{created}", _CREATED.get(conn.dialect.name, "r.created_at")), params))
+    if limit is not None:  # a page: only its rows are read (ints, checked by the caller)
+        responses_sql += f" LIMIT {int(limit)} OFFSET {int(offset or 0)}"
+    elif offset:
+        responses_sql += (" LIMIT -1" if conn.dialect.name == "sqlite" else "") + \
+            f" OFFSET {int(offset)}"
+    batch_size = min(STREAM_ROWS, limit) if limit else STREAM_ROWS
     answers_sql, _ = _driver_query(conn, *_filtered(_ANSWERS_SQL, params))
     range_sql, _ = _driver_query(conn, _ANSWERS_RANGE_SQL, {})
     # PostgreSQL: a named (server-side) cursor, read a batch at a time; SQLite's cursor
@@ -220,7 +253,7 @@ def _rows(conn: Connection, params: dict[str, Any], geo: dict[int, list[str]],
 
     def fetched() -> Iterator[tuple[list[Any], list[Any]]]:
         responses.execute(responses_sql, values)
-        while batch := responses.fetchmany(STREAM_ROWS):
+        while batch := responses.fetchmany(batch_size):
             # the answers of these responses: one range scan of answer's key
             first, last = batch[0][0], batch[-1][0]
             if last - first < DENSE * len(batch):

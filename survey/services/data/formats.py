@@ -157,9 +157,12 @@ def _in_period(flt: ExportFilter, period: Period | None) -> ExportFilter:
                    end=datetime(period.end.year, period.end.month, period.end.day, tzinfo=UTC))
 
 
-def _selected(session: Session, flt: ExportFilter, with_text: bool,
-              period: Period | None = None) -> tuple[Columns, Iterator[list[str]]]:
-    header, rows = export_rows(session, _in_period(flt, period))
+def selected_export(session: Session, flt: ExportFilter, with_text: bool,
+                    period: Period | None = None, versions: list[int] | None = None
+                    ) -> tuple[Columns, Iterator[list[str]]]:
+    """The columns and rows of an export as every format writes it (free text left out
+    unless asked, a 0/1 column per choice); ``versions`` as in :func:`export_rows`."""
+    header, rows = export_rows(session, _in_period(flt, period), versions)
     cols = describe_columns(session, header)
     if not with_text and cols.free_text:
         keep = [i for i, h in enumerate(header) if h not in cols.free_text]
@@ -183,7 +186,7 @@ def write_export(session: Session, flt: ExportFilter, fmt: str, path: Path,
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    cols, rows = _selected(session, flt, with_text, period)
+    cols, rows = selected_export(session, flt, with_text, period)
     tmp = path.with_name(path.name + ".part")
     if fmt == "codebook":  # the columns, not the rows: the reader never starts
         rows.close()  # type: ignore[attr-defined]

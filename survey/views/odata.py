@@ -1,0 +1,102 @@
+"""The OData v4 feed (``/odata/v1/``) for Excel's and Power BI's "From OData feed".
+
+Authentication is the API's token: HTTP Basic with any user name and the token as the
+password is what those programs can send. Thin: parsing and the CSDL are in
+services/api/odata.py, the rows are the export's (services/api/pages.py).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, abort, g, request, url_for
+
+from survey.app import csrf, get_session, localise
+from survey.services.api import odata, pages
+from survey.services.audit import record
+from survey.services.data.export import count_rows
+from survey.views.api import error_body, operation_plain
+
+bp = Blueprint("odata", __name__, url_prefix="/odata/v1")
+csrf.exempt(bp)
+HEADERS = {"OData-Version": "4.0"}
+JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true"
+
+
+def _json(body: dict[str, Any]) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), mimetype=JSON_TYPE, headers=HEADERS)
+
+
+def _root() -> str:
+    return url_for("odata.service", _external=True)
+
+
+@bp.route("/")
+@operation_plain
+def service() -> Response:
+    """The service document: one entity set per questionnaire."""
+    sets = odata.entity_sets(get_session())
+    return _json({"@odata.context": _root() + "$metadata",
+                  "value": [{"name": s, "kind": "EntitySet", "url": s} for s in sets]})
+
+
+@bp.route("/$metadata")
+@operation_plain
+def metadata() -> Response:
+    return Response(odata.metadata_xml(get_session()), mimetype="application/xml",
+                    headers=HEADERS)
+
+
+def _page_size() -> int:
+    """Prefer: odata.maxpagesize=N is honoured up to the feed's own page."""
+    prefer = request.headers.get("Prefer", "")
+    for part in prefer.split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "odata.maxpagesize" and value.isdigit() and int(value) > 0:
+            return min(int(value), odata.PAGE)
+    return odata.PAGE
+
+
+@bp.route("/<name>")
+@operation_plain
+def entity_set(name: str) -> Response:
+    """A page of one questionnaire's responses, with the next page's link."""
+    session = get_session()
+    if name not in odata.entity_sets(session):
+        abort(404)
+    columns, _numeric = odata.columns_of(session, name)
+    try:
+        query = odata.parse_query(name, dict(request.args.items()), columns)
+    except ValueError as exc:
+        return error_body(400, localise(exc))
+    size = _page_size() if query.top is None else min(query.top, _page_size())
+    body: dict[str, Any] = {"@odata.context": _root() + "$metadata#" + name + (
+        f"({','.join(query.select)})" if query.select else "")}
+    if query.count:
+        body["@odata.count"] = count_rows(session, query.flt)
+    if size == 0:
+        body["value"] = []
+        return _json(body)
+    page = pages.response_page(session, query.flt, size, offset=query.skip or None,
+                               versions=pages.instrument_versions(session, name))
+    items = page.items
+    if query.select:
+        items = [{c: row.get(c) for c in query.select} for row in items]
+    body["value"] = items
+    left = None if query.top is None else query.top - len(items)
+    if page.more and page.last_id is not None and (left is None or left > 0):
+        kept = {k: v for k, v in request.args.items() if k not in ("$skiptoken", "$skip",
+                                                                    "$top", "$count")}
+        if left is not None:
+            kept["$top"] = str(left)
+        body["@odata.nextLink"] = url_for("odata.entity_set", name=name, **kept,
+                                          **{"$skiptoken": str(page.last_id)}, _external=True)
+    if query.after is None and not query.skip:  # a pull starts (its later pages follow)
+        record(session, "api.odata", "response", user_id=g.api_user.id,
+               detail={"token": g.api_token.id, "entity_set": name,
+                       **{k: v[:200] for k, v in request.args.items()}})
+        session.commit()
+    return _json(body)
+
+

@@ -1,0 +1,26 @@
+"""Tokens for the API tests: one per reading role, made through the service as a user would."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlmodel import Session
+
+from survey.services.api.tokens import create_token
+from tests import factories
+
+
+@pytest.fixture
+def tokens(demo: Flask) -> dict[str, str]:
+    """role -> a working token of a fresh user with that role (on the demo province)."""
+    made = {}
+    with Session(demo.extensions["sipas_engine"]) as session:
+        for role in ("analyst", "supervisor", "admin"):
+            user = factories.user(session, role, username=f"api-{role}")
+            made[role] = create_token(session, user, f"{role} script", 30).secret
+        session.commit()
+    return made
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
