@@ -46,7 +46,7 @@ HELP: dict[str, str] = {
     "user": "Manage user accounts (add, list, disable).",
     "token": "Personal API tokens: create, list, revoke (REST API, OData feed).",
     "export": "Export responses (CSV, UTF-8 with BOM).",
-    "xlsform": "Questionnaires as XLSForm workbooks: export for ODK Collect and KoboToolbox, import back.",
+    "xlsform": "Questionnaires as XLSForm workbooks (ODK Collect, KoboToolbox): export, import.",
     "estimate": "Design-based means and proportions with CIs (R survey compatible).",
     "index": "SIPAS criterion, element and overall indices with CIs.",
     "plan": "Sample size for a target margin of error under a design effect.",
