@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from survey.instruments import Instrument, Item, validate_answers
 from survey.instruments.values import as_number, code_text
 from survey.messages import N_, UserError
-from survey.models import InstrumentVersion, Outcome, ReviewStatus, SampleUnit, utcnow
+from survey.models import Desk, InstrumentVersion, Outcome, ReviewStatus, SampleUnit, User, utcnow
 from survey.models_entry import CaseState, Discrepancy, EntryCase, Keying, KeyingAnswer
 from survey.services.entry.start import design_meta
 from survey.services.responses import store_response
@@ -174,8 +174,10 @@ def compare(first: Mapping[str, str], second: Mapping[str, str]) -> dict[str, tu
 
 
 def finalise(session: Session, case: EntryCase, outcome: str | None, values: Mapping[str, str],
-             form: Instrument, status: str, enumerator_id: int) -> int:
-    """Store the final response through the shared path (one per document, exactly once)."""
+             form: Instrument, status: str, enumerator_id: int,
+             verified_by: User | None = None) -> int:
+    """Store the final response through the shared path (one per document, exactly once).
+    ``verified_by``: the supervisor who reconciled it (None: the two passes agreed)."""
     version = session.get(InstrumentVersion, case.instrument_version_id)
     assert version is not None
     answers = {code: typed(form.item(code), text) for code, text in values.items()}
@@ -194,4 +196,13 @@ def finalise(session: Session, case: EntryCase, outcome: str | None, values: Map
     session.add(case)
     session.flush()
     assert result.response.id is not None
+    if result.created:  # webhooks, in this transaction (services/webhooks/outbox.py)
+        from survey.services.webhooks import outbox
+
+        if status == ReviewStatus.verified.value:
+            outbox.response_verified(session, result.response, verified_by)
+        if case.desk_id is not None and status != ReviewStatus.held.value:
+            desk = session.get(Desk, case.desk_id)
+            if desk is not None:
+                outbox.low_rating(session, result.response, desk, answers)
     return result.response.id

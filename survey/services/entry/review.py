@@ -94,7 +94,7 @@ def reconcile(session: Session, case: EntryCase, paper: Mapping[str, str], form:
         detail[row.item_code] = {"first": row.first_value, "second": row.second_value,
                                  "paper": row.paper_value}
     response_id = finalise(session, case, OUTCOME_CODES.get(outcome), merged, form,
-                           ReviewStatus.verified.value, first.keyer_id)
+                           ReviewStatus.verified.value, first.keyer_id, supervisor)
     case.state, case.updated_at = CaseState.verified.value, now
     session.add(case)
     record(session, "reconcile", "response", response_id, user_id=supervisor.id,
@@ -139,6 +139,10 @@ def set_status(session: Session, response: Response, status: str, comment: str,
     session.add(response)
     record(session, "review_status", "response", response.id, user_id=supervisor.id,
            reason=comment or None, detail={"field": "status", "old": old, "new": status})
+    if status == ReviewStatus.verified.value:
+        from survey.services.webhooks import outbox
+
+        outbox.response_verified(session, response, supervisor)
 
 
 def edit_answer(session: Session, response: Response, form: Instrument, item_code: str,

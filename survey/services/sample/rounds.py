@@ -122,6 +122,9 @@ def publish_round(session: Session, code: str, user_id: int | None = None,
     record(session, "round.publish", "survey_round", round_.id, user_id=user_id,
            reason=(reason or "").strip() or None,
            detail={"code": code, "weights_version": round_.weights_version})
+    from survey.services.webhooks import outbox
+
+    outbox.round_published(session, round_)
     return round_
 
 
