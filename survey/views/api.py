@@ -25,6 +25,7 @@ from werkzeug.exceptions import HTTPException
 from survey.app import csrf, get_session, localise
 from survey.messages import N_
 from survey.models import ReviewStatus
+from survey.security import public
 from survey.services.api import pages
 from survey.services.api.tokens import API_ROLES, token_user
 from survey.services.data.export import ExportFilter
@@ -62,6 +63,10 @@ def register(app: Flask) -> None:
         "basic", {"type": "http", "scheme": "basic",
                   "description": "Any user name, the token as the password (Excel, Power BI)."})
     api.register_blueprint(bp)
+    # the document describes the API, not its data: open, as ODK Central's is
+    document = app.view_functions["api-docs.openapi_json"]
+    app.view_functions["api-docs.openapi_json"] = public(wraps(document)(
+        lambda *args, **kwargs: document(*args, **kwargs)))
     csrf.exempt(bp)  # tokens, not cookies: a page elsewhere cannot make the browser send one
     app.extensions["sipas_api"] = api
 
@@ -172,6 +177,14 @@ def operation(view):  # type: ignore[no-untyped-def]
 # --- schemas -------------------------------------------------------------------------------
 
 
+NO_NUL = ma.validate.Regexp(r"^[^\x00]*$")  # the app refuses NUL in any request (a 400)
+
+
+def text(longest: int, **kwargs: Any) -> ma.fields.String:
+    """A text parameter: at most ``longest`` characters, no NUL (the document says so)."""
+    return ma.fields.String(validate=[ma.validate.Length(max=longest), NO_NUL], **kwargs)
+
+
 class Strict(ma.Schema):
     """Query parameters: an unknown one is an error, not silently ignored."""
 
@@ -190,14 +203,14 @@ class Paged(Strict):
                               validate=ma.validate.Range(min=1, max=pages.MAX_PAGE))
 
 
-PERIOD_PATTERN = r"^[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$"
+PERIOD_PATTERN = r"^(19|2[0-9])[0-9]{2}(-Q[1-4]|-(0[1-9]|1[0-2]))?$"  # as parse_period
 DOMAINS = ("province", "district", "commune", "hamlet", "stratum")
 
 
 class ResponseQuery(Paged):
-    round = ma.fields.String(validate=ma.validate.Length(max=32))
+    round = text(32)
     status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in ReviewStatus]))
-    instrument = ma.fields.String(validate=ma.validate.Length(max=64))
+    instrument = text(64)
     period = ma.fields.String(validate=ma.validate.Regexp(PERIOD_PATTERN), metadata={
         "description": "Entered in this period: 2025, 2025-Q3 or 2025-09."})
     updated_since = ma.fields.AwareDateTime(default_timezone=None, metadata={
@@ -219,15 +232,13 @@ class ListPageSchema(ma.Schema):
 
 
 class UnitQuery(Paged):
-    level = ma.fields.String(validate=ma.validate.Length(max=32))
-    parent = ma.fields.String(validate=ma.validate.Length(max=32))
+    level = text(32)
+    parent = text(32)
 
 
 class IndexQuery(Strict):
-    instrument = ma.fields.String(load_default="sipas_services",
-                                  validate=ma.validate.Length(max=64))
-    round = ma.fields.String(validate=ma.validate.Length(max=32),
-                             metadata={"description": "Round code (default: the latest)."})
+    instrument = text(64, load_default="sipas_services")
+    round = text(32, metadata={"description": "Round code (default: the latest)."})
     by = ma.fields.String(validate=ma.validate.OneOf(DOMAINS),
                           metadata={"description": "One estimate per value of this column."})
     level = ma.fields.Float(load_default=0.95,

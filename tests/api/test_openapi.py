@@ -10,36 +10,16 @@ the documented shape, content type). Short here; the same run with more examples
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import pytest
 from flask import Flask
-from hypothesis import HealthCheck, given, settings
 
-from tests.api.conftest import bearer
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from fuzz_api import run_schemathesis  # noqa: E402 - the benchmark's own run, shorter
 
 EXAMPLES = int(os.environ.get("SIPAS_API_EXAMPLES", "25"))
-
-
-def run_schemathesis(app: Flask, token: str, examples: int) -> list[str]:
-    """Every operation against the app; the operations that were run."""
-    import schemathesis
-
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-    ran = []
-    for result in schema.get_all_operations():
-        operation = result.ok()
-
-        @given(case=operation.as_strategy())
-        @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
-        def call(case) -> None:  # type: ignore[no-untyped-def]
-            # every check schemathesis has: no 5xx, status and body as documented, the
-            # content type, and the token enforced (it replays without it and with a bad one)
-            case.call_and_validate(headers=bearer(token))
-
-        call()
-        ran.append(f"{operation.method.upper()} {operation.path}")
-    return ran
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -44,6 +44,9 @@ class Period:
         return self.start <= other.start and other.end <= self.end
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999  # a period's year (0000 or 9999 has no calendar)
+
+
 def _month_start(year: int, month: int) -> date:
     return date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
 
@@ -51,6 +54,10 @@ def _month_start(year: int, month: int) -> date:
 def parse_period(text: str) -> Period:
     """Read ``2025``, ``2025-Q3`` or ``2025-09``; anything else is a precise ValueError."""
     raw = (text or "").strip()
+    year = _YEAR.match(raw) or _QUARTER.match(raw) or _MONTH.match(raw)
+    if year and not FIRST_YEAR <= int(year.group(1)) <= LAST_YEAR:
+        raise UserError(N_("period '%(period)s': the year must be %(first)s to %(last)s"),
+                        period=raw[:20], first=FIRST_YEAR, last=LAST_YEAR)
     if m := _YEAR.match(raw):
         y = int(m.group(1))
         return Period(raw, "year", date(y, 1, 1), date(y + 1, 1, 1))
