@@ -97,7 +97,7 @@ MATRIX: dict[str, tuple[str, frozenset[str]]] = {
     "tokens.index": ("/account/tokens/", REPORT_READERS),
     "tokens.revoke": ("/account/tokens/999999/revoke", REPORT_READERS),
     # the API and the OData feed: a token of a reader (see TOKEN_ROUTES); its description open
-    "api-docs.openapi_json": ("/api/v1/openapi.json", EVERYONE),
+    "api_docs.openapi_json": ("/api/v1/openapi.json", EVERYONE),
     "api.me": ("/api/v1/me", REPORT_READERS),
     "api.responses": ("/api/v1/responses", REPORT_READERS),
     "api.index": ("/api/v1/index?round=NO-ROUND", REPORT_READERS),

@@ -13,7 +13,8 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, request, url_for
 
 from survey.app import csrf, get_session, localise
-from survey.services.api import odata, pages
+from survey.messages import N_, UserError
+from survey.services.api import odata, odata_index, pages
 from survey.services.audit import record
 from survey.services.data.export import count_rows
 from survey.views.api import error_body, operation_plain
@@ -36,7 +37,9 @@ def _root() -> str:
 @operation_plain
 def service() -> Response:
     """The service document: one entity set per questionnaire."""
-    sets = odata.entity_sets(get_session())
+    from survey.services.api.odata_index import index_sets
+
+    sets = odata.entity_sets(get_session()) + index_sets(get_session())
     return _json({"@odata.context": _root() + "$metadata",
                   "value": [{"name": s, "kind": "EntitySet", "url": s} for s in sets]})
 
@@ -63,6 +66,8 @@ def _page_size() -> int:
 def entity_set(name: str) -> Response:
     """A page of one questionnaire's responses, with the next page's link."""
     session = get_session()
+    if name.startswith(odata_index.PREFIX) and name in odata_index.index_sets(session):
+        return _index(name)
     if name not in odata.entity_sets(session):
         abort(404)
     columns, _numeric = odata.columns_of(session, name)
@@ -100,3 +105,36 @@ def entity_set(name: str) -> Response:
     return _json(body)
 
 
+
+
+def _index(name: str) -> Response:
+    """An index entity set: the command's estimates for the round and breakdown asked."""
+    from flask import current_app
+
+    args = dict(request.args.items())
+    known = {"$filter", "$select", "$top", "$skip", "$format", "lang"}
+    try:
+        unknown = [k for k in args if k not in known]
+        if unknown:
+            raise UserError(N_("the query option '%(name)s' is not supported "
+                                           "here"), name=unknown[0][:40])
+        round_code, by = odata_index.chosen(args.get("$filter", ""))
+        top = odata.count_option(args.get("$top"), "$top")
+        skip = odata.count_option(args.get("$skip"), "$skip") or 0
+        picked = [c.strip() for c in args.get("$select", "").split(",") if c.strip()]
+        wrong = [c for c in picked if c != "*" and c not in odata_index.COLUMNS]
+        if wrong:
+            raise UserError(N_("$select: no column '%(name)s' in this feed"),
+                                  name=wrong[0][:64])
+    except ValueError as exc:
+        return error_body(400, localise(exc))
+    get_session().commit()  # the command reads through its own session
+    try:
+        rows = odata_index.index_rows(current_app.extensions["sipas_engine"],
+                                      name.removeprefix(odata_index.PREFIX), round_code, by)
+    except ValueError as exc:  # no such round, no verified data yet, a lonely PSU
+        return error_body(409, localise(exc))
+    rows = rows[skip:] if top is None else rows[skip:skip + top]
+    if picked and "*" not in picked:
+        rows = [{c: r[c] for c in picked} for r in rows]
+    return _json({"@odata.context": _root() + "$metadata#" + name, "value": rows})

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from xml.etree import ElementTree
 
-import pytest
 from flask import Flask
 from sqlmodel import Session
 
@@ -81,7 +80,7 @@ def test_do_filter_select_top_skip_and_count_agree_with_the_export(
                                         if v[names.index("created_at")] >= moment)
 
 
-@pytest.mark.parametrize("query,words", [
+REFUSED = [
     ("$filter=status eq 'verified' or status eq 'received'", "'and'"),
     ("$filter=weight gt 3", "weight"),
     ("$filter=status eq verified", "quotes"),
@@ -93,13 +92,17 @@ def test_do_filter_select_top_skip_and_count_agree_with_the_export(
     ("$top=-1", "$top"),
     ("$expand=answers", "$expand"),
     ("$format=xml", "json"),
-])
+]
+
+
 def test_is_what_the_feed_does_not_understand_refused_by_name(
-        demo: Flask, tokens: dict[str, str], query: str, words: str) -> None:
-    reply = demo.test_client().get(f"/odata/v1/sipas_services?{query}&lang=en",
-                                   headers=bearer(tokens["analyst"]))
-    assert reply.status_code == 400, reply.get_data(as_text=True)
-    assert words in reply.get_json()["message"]
+        demo: Flask, tokens: dict[str, str]) -> None:
+    client = demo.test_client()
+    for query, words in REFUSED:
+        reply = client.get(f"/odata/v1/sipas_services?{query}&lang=en",
+                           headers=bearer(tokens["analyst"]))
+        assert reply.status_code == 400, (query, reply.get_data(as_text=True))
+        assert words in reply.get_json()["message"], query
 
 
 def test_does_metadata_name_every_column_of_every_version(demo: Flask,
@@ -109,11 +112,12 @@ def test_does_metadata_name_every_column_of_every_version(demo: Flask,
     root = ElementTree.fromstring(xml.data)
     types = {t.get("Name"): [p.get("Name") for p in t.iter(f"{EDM}Property")]
              for t in root.iter(f"{EDM}EntityType")}
-    assert set(types) == {"sipas_services", "desk_evaluation"}
+    assert set(types) == {"sipas_services", "desk_evaluation", "IndexRow"}
+    del types["IndexRow"]  # the estimates' rows (test_is_the_index_feed_…)
     for name, props in types.items():
         assert props == _export(demo, ExportFilter(instrument=name))[0]
     service = client.get("/odata/v1/", headers=bearer(tokens["analyst"])).get_json()
-    assert {s["name"] for s in service["value"]} == set(types)
+    assert {s["name"] for s in service["value"]} == set(types) | {"index_sipas_services"}
     assert client.get("/odata/v1/no_such_form", headers=bearer(tokens["analyst"])
                       ).status_code == 404
     assert client.get("/odata/v1/$metadata").status_code == 401
@@ -137,3 +141,37 @@ def test_does_a_real_odata_client_read_the_feed(demo: Flask, tokens: dict[str, s
         assert [g.response_id for g in got] == [int(r[0]) for r in expected]
         verified = service.query(entity).filter(entity.status == "verified")
         assert {g.status for g in verified} <= {"verified"}
+
+
+def test_is_the_index_feed_the_commands_estimates(demo: Flask, tokens: dict[str, str],
+                                                  runner, cli_env) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from survey.cli import main
+
+    done = runner.invoke(main, ["index", "--db", "--instrument", "sipas_services", "--by",
+                                "district", "--format", "json"], env=cli_env)
+    assert done.exit_code == 0, done.output
+    expected = json.loads(done.stdout)["estimates"]
+    client = demo.test_client()
+    body = client.get("/odata/v1/index_sipas_services?$filter=by eq 'district'",
+                      headers=bearer(tokens["analyst"])).get_json()
+    rows = body["value"]
+    assert [(r["indicator"], r["estimate"], r["se"], r["n"]) for r in rows] == \
+        [(e["indicator"], e["estimate"], e["se"], e["n"]) for e in expected]
+    assert {r["domain"] for r in rows} == {next(iter((e["domain"] or {}).values()), None)
+                                           for e in expected}
+    assert len({r["id"] for r in rows}) == len(rows)  # the key is unique
+    whole = client.get("/odata/v1/index_sipas_services?$select=indicator,estimate&$top=3",
+                       headers=bearer(tokens["analyst"])).get_json()["value"]
+    assert len(whole) == 3 and set(whole[0]) == {"indicator", "estimate"}
+    xml = client.get("/odata/v1/$metadata", headers=bearer(tokens["analyst"])).data
+    names = {s.get("Name") for s in ElementTree.fromstring(xml).iter(f"{EDM}EntitySet")}
+    assert "index_sipas_services" in names and "index_desk_evaluation" not in names
+    for query, status, words in (("$filter=by eq 'agency'", 400, "by takes"),
+                                 ("$filter=weight gt 1", 400, "round eq"),
+                                 ("$filter=round eq 'NO-ROUND'", 409, "NO-ROUND"),
+                                 ("$orderby=n", 400, "$orderby")):
+        reply = client.get(f"/odata/v1/index_sipas_services?{query}&lang=en",
+                           headers=bearer(tokens["analyst"]))
+        assert reply.status_code == status and words in reply.get_json()["message"], query

@@ -70,13 +70,12 @@ def test_does_a_token_act_as_its_user_until_revoked_expired_or_disabled(app: Fla
     assert client.get("/api/v1/me", headers=bearer(secret)).status_code == 401  # expired
 
 
-@pytest.mark.parametrize("header", [
-    "Bearer sipas_not-a-real-token", "Bearer ", "Basic !!!", "Basic " + "A" * 5000,
-    "Token abc", "Bearer " + "x" * 10_000, "Basic " + base64.b64encode(b"\xff\xfe").decode(),
-])
-def test_is_a_bad_or_forged_token_a_401_never_a_500(app: Flask, header: str) -> None:
-    reply = app.test_client().get("/api/v1/responses", headers={"Authorization": header})
-    assert reply.status_code == 401 and reply.get_json()["code"] == 401
+def test_is_a_bad_or_forged_token_a_401_never_a_500(app: Flask) -> None:
+    for header in ("Bearer sipas_not-a-real-token", "Bearer ", "Basic !!!",
+                   "Basic " + "A" * 5000, "Token abc", "Bearer " + "x" * 10_000,
+                   "Basic " + base64.b64encode(b"\xff\xfe").decode()):
+        reply = app.test_client().get("/api/v1/responses", headers={"Authorization": header})
+        assert reply.status_code == 401 and reply.get_json()["code"] == 401, header[:20]
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -84,6 +84,13 @@ def metadata_xml(session: Session) -> str:
         types.append(f'<EntityType Name="{name}"><Key><PropertyRef Name="{KEY}"/></Key>'
                      + "".join(props) + "</EntityType>")
         sets.append(f'<EntitySet Name="{name}" EntityType="{NAMESPACE}.{name}"/>')
+    from survey.services.api.odata_index import entity_types, index_sets
+
+    index = index_sets(session)
+    if index:
+        types.append(entity_types())
+        sets += [f'<EntitySet Name="{name}" EntityType="{NAMESPACE}.IndexRow"/>'
+                 for name in index]
     return ('<?xml version="1.0" encoding="utf-8"?>'
             '<edmx:Edmx xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx" Version="4.0">'
             f'<edmx:DataServices><Schema xmlns="http://docs.oasis-open.org/odata/ns/edm" '
@@ -189,7 +196,7 @@ def _condition(name: str, op: str, value: object) -> dict[str, object]:
     return {"after": value if op == "gt" else value - 1}
 
 
-def _count(text: str | None, option: str, most: int | None = None) -> int | None:
+def count_option(text: str | None, option: str, most: int | None = None) -> int | None:
     if text is None:
         return None
     if not text.isdigit() or len(text) > 9 or (most is not None and int(text) > most):
@@ -222,8 +229,8 @@ def parse_query(instrument: str, args: dict[str, str], columns: list[str]) -> Qu
     count = args.get("$count", "false").lower()
     if count not in ("true", "false"):
         raise _refuse(N_("$count takes true or false"))
-    after = _count(args.get("$skiptoken"), "$skiptoken")
+    after = count_option(args.get("$skiptoken"), "$skiptoken")
     if after is not None:
         flt = replace(flt, after=max(flt.after or 0, after))
-    return Query(flt, chosen, _count(args.get("$top"), "$top"),
-                 _count(args.get("$skip"), "$skip") or 0, count == "true", after)
+    return Query(flt, chosen, count_option(args.get("$top"), "$top"),
+                 count_option(args.get("$skip"), "$skip") or 0, count == "true", after)
