@@ -25,7 +25,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from survey.app import csrf, get_session, localise
-from survey.messages import N_
+from survey.messages import N_, UserError
 from survey.models import ReviewStatus
 from survey.security import public
 from survey.services.api import pages
@@ -400,3 +400,96 @@ def units(limit: int, after: int | None = None, level: str | None = None,
           parent: str | None = None, **_: Any) -> dict[str, Any]:
     """Administrative units of the frame, with their level and parent."""
     return _listed(*pages.units_page(get_session(), after, limit, level, parent))
+
+
+# --- dossiers pushed by the one-stop system (issue 17) --------------------------------------
+
+WRITERS = ("supervisor", "admin")  # who may send data in (analysts read)
+MAX_PUSH = 1000
+
+
+class DossierSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    code = text(64, required=True, metadata={"description": "The dossier code (mã hồ sơ)."})
+    procedure_code = text(64, required=True)
+    procedure_name = text(500)
+    field = text(200)
+    agency = text(200)
+    desk = text(32, metadata={"description": "The desk's code in SIPAS."})
+    received_at = text(40, metadata={"description": "25/09/2025 14:30 or ISO 8601; the "
+                                                    "province's time zone unless given."})
+    due_at = text(40)
+    returned_at = text(40)
+    officer = text(100, metadata={"description": "The officer's id: stored as a keyed hash."})
+
+
+class DossierPushSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    dossiers = ma.fields.List(ma.fields.Nested(DossierSchema), required=True,
+                              validate=ma.validate.Length(min=1, max=MAX_PUSH))
+
+
+class DossierStoredSchema(ma.Schema):
+    inserted = ma.fields.Integer(required=True)
+    updated = ma.fields.Integer(required=True)
+    unchanged = ma.fields.Integer(required=True)
+
+
+def writers_only(view):  # type: ignore[no-untyped-def]
+    """A token of a supervisor or administrator (checked before the body is read)."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.api_user.role not in WRITERS:
+            return error_body(403, gettext(ERROR_WORDS[403]))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.route("/dossiers", methods=["POST"])
+@operation
+@writers_only
+@bp.arguments(DossierPushSchema, location="json")
+@bp.response(200, DossierStoredSchema)
+@bp.alt_response(422, schema=ErrorSchema, description="Nothing stored: each bad dossier "
+                 "named by its place in the list.")
+def push_dossiers(body: dict[str, Any]) -> Any:
+    """Dossiers as the one-stop system receives and returns them; idempotent on the code
+    (sending one again updates it), all or nothing."""
+    from zoneinfo import ZoneInfo
+
+    from survey.services.audit import record
+    from survey.services.desks.links import dossier_secret
+    from survey.services.dossiers.records import check_record, desk_codes, store_dossiers
+
+    session = get_session()
+    desks = desk_codes(session)
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Ho_Chi_Minh")
+    rows, errors, seen = [], {}, {}
+    for at, item in enumerate(body["dossiers"]):
+        row, problems = check_record(item, desks, zone)
+        code = item["code"].strip().upper()
+        if code in seen:
+            problems.append(UserError(N_("dossier %(code)s is also at %(other)d"),
+                                      code=code, other=seen[code]))
+        seen.setdefault(code, at)
+        if problems:
+            errors[str(at)] = [localise(p) for p in problems]
+        elif row is not None:
+            rows.append(row)
+    if errors:
+        return error_body(422, gettext("Nothing was stored: fix the dossiers named and send "
+                                       "them again."), errors)
+    stored = store_dossiers(session, rows, dossier_secret(current_app.config["SECRET_KEY"]),
+                            "api")
+    record(session, "dossiers.push", "dossier", user_id=g.api_user.id,
+           detail={"token": g.api_token.id, "inserted": stored.inserted,
+                   "updated": stored.updated, "unchanged": stored.unchanged})
+    session.commit()
+    return {"inserted": stored.inserted, "updated": stored.updated,
+            "unchanged": stored.unchanged}

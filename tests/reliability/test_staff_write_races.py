@@ -662,3 +662,30 @@ def test_one_token_revoked_six_times_at_once_is_revoked_once(app: Flask, world: 
     _no_5xx(statuses(replies))
     assert len(audited(app, "api_token.revoke", token_id)) == 1
     assert count(app, ApiToken, col(ApiToken.revoked_at).is_not(None)) == 1
+
+
+@races("/api/v1/dossiers")
+def test_the_same_dossiers_pushed_six_times_at_once_are_stored_once(app: Flask,
+                                                                     world: World) -> None:
+    """A one-stop system that retries (or runs twice) sends the same dossiers at the same
+    instant: each dossier is one row, and the six answers account for every one of them."""
+    from survey.models_dossiers import Dossier
+    from survey.services.api.tokens import create_token
+
+    with Session(_engine(app)) as session:
+        user = session.get(User, _user_id(app, "ha"))
+        assert user is not None
+        token = create_token(session, user, "one-stop system", 30).secret
+        session.commit()
+    body = {"dossiers": [{"code": f"H12-2025-{k:04d}", "procedure_code": "1.001612",
+                          "desk": world.desk_code, "received_at": "25/09/2025 08:15"}
+                         for k in range(40)]}
+    clients = [app.test_client() for _ in range(N)]
+    replies = race(clients, lambda client: client.post(
+        "/api/v1/dossiers", json=body, headers={"Authorization": f"Bearer {token}"}))
+    _no_5xx(statuses(replies))
+    assert statuses(replies) == [200] * N
+    assert count(app, Dossier) == 40
+    answers = [reply.get_json() for reply in replies]
+    assert sum(a["inserted"] for a in answers) == 40
+    assert all(a["inserted"] + a["unchanged"] + a["updated"] == 40 for a in answers)

@@ -1,0 +1,39 @@
+"""Dossiers (hồ sơ) from the one-stop system, so that evaluations meet real dossiers.
+
+The dossier code identifies a citizen's matter, so only its keyed hash is stored — the same
+hash a desk evaluation stores for the code the citizen typed, which is what ties the two —
+and the officer's id only as a keyed hash too. Dates are moments in UTC, read in the
+province's time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Index
+from sqlmodel import Field, SQLModel
+
+from survey.models import utcnow
+
+
+class Dossier(SQLModel, table=True):
+    __tablename__ = "dossier"
+    __table_args__ = (
+        Index("ix_dossier_desk_returned", "desk_id", "returned_at"),
+        CheckConstraint("source IN ('import', 'api')", name="ck_dossier_source"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    procedure_code: str = Field(default="", max_length=64)
+    procedure_name: str = Field(default="", max_length=500)
+    field: str = Field(default="", max_length=200)  # lĩnh vực
+    agency: str = Field(default="", max_length=200)
+    desk_id: int | None = Field(default=None, foreign_key="desk.id")
+    received_at: datetime | None = None
+    due_at: datetime | None = None
+    returned_at: datetime | None = None
+    officer_hash: str | None = Field(default=None, max_length=64)
+    source: str = Field(default="import", max_length=8)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
