@@ -39,3 +39,44 @@ def dossiers_import(file: Path) -> None:
             "unchanged": stored.unchanged})
     click.echo(f"{stored.inserted} new, {stored.updated} updated, {stored.unchanged} "
                f"unchanged dossiers from {file.name}")
+
+
+@dossiers_group.command("coverage")
+@click.option("--period", required=True, help="Returned in this period: 2025, 2025-Q3, 2025-09.")
+@click.option("--by", type=click.Choice(["desk", "field", "agency", "procedure"]),
+              default="desk", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@clear_errors
+def dossiers_coverage(period: str, by: str, fmt: str) -> None:
+    """Evaluated ÷ returned dossiers, and on time by the dossiers and by the citizens."""
+    import csv
+    import json
+    import sys
+
+    from survey.services.dossiers.coverage import coverage
+    from survey.services.reports.period import parse_period
+
+    span = parse_period(period)
+    with app_session() as (_app, session):
+        rows = [r.as_dict() for r in coverage(session, span, by)]
+    if fmt == "json":
+        click.echo(json.dumps({"period": span.code, "by": by, "rows": rows},
+                              ensure_ascii=False, indent=1))
+        return
+    if fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+
+    def pct(value: float | None) -> str:
+        return "–" if value is None else f"{100 * value:.1f}%"
+
+    click.echo(f"{by:<30} {'returned':>9} {'evaluated':>9} {'coverage':>9} "
+               f"{'on time':>9} {'citizens':>9} {'agree':>7}")
+    for r in rows:
+        name = r["group"] or "(all)"
+        click.echo(f"{name[:30]:<30} {r['returned']:>9} {r['evaluated']:>9} "
+                   f"{pct(r['coverage']):>9} {pct(r['on_time_rate']):>9} "
+                   f"{pct(r['citizens_on_time_rate']):>9} {pct(r['agreement']):>7}")

@@ -493,3 +493,28 @@ def push_dossiers(body: dict[str, Any]) -> Any:
     session.commit()
     return {"inserted": stored.inserted, "updated": stored.updated,
             "unchanged": stored.unchanged}
+
+
+class CoverageQuery(Strict):
+    period = ma.fields.String(required=True, validate=ma.validate.Regexp(PERIOD_PATTERN),
+                              metadata={"description": "Returned in this period."})
+    by = ma.fields.String(load_default="desk", validate=ma.validate.OneOf(
+        ["desk", "field", "agency", "procedure"]))
+
+
+@bp.route("/dossiers/coverage")
+@operation
+@bp.arguments(CoverageQuery, location="query", as_kwargs=True)
+@bp.response(200, ma.Schema.from_dict({"period": ma.fields.String(),
+                                       "by": ma.fields.String(),
+                                       "rows": ma.fields.List(ma.fields.Dict())},
+                                      name="CoverageSchema")())
+def dossier_coverage(period: str, by: str, **_: Any) -> dict[str, Any]:
+    """Evaluated ÷ returned dossiers per desk, field, agency or procedure; on time by the
+    dossiers and by the citizens, and how often they agree (the last row: all)."""
+    from survey.services.dossiers.coverage import coverage
+    from survey.services.reports.period import parse_period
+
+    span = parse_period(period)
+    return {"period": span.code, "by": by,
+            "rows": [r.as_dict() for r in coverage(get_session(), span, by)]}

@@ -16,6 +16,7 @@ from survey.services.api.tokens import create_token
 from survey.services.desks.links import dossier_secret
 from survey.services.responses import dossier_hash
 from tests import factories
+from tests.dossiers.support import cli_key
 
 HEADER = ("Mã hồ sơ,Mã thủ tục,Tên thủ tục,Lĩnh vực,Cơ quan,Mã bộ phận,Ngày tiếp nhận,"
           "Ngày hẹn trả,Ngày trả kết quả,Cán bộ tiếp nhận")
@@ -42,14 +43,6 @@ def _stored(app: Flask) -> list[Dossier]:
         return list(session.exec(select(Dossier).order_by(Dossier.id)))
 
 
-def _cli_key() -> str:
-    """The secret key the command line runs with (the instance's config, not the test app's)."""
-    from survey.app import create_app
-
-    made = create_app()
-    made.extensions["sipas_engine"].dispose()
-    return str(made.config["SECRET_KEY"])
-
 
 def _import(runner, cli_env, path: Path):  # type: ignore[no-untyped-def]
     from survey.cli import main
@@ -68,7 +61,7 @@ def test_is_an_export_imported_once_and_kept_as_hashes(app: Flask, runner, cli_e
     again = _import(runner, cli_env, path)
     assert "0 new, 0 updated, 2 unchanged" in again.output  # idempotent
     rows = _stored(app)
-    secret = dossier_secret(_cli_key())
+    secret = dossier_secret(cli_key())
     assert rows[0].code_hash == dossier_hash(secret, "000.00.12.h12-250925-0001")  # = a QR's
     assert rows[0].received_at.replace(tzinfo=UTC) == datetime(2025, 9, 25, 1, 15, tzinfo=UTC)
     assert rows[0].returned_at is not None and rows[1].returned_at is None
