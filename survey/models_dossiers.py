@@ -37,3 +37,13 @@ class Dossier(SQLModel, table=True):
     source: str = Field(default="import", max_length=8)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AnswerSource(SQLModel, table=True):
+    """An answer not given by the citizen but taken from somewhere else (the dossier)."""
+
+    __tablename__ = "answer_source"
+
+    response_id: int = Field(foreign_key="response.id", primary_key=True, ondelete="CASCADE")
+    item_code: str = Field(max_length=64, primary_key=True)
+    source: str = Field(max_length=16)  # "dossier"

@@ -106,6 +106,7 @@ MATRIX: dict[str, tuple[str, frozenset[str]]] = {
     "api.units": ("/api/v1/units", REPORT_READERS),
     "api.push_dossiers": ("/api/v1/dossiers", STAFF),  # a one-stop system sends dossiers in
     "api.dossier_coverage": ("/api/v1/dossiers/coverage?period=2025", REPORT_READERS),
+    "api.dossier_link": ("/api/v1/dossiers/link", STAFF),
     "odata.service": ("/odata/v1/", REPORT_READERS),
     "odata.metadata": ("/odata/v1/$metadata", REPORT_READERS),
     "odata.entity_set": ("/odata/v1/no_such_form", REPORT_READERS),

@@ -80,3 +80,23 @@ def dossiers_coverage(period: str, by: str, fmt: str) -> None:
         click.echo(f"{name[:30]:<30} {r['returned']:>9} {r['evaluated']:>9} "
                    f"{pct(r['coverage']):>9} {pct(r['on_time_rate']):>9} "
                    f"{pct(r['citizens_on_time_rate']):>9} {pct(r['agreement']):>7}")
+
+
+@dossiers_group.command("link")
+@click.argument("code")
+@click.option("--qr", "qr_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the link's QR code as a PNG (for the receipt).")
+@clear_errors
+def dossiers_link(code: str, qr_path: Path | None) -> None:
+    """The signed, single-use evaluation link of the dossier CODE (receipt, SMS, Zalo)."""
+    from survey.services.desks.qr import qr_png
+    from survey.services.dossiers.links import DEFAULT_DAYS, make_link
+
+    with app_session() as (app, session):
+        days = int(app.config.get("DOSSIER_LINK_DAYS", DEFAULT_DAYS))
+        made = make_link(session, app.config["BASE_URL"], app.config["SECRET_KEY"], code, days)
+    if qr_path is not None:
+        qr_path.write_bytes(qr_png(made.url))
+    click.echo(made.url)
+    click.echo(f"valid until {made.expires_at.isoformat(timespec='minutes')}; usable once",
+               err=True)

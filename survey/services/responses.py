@@ -87,6 +87,7 @@ def store_response(
     dossier_secret: bytes | None = None,
     dossier_code: str | None = None,
     park_dossier: bool = False,
+    known_dossier_hash: str | None = None,
     **meta: Any,
 ) -> StoreResult:
     """Insert a response with its answers in one savepoint; the caller commits.
@@ -95,6 +96,7 @@ def store_response(
     the database lets anyone recompute a dossier code without the key. ``park_dossier``
     (a held evaluation) leaves the hash off the response, so it claims no dossier yet; the
     hash is returned for the caller to keep, and a dossier already claimed is still refused.
+    ``known_dossier_hash``: the dossier's hash itself, when its evaluation link named it.
     """
     if mode not in {m.value for m in Mode}:
         raise ValueError(f"unknown mode {mode!r}")
@@ -103,8 +105,8 @@ def store_response(
     outcome = meta.get("outcome")
     if outcome is not None and outcome not in {o.value for o in Outcome}:
         raise ValueError(f"unknown fieldwork outcome {outcome!r}")
-    hashed = None
-    if dossier_code:
+    hashed = known_dossier_hash  # a dossier's own link: the hash is known, the code never
+    if dossier_code and hashed is None:
         if dossier_secret is None:
             raise ValueError("a dossier code needs the dossier hashing key")
         hashed = dossier_hash(dossier_secret, dossier_code)

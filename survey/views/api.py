@@ -518,3 +518,43 @@ def dossier_coverage(period: str, by: str, **_: Any) -> dict[str, Any]:
     span = parse_period(period)
     return {"period": span.code, "by": by,
             "rows": [r.as_dict() for r in coverage(get_session(), span, by)]}
+
+
+class LinkAskSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    code = text(64, required=True, metadata={"description": "The dossier code."})
+    qr = ma.fields.Boolean(load_default=False,
+                           metadata={"description": "Also the QR code, as a PNG in base64."})
+
+
+class LinkSchema(ma.Schema):
+    url = ma.fields.String(required=True)
+    expires_at = ma.fields.String(required=True)
+    qr_png_base64 = ma.fields.String(allow_none=True)
+
+
+@bp.route("/dossiers/link", methods=["POST"])
+@operation
+@writers_only
+@bp.arguments(LinkAskSchema, location="json")
+@bp.response(200, LinkSchema)
+@bp.alt_response(409, schema=ErrorSchema, description="No such dossier, no desk, or already "
+                 "evaluated.")
+def dossier_link(body: dict[str, Any]) -> Any:
+    """A signed, expiring, single-use evaluation link for a dossier (a POST: the code is
+    personal, and must not sit in an address that logs keep)."""
+    import base64 as b64
+
+    from survey.services.desks.qr import qr_png
+    from survey.services.dossiers.links import DEFAULT_DAYS, make_link
+
+    try:
+        made = make_link(get_session(), current_app.config["BASE_URL"],
+                         current_app.config["SECRET_KEY"], body["code"],
+                         int(current_app.config.get("DOSSIER_LINK_DAYS", DEFAULT_DAYS)))
+    except ValueError as exc:
+        return error_body(409, localise(exc))
+    png = b64.b64encode(qr_png(made.url)).decode("ascii") if body["qr"] else None
+    return {"url": made.url, "expires_at": made.expires_at.isoformat(), "qr_png_base64": png}

@@ -23,9 +23,11 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from survey.app import csrf, get_session, localise
 from survey.instruments import Instrument as FormInstrument
 from survey.models import Desk, Instrument, InstrumentVersion, Response
+from survey.models_dossiers import Dossier
 from survey.security import public
 from survey.services.desks.evaluation import (
     DESK_INSTRUMENT,
+    DOSSIER_ITEM,
     MAX_TEXT,
     parse_submission,
     submit_evaluation,
@@ -45,6 +47,13 @@ from survey.services.desks.links import (
     desk_token,
     dossier_secret,
     resolve_token,
+)
+from survey.services.dossiers.links import DEFAULT_DAYS as DEFAULT_LINK_DAYS
+from survey.services.dossiers.links import (
+    DossierLinkError,
+    derived_answers,
+    evaluated,
+    read_link,
 )
 from survey.services.instruments import latest_version
 from survey.services.instruments_text import parse_stored
@@ -108,13 +117,24 @@ def evaluate(token: str) -> Page:
     except ValueError:
         return problem("unavailable", 503)
     form = parse_stored(version.source_text)
+    link = (request.form if request.method == "POST" else request.args).get("h")
+    dossier = None
+    if link is not None:  # a dossier's own link (services/dossiers/links.py)
+        try:
+            dossier = read_link(db, secret_key, link, desk, _link_days())
+        except DossierLinkError as exc:
+            return problem("link_expired" if exc.expired else "invalid",
+                           410 if exc.expired else 404)
+        if request.method == "GET" and evaluated(db, dossier):
+            return problem("dossier", 409)
     # End the reading transaction (on SQLite it holds the write lock) before parsing,
     # checking or rendering; a submission writes in a transaction of its own.
     db.commit()
     if request.method == "POST":
-        return _receive(desk, version, form)
+        return _receive(desk, version, form, dossier, link)
     page = current_app.make_response(_render(desk, version, form, {}, {},
-                                             issue_form(secret_key, desk.id), 200))
+                                             issue_form(secret_key, desk.id), 200,
+                                             dossier=dossier, link=link))
     # Back after sending shows this same form instance (re-sending it stores nothing new);
     # "another evaluation" on the thank-you page asks for a fresh one.
     page.headers["Cache-Control"] = "private, max-age=600"
@@ -127,30 +147,40 @@ def _posted_values(form: FormInstrument) -> dict[str, str]:
     return {name: request.form.get(name, "")[:MAX_TEXT] for name in names if name in request.form}
 
 
-def _receive(desk: Desk, version: InstrumentVersion, form: FormInstrument) -> Page:
+def _link_days() -> int:
+    return int(current_app.config.get("DOSSIER_LINK_DAYS", DEFAULT_LINK_DAYS))
+
+
+def _receive(desk: Desk, version: InstrumentVersion, form: FormInstrument,
+             dossier: Dossier | None = None, link: str | None = None) -> Page:
     """Check, store once, commit, redirect; or show the form again with every answer kept."""
     db = get_session()
     secret_key = current_app.config["SECRET_KEY"]
     values = _posted_values(form)
+    again = {"dossier": dossier, "link": link}
     try:
         instance = read_form(secret_key, request.form.get("form_token"), desk.id,
                              int(current_app.config.get("DESK_FORM_MAX_AGE", DEFAULT_MAX_AGE)))
     except FormTokenError as exc:
         notice = "expired" if exc.expired else "resend"
         return _render(desk, version, form, values, {}, issue_form(secret_key, desk.id), 400,
-                       notice)
+                       notice, **again)
     if request.form.get("switch_lang"):  # the language switch posts the answers given so far
-        return _render(desk, version, form, values, {}, instance, 200)
-    submission = parse_submission(form, request.form, current_app.config["DOSSIER_CODE_PATTERN"])
+        return _render(desk, version, form, values, {}, instance, 200, **again)
+    derived = derived_answers(form, dossier) if dossier is not None else {}
+    # what the dossier answers is the dossier's, whatever was posted (and checked with the rest)
+    posted = {**request.form.to_dict(), **{k: str(v) for k, v in derived.items()}}
+    submission = parse_submission(form, posted, current_app.config["DOSSIER_CODE_PATTERN"])
     if submission.errors:
         errors = {code: localise(message) for code, message in submission.errors.items()}
-        return _render(desk, version, form, values, errors, instance, 422)
+        return _render(desk, version, form, values, errors, instance, 422, **again)
     try:
         result = submit_evaluation(
             db, desk=desk, version=version, form=form, submission=submission,
             client_uuid=instance.client_uuid, secret=dossier_secret(secret_key),
             client_address=request.remote_addr or "",
-            rules=HoldRules.from_config(current_app.config),
+            rules=HoldRules.from_config(current_app.config), dossier=dossier,
+            derived=derived,
         )  # fmt: skip
         db.commit()
     except DuplicateDossierError:
@@ -165,12 +195,17 @@ def _receive(desk: Desk, version: InstrumentVersion, form: FormInstrument) -> Pa
 
 def _render(desk: Desk, version: InstrumentVersion, form: FormInstrument,
             values: dict[str, str], errors: dict[str, str], instance: FormInstance,
-            status: int, notice: str | None = None) -> tuple[str, int]:
+            status: int, notice: str | None = None, dossier: Dossier | None = None,
+            link: str | None = None) -> tuple[str, int]:
     lang = "en" if str(get_locale()) == "en" else "vi"
-    numbers = {item.code: n for n, item in enumerate(form.questions, start=1)}
+    # a dossier's link: its code is known (never typed) and what it answers is not asked
+    known = set(derived_answers(form, dossier)) | {DOSSIER_ITEM} if dossier else set()
+    asked = [item for item in form.questions if item.code not in known]
+    numbers = {item.code: n for n, item in enumerate(asked, start=1)}
     return render_template(
         "collect/form.html", desk=desk, form=form, version=version, lang=lang,
         values=values, errors=errors, instance=instance, numbers=numbers, notice=notice,
+        known=known, dossier=dossier, link=link,
     ), status  # fmt: skip
 
 

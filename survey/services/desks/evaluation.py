@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 from survey.instruments import Instrument, validate_answers
 from survey.models import Desk, InstrumentVersion, Mode, ReviewStatus, utcnow
 from survey.models_desk import DeskContact, DeskSignal
+from survey.models_dossiers import AnswerSource, Dossier
 from survey.services.desks.holds import HoldRules, hold_reason
 from survey.services.responses import StoreResult, store_response
 
@@ -118,6 +119,8 @@ def submit_evaluation(
     secret: bytes,
     client_address: str,
     rules: HoldRules | None = None,
+    dossier: Dossier | None = None,
+    derived: Mapping[str, Any] | None = None,
 ) -> StoreResult:
     """Store once (idempotent by the server-issued form UUID); signals and contact ride along.
 
@@ -131,15 +134,21 @@ def submit_evaluation(
         raise ValueError("only a checked submission can be stored")
     address_hash = _short_hash(secret, "addr:" + client_address)
     reason = hold_reason(session, desk.id, address_hash, rules or HoldRules())  # type: ignore[arg-type]
+    answers = {**submission.answers, **(derived or {})}
     result = store_response(
         session, instrument_version=version, client_uuid=client_uuid,
-        mode=Mode.qr.value, answers=submission.answers, dossier_secret=secret,
-        dossier_code=submission.dossier_code, desk_id=desk.id,
+        mode=Mode.qr.value, answers=answers, dossier_secret=secret,
+        dossier_code=None if dossier else submission.dossier_code, desk_id=desk.id,
         status=ReviewStatus.held.value if reason else ReviewStatus.received.value,
         park_dossier=reason is not None,
+        known_dossier_hash=dossier.code_hash if dossier else None,
     )  # fmt: skip
     response_id = result.response.id
     assert response_id is not None
+    if result.created and derived:  # answers the dossier gave, said so beside them
+        session.connection().execute(insert(AnswerSource), [
+            {"response_id": response_id, "item_code": code, "source": "dossier"}
+            for code in sorted(derived)])
     if result.created:
         # Core inserts: one row each, no unit-of-work bookkeeping on the hot path.
         session.connection().execute(insert(DeskSignal), {
