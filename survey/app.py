@@ -229,7 +229,7 @@ def enforce_session_timeouts(idle_minutes: int) -> None:
 # Feature blueprints: each module survey/views/<name>.py exposes ``bp``. Listed here once so
 # that features can land independently; a module not present in this build is skipped.
 BLUEPRINTS = ("main", "auth", "collect", "desks", "entry", "admin", "sample", "rounds", "reports",
-              "uploads", "audit", "tokens", "api", "odata", "errors")
+              "uploads", "audit", "tokens", "followup", "api", "odata", "errors")
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -47,3 +47,27 @@ class AnswerSource(SQLModel, table=True):
     response_id: int = Field(foreign_key="response.id", primary_key=True, ondelete="CASCADE")
     item_code: str = Field(max_length=64, primary_key=True)
     source: str = Field(max_length=16)  # "dossier"
+
+
+class FollowUp(SQLModel, table=True):
+    """A low rating followed up: opened when a counted desk evaluation's overall rating is at
+    or below the threshold, answered and closed by the desk's agency (SIPAS element V:
+    tiếp nhận, xử lý phản ánh, kiến nghị). Response time = first answer − opened."""
+
+    __tablename__ = "follow_up"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'answered', 'closed')", name="ck_follow_up_status"),
+        Index("ix_follow_up_status_opened", "status", "opened_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    response_id: int = Field(foreign_key="response.id", unique=True, ondelete="CASCADE")
+    desk_id: int = Field(foreign_key="desk.id")
+    agency: str = Field(default="", max_length=200)
+    rating: int
+    opened_at: datetime = Field(default_factory=utcnow)
+    status: str = Field(default="open", max_length=16)
+    note: str = Field(default="", max_length=2000)
+    handled_by: int | None = Field(default=None, foreign_key="user_account.id")
+    first_response_at: datetime | None = None
+    closed_at: datetime | None = None

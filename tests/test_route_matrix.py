@@ -93,6 +93,9 @@ MATRIX: dict[str, tuple[str, frozenset[str]]] = {
     "admin.reset_password": ("/admin/users/999999/password", STAFF),
     "admin.sign_out_everywhere": ("/admin/users/999999/sessions", STAFF),
     "admin.change_role": ("/admin/users/999999/role", ADMIN_ONLY),
+    # low ratings followed up: supervisors and admins
+    "followup.index": ("/followup/", STAFF),
+    "followup.answer": ("/followup/999999", STAFF),
     # one's own API tokens: whoever may read the data (the administrator sees everyone's)
     "tokens.index": ("/account/tokens/", REPORT_READERS),
     "tokens.revoke": ("/account/tokens/999999/revoke", REPORT_READERS),

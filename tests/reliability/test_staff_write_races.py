@@ -689,3 +689,62 @@ def test_the_same_dossiers_pushed_six_times_at_once_are_stored_once(app: Flask,
     answers = [reply.get_json() for reply in replies]
     assert sum(a["inserted"] for a in answers) == 40
     assert all(a["inserted"] + a["unchanged"] + a["updated"] == 40 for a in answers)
+
+
+@races("/followup/<int:case_id>")
+def test_one_case_answered_by_six_at_once_chains_its_answers(app: Flask, world: World
+                                                             ) -> None:
+    """Six supervisors answer the same low rating at once: each answer starts from the state
+    the one before left, the first answer's moment is kept, and closing happens once."""
+    from survey.models_dossiers import FollowUp
+    from survey.services.dossiers.follow_up import open_case
+    from survey.services.responses import store_response
+    from tests import factories
+
+    with Session(_engine(app)) as session:
+        version = factories.published(session, "desk_evaluation")
+        desk = session.exec(select(Desk).where(Desk.code == world.desk_code)).one()
+        stored = store_response(session, instrument_version=version, mode="qr",
+                                client_uuid=factories.new_uuid(), answers={"overall": 1},
+                                desk_id=desk.id)
+        case = open_case(session, stored.response, desk, {"overall": 1})
+        assert case is not None
+        session.commit()
+        case_id = case.id
+    replies = race(signed_in(app, "ha", N, page="/followup/"), lambda job: job[0].post(
+        f"/followup/{case_id}", data={"csrf_token": job[1], "status": "closed",
+                                      "note": "Đã liên hệ công dân"}))
+    _no_5xx(statuses(replies))
+    assert sorted(statuses(replies)) == [302] + [422] * (N - 1)  # closed once
+    rows = audited(app, "follow_up.closed", case_id)
+    assert len(rows) == 1 and rows[0].detail == {"old": "open", "new": "closed"}
+    assert count(app, FollowUp, FollowUp.status == "closed") == 1
+
+
+@races("/api/v1/dossiers/link")
+def test_six_links_asked_at_once_for_one_dossier_all_work_and_write_nothing(
+        app: Flask, world: World) -> None:
+    """A link writes nothing (it is signed, not stored): six asked at once are six valid
+    links to the same dossier, and the dossier is still evaluated once (its hash is unique)."""
+    from survey.models_dossiers import Dossier
+    from survey.services.api.tokens import create_token
+    from survey.services.desks.links import dossier_secret
+    from survey.services.dossiers.records import DossierRow, store_dossiers
+
+    with Session(_engine(app)) as session:
+        user = session.get(User, _user_id(app, "ha"))
+        desk = session.exec(select(Desk).where(Desk.code == world.desk_code)).one()
+        assert user is not None
+        token = create_token(session, user, "one-stop system", 30).secret
+        store_dossiers(session, [DossierRow("H-RACE", "1.001612", "Khai sinh", "Hộ tịch", "",
+                                            desk.id, None, None, None, "")],
+                       dossier_secret(app.config["SECRET_KEY"]), "api")
+        session.commit()
+    before = len(audited(app, "api_token.create"))
+    replies = race([app.test_client() for _ in range(N)], lambda client: client.post(
+        "/api/v1/dossiers/link", json={"code": "H-RACE"},
+        headers={"Authorization": f"Bearer {token}"}))
+    _no_5xx(statuses(replies))
+    assert statuses(replies) == [200] * N
+    assert len({r.get_json()["url"].split("?h=")[0] for r in replies}) == 1
+    assert count(app, Dossier) == 1 and len(audited(app, "api_token.create")) == before

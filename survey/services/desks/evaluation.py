@@ -159,10 +159,12 @@ def submit_evaluation(
             "hold_reason": reason,
             "held_dossier_hash": result.dossier_hash if reason else None,
         })  # fmt: skip
-    if result.created and reason is None:  # a held one is suspect: no alarm for it
+    if result.created and reason is None:  # a held one is suspect: no alarm, no case
+        from survey.services.dossiers.follow_up import open_case
         from survey.services.webhooks import outbox
 
         outbox.low_rating(session, result.response, desk, submission.answers)
+        open_case(session, result.response, desk, submission.answers)
     if submission.phone and (result.created or not _has_contact(session, response_id)):
         session.connection().execute(insert(DeskContact), {
             "response_id": response_id, "phone": submission.phone, "consent_at": utcnow()})

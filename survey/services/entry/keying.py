@@ -204,5 +204,8 @@ def finalise(session: Session, case: EntryCase, outcome: str | None, values: Map
         if case.desk_id is not None and status != ReviewStatus.held.value:
             desk = session.get(Desk, case.desk_id)
             if desk is not None:
+                from survey.services.dossiers.follow_up import open_case
+
                 outbox.low_rating(session, result.response, desk, answers)
+                open_case(session, result.response, desk, answers)
     return result.response.id
