@@ -263,11 +263,11 @@ def _insert_new(session: Session, fresh: list[dict[str, Any]]) -> int:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
+    statement = insert(Dossier).on_conflict_do_nothing(index_elements=["code_hash"]) \
+        .returning(Dossier.id)
     done = 0
-    for start in range(0, len(fresh), 1000):
-        statement = insert(Dossier).values(fresh[start:start + 1000]) \
-            .on_conflict_do_nothing(index_elements=["code_hash"]).returning(Dossier.id)
-        done += len(conn.execute(statement).all())  # the rows that went in, not a rowcount
+    for start in range(0, len(fresh), 5000):  # executemany: SQLAlchemy batches the VALUES
+        done += len(conn.execute(statement, fresh[start:start + 5000]).all())  # rows that went in
     return done
 
 
