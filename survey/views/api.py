@@ -17,20 +17,18 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Blueprint as FlaskBlueprint
-from flask import Flask, Response, current_app, g, request, url_for
+from flask import Flask, Response, current_app, g, request
 from flask_babel import gettext
 from flask_smorest import Api, Blueprint
 from flask_smorest.error_handler import ErrorSchema
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
-from survey.app import csrf, get_session, localise
-from survey.messages import N_, UserError
-from survey.models import ReviewStatus
+from survey.app import csrf, get_session
+from survey.messages import N_
 from survey.security import public
 from survey.services.api import pages
 from survey.services.api.tokens import API_ROLES, token_user
-from survey.services.data.export import ExportFilter
 from survey.views.collect_limits import limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1",
@@ -168,7 +166,6 @@ def _token_key() -> str:
 
 
 def _limited(view):  # type: ignore[no-untyped-def]
-    from flask import current_app
 
     return limiter.limit(lambda: current_app.config["API_LIMIT"], key_func=_token_key)(view)
 
@@ -179,6 +176,19 @@ SECURITY = [{"token": []}, {"basic": []}]
 def operation_plain(view):  # type: ignore[no-untyped-def]
     """A token and the rate limit per token (the OData feed's views)."""
     return token_required(_limited(view))
+
+
+WRITERS = ("supervisor", "admin")  # who may send data in (analysts read)
+def writers_only(view):  # type: ignore[no-untyped-def]
+    """A token of a supervisor or administrator (checked before the body is read)."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.api_user.role not in WRITERS:
+            return error_body(403, gettext(ERROR_WORDS[403]))
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 def operation(view):  # type: ignore[no-untyped-def]
@@ -222,339 +232,5 @@ PERIOD_PATTERN = r"^(19|2[0-9])[0-9]{2}(-Q[1-4]|-(0[1-9]|1[0-2]))?$"  # as parse
 DOMAINS = ("province", "district", "commune", "hamlet", "stratum")
 
 
-class ResponseQuery(Paged):
-    round = text(32)
-    status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in ReviewStatus]))
-    instrument = text(64)
-    period = ma.fields.String(validate=ma.validate.Regexp(PERIOD_PATTERN), metadata={
-        "description": "Entered in this period: 2025, 2025-Q3 or 2025-09."})
-    updated_since = ma.fields.AwareDateTime(default_timezone=None, metadata={
-        "description": "Changed at or after this moment (ISO 8601 with a zone)."})
-    with_comments = ma.fields.Boolean(load_default=False, metadata={
-        "description": "Include free-text answers (comments may name people)."})
-
-
-class ResponsePageSchema(ma.Schema):
-    columns = ma.fields.List(ma.fields.String(), required=True)
-    items = ma.fields.List(ma.fields.Dict(), required=True, metadata={
-        "description": "One object per response: the export's columns by name."})
-    next = ma.fields.String(allow_none=True, required=True)
-
-
-class ListPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Dict(), required=True)
-    next = ma.fields.String(allow_none=True, required=True)
-
-
-class UnitQuery(Paged):
-    level = text(32)
-    parent = text(32)
-
-
-class IndexQuery(Strict):
-    instrument = text(64, load_default="sipas_services")
-    round = text(32, metadata={"description": "Round code (default: the latest)."})
-    by = ma.fields.String(validate=ma.validate.OneOf(DOMAINS),
-                          metadata={"description": "One estimate per value of this column."})
-    level = ma.fields.Float(load_default=0.95,
-                            validate=ma.validate.Range(min=0.5, max=0.999))
-    target = ma.fields.Float(validate=ma.validate.Range(min=0, max=1))
-    lonely_psu = ma.fields.String(validate=ma.validate.OneOf(
-        ["fail", "remove", "adjust", "average", "certainty"]))
-
-
-class MeSchema(ma.Schema):
-    username = ma.fields.String(required=True)
-    role = ma.fields.String(required=True)
-    token = ma.fields.String(required=True)
-
-
-# --- operations ----------------------------------------------------------------------------
-
-
-def _next(_args: dict[str, Any], more: bool, last: int | None) -> str | None:
-    if not more or last is None:
-        return None
-    kept = {k: v for k, v in request.args.items() if k != "after"}
-    assert request.endpoint is not None
-    return url_for(request.endpoint, **kept, after=last, _external=True)
-
-
-def _listed(items: list[dict[str, Any]], more: bool) -> dict[str, Any]:
-    """A page of a list, with the link to the next one (after its last id)."""
-    return {"items": items, "next": _next({}, more, items[-1]["id"] if items else None)}
-
-
-def _refused(exc: ValueError) -> Response:
-    return error_body(400, localise(exc))
-
-
-@bp.route("/me")
-@operation
-@bp.response(200, MeSchema)
-def me() -> dict[str, str]:
-    """Who the token acts as."""
-    return {"username": g.api_user.username, "role": g.api_user.role,
-            "token": g.api_token.name}
-
-
-@bp.route("/responses")
-@operation
-@bp.arguments(ResponseQuery, location="query", as_kwargs=True)
-@bp.response(200, ResponsePageSchema)
-@bp.alt_response(400, schema=ErrorSchema, description=ERROR_WORDS[400])
-def responses(limit: int, with_comments: bool, **args: Any) -> Any:
-    """Responses, one object per response with the export's columns, a page at a time.
-
-    The pages together are exactly ``sipas export`` with the same filters.
-    """
-    from survey.services.audit import record
-    from survey.services.reports.period import parse_period
-
-    try:
-        span = parse_period(args["period"]) if args.get("period") else None
-    except ValueError as exc:
-        return _refused(exc)
-    flt = ExportFilter(status=args.get("status"), round_code=args.get("round"),
-                       instrument=args.get("instrument"),
-                       updated_since=args.get("updated_since"), after=args.get("after"))
-    session = get_session()
-    page = pages.response_page(session, flt, limit, with_text=with_comments, period=span)
-    if not args.get("after"):  # a pull starts: who read what (the later pages are its pages)
-        record(session, "api.responses", "response", user_id=g.api_user.id,
-               detail={"token": g.api_token.id, **{k: str(v) for k, v in args.items()
-                                                   if k != "lang"},
-                       "with_comments": with_comments})
-        session.commit()
-    return {"columns": page.columns, "items": page.items,
-            "next": _next(args, page.more, page.last_id)}
-
-
-@bp.route("/index")
-@operation
-@bp.arguments(IndexQuery, location="query", as_kwargs=True)
-@bp.response(200, ma.Schema.from_dict({"design": ma.fields.Dict(),
-                                       "estimates": ma.fields.List(ma.fields.Dict())},
-                                      name="IndexSchema")())
-@bp.alt_response(404, schema=ErrorSchema, description="No such questionnaire or round.")
-@bp.alt_response(409, schema=ErrorSchema,
-                 description="The round's data cannot give these estimates (yet).")
-def index(**args: Any) -> Any:
-    """SIPAS indices of a round: exactly what ``sipas index --db --format json`` prints."""
-    import click
-    from sqlmodel import select
-
-    from survey.commands.analysis import index_output_for
-    from survey.models import Instrument, SurveyRound
-
-    session = get_session()
-    if session.exec(select(Instrument.id).where(Instrument.code == args["instrument"])
-                    ).first() is None:
-        return error_body(404, gettext("No questionnaire %(code)s.", code=args["instrument"]))
-    if args.get("round") and session.exec(select(SurveyRound.id).where(
-            SurveyRound.code == args["round"])).first() is None:
-        return error_body(404, gettext("No survey round %(code)s.", code=args["round"]))
-    session.commit()  # the command reads through its own session: end this one's reading
-
-    argv = ["--db", "--format", "json", "--instrument", args["instrument"],
-            "--level", repr(args["level"])]
-    for name, option in (("round", "--round"), ("by", "--by"), ("target", "--target"),
-                         ("lonely_psu", "--lonely-psu")):
-        if args.get(name) is not None:
-            argv += [option, str(args[name])]
-    try:
-        text, warnings = index_output_for(argv, current_app.extensions["sipas_engine"])
-    except (ValueError, KeyError, click.ClickException) as exc:
-        # the question was well formed (the schema checked it): the data cannot answer it
-        message = exc.format_message() if isinstance(exc, click.ClickException) else exc
-        return error_body(409, localise(message))
-    response = Response(text, mimetype="application/json")
-    if warnings:  # the command prints them on stderr; here they ride beside the body
-        response.headers["X-SIPAS-Warnings"] = " | ".join(warnings)[:2000]
-    return response
-
-
-@bp.route("/rounds")
-@operation
-@bp.arguments(Paged, location="query", as_kwargs=True)
-@bp.response(200, ListPageSchema)
-def rounds(limit: int, after: int | None = None, **_: Any) -> dict[str, Any]:
-    """Survey rounds with their state and weights version."""
-    return _listed(*pages.rounds_page(get_session(), after, limit))
-
-
-@bp.route("/desks")
-@operation
-@bp.arguments(Paged, location="query", as_kwargs=True)
-@bp.response(200, ListPageSchema)
-def desks(limit: int, after: int | None = None, **_: Any) -> dict[str, Any]:
-    """One-stop desks (Bộ phận Một cửa) with their agency and place."""
-    return _listed(*pages.desks_page(get_session(), after, limit))
-
-
-@bp.route("/units")
-@operation
-@bp.arguments(UnitQuery, location="query", as_kwargs=True)
-@bp.response(200, ListPageSchema)
-def units(limit: int, after: int | None = None, level: str | None = None,
-          parent: str | None = None, **_: Any) -> dict[str, Any]:
-    """Administrative units of the frame, with their level and parent."""
-    return _listed(*pages.units_page(get_session(), after, limit, level, parent))
-
-
-# --- dossiers pushed by the one-stop system (issue 17) --------------------------------------
-
-WRITERS = ("supervisor", "admin")  # who may send data in (analysts read)
-MAX_PUSH = 1000
-
-
-class DossierSchema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
-
-    code = text(64, required=True, metadata={"description": "The dossier code (mã hồ sơ)."})
-    procedure_code = text(64, required=True)
-    procedure_name = text(500)
-    field = text(200)
-    agency = text(200)
-    desk = text(32, metadata={"description": "The desk's code in SIPAS."})
-    received_at = text(40, metadata={"description": "25/09/2025 14:30 or ISO 8601; the "
-                                                    "province's time zone unless given."})
-    due_at = text(40)
-    returned_at = text(40)
-    officer = text(100, metadata={"description": "The officer's id: stored as a keyed hash."})
-
-
-class DossierPushSchema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
-
-    dossiers = ma.fields.List(ma.fields.Nested(DossierSchema), required=True,
-                              validate=ma.validate.Length(min=1, max=MAX_PUSH))
-
-
-class DossierStoredSchema(ma.Schema):
-    inserted = ma.fields.Integer(required=True)
-    updated = ma.fields.Integer(required=True)
-    unchanged = ma.fields.Integer(required=True)
-
-
-def writers_only(view):  # type: ignore[no-untyped-def]
-    """A token of a supervisor or administrator (checked before the body is read)."""
-
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if g.api_user.role not in WRITERS:
-            return error_body(403, gettext(ERROR_WORDS[403]))
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-@bp.route("/dossiers", methods=["POST"])
-@operation
-@writers_only
-@bp.arguments(DossierPushSchema, location="json")
-@bp.response(200, DossierStoredSchema)
-@bp.alt_response(422, schema=ErrorSchema, description="Nothing stored: each bad dossier "
-                 "named by its place in the list.")
-def push_dossiers(body: dict[str, Any]) -> Any:
-    """Dossiers as the one-stop system receives and returns them; idempotent on the code
-    (sending one again updates it), all or nothing."""
-    from zoneinfo import ZoneInfo
-
-    from survey.services.audit import record
-    from survey.services.desks.links import dossier_secret
-    from survey.services.dossiers.records import check_record, desk_codes, store_dossiers
-
-    session = get_session()
-    desks = desk_codes(session)
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Ho_Chi_Minh")
-    rows, errors, seen = [], {}, {}
-    for at, item in enumerate(body["dossiers"]):
-        row, problems = check_record(item, desks, zone)
-        code = item["code"].strip().upper()
-        if code in seen:
-            problems.append(UserError(N_("dossier %(code)s is also at %(other)d"),
-                                      code=code, other=seen[code]))
-        seen.setdefault(code, at)
-        if problems:
-            errors[str(at)] = [localise(p) for p in problems]
-        elif row is not None:
-            rows.append(row)
-    if errors:
-        return error_body(422, gettext("Nothing was stored: fix the dossiers named and send "
-                                       "them again."), errors)
-    stored = store_dossiers(session, rows, dossier_secret(current_app.config["SECRET_KEY"]),
-                            "api")
-    record(session, "dossiers.push", "dossier", user_id=g.api_user.id,
-           detail={"token": g.api_token.id, "inserted": stored.inserted,
-                   "updated": stored.updated, "unchanged": stored.unchanged})
-    session.commit()
-    return {"inserted": stored.inserted, "updated": stored.updated,
-            "unchanged": stored.unchanged}
-
-
-class CoverageQuery(Strict):
-    period = ma.fields.String(required=True, validate=ma.validate.Regexp(PERIOD_PATTERN),
-                              metadata={"description": "Returned in this period."})
-    by = ma.fields.String(load_default="desk", validate=ma.validate.OneOf(
-        ["desk", "field", "agency", "procedure"]))
-
-
-@bp.route("/dossiers/coverage")
-@operation
-@bp.arguments(CoverageQuery, location="query", as_kwargs=True)
-@bp.response(200, ma.Schema.from_dict({"period": ma.fields.String(),
-                                       "by": ma.fields.String(),
-                                       "rows": ma.fields.List(ma.fields.Dict())},
-                                      name="CoverageSchema")())
-def dossier_coverage(period: str, by: str, **_: Any) -> dict[str, Any]:
-    """Evaluated ÷ returned dossiers per desk, field, agency or procedure; on time by the
-    dossiers and by the citizens, and how often they agree (the last row: all)."""
-    from survey.services.dossiers.coverage import coverage
-    from survey.services.reports.period import parse_period
-
-    span = parse_period(period)
-    return {"period": span.code, "by": by,
-            "rows": [r.as_dict() for r in coverage(get_session(), span, by)]}
-
-
-class LinkAskSchema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
-
-    code = text(64, required=True, metadata={"description": "The dossier code."})
-    qr = ma.fields.Boolean(load_default=False,
-                           metadata={"description": "Also the QR code, as a PNG in base64."})
-
-
-class LinkSchema(ma.Schema):
-    url = ma.fields.String(required=True)
-    expires_at = ma.fields.String(required=True)
-    qr_png_base64 = ma.fields.String(allow_none=True)
-
-
-@bp.route("/dossiers/link", methods=["POST"])
-@operation
-@writers_only
-@bp.arguments(LinkAskSchema, location="json")
-@bp.response(200, LinkSchema)
-@bp.alt_response(409, schema=ErrorSchema, description="No such dossier, no desk, or already "
-                 "evaluated.")
-def dossier_link(body: dict[str, Any]) -> Any:
-    """A signed, expiring, single-use evaluation link for a dossier (a POST: the code is
-    personal, and must not sit in an address that logs keep)."""
-    import base64 as b64
-
-    from survey.services.desks.qr import qr_png
-    from survey.services.dossiers.links import DEFAULT_DAYS, make_link
-
-    try:
-        made = make_link(get_session(), current_app.config["BASE_URL"],
-                         current_app.config["SECRET_KEY"], body["code"],
-                         int(current_app.config.get("DOSSIER_LINK_DAYS", DEFAULT_DAYS)))
-    except ValueError as exc:
-        return error_body(409, localise(exc))
-    png = b64.b64encode(qr_png(made.url)).decode("ascii") if body["qr"] else None
-    return {"url": made.url, "expires_at": made.expires_at.isoformat(), "qr_png_base64": png}
+# the operations, in modules of their own, on this blueprint
+from survey.views import api_data, api_dossiers  # noqa: E402,F401
