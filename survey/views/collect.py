@@ -137,7 +137,9 @@ def evaluate(token: str) -> Page:
                                              dossier=dossier, link=link))
     # Back after sending shows this same form instance (re-sending it stores nothing new);
     # "another evaluation" on the thank-you page asks for a fresh one.
-    page.headers["Cache-Control"] = "private, max-age=600"
+    # A dossier's link is used once: the browser asks again each time (a used link then
+    # shows "already evaluated" instead of a kept copy of the form to fill in for nothing).
+    page.headers["Cache-Control"] = "private, no-cache" if dossier else "private, max-age=600"
     return page
 
 

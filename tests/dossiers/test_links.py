@@ -56,6 +56,7 @@ def test_does_the_link_show_the_form_with_the_dossier_known_and_store_it_once(
     page = client.get(path)
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Đăng ký khai sinh" in html
+    assert "no-cache" in page.headers["Cache-Control"]  # opened again, it is asked again
     for asked_no_more in ("dossier_code", "service_field", "on_time"):
         assert f'name="{asked_no_more}"' not in html  # known from the dossier, not typed
     fields = {"form_token": hidden(html, "form_token"), "iv": hidden(html, "iv"),
