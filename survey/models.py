@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import uuid as uuid_mod
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -21,6 +21,18 @@ from sqlmodel import Field, SQLModel
 def utcnow() -> datetime:
     """Aware UTC: SQLModel's UTCDateTime refuses naive datetimes, which is what we want."""
     return datetime.now(UTC)
+
+
+@overload
+def as_utc(moment: datetime) -> datetime: ...
+@overload
+def as_utc(moment: None) -> None: ...
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored moment as aware UTC: SQLite hands them back naive (they are UTC),
+    PostgreSQL aware; compared or subtracted, they must be the same kind."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class Role(enum.StrEnum):

@@ -68,23 +68,26 @@ def entity_set(name: str) -> Response:
     session = get_session()
     if name.startswith(odata_index.PREFIX) and name in odata_index.index_sets(session):
         return _index(name)
-    if name not in odata.entity_sets(session):
+    versions = pages.instrument_versions(session, name)
+    if not versions:  # not a questionnaire with a stored version: no such entity set
         abort(404)
-    columns, _numeric = odata.columns_of(session, name)
     try:
-        query = odata.parse_query(name, dict(request.args.items()), columns)
+        query = odata.parse_query(name, dict(request.args.items()))
+        size = _page_size() if query.top is None else min(query.top, _page_size())
+        page = pages.response_page(session, query.flt, size, offset=query.skip or None,
+                                   versions=versions) if size else None
+        # the page's own columns (every version's), read once; $top=0 reads no page
+        odata.check_select(query.select, page.columns if page else
+                           odata.columns_of(session, name)[0])
     except ValueError as exc:
         return error_body(400, localise(exc))
-    size = _page_size() if query.top is None else min(query.top, _page_size())
     body: dict[str, Any] = {"@odata.context": _root() + "$metadata#" + name + (
         f"({','.join(query.select)})" if query.select else "")}
     if query.count:
         body["@odata.count"] = count_rows(session, query.flt)
-    if size == 0:
+    if page is None:
         body["value"] = []
         return _json(body)
-    page = pages.response_page(session, query.flt, size, offset=query.skip or None,
-                               versions=pages.instrument_versions(session, name))
     items = page.items
     if query.select:
         items = [{c: row.get(c) for c in query.select} for row in items]

@@ -196,6 +196,13 @@ def _condition(name: str, op: str, value: object) -> dict[str, object]:
     return {"after": value if op == "gt" else value - 1}
 
 
+def check_select(chosen: tuple[str, ...], columns: list[str]) -> None:
+    """Every ``$select`` name is a column of the feed."""
+    unknown = [c for c in chosen if c not in columns]
+    if unknown:
+        raise _refuse(N_("$select: no column '%(name)s' in this feed"), name=unknown[0][:64])
+
+
 def count_option(text: str | None, option: str, most: int | None = None) -> int | None:
     if text is None:
         return None
@@ -205,8 +212,9 @@ def count_option(text: str | None, option: str, most: int | None = None) -> int 
     return int(text)
 
 
-def parse_query(instrument: str, args: dict[str, str], columns: list[str]) -> Query:
-    """The system query options of one request; anything not understood is refused."""
+def parse_query(instrument: str, args: dict[str, str]) -> Query:
+    """The system query options of one request; anything not understood is refused
+    (``$select``'s names are checked against the page's columns: :func:`check_select`)."""
     known = {"$filter", "$select", "$top", "$skip", "$count", "$orderby", "$skiptoken",
              "$format", "lang"}
     for name in args:
@@ -222,10 +230,6 @@ def parse_query(instrument: str, args: dict[str, str], columns: list[str]) -> Qu
     chosen: tuple[str, ...] = ()
     if args.get("$select", "").strip() not in ("", "*"):
         chosen = tuple(c.strip() for c in args["$select"].split(","))
-        unknown = [c for c in chosen if c not in columns]
-        if unknown:
-            raise _refuse(N_("$select: no column '%(name)s' in this feed"),
-                          name=unknown[0][:64])
     count = args.get("$count", "false").lower()
     if count not in ("true", "false"):
         raise _refuse(N_("$count takes true or false"))

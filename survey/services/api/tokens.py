@@ -18,7 +18,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from survey.messages import N_, UserError
-from survey.models import User, utcnow
+from survey.models import User, as_utc, utcnow
 from survey.models_accounts import ApiToken
 from survey.services import audit
 
@@ -74,12 +74,7 @@ def create_token(session: Session, user: User, name: str, days: int | None,
 def _expired(token: ApiToken, now: datetime | None = None) -> bool:
     if token.expires_at is None:
         return False
-    expires = token.expires_at
-    if expires.tzinfo is None:  # SQLite hands back naive UTC
-        from datetime import UTC
-
-        expires = expires.replace(tzinfo=UTC)
-    return expires <= (now or utcnow())
+    return as_utc(token.expires_at) <= (now or utcnow())
 
 
 def user_tokens(session: Session, user_id: int | None = None) -> list[tuple[ApiToken, User]]:
@@ -138,11 +133,7 @@ def token_user(session: Session, secret: str | None) -> tuple[User, ApiToken] | 
     now = utcnow()
     if _expired(token, now):
         return None
-    last = token.last_used_at
-    if last is not None and last.tzinfo is None:
-        from datetime import UTC
-
-        last = last.replace(tzinfo=UTC)
+    last = as_utc(token.last_used_at)
     if last is None or now - last > TOUCH_EVERY:
         session.execute(update(ApiToken).where(col(ApiToken.id) == token.id)
                         .values(last_used_at=now))

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from survey.models import Desk
+from survey.models import Desk, as_utc
 from survey.models_desk import DeskSignal
 
 
@@ -32,11 +32,6 @@ class Burst:
     count: int
     first_at: datetime
     last_at: datetime
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back naive UTC; PostgreSQL aware: compare them as aware UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def densest_window(times: list[datetime], window: timedelta) -> tuple[int, int, int]:
@@ -72,8 +67,8 @@ def burst_report(
     ).all()
     groups: dict[tuple[int, str, str], list[datetime]] = defaultdict(list)
     for desk_id, address, pattern, created in rows:
-        groups[(desk_id, "address", address)].append(_aware(created))
-        groups[(desk_id, "pattern", pattern)].append(_aware(created))
+        groups[(desk_id, "address", address)].append(as_utc(created))
+        groups[(desk_id, "pattern", pattern)].append(as_utc(created))
     desks = {d.id: d for d in session.exec(select(Desk)).all()}
     bursts = []
     for (desk_id, kind, key), times in groups.items():

@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from survey.messages import N_, UserError
+from survey.models import as_utc
 from survey.services.reports.period import Period
 
 GROUPS = {"desk": "coalesce(k.code, '')", "field": "d.field", "agency": "d.agency",
@@ -61,11 +62,8 @@ class CoverageRow:
 
 
 def _aware(moment: Any) -> datetime | None:
-    if moment is None:
-        return None
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """A moment of the raw query: text on SQLite, a datetime on PostgreSQL."""
+    return as_utc(datetime.fromisoformat(moment) if isinstance(moment, str) else moment)
 
 
 def _share(part: int, whole: int) -> float | None:

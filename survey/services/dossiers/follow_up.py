@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from survey.messages import N_, UserError
-from survey.models import Answer, Desk, Response, User, utcnow
+from survey.models import Answer, Desk, Response, User, as_utc, utcnow
 from survey.models_desk import DeskContact
 from survey.models_dossiers import FollowUp
 from survey.services import audit
@@ -50,12 +50,6 @@ class CaseView:
     response_time: timedelta | None
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def list_cases(session: Session, status: str | None = None, limit: int = 200
                ) -> list[CaseView]:
     """Cases, oldest open first, with the citizen's comment and (consented) phone."""
@@ -72,7 +66,7 @@ def list_cases(session: Session, status: str | None = None, limit: int = 200
         if ids else {}
     out = []
     for case, desk in found:
-        first, opened = _aware(case.first_response_at), _aware(case.opened_at)
+        first, opened = as_utc(case.first_response_at), as_utc(case.opened_at)
         out.append(CaseView(case, desk, comments.get(case.response_id) or "",
                             phones.get(case.response_id),
                             first - opened if first and opened else None))
@@ -109,7 +103,7 @@ def answer_case(session: Session, case_id: int, status: str, note: str, by: User
 def response_times(session: Session) -> dict[str, Any]:
     """Open cases, and the median hours to a first answer of those answered."""
     cases = session.exec(select(FollowUp)).all()
-    hours = sorted((_aware(c.first_response_at) - _aware(c.opened_at)).total_seconds() / 3600  # type: ignore[operator]
+    hours = sorted((as_utc(c.first_response_at) - as_utc(c.opened_at)).total_seconds() / 3600  # type: ignore[operator]
                    for c in cases if c.first_response_at and c.opened_at)
     median = None
     if hours:

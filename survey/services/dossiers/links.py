@@ -11,9 +11,8 @@ answers are stored with their source (``answer_source``).
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -21,9 +20,10 @@ from sqlmodel import Session, select
 
 from survey.instruments import Instrument as FormInstrument
 from survey.messages import N_, UserError
-from survey.models import Desk, Response, utcnow
+from survey.models import Desk, Response, as_utc, utcnow
 from survey.models_dossiers import Dossier
 from survey.services.desks.links import desk_url, dossier_secret
+from survey.services.dossiers.records import plain_words
 from survey.services.responses import dossier_hash
 
 SALT = "sipas.dossier-link.v1"
@@ -93,36 +93,23 @@ def evaluated(session: Session, dossier: Dossier) -> bool:
         Response.dossier_hash == dossier.code_hash)).first() is not None
 
 
-def _plain(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return " ".join("".join(c for c in decomposed if unicodedata.category(c) != "Mn")
-                    .lower().split())
-
-
 def derived_answers(form: FormInstrument, dossier: Dossier, now: datetime | None = None
                     ) -> dict[str, Any]:
     """What the dossier answers by itself: its field (when a choice has its name) and
     whether it was returned on time (when it has a due moment)."""
     known: dict[str, Any] = {}
     if form.has_item(FIELD_ITEM) and dossier.field:
-        wanted = _plain(dossier.field)
+        wanted = plain_words(dossier.field)
         for choice in form.item(FIELD_ITEM).choices:
-            names = {_plain(v) for v in choice.label.values() if v}
+            names = {plain_words(v) for v in choice.label.values() if v}
             if wanted in names or any(n.startswith(wanted + " ") or n.startswith(wanted + ",")
                                       or n.startswith(wanted + " (") for n in names):
                 known[FIELD_ITEM] = int(choice.code)
                 break
-    due = _aware(dossier.due_at)
-    returned = _aware(dossier.returned_at)
+    due, returned = as_utc(dossier.due_at), as_utc(dossier.returned_at)
     if form.has_item(ON_TIME_ITEM) and due is not None:
         if returned is not None:
             known[ON_TIME_ITEM] = ON_TIME if returned <= due else LATE
         else:
             known[ON_TIME_ITEM] = NOT_DUE if (now or utcnow()) <= due else LATE
     return known
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -24,7 +24,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from survey.messages import N_, UserError
-from survey.models import Desk, utcnow
+from survey.models import Desk, as_utc, utcnow
 from survey.models_dossiers import Dossier
 from survey.services.data.csv_text import csv_records
 from survey.services.responses import dossier_hash
@@ -74,18 +74,19 @@ class DossierImport:
     unchanged: int
 
 
-def _plain(text: str) -> str:
-    """A header without accents, case or extra spaces ("Ngày hẹn trả" → "ngay hen tra")."""
+def plain_words(text: str) -> str:
+    """Words without accents, case, underscores or extra spaces ("Ngày hẹn trả" → "ngay hen
+    tra"): how a header, or a field's name against the form's choices, is compared."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     bare = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
     return " ".join(bare.lower().replace("_", " ").split())
 
 
 def _columns(header: list[str]) -> dict[str, int]:
-    names = {_plain(alias): key for key, aliases in COLUMNS.items() for alias in aliases}
+    names = {plain_words(alias): key for key, aliases in COLUMNS.items() for alias in aliases}
     found: dict[str, int] = {}
     for at, raw in enumerate(header):
-        key = names.get(_plain(raw))
+        key = names.get(plain_words(raw))
         if key is not None and key not in found:
             found[key] = at
     missing = [k for k in REQUIRED if k not in found]
@@ -250,9 +251,7 @@ def store_dossiers(session: Session, rows: Iterable[DossierRow], secret: bytes,
 
 def _same(stored: object, new: object) -> bool:
     if isinstance(stored, datetime) and isinstance(new, datetime):
-        if stored.tzinfo is None:
-            stored = stored.replace(tzinfo=UTC)
-        return stored == new
+        return as_utc(stored) == new
     return stored == new
 
 
