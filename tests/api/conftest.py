@@ -24,3 +24,12 @@ def tokens(demo: Flask) -> dict[str, str]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def as_text(value: object) -> str:
+    """A JSON value of a page back as the export writes it (numbers as ``_format_number``)."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)

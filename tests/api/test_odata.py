@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from survey.services.data.export import ExportFilter
 from survey.services.data.formats import selected_export
-from tests.api.conftest import bearer
+from tests.api.conftest import as_text, bearer
 from tests.browser import live_server
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
@@ -24,13 +24,6 @@ def _export(app: Flask, flt: ExportFilter) -> tuple[list[str], list[list[str]]]:
         cols, rows = selected_export(session, flt, False, None, versions)
         return list(cols.names), list(rows)
 
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value)
 
 
 def _pages(client, url: str, token: str, prefer: int | None = None) -> tuple[list[dict], int]:
@@ -52,7 +45,7 @@ def test_does_server_driven_paging_reach_every_row_once_as_the_export(
     names, expected = _export(demo, ExportFilter(instrument="sipas_services"))
     rows, pages = _pages(client, "/odata/v1/sipas_services", tokens["analyst"], prefer=50)
     assert pages == -(-len(expected) // 50) and pages > 2
-    assert [[_text(r[c]) for c in names] for r in rows] == expected
+    assert [[as_text(r[c]) for c in names] for r in rows] == expected
     assert len({r["response_id"] for r in rows}) == len(rows)
 
 

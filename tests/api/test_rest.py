@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from survey.models import Response
 from survey.services.data.export import ExportFilter
 from survey.services.data.formats import selected_export
-from tests.api.conftest import bearer
+from tests.api.conftest import as_text, bearer
 
 
 def _export(app: Flask, flt: ExportFilter, with_text: bool = False) -> list[list[str]]:
@@ -21,14 +21,6 @@ def _export(app: Flask, flt: ExportFilter, with_text: bool = False) -> list[list
         cols, rows = selected_export(session, flt, with_text)
         return [list(cols.names), *rows]
 
-
-def _as_text(value: object) -> str:
-    """A JSON value back as the export writes it."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value)
 
 
 def _all_pages(client, url: str, token: str) -> tuple[list[str], list[dict], int]:
@@ -66,7 +58,7 @@ def test_do_api_pages_put_together_equal_the_export(demo: Flask, tokens: dict[st
     columns, items, pages = _all_pages(client, f"/api/v1/responses?limit=37&{query}",
                                        tokens["analyst"])
     assert columns == expected[0]
-    assert [[_as_text(item[c]) for c in columns] for item in items] == expected[1:]
+    assert [[as_text(item[c]) for c in columns] for item in items] == expected[1:]
     assert len(expected) > 40 and pages == -(-(len(expected) - 1) // 37)
     ids = [item["response_id"] for item in items]
     assert ids == sorted(set(ids))  # every response once, in order
