@@ -68,6 +68,13 @@ def local_time(value: datetime | None, seconds: bool = False) -> str:
     return format_datetime(value, pattern)
 
 
+def share(value: float | None) -> str:
+    """A share as a percentage with one decimal in the page's locale ("80,4 %"); "–" if none."""
+    from flask_babel import format_percent
+
+    return "–" if value is None else str(format_percent(value, "#,##0.0%"))
+
+
 def localise(message: object) -> str:
     """A refusal in the reader's language: a :class:`UserError` through the catalogue, an
     older "Vietnamese / English" string by its half, anything else as it is."""
@@ -146,6 +153,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.jinja_env.filters["action_name"] = action_name
     app.jinja_env.filters["number"] = format_decimal  # "1.234" in Vietnamese, "1,234" in English
+    app.jinja_env.filters["share"] = share
 
     https = settings.base_url.startswith("https://")
 
@@ -228,8 +236,9 @@ def enforce_session_timeouts(idle_minutes: int) -> None:
 
 # Feature blueprints: each module survey/views/<name>.py exposes ``bp``. Listed here once so
 # that features can land independently; a module not present in this build is skipped.
-BLUEPRINTS = ("main", "auth", "collect", "desks", "entry", "admin", "sample", "rounds", "reports",
-              "uploads", "audit", "tokens", "followup", "api", "odata", "errors")
+BLUEPRINTS = ("main", "auth", "collect", "kiosk", "desks", "entry", "admin", "sample", "rounds",
+              "reports", "uploads", "audit", "tokens", "followup", "dossiers", "api", "odata",
+              "errors")
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -45,6 +45,7 @@ class Role(enum.StrEnum):
 class Mode(enum.StrEnum):
     paper = "paper"
     qr = "qr"
+    kiosk = "kiosk"  # a counter tablet registered to the desk (survey/models_kiosk.py)
 
 
 class ReviewStatus(enum.StrEnum):
@@ -231,7 +232,7 @@ class Response(SQLModel, table=True):
         UniqueConstraint("round_id", "questionnaire_id", "mode"),
         Index("ix_response_round_status", "round_id", "status"),
         Index("ix_response_desk_created", "desk_id", "created_at"),
-        CheckConstraint("mode IN ('paper', 'qr')", name="ck_response_mode"),
+        CheckConstraint("mode IN ('paper', 'qr', 'kiosk')", name="ck_response_mode"),
         CheckConstraint(
             "status IN ('received', 'verified', 'has_issues', 'rejected', 'held')",
             name="ck_response_status",

@@ -110,11 +110,44 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def migrated_templates(postgres_admin_url: str | None) -> Iterator[dict[str, str]]:
+    """Per worker and backend, one empty database upgraded by the real migrations, copied
+    for every test that needs a migrated database: a file copy on SQLite, ``CREATE DATABASE
+    … TEMPLATE`` on PostgreSQL, instead of running every migration again for each test
+    (which was most of the suite's time). The migration tests still upgrade from empty."""
+    made: dict[str, str] = {}
+    yield made
+    if "postgresql" in made:
+        drop_database(postgres_admin_url, str(make_url(made["postgresql"]).database))
+
+
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    """A migrated, empty database."""
+def engine(db_url: str, migrated_templates: dict[str, str], postgres_admin_url: str | None,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A migrated, empty database (a copy of this worker's migrated template)."""
+    backend = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    if backend not in migrated_templates:
+        if backend == "sqlite":
+            template = f"sqlite:///{tmp_path_factory.mktemp('migrated') / 'template.db'}"
+        else:
+            name = f"sipas_migrated_{uuid.uuid4().hex[:12]}"
+            admin = make_engine(str(postgres_admin_url)).execution_options(
+                isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            admin.dispose()
+            template = make_url(db_url).set(database=name).render_as_string(
+                hide_password=False)
+        built = make_engine(template)
+        upgrade_database(built)
+        built.dispose()
+        if backend == "sqlite":
+            with sqlite3.connect(make_url(template).database) as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        migrated_templates[backend] = template
+    copy_database(migrated_templates[backend], db_url, postgres_admin_url)
     eng = make_engine(db_url)
-    upgrade_database(eng)
     yield eng
     eng.dispose()
 

@@ -42,6 +42,10 @@ MATRIX: dict[str, tuple[str, frozenset[str]]] = {
     "auth.change_password": ("/auth/password", LOGGED_IN),
     "collect.evaluate": ("/d/not-a-real-token", EVERYONE),
     "collect.thanks": ("/d/thanks", EVERYONE),
+    # the counter tablet: its key in the address is its credential (no account)
+    "kiosk.screen": ("/kiosk/not-a-real-key", EVERYONE),
+    "kiosk.ticket": ("/kiosk/not-a-real-key/ticket", EVERYONE),
+    "kiosk.evaluations": ("/kiosk/not-a-real-key/evaluations", EVERYONE),
     "static": ("/static/sipas.css", EVERYONE),
     # desks and QR codes: supervisors and admins
     "desks.index": ("/desks/", STAFF),
@@ -49,6 +53,11 @@ MATRIX: dict[str, tuple[str, frozenset[str]]] = {
     "desks.qr": ("/desks/NO-SUCH-DESK/qr.png", STAFF),
     "desks.change": ("/desks/NO-SUCH-DESK/rotate", STAFF),
     "desks.edit": ("/desks/NO-SUCH-DESK/edit", STAFF),
+    "desks.kiosk_add": ("/desks/NO-SUCH-DESK/kiosks", STAFF),
+    # dossiers from the one-stop software: supervisors import; coverage for report readers
+    "dossiers.index": ("/dossiers/", STAFF),
+    "dossiers.coverage_view": ("/dossiers/coverage?period=2025", REPORT_READERS),
+    "desks.kiosk_revoke": ("/desks/NO-SUCH-DESK/kiosks/999999/revoke", STAFF),
     "desks.contacts": ("/desks/contacts.csv", STAFF),
     "desks.bursts": ("/desks/bursts", STAFF),
     "desks.decide_held_view": ("/desks/held", STAFF),
@@ -110,6 +119,7 @@ MATRIX: dict[str, tuple[str, frozenset[str]]] = {
     "api.push_dossiers": ("/api/v1/dossiers", STAFF),  # a one-stop system sends dossiers in
     "api.dossier_coverage": ("/api/v1/dossiers/coverage?period=2025", REPORT_READERS),
     "api.dossier_link": ("/api/v1/dossiers/link", STAFF),
+    "api.open_kiosk_ticket": ("/api/v1/kiosk/999999/ticket", STAFF),  # the queue system
     "odata.service": ("/odata/v1/", REPORT_READERS),
     "odata.metadata": ("/odata/v1/$metadata", REPORT_READERS),
     "odata.entity_set": ("/odata/v1/no_such_form", REPORT_READERS),

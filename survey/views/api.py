@@ -233,4 +233,4 @@ DOMAINS = ("province", "district", "commune", "hamlet", "stratum")
 
 
 # the operations, in modules of their own, on this blueprint
-from survey.views import api_data, api_dossiers  # noqa: E402,F401
+from survey.views import api_data, api_dossiers, api_kiosk  # noqa: E402,F401

@@ -202,12 +202,15 @@ def _render(desk: Desk, version: InstrumentVersion, form: FormInstrument,
     lang = "en" if str(get_locale()) == "en" else "vi"
     # a dossier's link: its code is known (never typed) and what it answers is not asked
     known = set(derived_answers(form, dossier)) | {DOSSIER_ITEM} if dossier else set()
-    asked = [item for item in form.questions if item.code not in known]
+    # A page without script cannot apply a skip rule, so a question that has one (what went
+    # wrong, after a low rating) is asked where a script applies it: the kiosk, the keying
+    # screen. An answer posted to it anyway is dropped when its rule leaves it out.
+    asked = [item for item in form.questions if item.code not in known and item.relevant is None]
     numbers = {item.code: n for n, item in enumerate(asked, start=1)}
     return render_template(
         "collect/form.html", desk=desk, form=form, version=version, lang=lang,
         values=values, errors=errors, instance=instance, numbers=numbers, notice=notice,
-        known=known, dossier=dossier, link=link,
+        known=known, dossier=dossier, link=link, asked=asked,
     ), status  # fmt: skip
 
 

@@ -102,12 +102,32 @@ def index() -> str | WerkzeugResponse:
 @bp.route("/<code>")
 @roles_required(*STAFF)
 def detail(code: str) -> str:
-    desk = _desk_or_404(code)
+    return detail_page(_desk_or_404(code))
+
+
+def detail_page(desk, kiosk_name: str = "", kiosk_problem: str | None = None) -> str:  # type: ignore[no-untyped-def]
+    """The desk's page; with a tablet just registered, its address and QR code (once)."""
+    import base64
+
+    from flask import get_flashed_messages
+
+    from survey.models import as_utc
+    from survey.services.desks.qr import qr_png
+    from survey.services.kiosk.devices import SEEN_RECENTLY, devices_of
+
     db = get_session()
     form = parse_stored(latest_version(db, "desk_evaluation").source_text)
-    return render_template("desks/detail.html", desk=desk, url=_url(desk), action=ActionForm(),
-                           evaluations=recent_evaluations(db, desk),
-                           names=answer_names(form, str(get_locale() or "vi")))
+    new_kiosk = next(iter(get_flashed_messages(category_filter=["kiosk"])), None)
+    kiosks = devices_of(db, desk.id)
+    since = datetime.now(UTC) - SEEN_RECENTLY
+    return render_template(
+        "desks/detail.html", desk=desk, url=_url(desk), action=ActionForm(),
+        evaluations=recent_evaluations(db, desk),
+        names=answer_names(form, str(get_locale() or "vi")), kiosks=kiosks,
+        online={k.id for k in kiosks if k.last_seen_at and as_utc(k.last_seen_at) >= since},
+        new_kiosk=new_kiosk,
+        new_kiosk_qr=base64.b64encode(qr_png(new_kiosk, box_size=6)).decode() if new_kiosk
+        else None, kiosk_name=kiosk_name, kiosk_problem=kiosk_problem)
 
 
 @bp.route("/<code>/edit", methods=["GET", "POST"])
@@ -238,3 +258,6 @@ def contacts() -> WerkzeugResponse:
         headers={"Content-Disposition": disposition("sipas-desk-contacts.csv"),
                  "Cache-Control": "no-store"},
     )  # fmt: skip
+
+
+from survey.views import kiosk_admin  # noqa: E402,F401  (the tablets' routes)

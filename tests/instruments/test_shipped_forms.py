@@ -128,8 +128,13 @@ def test_does_the_desk_form_have_the_short_phone_first_items(
         forms: dict[str, Instrument]) -> None:
     desk = forms["desk_evaluation"]
     assert [i.code for i in desk.items] == [
-        "dossier_code", "service_field", "overall", "on_time", "staff_attitude", "visits",
-        "posted_procedures", "feedback_handling", "comment"]
+        "dossier_code", "service_field", "overall", "low_reasons", "on_time", "staff_attitude",
+        "visits", "posted_procedures", "feedback_handling", "comment"]
+    # what went wrong: asked only after a rating of 1 or 2, any number of reasons
+    reasons = desk.item("low_reasons")
+    assert reasons.type == "select_multiple" and not reasons.required
+    assert [reasons.relevant.holds({"overall": r}) for r in (1, 2, 3, 4, 5)] == \
+        [True, True, False, False, False]
     assert desk.item("dossier_code").type == "text" and not desk.item("dossier_code").required
     assert desk.item("overall").type == "scale" and desk.item("overall").element is None
     assert (desk.item("visits").min, desk.item("visits").max) == (1, 20)

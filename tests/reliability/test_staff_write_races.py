@@ -60,6 +60,17 @@ ELSEWHERE = {
     "/desks/": "tests/entry/test_staff_races.py::test_the_same_desk_added_eight_times_at_once",
     "/entry/": "tests/entry/test_staff_races.py::"
                "test_one_questionnaire_started_eight_times_at_once_is_one_pass",
+    "/dossiers/": "tests/dossiers/test_screens.py::"
+                  "test_six_uploads_of_one_file_at_once_store_it_once",
+    "/kiosk/<key>/evaluations": "tests/kiosk/test_evaluations.py::"
+                                "test_six_sends_of_one_evaluation_at_once_store_it_once",
+    "/desks/<code>/kiosks": "tests/kiosk/test_devices.py::"
+                            "test_six_supervisors_adding_one_name_at_once_make_one_tablet",
+    "/desks/<code>/kiosks/<int:device_id>/revoke":
+        "tests/kiosk/test_devices.py::"
+        "test_six_supervisors_adding_one_name_at_once_make_one_tablet",
+    "/api/v1/kiosk/<int:device>/ticket": "tests/kiosk/test_devices.py::"
+                                         "test_the_queue_system_opens_tickets_through_the_api",
 }
 # Raced here: route -> the tests of this module that race it (filled by @races below).
 HERE: dict[str, list[str]] = {}

@@ -511,7 +511,7 @@ def test_does_sipas_xlsform_import_write_the_form_and_keep_an_existing_file(
     out.parent.mkdir()
     done = runner.invoke(main, ["xlsform", "import", str(sheet), "--out", str(out)])
     assert done.exit_code == 0, done.output
-    assert "wrote desk_evaluation 2024.1 (9 items)" in done.output
+    assert "wrote desk_evaluation 2026.1 (10 items)" in done.output
     assert out.read_text(encoding="utf-8") == instrument_yaml(load_instrument("desk_evaluation"))
     out.write_text("edited", encoding="utf-8")
     again = runner.invoke(main, ["xlsform", "import", str(sheet), "--out", str(out)])

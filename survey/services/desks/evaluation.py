@@ -16,12 +16,14 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from survey.instruments import Instrument, validate_answers
+from survey.instruments.validation import relevant_items
 from survey.models import Desk, InstrumentVersion, Mode, ReviewStatus, utcnow
 from survey.models_desk import DeskContact, DeskSignal
 from survey.models_dossiers import AnswerSource, Dossier
@@ -63,20 +65,40 @@ def _typed(item_type: str, raw: str) -> Any:
     return raw
 
 
-def parse_submission(form: Instrument, data: Mapping[str, str], dossier_pattern: str) -> Submission:
-    """Read the posted fields the instrument knows, check them, and keep secrets apart."""
+def _posted(data: Mapping[str, Any], code: str, multiple: bool) -> str:
+    """One field as text: a multi-select's ticked boxes (a form's repeated field, or a list
+    in JSON) as its space-separated codes."""
+    getlist = getattr(data, "getlist", None)
+    if multiple and getlist is not None:
+        return " ".join(str(v).strip() for v in getlist(code) if str(v).strip())
+    value = data.get(code)
+    if isinstance(value, list | tuple):
+        return " ".join(str(v).strip() for v in value if str(v).strip())
+    return "" if value is None else str(value)
+
+
+def parse_submission(form: Instrument, data: Mapping[str, Any], dossier_pattern: str
+                     ) -> Submission:
+    """Read the posted fields the instrument knows, check them, and keep secrets apart.
+
+    An answer to a question its skip rule leaves out (reasons for a low rating, say, ticked
+    and then the rating raised) is dropped, as a form that hides the question would: the
+    citizen's page has no script to hide it, and the question no longer applies.
+    """
     errors: dict[str, str] = {}
     answers: dict[str, Any] = {}
     for item in form.questions:
         if item.code == DOSSIER_ITEM:
             continue
-        raw = (data.get(item.code) or "").strip()
+        raw = _posted(data, item.code, item.type == "select_multiple").strip()
         if not raw:
             continue
         if len(raw) > MAX_TEXT:
             errors[item.code] = (f"Tối đa {MAX_TEXT} ký tự / At most {MAX_TEXT} characters")
             continue
         answers[item.code] = _typed(item.type, raw)
+    applies = set(relevant_items(form, answers))
+    answers = {code: value for code, value in answers.items() if code in applies}
     for code, message in validate_answers(form, answers).items():
         errors.setdefault(code, message)
     dossier = (data.get(DOSSIER_ITEM) or "").strip().upper() or None
@@ -121,6 +143,8 @@ def submit_evaluation(
     rules: HoldRules | None = None,
     dossier: Dossier | None = None,
     derived: Mapping[str, Any] | None = None,
+    mode: str = Mode.qr.value,
+    answered_at: datetime | None = None,
 ) -> StoreResult:
     """Store once (idempotent by the server-issued form UUID); signals and contact ride along.
 
@@ -129,19 +153,23 @@ def submit_evaluation(
     ``DuplicateDossierError`` from ``store_response``; the caller rolls back, so a refused
     submission leaves nothing behind. A re-send of a stored form that adds a consented
     phone number keeps the number (it was acknowledged, so it must not be dropped).
+    ``answered_at``: when the citizen answered, if not now (a kiosk's evaluation queued
+    through a network drop); the evaluation counts in that moment's period.
     """
     if submission.errors:
         raise ValueError("only a checked submission can be stored")
     address_hash = _short_hash(secret, "addr:" + client_address)
-    reason = hold_reason(session, desk.id, address_hash, rules or HoldRules())  # type: ignore[arg-type]
+    reason = hold_reason(session, desk.id, address_hash, rules or HoldRules(),  # type: ignore[arg-type]
+                         now=answered_at)
     answers = {**submission.answers, **(derived or {})}
     result = store_response(
         session, instrument_version=version, client_uuid=client_uuid,
-        mode=Mode.qr.value, answers=answers, dossier_secret=secret,
+        mode=mode, answers=answers, dossier_secret=secret,
         dossier_code=None if dossier else submission.dossier_code, desk_id=desk.id,
         status=ReviewStatus.held.value if reason else ReviewStatus.received.value,
         park_dossier=reason is not None,
         known_dossier_hash=dossier.code_hash if dossier else None,
+        **({"created_at": answered_at} if answered_at is not None else {}),
     )  # fmt: skip
     response_id = result.response.id
     assert response_id is not None

@@ -159,7 +159,7 @@ def parse_dossiers(text: str, desks: Mapping[str, int], zone: ZoneInfo) -> list[
         raise UserError(N_("the dossiers file is empty")) from None
     cols = _columns(header)
     rows: list[DossierRow] = []
-    errors: list[str] = []
+    errors: list[tuple[int, list[UserError]]] = []
     seen: dict[str, int] = {}
     for line, cells in enumerate(records, start=2):
         if not any(c.strip() for c in cells):
@@ -175,7 +175,7 @@ def parse_dossiers(text: str, desks: Mapping[str, int], zone: ZoneInfo) -> list[
                                       code=code[:64], other=seen[code]))
         seen.setdefault(code, line)
         if problems:
-            errors.append(f"{line}: " + "; ".join(str(p) for p in problems))
+            errors.append((line, problems))
         elif row is not None:
             rows.append(row)
         if len(errors) >= MAX_ERRORS:
@@ -186,12 +186,15 @@ def parse_dossiers(text: str, desks: Mapping[str, int], zone: ZoneInfo) -> list[
 
 
 class DossierErrors(UserError):
-    """Bad lines (or pushed objects), each named: nothing was stored."""
+    """Bad lines, each named with what is wrong in it: nothing was stored. ``lines`` keeps
+    the refusals themselves, so a screen says them in its reader's language."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
+    def __init__(self, lines: list[tuple[int, list[UserError]]]) -> None:
+        self.lines = lines
+        self.problems = [f"{line}: " + "; ".join(str(p) for p in found)
+                         for line, found in lines]
         super().__init__(N_("nothing was stored; fix these and send it again: %(problems)s"),
-                         problems=" | ".join(problems))
+                         problems=" | ".join(self.problems))
 
 
 def desk_codes(session: Session) -> dict[str, int]:
@@ -274,3 +277,30 @@ def dossier_count(session: Session) -> int:
     from sqlalchemy import func
 
     return int(session.execute(sa_select(func.count()).select_from(Dossier)).scalar_one())
+
+
+@dataclass(frozen=True)
+class DossierSummary:
+    total: int
+    imported: int
+    pushed: int
+    returned: int
+    deskless: int
+    last_returned: datetime | None
+
+
+def dossier_summary(session: Session) -> DossierSummary:
+    """What is stored, in one query: for the import screen."""
+    from sqlalchemy import case, func
+
+    total, imported, pushed, returned, deskless, last = session.exec(sa_select(  # type: ignore[call-overload]
+        func.count(),
+        func.coalesce(func.sum(case((Dossier.source == "import", 1), else_=0)), 0),
+        func.coalesce(func.sum(case((Dossier.source == "api", 1), else_=0)), 0),
+        func.count(Dossier.returned_at), func.coalesce(func.sum(case(
+            (col(Dossier.desk_id).is_(None), 1), else_=0)), 0),
+        func.max(Dossier.returned_at))).one()
+    return DossierSummary(int(total), int(imported), int(pushed), int(returned), int(deskless),
+                          as_utc(last) if isinstance(last, datetime) else
+                          as_utc(datetime.fromisoformat(last)) if last else None)
+

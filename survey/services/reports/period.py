@@ -82,3 +82,28 @@ def quarters_of(period: Period) -> list[Period]:
         nxt = out[-1].end
         out.append(parse_period(f"{nxt.year}-Q{(nxt.month - 1) // 3 + 1}"))
     return out
+
+
+ROMAN = ("I", "II", "III", "IV")
+
+
+def period_label(period: Period, lang: str = "vi") -> str:
+    """A period as people write it: "Quý III/2025", "Tháng 7/2025", "Năm 2025" (the
+    glossary's forms), or "Q3 2025", "July 2025", "2025" in English."""
+    if period.kind == "quarter":
+        q = (period.start.month - 1) // 3 + 1
+        return f"Quý {ROMAN[q - 1]}/{period.year}" if lang == "vi" else f"Q{q} {period.year}"
+    if period.kind == "month":
+        if lang == "vi":
+            return f"Tháng {period.start.month}/{period.year}"
+        return period.start.strftime("%B %Y")
+    return f"Năm {period.year}" if lang == "vi" else str(period.year)
+
+
+def current_quarter(zone: str = "Asia/Ho_Chi_Minh") -> Period:
+    """The quarter the province is in today (its own time zone)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo(zone)).date()
+    return parse_period(f"{today.year}-Q{(today.month - 1) // 3 + 1}")

@@ -1,0 +1,1 @@
+"""Counter tablets (kiosks): registered devices, tickets, and their evaluations."""

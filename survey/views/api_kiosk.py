@@ -1,0 +1,64 @@
+"""The REST API's kiosk operation (issue 17): the queue system invites the next citizen to
+rate on the counter's tablet. See api.py for the API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import marshmallow as ma
+from flask_babel import gettext
+from flask_smorest.error_handler import ErrorSchema
+
+from survey.app import get_session, localise
+from survey.messages import UserError
+from survey.views.api import bp, error_body, operation, text, writers_only
+from survey.views.kiosk import setting
+
+
+class TicketAskSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    ticket = text(40, load_default="", metadata={
+        "description": "The queue system's ticket number, shown on the tablet (optional)."})
+
+
+class TicketSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    device = ma.fields.Integer(required=True)
+    ticket = ma.fields.String(required=True)
+    opened_at = ma.fields.String(required=True)
+
+
+@bp.route("/kiosk/<int:device>/ticket", methods=["POST"])
+@operation
+@writers_only
+@bp.arguments(TicketAskSchema, location="json")
+@bp.response(201, TicketSchema)
+@bp.alt_response(200, schema=TicketSchema, description="The same ticket number sent again "
+                 "while it waits: the same ticket.")
+@bp.alt_response(404, schema=ErrorSchema, description="No such tablet.")
+@bp.alt_response(410, schema=ErrorSchema, description="The tablet was revoked.")
+def open_kiosk_ticket(body: dict[str, Any], device: int) -> Any:
+    """The tablet shows its rating screen for this ticket (the counter closed it): within
+    ``KIOSK_RESET_SECONDS`` (30) the tablet takes it up; the evaluation is tied to it. Not
+    audited (a counter opens hundreds a day): the ticket row is the record."""
+    from survey.models import as_utc
+    from survey.models_kiosk import KioskDevice
+    from survey.services.kiosk.devices import open_ticket
+
+    session = get_session()
+    found = session.get(KioskDevice, device)
+    if found is None:
+        return error_body(404, gettext("Unknown tablet."))
+    if found.revoked_at is not None:
+        return error_body(410, gettext("This tablet has been revoked: ask the supervisor."))
+    try:
+        ticket, new = open_ticket(session, found, body["ticket"], timedelta(
+            seconds=setting("KIOSK_RESET_SECONDS")), "api")
+    except UserError as exc:
+        return error_body(422, localise(exc))
+    session.commit()
+    return {"id": ticket.id, "device": found.id, "ticket": ticket.ref,
+            "opened_at": as_utc(ticket.opened_at).isoformat()}, 201 if new else 200
