@@ -19,7 +19,7 @@ from survey.db import make_engine
 from survey.services.desks.links import EVALUATION_PATH
 
 LANGUAGES = ("vi", "en")
-PUBLIC_FORM_MAX_BYTES = 64 * 1024  # the citizen's desk form (EVALUATION_PATH)
+PUBLIC_FORM_MAX_BYTES = 64 * 1024  # the citizen's desk form (EVALUATION_PATH) and the kiosk's
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
@@ -171,7 +171,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def _body_limits() -> None:
         """The public form is small (a full comment is under 10 KB): a body much larger is
         refused with the 413 page before anything reads it. Staff uploads: MAX_CONTENT_LENGTH."""
-        if request.path.startswith(EVALUATION_PATH):
+        if request.path.startswith((EVALUATION_PATH, "/kiosk/")):
             request.max_content_length = PUBLIC_FORM_MAX_BYTES
 
     @app.before_request

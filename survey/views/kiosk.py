@@ -46,6 +46,22 @@ DEFAULTS = {"KIOSK_RESET_SECONDS": 30, "KIOSK_THANKS_SECONDS": 5, "KIOSK_POLL_SE
             "KIOSK_QUEUE_DAYS": DEFAULT_QUEUE_DAYS}
 
 
+@bp.record_once
+def _check_settings(state: Any) -> None:
+    """A bad KIOSK_* setting stops the app at start with one line, not a tablet at noon."""
+    from survey.config import ConfigError
+
+    config = state.app.config
+    for name, default in DEFAULTS.items():
+        value = config.setdefault(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 86400:
+            raise ConfigError(f"{name} must be a whole number from 1 to 86400, got {value!r}")
+    try:
+        kiosk_rules(config)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def setting(name: str) -> int:
     return int(current_app.config.get(name, DEFAULTS[name]))
 

@@ -37,7 +37,7 @@ def _until(check: Callable[[], bool], seconds: float = 10.0) -> None:
 
 
 def _quick(app: Flask) -> None:
-    app.config.update(KIOSK_RESET_SECONDS=3, KIOSK_THANKS_SECONDS=1, KIOSK_POLL_SECONDS=1)
+    app.config.update(KIOSK_RESET_SECONDS=2, KIOSK_THANKS_SECONDS=1, KIOSK_POLL_SECONDS=1)
 
 
 def rate(page: Any, overall: int, reasons: tuple[int, ...] = (), comment: str = "") -> None:
@@ -89,7 +89,7 @@ def test_a_citizen_rates_on_the_tablet_and_the_next_one_sees_nothing(
         page.locator("#start").click()
         page.locator("#s-service_field input[value='5']").click()
         page.locator("#s-overall").wait_for(state="visible")
-        page.locator("#s-wait").wait_for(state="visible", timeout=6000)  # reset when idle
+        page.locator("#s-wait").wait_for(state="visible", timeout=5000)  # reset when idle
         page.locator("#start").click()
         page.locator("#s-service_field").wait_for(state="visible")
         assert page.locator("#questions input:checked").count() == 0
@@ -130,7 +130,7 @@ def test_evaluations_given_offline_are_sent_once_when_the_network_returns(
         assert not page.locator("#offline").is_visible()
         page.reload()  # nothing left in the queue is sent again
         page.locator("#s-wait").wait_for(state="visible")
-        time.sleep(1.5)
+        time.sleep(1)
         assert _count(app) == 2
         with Session(app.extensions["sipas_engine"]) as session:
             comments = sorted(a.value_text for a in session.exec(

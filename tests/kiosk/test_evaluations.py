@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from flask import Flask
 from sqlmodel import Session, func, select
 
@@ -165,3 +166,19 @@ def test_six_sends_of_one_evaluation_at_once_store_it_once(app: Flask, tablet: T
     with Session(app.extensions["sipas_engine"]) as session:
         assert session.exec(select(func.count()).select_from(Response)).one() == 1
         assert session.exec(select(func.count()).select_from(Answer)).one() == len(ANSWERS)
+
+
+def test_a_huge_body_is_refused_before_it_is_read(app: Flask, tablet: Tablet) -> None:
+    reply = send(app.test_client(), tablet, evaluation({**ANSWERS, "comment": "x" * 70_000}))
+    assert reply.status_code == 413 and _rows(app) == []
+
+
+def test_a_bad_kiosk_setting_stops_the_app_at_start(db_url: str, instance_dir: object) -> None:
+    from survey.app import create_app
+    from survey.config import ConfigError
+
+    for name, value in (("KIOSK_RESET_SECONDS", "30s"), ("KIOSK_POLL_SECONDS", 0),
+                        ("KIOSK_HOLD_DEVICE", "many")):
+        with pytest.raises(ConfigError, match=name):
+            create_app({"TESTING": True, "SECRET_KEY": "k", "DATABASE_URL": db_url,
+                        name: value})

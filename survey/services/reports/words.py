@@ -35,10 +35,10 @@ T: dict[str, dict[str, str]] = {
         "conclusion": "Kết luận", "no_previous_round": "Chưa có đợt khảo sát trước để so sánh.",
         "desk_evaluations": "Đánh giá tại Bộ phận Một cửa",
         "desk_caveat": (
-            "Đánh giá tại Bộ phận Một cửa do người dân tự nguyện thực hiện (quét mã QR hoặc "
-            "phiếu giấy), không phải mẫu xác suất: kết quả phản ánh ý kiến của những người đã "
-            "đánh giá, được trình bày riêng theo từng Bộ phận và không gộp với chỉ số SIPAS hộ "
-            "gia đình."),
+            "Đánh giá tại Bộ phận Một cửa do người dân tự nguyện thực hiện (quét mã QR, máy "
+            "tính bảng tại quầy hoặc phiếu giấy), không phải mẫu xác suất: kết quả phản ánh ý "
+            "kiến của những người đã đánh giá, được trình bày riêng theo từng Bộ phận và không "
+            "gộp với chỉ số SIPAS hộ gia đình."),
         "desk_overall": "Tỷ lệ hài lòng chung (mỗi đánh giá tính một lần)",
         "desk_weighted": "Tỷ lệ hài lòng gia quyền theo số hồ sơ",
         "model_caveat": ("Trọng số theo số hồ sơ là một mô hình (giả định người đánh giá "
@@ -100,9 +100,9 @@ T: dict[str, dict[str, str]] = {
         "conclusion": "Conclusion", "no_previous_round": "No previous round to compare with.",
         "desk_evaluations": "One-stop desk evaluations",
         "desk_caveat": (
-            "Desk evaluations are self-selected (QR code or paper slip), not a probability "
-            "sample: they describe the people who chose to evaluate, shown per desk, and are "
-            "never pooled with the household SIPAS index."),
+            "Desk evaluations are self-selected (QR code, counter tablet or paper slip), not a "
+            "probability sample: they describe the people who chose to evaluate, shown per "
+            "desk, and are never pooled with the household SIPAS index."),
         "desk_overall": "Overall share satisfied (each evaluation counts once)",
         "desk_weighted": "Share satisfied weighted by dossier volume",
         "model_caveat": ("Volume weights are a model (evaluators assumed to represent their "
