@@ -4,7 +4,7 @@ Run: ``.venv/bin/python benchmarks/bench_kiosk.py [--evaluations 1000] [--lost 5
 [--backend sqlite|postgresql] [--client browser|http]``.
 
 A fresh instance with one desk and one registered tablet is served by gunicorn with the
-README's production settings. The tablet was cut off for ten hours: ``--evaluations``
+README's production settings (Redis at ``REDIS_URL``, default the local one). The tablet was cut off for ten hours: ``--evaluations``
 evaluations sit in its queue (answered every ~36 s, a busy counter), and for ``--lost`` of
 them the server had stored the evaluation but the reply never reached the tablet, so they
 are sent again. With ``--client browser`` (the default; needs the test extras and Debian's
@@ -17,11 +17,13 @@ the database holds: every evaluation once, none held, the answered times kept.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import random
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -53,13 +55,17 @@ def queue(n: int, seed: int = 11) -> list[dict[str, Any]]:
 
 
 def post(url: str, item: dict[str, Any]) -> int:
-    request = urllib.request.Request(url, data=json.dumps(item).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    """One POST on a connection of its own (as a tablet whose connection dropped)."""
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     try:
-        with urllib.request.urlopen(request, timeout=30) as reply:
-            return int(reply.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
+        conn.request("POST", parts.path, body=json.dumps(item),
+                     headers={"Content-Type": "application/json"})
+        reply = conn.getresponse()
+        reply.read()
+        return int(reply.status)
+    finally:
+        conn.close()
 
 
 def replay_http(base: str, path: str, items: list[dict[str, Any]]) -> dict[int, int]:
@@ -108,6 +114,9 @@ def main() -> None:
     parser.add_argument("--pg-admin-url",
                         default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
+    import os
+
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")  # the production settings
     port = free_port()
     with throwaway_instance(args.backend, args.pg_admin_url) as (folder, url):
         env = instance_env(folder, url, base_url=f"http://127.0.0.1:{port}")

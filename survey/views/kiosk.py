@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, g, jsonify, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -44,6 +44,36 @@ bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 
 DEFAULTS = {"KIOSK_RESET_SECONDS": 30, "KIOSK_THANKS_SECONDS": 5, "KIOSK_POLL_SECONDS": 3,
             "KIOSK_QUEUE_DAYS": DEFAULT_QUEUE_DAYS}
+DEVICE_LIMIT = "3000 per minute"
+
+
+def _known_tablet() -> bool:
+    """Whether the address names a registered tablet (looked up once per request).
+
+    A centre's tablets and its citizens' phones share one public address: twenty tablets
+    asking for tickets every 3 s would spend the citizen form's per-address flood limit by
+    themselves. So a registered tablet is limited on its own key (``KIOSK_LIMIT_DEVICE``),
+    and only addresses that name no tablet count against the per-address limit.
+    """
+    try:
+        _device((request.view_args or {}).get("key", ""))
+    except KioskError as exc:
+        return exc.revoked  # a revoked tablet is still a tablet: its own limit
+    return True
+
+
+def _tablet_key() -> str:
+    """The per-tablet limit's key: a hash of the tablet's key, never the key itself."""
+    from survey.services.kiosk.devices import key_hash
+
+    return "kiosk:" + key_hash((request.view_args or {}).get("key", ""))[:24]
+
+
+def _limited(view: Any) -> Any:
+    """The flood guard per address for what names no tablet, per tablet for the rest."""
+    view = limiter.limit(lambda: limit("DESK_LIMIT_ADDRESS"), exempt_when=_known_tablet)(view)
+    return limiter.limit(lambda: limit("KIOSK_LIMIT_DEVICE"), key_func=_tablet_key,
+                         exempt_when=lambda: not _known_tablet())(view)
 
 
 @bp.record_once
@@ -52,6 +82,7 @@ def _check_settings(state: Any) -> None:
     from survey.config import ConfigError
 
     config = state.app.config
+    config.setdefault("KIOSK_LIMIT_DEVICE", DEVICE_LIMIT)
     for name, default in DEFAULTS.items():
         value = config.setdefault(name, default)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 86400:
@@ -67,8 +98,16 @@ def setting(name: str) -> int:
 
 
 def _device(key: str) -> tuple[KioskDevice, Desk]:
-    """The tablet and its desk; a :class:`KioskError` for an unknown or revoked key."""
-    return resolve(get_session(), key)
+    """The tablet and its desk; a :class:`KioskError` for an unknown or revoked key (looked
+    up once per request: the rate limits ask first)."""
+    if "kiosk_device" not in g:
+        try:
+            g.kiosk_device = resolve(get_session(), key)
+        except KioskError as exc:
+            g.kiosk_device = exc
+    if isinstance(g.kiosk_device, KioskError):
+        raise g.kiosk_device
+    return g.kiosk_device  # type: ignore[no-any-return]
 
 
 def _refusal(exc: KioskError) -> tuple[WerkzeugResponse, int]:
@@ -120,7 +159,7 @@ def _asked(form: FormInstrument) -> list[Any]:
 
 @bp.route("/<key>")
 @public
-@limiter.limit(lambda: limit("DESK_LIMIT_ADDRESS"))
+@_limited
 def screen(key: str) -> Any:
     try:
         device, desk = _device(key)
@@ -145,7 +184,7 @@ def screen(key: str) -> Any:
 
 @bp.route("/<key>/ticket")
 @public
-@limiter.limit(lambda: limit("DESK_LIMIT_ADDRESS"))
+@_limited
 def ticket(key: str) -> Any:
     """The ticket the waiting tablet should show, if the queue system opened one."""
     try:
@@ -167,7 +206,7 @@ def ticket(key: str) -> Any:
 @bp.route("/<key>/evaluations", methods=["POST"])
 @public
 @csrf.exempt  # the key in the address is the credential; no cookie is involved
-@limiter.limit(lambda: limit("DESK_LIMIT_ADDRESS"))
+@_limited
 def evaluations(key: str) -> Any:
     """Store one evaluation the tablet sends (now, or from its queue after a network drop):
     201 stored, 200 already stored (a re-send), 422 with each problem named, 409 the UUID

@@ -145,6 +145,11 @@ def test_a_tablet_tapped_again_and_again_is_held_not_refused(app: Flask, tablet:
     codes = [send(client, tablet, evaluation()).status_code for _ in range(5)]
     assert codes == [201] * 5
     assert [r.status for r in _rows(app)] == ["received"] * 3 + ["held"] * 2
+    # one answered two hours ago, sent now from the queue: the window before its own moment
+    # is empty, whatever was stored since
+    late = send(client, tablet, evaluation(
+        answered_at=(datetime.now(UTC) - timedelta(hours=2)).isoformat()))
+    assert late.status_code == 201 and _rows(app)[-1].status == "received"
 
 
 def test_six_sends_of_one_evaluation_at_once_store_it_once(app: Flask, tablet: Tablet) -> None:
@@ -182,3 +187,19 @@ def test_a_bad_kiosk_setting_stops_the_app_at_start(db_url: str, instance_dir: o
         with pytest.raises(ConfigError, match=name):
             create_app({"TESTING": True, "SECRET_KEY": "k", "DATABASE_URL": db_url,
                         name: value})
+
+
+def test_a_tablet_is_limited_on_its_own_key_not_on_the_centres_address(
+        app: Flask, tablet: Tablet) -> None:
+    # twenty tablets and the citizens' phones of one centre share one public address
+    app.config.update(DESK_LIMIT_ADDRESS="5 per minute", KIOSK_LIMIT_DEVICE="8 per minute")
+    client = app.test_client()
+    codes = [client.get(tablet.path + "/ticket").status_code for _ in range(9)]
+    assert codes == [200] * 8 + [429]
+    refused = client.get(tablet.path + "/ticket")
+    assert refused.headers["Retry-After"] and "message" in refused.get_json()
+    unknown = [client.get("/kiosk/" + "u" * 32 + "/ticket").status_code for _ in range(6)]
+    assert unknown == [404] * 5 + [429]  # what names no tablet: the address's flood guard
+    pages = [client.get(tablet.path) for _ in range(9)]  # the page: its own count
+    assert [p.status_code for p in pages] == [200] * 8 + [429]
+    assert "text/html" in pages[-1].headers["Content-Type"]  # a kind page, not JSON

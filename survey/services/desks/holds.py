@@ -74,7 +74,7 @@ class HeldEvaluation:
 
 # The three counts in one round trip, each stopped at its threshold: a flood must not make its
 # own requests dearer (an unbounded count would grow with the attacker's volume).
-_RECENT = "created_at >= :since AND hold_reason IS NULL"
+_RECENT = "created_at >= :since AND created_at <= :until AND hold_reason IS NULL"
 COUNTS = text(
     "SELECT"
     f" (SELECT count(*) FROM (SELECT 1 FROM desk_signal WHERE desk_id = :desk AND"
@@ -83,15 +83,24 @@ COUNTS = text(
     f"  {_RECENT} LIMIT :n_address) AS b),"
     f" (SELECT count(*) FROM (SELECT 1 FROM desk_signal WHERE desk_id = :desk AND"
     f"  {_RECENT} LIMIT :n_desk) AS c)"
-).bindparams(bindparam("since", type_=DateTime(timezone=True)))  # stored as the ORM stores it
+).bindparams(bindparam("since", type_=DateTime(timezone=True)),  # stored as the ORM stores it
+             bindparam("until", type_=DateTime(timezone=True)))
 
 
 def hold_reason(session: Session, desk_id: int, address_hash: str, rules: HoldRules,
                 now: datetime | None = None) -> str | None:
-    """Why a new evaluation from this address at this desk should be held, or None."""
+    """Why a new evaluation from this address at this desk should be held, or None.
+
+    ``now``: the moment the evaluation was given, when it is not now (a kiosk's queue sent
+    after a network drop): the counts are then of the window before that moment only, so
+    evaluations given later and already stored do not count against it.
+    """
     serialise(session, address_hash)
+    moment = now or utcnow()
+    until = moment if now is not None else moment + timedelta(days=1)  # live: all stored
     desk_address, address, desk = session.execute(COUNTS, {
-        "desk": desk_id, "address": address_hash, "since": (now or utcnow()) - rules.window,
+        "desk": desk_id, "address": address_hash, "since": moment - rules.window,
+        "until": until,
         "n_desk_address": rules.desk_address, "n_address": rules.address,
         "n_desk": rules.desk}).one()
     if desk_address >= rules.desk_address:
