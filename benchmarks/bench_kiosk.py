@@ -4,14 +4,15 @@ Run: ``.venv/bin/python benchmarks/bench_kiosk.py [--evaluations 1000] [--lost 5
 [--backend sqlite|postgresql] [--client browser|http]``.
 
 A fresh instance with one desk and one registered tablet is served by gunicorn with the
-README's production settings (Redis at ``REDIS_URL``, default the local one). The tablet was cut off for ten hours: ``--evaluations``
-evaluations sit in its queue (answered every ~36 s, a busy counter), and for ``--lost`` of
-them the server had stored the evaluation but the reply never reached the tablet, so they
-are sent again. With ``--client browser`` (the default; needs the test extras and Debian's
-chromium) the queue is put into the tablet page's own storage and ``static/kiosk.js``
-sends it, one at a time, as it does on a tablet; ``--client http`` replays it from Python
-the same way. Prints the time until the queue is empty, evaluations per second, and what
-the database holds: every evaluation once, none held, the answered times kept.
+README's production settings (Redis at ``REDIS_URL``, default the local one). The tablet was
+cut off for ten hours: ``--evaluations`` evaluations sit in its queue (answered every ~36 s,
+a busy counter), and for ``--lost`` of them the server had stored the evaluation but the
+reply never reached the tablet, so they are sent again. With ``--client browser`` (the
+default; needs the test extras and Debian's chromium) the queue is put into the tablet
+page's own storage and ``static/kiosk.js`` sends it, one at a time, as it does on a tablet;
+``--client http`` replays it from Python the same way. Prints the time until the queue is
+empty, evaluations per second, and what the database holds: every evaluation once, none
+held, the answered times kept.
 """
 
 from __future__ import annotations
