@@ -30,7 +30,7 @@ from tests.support import CHEAP_ARGON2, IN_CI, copy_database, drop_database
 try:  # Hypothesis profiles: small and quick by default and in CI, big in benchmarks.
     from hypothesis import HealthCheck, settings
 
-    settings.register_profile("ci", max_examples=60, deadline=None,
+    settings.register_profile("ci", max_examples=35, deadline=None,
                               suppress_health_check=[HealthCheck.too_slow])
     settings.register_profile("dev", max_examples=100, deadline=None)
     settings.register_profile("large", max_examples=5000, deadline=None)

@@ -239,6 +239,38 @@ def test_each_district_is_set_against_the_province_with_its_own_se(
     assert "Against the province (points)" in english
 
 
+def test_districts_are_ranked_with_an_interval_and_communes_are_not(
+    demo: Flask, analyst: FlaskClient,
+) -> None:
+    """Districts are the sample's strata, so their indices are independent estimates and each
+    gets its rank with a 95% interval (``analysis.ranking``, by hand in its own tests);
+    communes share strata, so they are not ranked on the page."""
+    import numpy as np
+    from sqlmodel import Session
+
+    from analysis.ranking import rank_intervals
+    from survey.services.reports.household import household_report
+
+    with Session(demo.extensions["sipas_engine"]) as session:
+        hh = household_report(session, "2025", min_n=5)
+    districts = [d for d in hh.breakdowns["district"] if d.overall.shown]
+    assert len(districts) >= 3 and all(d.rank for d in districts)
+    want = rank_intervals([d.domain for d in districts],
+                          np.array([d.overall.estimate for d in districts]),
+                          np.array([d.overall.se for d in districts]))
+    assert {a.area: (a.rank, a.lower, a.upper) for a in want.areas} == {
+        d.domain: d.rank for d in districts}
+    assert all(d.rank is None for d in hh.breakdowns.get("commune", ()))
+    html = _text(analyst, "/reports/?min_n=5")
+    table = html[html.index('id="table-district"'):]
+    table = table[:table.index("</table>")]
+    assert "Xếp hạng (khoảng tin cậy 95%)" in table
+    for d in districts:
+        assert f"{d.rank[0]} ({d.rank[1]}–{d.rank[2]})" in table, d.domain
+    communes = html[html.index('id="table-commune"'):]
+    assert "Xếp hạng" not in communes[:communes.index("</table>")]
+
+
 def test_the_analysis_commands_read_the_round_from_the_database(
     analyst: FlaskClient, runner: CliRunner, cli_env: dict[str, str]
 ) -> None:

@@ -50,6 +50,8 @@ class DomainRow:
     code: str = ""  # the choice code, for domains of a multi-select question
     # the domain's overall index minus the whole's (province or filtered unit), with its SE
     against: Difference | None = None
+    # rank of the domain's index among the breakdown's, with its 95% interval (best, worst)
+    rank: tuple[int, int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -166,8 +168,9 @@ def _household_report(
                 dom.labels, inside, scope, level)
         except ValueError:  # a PSU in two areas: no comparison rather than a wrong one
             against = [None] * len(found)
-        breakdowns[col] = tuple(replace(row, against=diff)
-                                for row, diff in zip(found, against, strict=True))
+        ranks = _ranks(found, design.strata, dom.codes, inside, level)
+        breakdowns[col] = tuple(replace(row, against=diff, rank=rank)
+                                for row, diff, rank in zip(found, against, ranks, strict=True))
     selections: dict[str, tuple[DomainRow, ...]] = {}
     for code in (c for c in SELECTIONS if c in wanted and c in data.text):
         found = _chosen_domains(index, data.text[code], form.item(code), inside, per, min_n,
@@ -210,6 +213,34 @@ def _chosen_domains(index: Callable[[Domains], list[Estimate]], answers: np.ndar
         out.append(DomainRow(name, index_row(block[-1], "SIPAS", min_n), el,
                              code_text(choice.code)))
     return tuple(out)
+
+
+def _ranks(rows: tuple[DomainRow, ...], strata: np.ndarray, codes: np.ndarray | None,
+           inside: np.ndarray, level: float) -> list[tuple[int, int, int] | None]:
+    """Each area's rank by its SIPAS index with a ``level`` interval for its true rank
+    (:mod:`analysis.ranking`), when the areas are strata or unions of strata: their
+    estimates are then independent, which the intervals assume. Areas that cut across
+    strata (communes within a district stratum), or fewer than three areas with an
+    estimate, get none."""
+    from analysis.ranking import rank_intervals
+
+    none: list[tuple[int, int, int] | None] = [None] * len(rows)
+    if codes is None:
+        return none
+    keep = inside & (codes >= 0)
+    pairs = np.unique(np.stack([strata[keep], codes[keep]]), axis=1)
+    if pairs.shape[1] != np.unique(strata[keep]).size:
+        return none  # a stratum in two areas
+    ranked = [k for k, r in enumerate(rows) if r.overall.shown and r.overall.se is not None
+              and np.isfinite(r.overall.se)]
+    if len(ranked) < 3:
+        return none
+    result = rank_intervals([str(k) for k in ranked],
+                            np.array([rows[k].overall.estimate for k in ranked], dtype=float),
+                            np.array([rows[k].overall.se for k in ranked], dtype=float), level)
+    for area in result.areas:
+        none[int(area.area)] = (area.rank, area.lower, area.upper)
+    return none
 
 
 def _domains(est: list[Estimate], dom: Domains, elements: list[Element], per: int,
