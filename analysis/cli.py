@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import click
 
@@ -84,7 +85,9 @@ def design_options(func: Callable) -> Callable:
     opts = [
         click.option("--by", "by", help="Domain column (one estimate per value)."),
         click.option("--weight", help="Weight column (default: from the fpc, or 1)."),
-        click.option("--strata", help="Stratum column."),
+        click.option("--strata", help="Stratum column; province:stratum for strata nested in "
+                     "provinces (R strata = ~interaction(province, stratum)), e.g. a national "
+                     "file of every province's sample."),
         click.option("--psu", help="Cluster column(s) per stage, e.g. hamlet or psu,household."),
         click.option("--fpc", help="Population size or sampling fraction column(s) per stage."),
         click.option("--nest", is_flag=True, help="PSU ids repeat across strata (R nest=TRUE)."),
@@ -144,8 +147,9 @@ def _load(data: str, needed: list[str], opts: dict, codes: list[str] | None = No
     if data is None and opts.get("_table") is None:
         raise ValueError("give a DATA.csv file")
     psu, fpc = _split(opts["psu"]), _split(opts["fpc"])
+    strata = [c.strip() for c in opts["strata"].split(":")] if opts["strata"] else []
     cal_cols = _calibration_columns(opts)
-    text = [c for c in [opts["strata"], opts["by"], *psu] if c] + cal_cols
+    text = [c for c in [*strata, opts["by"], *psu] if c] + cal_cols
     cols = needed + text + [c for c in [opts["weight"], *fpc] if c]
     given = opts.get("_table")  # the app's database path hands the columns over directly
     if callable(given):  # ... or how to read them, when the answer was not kept already
@@ -157,7 +161,7 @@ def _load(data: str, needed: list[str], opts: dict, codes: list[str] | None = No
     design = make_design(
         table.n,
         weights=table.numeric(opts["weight"]) if opts["weight"] else None,
-        strata=table.categorical(opts["strata"]) if opts["strata"] else None,
+        strata=_strata(table, strata) if strata else None,
         clusters=[table.categorical(c) for c in psu],
         fpc=[table.numeric(c) for c in fpc], nest=opts["nest"], lonely_psu=opts["lonely_psu"],
     )
@@ -166,6 +170,25 @@ def _load(data: str, needed: list[str], opts: dict, codes: list[str] | None = No
     for c in set(cols) - set(needed):  # the design holds what it needs of these now
         table.release(c)
     return table, design, by
+
+
+def _strata(table: Any, columns: list[str]) -> Any:
+    """The stratum of each row: one column's, or the combination of several (``a:b``, as R's
+    ``interaction(a, b)``): a province's strata nested in the national design. A row with
+    any part empty has no stratum (refused by the design, as R refuses it)."""
+    if len(columns) == 1:
+        return table.categorical(columns[0])
+    import numpy as np
+
+    parts = [table.categorical(c) for c in columns]
+    missing = np.zeros(table.n, dtype=bool)
+    text = np.full(table.n, "", dtype=object)
+    for k, part in enumerate(parts):
+        missing |= part.codes < 0
+        labels = np.array(list(part.labels) + [""], dtype=object)
+        text = text + ("" if k == 0 else ":") + labels[part.codes]
+    text[missing] = ""
+    return text
 
 
 def _calibration_columns(opts: dict) -> list[str]:
