@@ -4,7 +4,8 @@ A kiosk is a device a supervisor registered to one desk: its address holds a ran
 of which only a hash is stored, so the key can be revoked but never read back from the
 database. A ticket is one invitation to rate, opened by the queue system through the API
 (or by the officer's tap on the tablet itself, which needs no row): the kiosk shows the
-rating screen for it, and the evaluation it leads to is tied to it, once.
+rating screen for it, and the evaluation it leads to is tied to it, once, and to the
+ticket's dossier when the queue system names one.
 """
 
 from __future__ import annotations
@@ -42,5 +43,8 @@ class KioskTicket(SQLModel, table=True):
     ref: str = Field(default="", max_length=40)  # the queue system's ticket number
     source: str = Field(default="api", max_length=8)
     opened_at: datetime = Field(default_factory=utcnow)
+    # the dossier the counter just returned, as its keyed hash (never the code): the
+    # evaluation is tied to it, as a dossier's own link ties one
+    dossier_hash: str | None = Field(default=None, max_length=64)
     response_id: int | None = Field(default=None, foreign_key="response.id", unique=True,
                                     ondelete="SET NULL")

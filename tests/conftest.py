@@ -124,9 +124,23 @@ def migrated_templates(postgres_admin_url: str | None) -> Iterator[dict[str, str
 
 @pytest.fixture
 def engine(db_url: str, migrated_templates: dict[str, str], postgres_admin_url: str | None,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """A migrated, empty database (a copy of this worker's migrated template)."""
+           tmp_path_factory: pytest.TempPathFactory, demo_templates: dict[str, str],
+           request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A migrated, empty database (a copy of this worker's migrated template); for a test
+    of the demo, once its template is built, a copy of the demo straight away (one copy,
+    not two)."""
     backend = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    if "demo" in request.fixturenames and backend in demo_templates:
+        source = demo_templates[backend]
+        if backend == "postgresql":
+            source = make_url(db_url).set(database=source).render_as_string(
+                hide_password=False)
+        copy_database(source, db_url, postgres_admin_url)
+        request.node.sipas_demo_copied = True
+        eng = make_engine(db_url)
+        yield eng
+        eng.dispose()
+        return
     if backend not in migrated_templates:
         if backend == "sqlite":
             template = f"sqlite:///{tmp_path_factory.mktemp('migrated') / 'template.db'}"
@@ -215,8 +229,11 @@ def demo_templates(postgres_admin_url: str | None) -> Iterator[dict[str, str]]:
 
 @pytest.fixture
 def demo(app: Flask, engine, db_url: str, demo_templates: dict[str, str],
-         postgres_admin_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+         postgres_admin_url: str | None, tmp_path_factory: pytest.TempPathFactory,
+         request: pytest.FixtureRequest) -> Flask:
     """The app with the demo province (one round, four desks)."""
+    if getattr(request.node, "sipas_demo_copied", False):
+        return app  # the engine fixture copied the built demo already
     backend = "sqlite" if db_url.startswith("sqlite") else "postgresql"
     app_engine = app.extensions["sipas_engine"]
     if backend not in demo_templates:

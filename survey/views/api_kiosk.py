@@ -21,7 +21,10 @@ class TicketAskSchema(ma.Schema):
         unknown = ma.RAISE
 
     ticket = text(40, load_default="", metadata={
-        "description": "The queue system's ticket number, shown on the tablet (optional)."})
+        "description": "The queue system's ticket number (optional)."})
+    dossier = text(64, load_default="", metadata={
+        "description": "The code of the dossier the counter has just returned (optional): "
+                       "the evaluation is tied to it, kept as its keyed hash only."})
 
 
 class TicketSchema(ma.Schema):
@@ -40,6 +43,7 @@ class TicketSchema(ma.Schema):
                  "while it waits: the same ticket.")
 @bp.alt_response(404, schema=ErrorSchema, description="No such tablet.")
 @bp.alt_response(410, schema=ErrorSchema, description="The tablet was revoked.")
+@bp.alt_response(409, schema=ErrorSchema, description="The dossier has been evaluated already.")
 def open_kiosk_ticket(body: dict[str, Any], device: int) -> Any:
     """The tablet shows its rating screen for this ticket (the counter closed it): within
     ``KIOSK_RESET_SECONDS`` (30) the tablet takes it up; the evaluation is tied to it. Not
@@ -55,10 +59,41 @@ def open_kiosk_ticket(body: dict[str, Any], device: int) -> Any:
     if found.revoked_at is not None:
         return error_body(410, gettext("This tablet has been revoked: ask the supervisor."))
     try:
+        hashed = _dossier_hash(session, body["dossier"])
         ticket, new = open_ticket(session, found, body["ticket"], timedelta(
-            seconds=setting("KIOSK_RESET_SECONDS")), "api")
+            seconds=setting("KIOSK_RESET_SECONDS")), "api", hashed)
+    except DossierTaken as exc:
+        return error_body(409, localise(exc))
     except UserError as exc:
         return error_body(422, localise(exc))
     session.commit()
     return {"id": ticket.id, "device": found.id, "ticket": ticket.ref,
             "opened_at": as_utc(ticket.opened_at).isoformat()}, 201 if new else 200
+
+
+class DossierTaken(UserError):
+    """The dossier named with a ticket already has a counted evaluation."""
+
+
+def _dossier_hash(session: Any, code: str) -> str | None:
+    """The keyed hash of the ticket's dossier code (the code itself is never kept), after
+    the checks a citizen's typed code gets: its pattern, and evaluated once only."""
+    import re
+
+    from flask import current_app
+    from sqlmodel import select
+
+    from survey.messages import N_
+    from survey.models import Response
+    from survey.services.desks.links import dossier_secret
+    from survey.services.responses import dossier_hash
+
+    code = code.strip().upper()
+    if not code:
+        return None
+    if not re.fullmatch(current_app.config["DOSSIER_CODE_PATTERN"], code):
+        raise UserError(N_("The dossier code does not match the receipt's format."))
+    hashed = dossier_hash(dossier_secret(current_app.config["SECRET_KEY"]), code)
+    if session.exec(select(Response.id).where(Response.dossier_hash == hashed)).first():
+        raise DossierTaken(N_("This dossier has already been evaluated."))
+    return hashed

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import uuid
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -220,3 +221,58 @@ def test_the_command_line_adds_lists_and_revokes(app: Flask, runner, cli_env, tm
                         (["revoke", "999999"], "no tablet")):
         bad = runner.invoke(main, ["kiosk", *args], env=cli_env)
         assert bad.exit_code != 0 and words in bad.output and "Traceback" not in bad.output
+
+
+def test_a_tickets_dossier_ties_the_evaluation_once_and_never_costs_it(
+        app: Flask, tablet: Tablet) -> None:
+    from survey.models import Response
+    from survey.services.api.tokens import create_token
+    from survey.services.desks.links import dossier_secret
+    from survey.services.responses import dossier_hash, store_response
+
+    with Session(app.extensions["sipas_engine"]) as session:
+        writer = factories.user(session, "supervisor", username="queue2")
+        secret = create_token(session, writer, "queue system", 30).secret
+        session.commit()
+    client = app.test_client()
+    url = f"/api/v1/kiosk/{tablet.id}/ticket"
+    auth = {"Authorization": f"Bearer {secret}"}
+    key = dossier_secret(app.config["SECRET_KEY"])
+
+    def ticket(ref: str, dossier: str) -> int:
+        made = client.post(url, json={"ticket": ref, "dossier": dossier}, headers=auth)
+        assert made.status_code == 201, made.get_json()
+        return int(made.get_json()["id"])
+
+    def stored(made: str) -> Response:
+        with Session(app.extensions["sipas_engine"]) as session:
+            return session.exec(select(Response).where(
+                Response.client_uuid == uuid.UUID(made))).one()
+
+    first = ticket("A-1", " h01.2025.00001 ")
+    body = evaluation(ticket=first)
+    assert send(client, tablet, body).status_code == 201
+    assert stored(body["uuid"]).dossier_hash == dossier_hash(key, "H01.2025.00001")
+    assert send(client, tablet, body).status_code == 200  # a re-send: the same, not a 409
+    again = client.post(url + "?lang=en", json={"ticket": "A-2", "dossier": "H01.2025.00001"},
+                        headers=auth)
+    assert again.status_code == 409 and "already been evaluated" in again.get_json()["message"]
+    assert client.post(url, json={"dossier": "x"}, headers=auth).status_code == 422
+    # the dossier evaluated by its QR code between the ticket and the tablet's evaluation:
+    # the tablet's evaluation is stored all the same, without the dossier
+    second = ticket("A-3", "H01.2025.00002")
+    with Session(app.extensions["sipas_engine"]) as session:
+        from survey.services.instruments import latest_version
+
+        store_response(session, instrument_version=latest_version(session, "desk_evaluation"),
+                       client_uuid=factories.new_uuid(), mode="qr", answers={"overall": 5},
+                       dossier_secret=key, dossier_code="H01.2025.00002",
+                       desk_id=tablet.desk_id)
+        session.commit()
+    late = evaluation(ticket=second)
+    assert send(client, tablet, late).status_code == 201
+    assert stored(late["uuid"]).dossier_hash is None
+    assert send(client, tablet, late).status_code == 200
+    rated = stored(late["uuid"]).id
+    with Session(app.extensions["sipas_engine"]) as session:
+        assert session.get(KioskTicket, second).response_id == rated  # type: ignore[union-attr]

@@ -64,6 +64,7 @@ def upgrade() -> None:
     sa.Column('ref', sa.String(length=40), nullable=False),
     sa.Column('source', sa.String(length=8), nullable=False),
     sa.Column('opened_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('dossier_hash', sa.String(length=64), nullable=True),
     sa.Column('response_id', sa.Integer(), nullable=True),
     sa.CheckConstraint("source IN ('api', 'officer')", name='ck_kiosk_ticket_source'),
     sa.ForeignKeyConstraint(['device_id'], ['kiosk_device.id'], ),

@@ -145,6 +145,7 @@ def submit_evaluation(
     derived: Mapping[str, Any] | None = None,
     mode: str = Mode.qr.value,
     answered_at: datetime | None = None,
+    dossier_hash: str | None = None,
 ) -> StoreResult:
     """Store once (idempotent by the server-issued form UUID); signals and contact ride along.
 
@@ -155,6 +156,7 @@ def submit_evaluation(
     phone number keeps the number (it was acknowledged, so it must not be dropped).
     ``answered_at``: when the citizen answered, if not now (a kiosk's evaluation queued
     through a network drop); the evaluation counts in that moment's period.
+    ``dossier_hash``: a dossier known by its keyed hash only (a kiosk ticket's).
     """
     if submission.errors:
         raise ValueError("only a checked submission can be stored")
@@ -168,7 +170,7 @@ def submit_evaluation(
         dossier_code=None if dossier else submission.dossier_code, desk_id=desk.id,
         status=ReviewStatus.held.value if reason else ReviewStatus.received.value,
         park_dossier=reason is not None,
-        known_dossier_hash=dossier.code_hash if dossier else None,
+        known_dossier_hash=dossier.code_hash if dossier else dossier_hash,
         **({"created_at": answered_at} if answered_at is not None else {}),
     )  # fmt: skip
     response_id = result.response.id

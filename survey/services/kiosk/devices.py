@@ -124,7 +124,8 @@ def devices_of(session: Session, desk_id: int) -> list[KioskDevice]:
 
 
 def open_ticket(session: Session, device: KioskDevice, ref: str, within: timedelta,
-                source: str = "api") -> tuple[KioskTicket, bool]:
+                source: str = "api", dossier_hash: str | None = None
+                ) -> tuple[KioskTicket, bool]:
     """An invitation to rate on this kiosk (the queue system closed a ticket), and whether
     it is new. A queue system that sends the same ticket number again (its retry after a
     timeout) gets the same ticket while it waits, not a second one: the device is locked
@@ -140,7 +141,7 @@ def open_ticket(session: Session, device: KioskDevice, ref: str, within: timedel
             col(KioskTicket.response_id).is_(None))).first()
         if again is not None:
             return again, False
-    ticket = KioskTicket(device_id=device.id, ref=ref, source=source)
+    ticket = KioskTicket(device_id=device.id, ref=ref, source=source, dossier_hash=dossier_hash)
     session.add(ticket)
     session.flush()
     return ticket, True

@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session
@@ -25,7 +26,7 @@ from survey.models_kiosk import KioskDevice, KioskTicket
 from survey.services.desks.evaluation import DOSSIER_ITEM, Submission, submit_evaluation
 from survey.services.desks.holds import HoldRules
 from survey.services.locks import locked
-from survey.services.responses import StoreResult
+from survey.services.responses import ConflictError, DuplicateDossierError, StoreResult
 
 DEFAULT_QUEUE_DAYS = 14
 CLOCK_SLACK = timedelta(minutes=5)
@@ -110,18 +111,44 @@ def store_kiosk_evaluation(
     form: Instrument, submission: Submission, post: KioskPost, secret: bytes,
     rules: HoldRules,
 ) -> StoreResult:
-    """Store once, tie it to its ticket (if the ticket is this kiosk's and not yet rated);
-    the caller commits. Held like any evaluation beyond the normal rate: the kiosk's own
-    address is the device, so a tablet tapped again and again is held, not refused."""
-    result = submit_evaluation(
-        session, desk=desk, version=version, form=form, submission=submission,
-        client_uuid=post.client_uuid, secret=secret, client_address=f"kiosk:{device.id}",
-        rules=rules, mode=Mode.kiosk.value, answered_at=post.answered_at)
-    if result.created and post.ticket_id is not None:
-        ticket = locked(session, KioskTicket, post.ticket_id)
-        if ticket is not None and ticket.device_id == device.id and ticket.response_id is None:
-            ticket.response_id = result.response.id
-            session.add(ticket)
+    """Store once, tie it to its ticket (if the ticket is this kiosk's and not yet rated)
+    and to the ticket's dossier; the caller commits. Held like any evaluation beyond the
+    normal rate: the kiosk's own address is the device, so a tablet tapped again and again
+    is held, not refused. If the dossier was evaluated meanwhile (its own link, a QR code
+    with its code), this evaluation is kept without it: never refused for that."""
+    ticket = locked(session, KioskTicket, post.ticket_id) if post.ticket_id else None
+    if ticket is not None and not _ticket_of(session, ticket, device, post):
+        ticket = None  # another tablet's, or rated by another evaluation
+    store = partial(submit_evaluation, session, desk=desk, version=version, form=form,
+                    submission=submission, client_uuid=post.client_uuid, secret=secret,
+                    client_address=f"kiosk:{device.id}", rules=rules,
+                    mode=Mode.kiosk.value, answered_at=post.answered_at)
+    hashed = ticket.dossier_hash if ticket is not None else None
+    try:
+        with session.begin_nested():
+            result = store(dossier_hash=hashed)
+    except (DuplicateDossierError, ConflictError):
+        if hashed is None:
+            raise
+        # the dossier was evaluated meanwhile: kept without it (and its re-sends the same)
+        result = store()
+    if result.created and ticket is not None and ticket.response_id is None:
+        ticket.response_id = result.response.id
+        session.add(ticket)
     device.last_seen_at = utcnow()
     session.add(device)
     return result
+
+
+def _ticket_of(session: Session, ticket: KioskTicket, device: KioskDevice, post: KioskPost
+               ) -> bool:
+    """Is this the evaluation of ``ticket``: the tablet's own ticket, not yet rated, or
+    rated by this very evaluation (sent again because the reply was lost)?"""
+    if ticket.device_id != device.id:
+        return False
+    if ticket.response_id is None:
+        return True
+    from survey.models import Response
+
+    rated = session.get(Response, ticket.response_id)
+    return rated is not None and rated.client_uuid == post.client_uuid
