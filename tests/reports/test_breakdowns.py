@@ -107,3 +107,13 @@ def test_does_the_report_carry_both_breakdowns_in_vietnamese(analyst: FlaskClien
 def test_is_an_unknown_breakdown_refused_precisely() -> None:
     with pytest.raises(ValueError, match="breakdown 'ward' is not one of district"):
         DashboardOptions(breakdown="ward")
+
+
+def test_does_the_report_rank_the_districts_in_both_languages(analyst: FlaskClient) -> None:
+    import re
+
+    html = analyst.get("/reports/report?format=html&min_n=5").get_data(as_text=True)
+    assert "Xếp hạng (khoảng 95%)" in html and "chưa phân biệt được với nhau" in html
+    assert re.search(r">\s*[123] \([123]–[123]\)\s*<", html)  # three demo districts
+    english = analyst.get("/reports/report?format=html&min_n=5&lang=en").get_data(as_text=True)
+    assert "Rank (95% interval)" in english and "cannot be told apart" in english

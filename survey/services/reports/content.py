@@ -17,6 +17,7 @@ from survey.services.reports.rows import IndexRow, ci_text, in_language, number,
 from survey.services.reports.words import T, verdict_words
 
 WIDE_FIRST = (40, 11, 22, 7, 20)
+WITH_RANK = (32, 10, 20, 6, 17, 15)  # a breakdown whose areas are ranked
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,15 @@ def build_content(dash: Dashboard, lang: str = "vi", png: bool = True) -> Conten
             blocks.append(Block("h2", f"{t['by']} {t[col]}"))
             if col in hh.selections:
                 blocks.append(Block("p", f"{hh.selection_titles[col]} {t['overlap']}"))
-            blocks.append(Block("table", header=(t[col].capitalize(),) + head[1:], rows=tuple(
-                _row(d.domain, d.overall, hh.target, lang) for d in domains),
-                widths=WIDE_FIRST))
+            ranked = any(d.rank for d in domains)
+            blocks.append(Block("table", header=(t[col].capitalize(),) + head[1:] + (
+                (t["rank"],) if ranked else ()), rows=tuple(
+                _row(d.domain, d.overall, hh.target, lang) + (
+                    (f"{d.rank[0]} ({d.rank[1]}–{d.rank[2]})" if d.rank else "–",)
+                    if ranked else ()) for d in domains),
+                widths=WITH_RANK if ranked else WIDE_FIRST))
+            if ranked:
+                blocks.append(Block("p", t["rank_note"]))
             if col != "hamlet":
                 chart([(d.domain, d.overall) for d in domains], f"{t['by']} {t[col]}",
                       hh.target)

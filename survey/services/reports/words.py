@@ -28,6 +28,10 @@ T: dict[str, dict[str, str]] = {
         "e_levels": "cấp cơ quan", "e_fields": "lĩnh vực thủ tục",
         "overlap": ("Có thể chọn nhiều câu trả lời: một người trả lời được tính trong mỗi "
                     "nhóm đã chọn, nên các nhóm chồng lấn và tổng n lớn hơn tổng số."),
+        "rank": "Xếp hạng (khoảng 95%)",
+        "rank_note": ("Xếp hạng: 1 là chỉ số cao nhất. Khoảng trong ngoặc chứa thứ hạng thực "
+                      "của địa bàn với độ tin cậy 95%, nên các địa bàn có khoảng chồng lên "
+                      "nhau thì chưa phân biệt được với nhau."),
         "all_desks": "Tất cả các Bộ phận",
         "round_trend": "Chỉ số SIPAS qua các đợt khảo sát",
         "priorities": "Mong muốn cải thiện (rất nhiều hoặc nhiều)", "priority": "Nội dung",
@@ -93,6 +97,10 @@ T: dict[str, dict[str, str]] = {
         "e_levels": "agency level", "e_fields": "service field",
         "overlap": ("Several answers may be chosen: a respondent counts in each chosen "
                     "group, so the groups overlap and their n add up to more than the total."),
+        "rank": "Rank (95% interval)",
+        "rank_note": ("Rank: 1 is the highest index. The interval in brackets holds the area's "
+                      "true rank with 95% confidence, so areas whose intervals overlap cannot "
+                      "be told apart."),
         "all_desks": "All desks",
         "round_trend": "SIPAS index by survey round",
         "priorities": "Improvement priorities (very much or much)", "priority": "Priority",
