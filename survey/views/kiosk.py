@@ -193,7 +193,8 @@ def ticket(key: str) -> Any:
         return _refusal(exc)
     db = get_session()
     after = request.args.get("after", "0")
-    waiting = waiting_ticket(db, device, int(after) if after.isdigit() and len(after) < 10 else 0,
+    shown = int(after) if after.isascii() and after.isdigit() and len(after) < 10 else 0
+    waiting = waiting_ticket(db, device, shown,
                              timedelta(seconds=setting("KIOSK_RESET_SECONDS")))
     seen(db, device)
     db.commit()

@@ -127,6 +127,8 @@ def test_does_a_ticket_reach_the_waiting_tablet_once_and_tie_the_evaluation(
     assert waiting == {"id": ticket_id, "ref": "A-017"}
     # shown once: the tablet asks for newer ones only
     assert client.get(f"{tablet.path}/ticket?after={ticket_id}").get_json() == {"ticket": None}
+    for odd in ("²", "-1", "x", "9" * 30):  # read as "none shown yet", never a 500
+        assert client.get(f"{tablet.path}/ticket?after={odd}").status_code == 200
     assert send(client, tablet, evaluation(ticket=ticket_id)).status_code == 201
     assert send(client, tablet, evaluation(ticket=ticket_id)).status_code == 201  # stored,
     first, _second = _rows(app)  # but the ticket stays the first evaluation's
