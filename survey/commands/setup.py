@@ -42,10 +42,25 @@ def _init(app, engine, forms, demo: bool) -> None:  # type: ignore[no-untyped-de
 
         with session_scope(engine) as session:
             report = build_demo(session, secret=dossier_secret(app.config["SECRET_KEY"]))
+            if report is not None:
+                report += "\n" + _demo_tablet(session, app.config["BASE_URL"])
         if report is None:
             click.echo("demo: the database already has data; demo not added")
         else:
             click.echo(report)
+
+
+def _demo_tablet(session, base_url: str) -> str:  # type: ignore[no-untyped-def]
+    """A counter tablet at the demo's first desk, so the kiosk can be tried at once."""
+    from sqlmodel import select
+
+    from survey.models import Desk
+    from survey.services.kiosk.devices import kiosk_path, register
+
+    desk = session.exec(select(Desk).order_by(Desk.id)).first()
+    made = register(session, desk, "Quầy 1", None)
+    return (f"counter tablet (kiosk) at {desk.code}, shown once / máy tính bảng tại quầy: "
+            f"{base_url.rstrip('/')}{kiosk_path(made.key)}")
 
 
 @click.command("run")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,8 @@ def test_init_demo_builds_the_demo_province(runner: CliRunner, cli_env: dict[str
     assert result.exit_code == 0, result.output
     for username in ("admin", "giamsat", "nhaplieu1", "phantich"):
         assert username in result.output
+    tablet = re.search(r"máy tính bảng tại quầy: \S+(/kiosk/[\w-]{32})", result.output)
+    assert tablet is not None, result.output  # a counter tablet to try at once
     engine = make_engine(cli_env["DATABASE_URL"])
     with engine.connect() as conn:
         verified = conn.execute(text(
