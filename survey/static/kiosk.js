@@ -25,7 +25,7 @@
   var resetMs = 1000 * (parseInt(body.getAttribute("data-reset"), 10) || 30);
   var thanksMs = 1000 * (parseInt(body.getAttribute("data-thanks"), 10) || 5);
   var pollMs = 1000 * (parseInt(body.getAttribute("data-poll"), 10) || 3);
-  var state = { current: null, ticket: null, idle: null, revoked: false };
+  var state = { current: null, ticket: null, known: {}, idle: null, revoked: false };
   var sending = false, retryTimer = null, backoff = 2000, netDown = false;
 
   // --- storage -------------------------------------------------------------------
@@ -73,17 +73,21 @@
     if (type === "integer") { return text === "" ? null : (X.asNumber(text) === null ? text : X.asNumber(text)); }
     return text === "" ? null : text;
   }
-  /* Mirror of validation._effective_answers: in form order, only the questions that apply. */
+  /* Mirror of validation._effective_answers: in form order, only the questions that apply.
+   * What the ticket's dossier answers (state.known) counts for the skip rules but is not
+   * asked, and not sent: the server takes it from the dossier. */
   function effective() {
-    var kept = {}, on = [];
+    var kept = {}, on = [], asked = {}, known = state.known || {};
     steps.forEach(function (step) {
+      var code = step.getAttribute("data-code");
       var rel = step.getAttribute("data-relevant");
       if (rel && !X.holds(JSON.parse(rel), kept)) { return; }
+      if (Object.prototype.hasOwnProperty.call(known, code)) { kept[code] = known[code]; return; }
       on.push(step);
       var v = valueOf(step);
-      if (!X.isMissing(v)) { kept[step.getAttribute("data-code")] = v; }
+      if (!X.isMissing(v)) { kept[code] = v; asked[code] = v; }
     });
-    return { answers: kept, steps: on };
+    return { answers: asked, steps: on };
   }
 
   // --- screens --------------------------------------------------------------------
@@ -105,6 +109,7 @@
     form.reset();
     Array.prototype.forEach.call(form.querySelectorAll(".error"), function (e) { e.hidden = true; e.textContent = ""; });
     state.ticket = null;
+    state.known = {};
   }
   function wait() {
     clearTimeout(state.idle);
@@ -115,6 +120,7 @@
   function begin(ticket) {
     wipe();
     state.ticket = ticket;
+    state.known = (ticket && ticket.known) || {};
     var on = effective().steps;
     if (!on.length) { return; }
     show(on[0].id);

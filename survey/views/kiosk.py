@@ -27,14 +27,17 @@ from survey.models_kiosk import KioskDevice
 from survey.security import public
 from survey.services.desks.evaluation import DOSSIER_ITEM, parse_submission
 from survey.services.desks.links import dossier_secret
+from survey.services.dossiers.links import derived_answers
 from survey.services.instruments_text import parse_stored
 from survey.services.kiosk.devices import KioskError, resolve, seen, waiting_ticket
 from survey.services.kiosk.evaluations import (
     DEFAULT_QUEUE_DAYS,
     kiosk_answers,
     kiosk_rules,
+    known_dossier,
     read_post,
     store_kiosk_evaluation,
+    ticket_dossier,
 )
 from survey.services.responses import ConflictError, DuplicateDossierError
 from survey.views.collect import _version, problem, reference
@@ -196,9 +199,15 @@ def ticket(key: str) -> Any:
     shown = int(after) if after.isascii() and after.isdigit() and len(after) < 10 else 0
     waiting = waiting_ticket(db, device, shown,
                              timedelta(seconds=setting("KIOSK_RESET_SECONDS")))
+    known: dict[str, Any] = {}
+    if waiting is not None and waiting.dossier_hash is not None:
+        dossier = known_dossier(db, waiting.dossier_hash)
+        if dossier is not None:  # the tablet skips what the dossier answers
+            known = derived_answers(parse_stored(_version(None).source_text), dossier)
     seen(db, device)
     db.commit()
-    body = {"ticket": None if waiting is None else {"id": waiting.id, "ref": waiting.ref}}
+    body = {"ticket": None if waiting is None else {"id": waiting.id, "ref": waiting.ref,
+                                                      "known": known}}
     reply = jsonify(body)
     reply.headers["Cache-Control"] = "no-store"
     return reply
@@ -228,7 +237,10 @@ def evaluations(key: str) -> Any:
     except ValueError:
         return _json_error(503, _("Evaluations are not open yet"))
     form = parse_stored(version.source_text)
-    submission = parse_submission(form, kiosk_answers(post),
+    dossier = ticket_dossier(db, device, post)
+    # what the ticket's dossier answers is the dossier's, whatever was sent (as a link's)
+    derived = derived_answers(form, dossier) if dossier is not None else {}
+    submission = parse_submission(form, {**kiosk_answers(post), **derived},
                                   current_app.config["DOSSIER_CODE_PATTERN"])
     if submission.errors:
         return _json_error(422, _("Please check the answers marked below."),
@@ -239,7 +251,7 @@ def evaluations(key: str) -> Any:
         result = store_kiosk_evaluation(
             db, device=device, desk=desk, version=version, form=form, submission=submission,
             post=post, secret=dossier_secret(current_app.config["SECRET_KEY"]),
-            rules=kiosk_rules(current_app.config))
+            rules=kiosk_rules(current_app.config), derived=derived)
         db.commit()
     except (ConflictError, DuplicateDossierError):
         db.rollback()

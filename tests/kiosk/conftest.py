@@ -57,3 +57,27 @@ def evaluation(answers: dict[str, Any] | None = None, **extra: Any) -> dict[str,
 
 def send(client: FlaskClient, tablet: Tablet, body: Any) -> Any:
     return client.post(tablet.path + "/evaluations", json=body)
+
+
+def open_dossier_ticket(app: Flask, tablet: Tablet, ref: str, returned_late: bool) -> int:
+    """A stored dossier (civil status, due on the 5th) returned on time or late, and a
+    queue system's ticket naming it; the ticket's id."""
+    from datetime import UTC, datetime, timedelta
+
+    from survey.models_kiosk import KioskDevice
+    from survey.services.desks.links import dossier_secret
+    from survey.services.dossiers.records import DossierRow, store_dossiers
+    from survey.services.kiosk.devices import open_ticket
+    from survey.services.responses import dossier_hash
+
+    key = dossier_secret(app.config["SECRET_KEY"])
+    due = datetime(2026, 11, 5, 10, tzinfo=UTC)
+    with Session(app.extensions["sipas_engine"]) as session:
+        store_dossiers(session, [DossierRow(
+            f"D-{ref}", "1.001612", "Đăng ký khai sinh", "Hộ tịch", "UBND xã", tablet.desk_id,
+            due - timedelta(days=3), due, due + timedelta(days=2 if returned_late else -1),
+            "")], key, "import")
+        made, _new = open_ticket(session, session.get(KioskDevice, tablet.id), ref,
+                                 timedelta(seconds=30), "api", dossier_hash(key, f"D-{ref}"))
+        session.commit()
+        return int(made.id)  # type: ignore[arg-type]

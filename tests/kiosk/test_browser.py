@@ -18,7 +18,7 @@ from survey.models import Answer, Response
 from survey.models_kiosk import KioskDevice, KioskTicket
 from survey.services.kiosk.devices import open_ticket
 from tests.browser import chromium, live_server
-from tests.kiosk.conftest import Tablet
+from tests.kiosk.conftest import Tablet, open_dossier_ticket
 from tests.support import artifact_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
@@ -40,9 +40,12 @@ def _quick(app: Flask) -> None:
     app.config.update(KIOSK_RESET_SECONDS=2, KIOSK_THANKS_SECONDS=1, KIOSK_POLL_SECONDS=1)
 
 
-def rate(page: Any, overall: int, reasons: tuple[int, ...] = (), comment: str = "") -> None:
-    """A citizen's taps: required questions answered, optional ones skipped."""
-    page.locator("#s-service_field input[value='3']").click()  # one tap answers and moves on
+def rate(page: Any, overall: int, reasons: tuple[int, ...] = (), comment: str = "",
+         dossier_known: bool = False) -> None:
+    """A citizen's taps: required questions answered, optional ones skipped (and what the
+    ticket's dossier answers not asked)."""
+    if not dossier_known:
+        page.locator("#s-service_field input[value='3']").click()  # one tap answers, moves on
     page.locator(f"#s-overall input[value='{overall}']").click()
     if reasons:
         page.locator("#s-low_reasons").wait_for(state="visible")  # asked after a low rating
@@ -50,7 +53,8 @@ def rate(page: Any, overall: int, reasons: tuple[int, ...] = (), comment: str = 
         for code in reasons:
             page.locator(f"#s-low_reasons input[value='{code}']").check()
         page.locator("#s-low_reasons button.next").click()
-    page.locator("#s-on_time input[value='1']").click()
+    if not dossier_known:
+        page.locator("#s-on_time input[value='1']").click()
     page.locator("#s-staff_attitude input[value='4']").click()
     for code in ("visits", "posted_procedures", "feedback_handling"):
         page.locator(f"#s-{code} button.skip").click()
@@ -158,3 +162,15 @@ def test_a_ticket_from_the_queue_system_opens_the_rating_screen(
         with Session(app.extensions["sipas_engine"]) as session:
             stored = session.exec(select(Response)).one()
             assert session.get(KioskTicket, ticket_id).response_id == stored.id  # type: ignore[union-attr]
+        # a ticket naming a stored dossier: its field and "on time" are not asked
+        page.locator("#s-wait").wait_for(state="visible")
+        with_dossier = open_dossier_ticket(app, tablet, "C-006", returned_late=False)
+        page.locator("#s-overall").wait_for(state="visible", timeout=5000)
+        assert page.locator("#s-overall .count").inner_text() == "Câu 1/6"
+        rate(page, 4, dossier_known=True)
+        _until(lambda: _count(app) == 2)
+        with Session(app.extensions["sipas_engine"]) as session:
+            rated = session.get(KioskTicket, with_dossier).response_id  # type: ignore[union-attr]
+            given = {a.item_code: a.value_num for a in session.exec(
+                select(Answer).where(Answer.response_id == rated))}
+        assert given["service_field"] == 3 and given["on_time"] == 1 and given["overall"] == 4

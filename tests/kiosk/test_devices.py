@@ -17,7 +17,7 @@ from survey.models_kiosk import KioskDevice, KioskTicket
 from tests import factories
 from tests.desks.test_admin import csrf_of, login
 from tests.desks.test_qr import decode_png
-from tests.kiosk.conftest import Tablet, evaluation, send
+from tests.kiosk.conftest import ANSWERS, Tablet, evaluation, open_dossier_ticket, send
 
 
 def _audit(app: Flask, action: str) -> int:
@@ -276,3 +276,30 @@ def test_a_tickets_dossier_ties_the_evaluation_once_and_never_costs_it(
     rated = stored(late["uuid"]).id
     with Session(app.extensions["sipas_engine"]) as session:
         assert session.get(KioskTicket, second).response_id == rated  # type: ignore[union-attr]
+
+
+def test_what_the_tickets_dossier_answers_is_taken_from_it_not_asked(
+        app: Flask, tablet: Tablet) -> None:
+    from survey.models_dossiers import AnswerSource
+
+    client = app.test_client()
+    ticket = open_dossier_ticket(app, tablet, "B-7", returned_late=True)
+    shown = client.get(tablet.path + "/ticket").get_json()["ticket"]
+    assert shown["known"] == {"service_field": 3, "on_time": 2}  # civil status, late
+    answers = {k: v for k, v in ANSWERS.items() if k not in ("service_field", "on_time")}
+    body = evaluation({**answers, "on_time": 1}, ticket=ticket)  # what was sent is not kept
+    assert send(client, tablet, body).status_code == 201
+    assert send(client, tablet, body).status_code == 200
+    with Session(app.extensions["sipas_engine"]) as session:
+        from survey.models import Answer, Response
+
+        stored = session.exec(select(Response).where(
+            Response.client_uuid == uuid.UUID(body["uuid"]))).one()
+        given = {a.item_code: a.value_num for a in session.exec(
+            select(Answer).where(Answer.response_id == stored.id))}
+        sources = {s.item_code: s.source for s in session.exec(
+            select(AnswerSource).where(AnswerSource.response_id == stored.id))}
+    assert given["service_field"] == 3 and given["on_time"] == 2
+    assert sources == {"service_field": "dossier", "on_time": "dossier"}
+    assert stored.dossier_hash is not None
+

@@ -124,7 +124,7 @@ def test_does_a_ticket_reach_the_waiting_tablet_once_and_tie_the_evaluation(
         ticket_id = ticket.id
     assert new and not new_again and again.id == ticket_id  # a retried send is one ticket
     waiting = client.get(tablet.path + "/ticket").get_json()["ticket"]
-    assert waiting == {"id": ticket_id, "ref": "A-017"}
+    assert waiting == {"id": ticket_id, "ref": "A-017", "known": {}}
     # shown once: the tablet asks for newer ones only
     assert client.get(f"{tablet.path}/ticket?after={ticket_id}").get_json() == {"ticket": None}
     for odd in ("²", "-1", "x", "9" * 30):  # read as "none shown yet", never a 500

@@ -12,16 +12,18 @@ taken from a tablet must not be able to write into months long closed.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from survey.instruments import Instrument
 from survey.messages import N_, UserError
 from survey.models import Desk, InstrumentVersion, Mode, utcnow
+from survey.models_dossiers import Dossier
 from survey.models_kiosk import KioskDevice, KioskTicket
 from survey.services.desks.evaluation import DOSSIER_ITEM, Submission, submit_evaluation
 from survey.services.desks.holds import HoldRules
@@ -106,10 +108,28 @@ def kiosk_answers(post: KioskPost) -> dict[str, Any]:
     return {code: value for code, value in post.answers.items() if code != DOSSIER_ITEM}
 
 
+def ticket_dossier(session: Session, device: KioskDevice, post: KioskPost) -> Dossier | None:
+    """The stored dossier the evaluation's ticket names, if the ticket is this tablet's (and
+    not another evaluation's): what it answers by itself is taken from it, not asked."""
+    if post.ticket_id is None:
+        return None
+    ticket = session.get(KioskTicket, post.ticket_id)
+    if ticket is None or ticket.dossier_hash is None or not _ticket_of(session, ticket, device,
+                                                                        post):
+        return None
+    return known_dossier(session, ticket.dossier_hash)
+
+
+def known_dossier(session: Session, hashed: str | None) -> Dossier | None:
+    if hashed is None:
+        return None
+    return session.exec(select(Dossier).where(Dossier.code_hash == hashed)).first()
+
+
 def store_kiosk_evaluation(
     session: Session, *, device: KioskDevice, desk: Desk, version: InstrumentVersion,
     form: Instrument, submission: Submission, post: KioskPost, secret: bytes,
-    rules: HoldRules,
+    rules: HoldRules, derived: Mapping[str, Any] | None = None,
 ) -> StoreResult:
     """Store once, tie it to its ticket (if the ticket is this kiosk's and not yet rated)
     and to the ticket's dossier; the caller commits. Held like any evaluation beyond the
@@ -122,7 +142,7 @@ def store_kiosk_evaluation(
     store = partial(submit_evaluation, session, desk=desk, version=version, form=form,
                     submission=submission, client_uuid=post.client_uuid, secret=secret,
                     client_address=f"kiosk:{device.id}", rules=rules,
-                    mode=Mode.kiosk.value, answered_at=post.answered_at)
+                    mode=Mode.kiosk.value, answered_at=post.answered_at, derived=derived)
     hashed = ticket.dossier_hash if ticket is not None else None
     try:
         with session.begin_nested():
