@@ -186,6 +186,8 @@ def test_the_queue_system_opens_tickets_through_the_api(app: Flask, tablet: Tabl
     assert client.post(url, json={"ticket": "x" * 41}, headers=auth).status_code == 422
     assert client.post(url, json={"ticket": "B", "extra": 1}, headers=auth).status_code == 422
     assert client.post("/api/v1/kiosk/999999/ticket", json={}, headers=auth).status_code == 404
+    assert client.post("/api/v1/kiosk/99999999999999999999/ticket", json={},
+                       headers=auth).status_code == 404  # beyond any id: not a 500
     with Session(app.extensions["sipas_engine"]) as session:
         from survey.services.kiosk.devices import revoke
 
