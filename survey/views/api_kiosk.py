@@ -48,7 +48,7 @@ def open_kiosk_ticket(body: dict[str, Any], device: int) -> Any:
     """The tablet shows its rating screen for this ticket (the counter closed it): within
     ``KIOSK_RESET_SECONDS`` (30) the tablet takes it up; the evaluation is tied to it. Not
     audited (a counter opens hundreds a day): the ticket row is the record."""
-    from survey.models import as_utc
+    from survey.models import Desk, as_utc
     from survey.models_kiosk import KioskDevice
     from survey.services.kiosk.devices import open_ticket
 
@@ -56,7 +56,9 @@ def open_kiosk_ticket(body: dict[str, Any], device: int) -> Any:
     found = session.get(KioskDevice, device)
     if found is None:
         return error_body(404, gettext("Unknown tablet."))
-    if found.revoked_at is not None:
+    desk = session.get(Desk, found.desk_id)
+    if found.revoked_at is not None or desk is None or not desk.active:
+        # a disabled desk's tablet shows that it is stopped: no one would take the ticket up
         return error_body(410, gettext("This tablet has been revoked: ask the supervisor."))
     try:
         hashed = _dossier_hash(session, body["dossier"])

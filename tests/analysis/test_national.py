@@ -102,3 +102,15 @@ def test_the_provinces_are_ranked_from_the_commands_csv(tmp_path: Path) -> None:
     areas = json.loads(done.output)["areas"]
     assert sorted(a["area"] for a in areas) == sorted(f"province={p}" for p in PROVINCES)
     assert [a["rank"] for a in areas] == [1, 2, 3]  # the national row is not ranked
+
+
+def test_a_row_without_its_province_has_no_stratum_and_is_refused(tmp_path: Path) -> None:
+    lines = DATA.read_text(encoding="utf-8").splitlines()
+    lines[3] = "," + lines[3].split(",", 1)[1]  # the province left empty on one row
+    data = tmp_path / "national.csv"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = CliRunner().invoke(index_command, [
+        str(data), "--element", "I=I1,I2,I3", "--weight", "weight", "--strata",
+        "province:stratum", "--psu", "psu", "--nest"])
+    assert done.exit_code != 0 and "strata are empty in 1 rows" in done.output
+

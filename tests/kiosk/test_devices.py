@@ -189,8 +189,15 @@ def test_the_queue_system_opens_tickets_through_the_api(app: Flask, tablet: Tabl
     assert client.post("/api/v1/kiosk/99999999999999999999/ticket", json={},
                        headers=auth).status_code == 404  # beyond any id: not a 500
     with Session(app.extensions["sipas_engine"]) as session:
+        from survey.models import Desk
+
+        session.get(Desk, tablet.desk_id).active = False  # type: ignore[union-attr]
+        session.commit()
+    assert client.post(url, json={}, headers=auth).status_code == 410  # a disabled desk's
+    with Session(app.extensions["sipas_engine"]) as session:
         from survey.services.kiosk.devices import revoke
 
+        session.get(Desk, tablet.desk_id).active = True  # type: ignore[union-attr]
         revoke(session, tablet.id, None)
         session.commit()
     gone = client.post(url + "?lang=en", json={}, headers=auth)
