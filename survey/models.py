@@ -24,14 +24,16 @@ def utcnow() -> datetime:
 
 
 @overload
-def as_utc(moment: datetime) -> datetime: ...
+def as_utc(moment: datetime | str) -> datetime: ...
 @overload
 def as_utc(moment: None) -> None: ...
-def as_utc(moment: datetime | None) -> datetime | None:
-    """A stored moment as aware UTC: SQLite hands them back naive (they are UTC),
-    PostgreSQL aware; compared or subtracted, they must be the same kind."""
+def as_utc(moment: datetime | str | None) -> datetime | None:
+    """A stored moment as aware UTC: SQLite hands them back naive (they are UTC), or as
+    text to raw SQL; PostgreSQL aware; compared or subtracted, they must be the same kind."""
     if moment is None:
         return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 

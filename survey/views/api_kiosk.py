@@ -83,11 +83,10 @@ def _dossier_hash(session: Any, code: str) -> str | None:
     import re
 
     from flask import current_app
-    from sqlmodel import select
 
     from survey.messages import N_
-    from survey.models import Response
     from survey.services.desks.links import dossier_secret
+    from survey.services.dossiers.links import evaluated
     from survey.services.responses import dossier_hash
 
     code = code.strip().upper()
@@ -96,6 +95,6 @@ def _dossier_hash(session: Any, code: str) -> str | None:
     if not re.fullmatch(current_app.config["DOSSIER_CODE_PATTERN"], code):
         raise UserError(N_("The dossier code does not match the receipt's format."))
     hashed = dossier_hash(dossier_secret(current_app.config["SECRET_KEY"]), code)
-    if session.exec(select(Response.id).where(Response.dossier_hash == hashed)).first():
+    if evaluated(session, hashed):
         raise DossierTaken(N_("This dossier has already been evaluated."))
     return hashed

@@ -61,11 +61,6 @@ class CoverageRow:
         return asdict(self)
 
 
-def _aware(moment: Any) -> datetime | None:
-    """A moment of the raw query: text on SQLite, a datetime on PostgreSQL."""
-    return as_utc(datetime.fromisoformat(moment) if isinstance(moment, str) else moment)
-
-
 def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
@@ -87,7 +82,7 @@ def coverage(session: Session, period: Period, by: str = "desk") -> list[Coverag
     for grp, due, returned, response_id, said in session.connection().execute(
             query, {"start": start, "end": end, "item": ON_TIME_ITEM}):
         row = rows.setdefault(grp or "", CoverageRow(grp or ""))
-        due, returned = _aware(due), _aware(returned)
+        due, returned = as_utc(due), as_utc(returned)  # raw SQL: text on SQLite
         for target in (row, total):
             _add(target, due, returned, response_id, said)
     out = sorted(rows.values(), key=lambda r: r.group)

@@ -88,9 +88,11 @@ def read_link(session: Session, secret_key: str, token: str, desk: Desk,
     return dossier
 
 
-def evaluated(session: Session, dossier: Dossier) -> bool:
+def evaluated(session: Session, dossier: Dossier | str) -> bool:
+    """Has this dossier (or the dossier of this keyed hash) an evaluation already?"""
+    code_hash = dossier if isinstance(dossier, str) else dossier.code_hash
     return session.exec(select(Response.id).where(
-        Response.dossier_hash == dossier.code_hash)).first() is not None
+        Response.dossier_hash == code_hash)).first() is not None
 
 
 def derived_answers(form: FormInstrument, dossier: Dossier, now: datetime | None = None

@@ -301,6 +301,5 @@ def dossier_summary(session: Session) -> DossierSummary:
             (col(Dossier.desk_id).is_(None), 1), else_=0)), 0),
         func.max(Dossier.returned_at))).one()
     return DossierSummary(int(total), int(imported), int(pushed), int(returned), int(deskless),
-                          as_utc(last) if isinstance(last, datetime) else
-                          as_utc(datetime.fromisoformat(last)) if last else None)
+                          as_utc(last) if last else None)
 
