@@ -111,3 +111,6 @@ def test_coverage_on_screen_is_the_commands_in_the_readers_language(app: Flask) 
         bad = client.get(f"/dossiers/coverage?{query}&lang=vi")
         assert bad.status_code == 400 and 'role="alert"' in bad.get_data(as_text=True), query
     assert client.get("/dossiers/coverage").status_code == 200  # this quarter by default
+    empty = client.get("/dossiers/coverage?period=2019").get_data(as_text=True)
+    assert "Không có hồ sơ nào được trả kết quả trong kỳ này." in empty
+    assert "Tất cả hồ sơ" not in empty
