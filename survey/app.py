@@ -154,6 +154,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["action_name"] = action_name
     app.jinja_env.filters["number"] = format_decimal  # "1.234" in Vietnamese, "1,234" in English
     app.jinja_env.filters["share"] = share
+    from survey.views.area import can_open
+
+    app.jinja_env.globals["can_open"] = can_open
 
     https = settings.base_url.startswith("https://")
 

@@ -202,6 +202,10 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     # Set by a reset: the one-time password must be replaced at the next login.
     must_change_password: bool = False
+    # The area whose data the account may see and change: an administrative unit and every
+    # unit below it (services/scope.py). None: the whole deployment (the ministry, or a
+    # one-province deployment's own staff).
+    scope_unit_id: int | None = Field(default=None, foreign_key="admin_unit.id")
 
 
 class Desk(SQLModel, table=True):
@@ -214,7 +218,7 @@ class Desk(SQLModel, table=True):
     name: str = Field(max_length=200)
     agency: str = Field(default="", max_length=200)
     admin_level: str = Field(default="", max_length=32)
-    unit_id: int | None = Field(default=None, foreign_key="admin_unit.id")
+    unit_id: int | None = Field(default=None, foreign_key="admin_unit.id", index=True)
     token_version: int = Field(default=1, ge=1)
     active: bool = True
 

@@ -102,6 +102,7 @@ MATRIX: dict[str, tuple[str, frozenset[str]]] = {
     "admin.reset_password": ("/admin/users/999999/password", STAFF),
     "admin.sign_out_everywhere": ("/admin/users/999999/sessions", STAFF),
     "admin.change_role": ("/admin/users/999999/role", ADMIN_ONLY),
+    "admin.change_scope": ("/admin/users/999999/area", ADMIN_ONLY),
     # low ratings followed up: supervisors and admins
     "followup.index": ("/followup/", STAFF),
     "followup.answer": ("/followup/999999", STAFF),

@@ -22,9 +22,12 @@ def user_group() -> None:
 @click.option("--role", required=True, type=ROLE_CHOICE)
 @click.option("--name", "full_name", default="", help="Full name, e.g. Nguyễn Văn An.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--area", default="", help="Code of the administrative unit (province, district, "
+              "commune) whose data the account may see; default: the whole deployment.")
 @clear_errors
-def user_add(username: str, role: str, full_name: str, password_stdin: bool) -> None:
+def user_add(username: str, role: str, full_name: str, password_stdin: bool, area: str) -> None:
     """Add a user; the password is prompted for (or read from stdin), never an argument."""
+    from survey.services.scope import EVERYTHING, area_for
     from survey.services.users import create_user
 
     if password_stdin:
@@ -32,20 +35,24 @@ def user_add(username: str, role: str, full_name: str, password_stdin: bool) -> 
     else:
         password = click.prompt("Password / Mật khẩu", hide_input=True, confirmation_prompt=True)
     with app_session() as (_app, session):
-        user = create_user(session, username, role, password, full_name)
-        click.echo(f"added {user.username} ({user.role})")
+        unit_id = area_for(session, EVERYTHING, area)
+        user = create_user(session, username, role, password, full_name, scope_unit_id=unit_id)
+        click.echo(f"added {user.username} ({user.role}{', ' + area.strip() if area else ''})")
 
 
 @user_group.command("list")
 @clear_errors
 def user_list() -> None:
-    """List accounts with their roles and state."""
+    """List accounts with their roles, state and area ('*' for the whole deployment)."""
+    from survey.services.scope import of_user
     from survey.services.users import list_users
 
     with app_session() as (_app, session):
         for user in list_users(session):
             state = "active" if user.active else "disabled"
-            click.echo(f"{user.username:<20} {user.role:<11} {state:<8} {user.full_name}")
+            area = of_user(session, user).code or "*"
+            click.echo(f"{user.username:<20} {user.role:<11} {state:<8} {area:<12} "
+                       f"{user.full_name}")
 
 
 def _set_active(username: str, active: bool) -> None:
@@ -75,6 +82,27 @@ def user_role(username: str, role: str) -> None:
         record(session, "user.role", "user", user.id,
                detail={"username": user.username, "old": old, "new": role})
     click.echo(f"{username}: {old} → {role}")
+
+
+@user_group.command("area")
+@click.argument("username")
+@click.argument("unit", required=False, default="")
+@clear_errors
+def user_area(username: str, unit: str) -> None:
+    """Limit an account to an administrative unit and everything below it (no UNIT: the
+    whole deployment again). Its open sessions end; audited."""
+    from survey.services.audit import record
+    from survey.services.scope import EVERYTHING, set_scope
+    from survey.services.users import find_user
+
+    with app_session() as (_app, session):
+        user = find_user(session, username)
+        if user is None:
+            raise ValueError(f"no user {username!r}")
+        old, new = set_scope(session, EVERYTHING, user, unit)
+        record(session, "user.area", "user", user.id,
+               detail={"username": user.username, "old": old, "new": new})
+    click.echo(f"{username}: {old or '*'} → {new or '*'}")
 
 
 @user_group.command("disable")

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from survey.messages import N_, UserError
 from survey.models import Role, User
 from survey.services.locks import locked, serialise
+from survey.services.scope import EVERYTHING, Scope, within
 from survey.services.staff_sessions import revoke_user_sessions
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
@@ -57,9 +58,11 @@ def may_manage(actor_role: str, target_role: str) -> bool:
 
 
 def create_user(
-    session: Session, username: str, role: str, password: str, full_name: str = ""
+    session: Session, username: str, role: str, password: str, full_name: str = "",
+    scope_unit_id: int | None = None,
 ) -> User:
-    """Add an account; the caller commits."""
+    """Add an account (limited to the area of ``scope_unit_id``, if given); the caller
+    commits."""
     username = check_username(username)
     if role not in ROLES:
         raise UserError(N_("unknown role '%(role)s'; choose one of %(roles)s"), role=role,
@@ -68,15 +71,19 @@ def create_user(
     if session.exec(select(User).where(User.username == username)).first() is not None:
         raise UserError(N_("user '%(name)s' already exists"), name=username)
     user = User(
-        username=username, role=role, password_hash=hash_password(password), full_name=full_name
+        username=username, role=role, password_hash=hash_password(password), full_name=full_name,
+        scope_unit_id=scope_unit_id,
     )
     session.add(user)
     session.flush()
     return user
 
 
-def list_users(session: Session) -> list[User]:
-    return list(session.exec(select(User).order_by(User.username)))
+def list_users(session: Session, scope: Scope = EVERYTHING) -> list[User]:
+    """Accounts whose area lies in ``scope`` (an account of the whole deployment lies in no
+    province, so only the whole deployment's managers see it)."""
+    return list(session.exec(select(User).where(within(scope, User.scope_unit_id))
+                             .order_by(User.username)))
 
 
 def find_user(session: Session, username: str) -> User | None:

@@ -23,11 +23,12 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.app import get_session, localise
 from survey.messages import UserError
-from survey.models import User
-from survey.security import ADMIN, SUPERVISOR, roles_required
+from survey.models import AdminUnit, User
+from survey.security import ADMIN, SUPERVISOR, area_scoped, roles_required
 from survey.services.api.tokens import revoke_user_tokens
 from survey.services.audit import record
 from survey.services.paging import clamp, matches, page_of
+from survey.services.scope import area_for, contains_unit, of_user, set_scope, units_in_scope
 from survey.services.staff_sessions import revoke_user_sessions
 from survey.services.users import (
     MANAGES,
@@ -40,6 +41,7 @@ from survey.services.users import (
     set_role,
 )
 from survey.services.users import reset_password as reset_password_of
+from survey.views.area import current_scope
 from survey.views.confirm import confirm_page, confirmed
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -54,8 +56,8 @@ def _target(user_id: int) -> User:
     change left, so six managers disabling it at once disable it once.
     """
     user = lock_user(get_session(), user_id)
-    if user is None:
-        abort(404)
+    if user is None or not contains_unit(get_session(), current_scope(), user.scope_unit_id):
+        abort(404)  # another area's account is as if it did not exist
     if not may_manage(current_user.role, user.role):
         abort(403)
     return user
@@ -63,6 +65,7 @@ def _target(user_id: int) -> User:
 
 @bp.route("/users", methods=["GET", "POST"])
 @roles_required(*MANAGERS)
+@area_scoped
 def users() -> str | tuple[str, int] | WerkzeugResponse:
     """The account list and the form to add one (the password is typed by the manager)."""
     db = get_session()
@@ -73,10 +76,13 @@ def users() -> str | tuple[str, int] | WerkzeugResponse:
             wanted = request.form.get("role", "")
             if wanted in ROLES and wanted not in roles:  # a role beyond this manager's reach
                 abort(403)
+            area = area_for(db, current_scope(), request.form.get("unit"))
             user = create_user(db, request.form.get("username", ""), request.form.get("role", ""),
-                               request.form.get("password", ""), request.form.get("full_name", ""))
+                               request.form.get("password", ""), request.form.get("full_name", ""),
+                               scope_unit_id=area)
             record(db, "user_add", "user", user.id, user_id=int(current_user.id),
-                   detail={"username": user.username, "role": user.role})
+                   detail={"username": user.username, "role": user.role,
+                           "area": of_user(db, user).code})
         except ValueError as exc:
             db.rollback()
             error = localise(exc)
@@ -85,16 +91,22 @@ def users() -> str | tuple[str, int] | WerkzeugResponse:
             flash(_("Account %(name)s added.", name=user.username), "info")
             return redirect(url_for("admin.users"))
     search = request.args.get("q", "")[:60]
-    shown = [u for u in list_users(db)
+    scope = current_scope()
+    shown = [u for u in list_users(db, scope)
              if u.role in roles and matches(search, u.username, u.full_name)]
     number, size = clamp(request.args.get("page"), request.args.get("size"))
     page = page_of(shown, number, size)
+    units = units_in_scope(db, scope)
+    names = {code: name for code, name, _level in units}
     return render_template("admin/users.html", users=page.items, page=page, roles=roles,
-                           search=search, error=error), (422 if error else 200)
+                           search=search, error=error, scope=scope, units=units,
+                           areas={u.id: of_user(db, u) for u in page.items},
+                           area_names=names), (422 if error else 200)
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 @roles_required(*MANAGERS)
+@area_scoped
 def set_user_active(user_id: int) -> WerkzeugResponse | str:
     """Disable or re-enable an account (never delete: responses and audit rows point to it)."""
     db = get_session()
@@ -120,6 +132,7 @@ def set_user_active(user_id: int) -> WerkzeugResponse | str:
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
 @roles_required(*MANAGERS)
+@area_scoped
 def reset_password(user_id: int) -> WerkzeugResponse | str:
     """Give the user a new random password, shown once to the manager to pass on."""
     db = get_session()
@@ -141,6 +154,7 @@ def reset_password(user_id: int) -> WerkzeugResponse | str:
 
 @bp.route("/users/<int:user_id>/role", methods=["POST"])
 @roles_required(ADMIN)
+@area_scoped
 def change_role(user_id: int) -> WerkzeugResponse | str:
     """Another role for an account (administrators only); its sessions end at once."""
     db = get_session()
@@ -174,6 +188,7 @@ def change_role(user_id: int) -> WerkzeugResponse | str:
 
 @bp.route("/users/<int:user_id>/sessions", methods=["POST"])
 @roles_required(*MANAGERS)
+@area_scoped
 def sign_out_everywhere(user_id: int) -> WerkzeugResponse | str:
     """Close every session of the user (a lost phone, a shared computer); audited."""
     db = get_session()
@@ -192,4 +207,41 @@ def sign_out_everywhere(user_id: int) -> WerkzeugResponse | str:
     db.commit()
     flash(_("%(name)s has been signed out everywhere (%(n)d sessions, %(t)d API tokens).",
             name=user.username, n=closed, t=tokens), "info")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/area", methods=["POST"])
+@roles_required(ADMIN)
+@area_scoped
+def change_scope(user_id: int) -> WerkzeugResponse | str:
+    """Another area for an account (administrators, within their own area); its sessions
+    end at once, so what it may see changes at its next login. Audited."""
+    db = get_session()
+    user = _target(user_id)
+    code = request.form.get("unit", "").strip()
+    if user.id == int(current_user.id):
+        flash(_("You cannot change your own area."), "error")
+        return redirect(url_for("admin.users"))
+    scope = current_scope()
+    try:
+        wanted = area_for(db, scope, code)
+    except UserError as exc:
+        db.rollback()
+        flash(exc.localised(_), "error")
+        return redirect(url_for("admin.users"))
+    if wanted == user.scope_unit_id:
+        return redirect(url_for("admin.users"))
+    unit = db.get(AdminUnit, wanted) if wanted is not None else None
+    shown = f"{unit.name} ({unit.code})" if unit is not None else _("the whole country")
+    if not confirmed():
+        return confirm_page(
+            _("Limit %(name)s to %(area)s?", name=user.username, area=shown),
+            _("They are signed out everywhere; at their next login they see and change only "
+              "what belongs to that area."),
+            _("Change the area"), url_for("admin.users"), {"unit": code})
+    old, new = set_scope(db, scope, user, code)
+    record(db, "user.area", "user", user.id, user_id=int(current_user.id),
+           detail={"username": user.username, "old": old, "new": new})
+    db.commit()
+    flash(_("%(name)s now sees %(area)s.", name=user.username, area=shown), "info")
     return redirect(url_for("admin.users"))

@@ -26,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 
 from survey.app import csrf, get_session
 from survey.messages import N_
-from survey.security import public
+from survey.security import limited_to_area, public
 from survey.services.api import pages
 from survey.services.api.tokens import API_ROLES, token_user
 from survey.views.collect_limits import limiter
@@ -104,6 +104,8 @@ def _json(body: Any) -> str:
     return json.dumps(body, ensure_ascii=False)
 
 
+OUTSIDE_AREA = N_("This token's account is limited to one area, and this operation has not yet "
+                  "been limited to an area, so it is not open to it.")
 ERROR_WORDS = {
     400: N_("The request is not valid."), 401: N_("A valid API token is needed."),
     403: N_("This account may not read this data."), 404: N_("Nothing is here."),
@@ -144,6 +146,8 @@ def _presented_token() -> str | None:
 def token_required(view):  # type: ignore[no-untyped-def]
     """A token of an active reader (analyst, supervisor, administrator), or 401/403."""
 
+    scoped = getattr(view, "area_scoped", False)
+
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         found = token_user(get_session(), _presented_token())
@@ -152,10 +156,13 @@ def token_required(view):  # type: ignore[no-untyped-def]
         user, token = found
         if user.role not in API_ROLES:
             return error_body(403, gettext(ERROR_WORDS[403]))
+        if not scoped and limited_to_area(user):  # deny by default (security.area_scoped)
+            return error_body(403, gettext(OUTSIDE_AREA))
         g.api_user, g.api_token = user, token
         return view(*args, **kwargs)
 
     wrapped.allowed_roles = frozenset(API_ROLES)  # type: ignore[attr-defined]
+    wrapped.area_scoped = scoped  # type: ignore[attr-defined]
     wrapped.token_auth = True  # type: ignore[attr-defined]
     return wrapped
 

@@ -12,6 +12,7 @@ from flask_smorest.error_handler import ErrorSchema
 
 from survey.app import get_session, localise
 from survey.models import ReviewStatus
+from survey.security import area_scoped
 from survey.services.api import pages
 from survey.services.data.export import ExportFilter
 from survey.views.api import (
@@ -25,6 +26,7 @@ from survey.views.api import (
     operation,
     text,
 )
+from survey.views.area import current_scope
 
 
 class ResponseQuery(Paged):
@@ -72,6 +74,9 @@ class MeSchema(ma.Schema):
     username = ma.fields.String(required=True)
     role = ma.fields.String(required=True)
     token = ma.fields.String(required=True)
+    area = ma.fields.String(required=True, metadata={
+        "description": "Code of the administrative unit whose data the token may read; "
+                       "empty for the whole deployment."})
 
 
 # --- operations ----------------------------------------------------------------------------
@@ -96,11 +101,12 @@ def _refused(exc: ValueError) -> Response:
 
 @bp.route("/me")
 @operation
+@area_scoped
 @bp.response(200, MeSchema)
 def me() -> dict[str, str]:
-    """Who the token acts as."""
+    """Who the token acts as, and the area whose data it may read ("" for everything)."""
     return {"username": g.api_user.username, "role": g.api_user.role,
-            "token": g.api_token.name}
+            "token": g.api_token.name, "area": current_scope().code}
 
 
 @bp.route("/responses")
@@ -190,18 +196,21 @@ def rounds(limit: int, after: int | None = None, **_: Any) -> dict[str, Any]:
 
 @bp.route("/desks")
 @operation
+@area_scoped
 @bp.arguments(Paged, location="query", as_kwargs=True)
 @bp.response(200, ListPageSchema)
 def desks(limit: int, after: int | None = None, **_: Any) -> dict[str, Any]:
     """One-stop desks (Bộ phận Một cửa) with their agency and place."""
-    return _listed(*pages.desks_page(get_session(), after, limit))
+    return _listed(*pages.desks_page(get_session(), after, limit, current_scope()))
 
 
 @bp.route("/units")
 @operation
+@area_scoped
 @bp.arguments(UnitQuery, location="query", as_kwargs=True)
 @bp.response(200, ListPageSchema)
 def units(limit: int, after: int | None = None, level: str | None = None,
           parent: str | None = None, **_: Any) -> dict[str, Any]:
-    """Administrative units of the frame, with their level and parent."""
-    return _listed(*pages.units_page(get_session(), after, limit, level, parent))
+    """Administrative units of the frame in the token's area, with their level and parent."""
+    return _listed(*pages.units_page(get_session(), after, limit, level, parent,
+                                     current_scope()))

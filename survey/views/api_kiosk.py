@@ -12,7 +12,10 @@ from flask_smorest.error_handler import ErrorSchema
 
 from survey.app import get_session, localise
 from survey.messages import UserError
+from survey.security import area_scoped
+from survey.services.scope import contains_unit
 from survey.views.api import bp, error_body, operation, text, writers_only
+from survey.views.area import current_scope
 from survey.views.kiosk import setting
 
 
@@ -36,6 +39,7 @@ class TicketSchema(ma.Schema):
 
 @bp.route("/kiosk/<int:device>/ticket", methods=["POST"])
 @operation
+@area_scoped
 @writers_only
 @bp.arguments(TicketAskSchema, location="json")
 @bp.response(201, TicketSchema)
@@ -54,10 +58,11 @@ def open_kiosk_ticket(body: dict[str, Any], device: int) -> Any:
 
     session = get_session()
     found = session.get(KioskDevice, device)
-    if found is None:
-        return error_body(404, gettext("Unknown tablet."))
-    desk = session.get(Desk, found.desk_id)
-    if found.revoked_at is not None or desk is None or not desk.active:
+    desk = session.get(Desk, found.desk_id) if found is not None else None
+    if found is None or desk is None or not contains_unit(session, current_scope(),
+                                                          desk.unit_id):
+        return error_body(404, gettext("Unknown tablet."))  # another area's is none
+    if found.revoked_at is not None or not desk.active:
         # a disabled desk's tablet shows that it is stopped: no one would take the ticket up
         return error_body(410, gettext("This tablet has been revoked: ask the supervisor."))
     try:

@@ -45,6 +45,7 @@ class SessionUser(UserMixin):
         self.role = user.role
         self.full_name = user.full_name
         self.must_change_password = user.must_change_password
+        self.scope_unit_id = user.scope_unit_id  # its area (services/scope.py); None: all
 
 
 @login_manager.user_loader

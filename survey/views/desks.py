@@ -20,7 +20,7 @@ from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from survey.app import get_session, localise
 from survey.messages import UserError
-from survey.security import STAFF, roles_required
+from survey.security import STAFF, area_scoped, roles_required
 from survey.services.audit import record
 from survey.services.data.cells import neutralise_formula
 from survey.services.desks.bursts import burst_report
@@ -35,12 +35,15 @@ from survey.services.desks.links import (
     list_desks,
     rotate_desk,
     set_desk_active,
+    unit_code_of,
 )
 from survey.services.desks.qr import FORMATS, render
 from survey.services.instruments import latest_version
 from survey.services.instruments_text import parse_stored
 from survey.services.paging import clamp, matches, page_of
+from survey.services.scope import units_in_scope
 from survey.typed import whole_number
+from survey.views.area import current_scope
 from survey.views.confirm import confirm_page, confirmed
 from survey.views.files import disposition
 
@@ -53,6 +56,7 @@ class DeskForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     agency = StringField("Agency", validators=[Optional(), Length(max=200)])
     admin_level = StringField("Level", validators=[Optional(), AnyOf(LEVELS)])  # a <select>
+    unit = StringField("Unit", validators=[Optional(), Length(max=32)])  # an area's code
 
 
 class ActionForm(FlaskForm):
@@ -69,20 +73,22 @@ def _url(desk) -> str:  # type: ignore[no-untyped-def]
 
 def _desk_or_404(code: str, lock: bool = False):  # type: ignore[no-untyped-def]
     try:
-        return get_desk(get_session(), code, lock=lock)
+        return get_desk(get_session(), code, lock=lock, scope=current_scope())
     except ValueError:
         abort(404)
 
 
 @bp.route("/", methods=["GET", "POST"])
 @roles_required(*STAFF)
+@area_scoped
 def index() -> str | WerkzeugResponse:
     form = DeskForm()
     db = get_session()
     if form.validate_on_submit():
         try:
             desk = add_desk(db, form.code.data or "", form.name.data or "",
-                            form.agency.data or "", form.admin_level.data or "")
+                            form.agency.data or "", form.admin_level.data or "",
+                            form.unit.data or None, scope=current_scope())
         except ValueError as exc:
             db.rollback()
             flash(localise(exc), "error")
@@ -93,14 +99,17 @@ def index() -> str | WerkzeugResponse:
             flash(_("Desk %(code)s added.", code=desk.code), "info")
             return redirect(url_for("desks.detail", code=desk.code))
     search = request.args.get("q", "")[:60]
-    rows = [r for r in list_desks(db) if matches(search, r.desk.code, r.desk.name, r.desk.agency)]
+    rows = [r for r in list_desks(db, current_scope())
+            if matches(search, r.desk.code, r.desk.name, r.desk.agency)]
     number, size = clamp(request.args.get("page"), request.args.get("size"))
     return render_template("desks/index.html", page=page_of(rows, number, size), form=form,
-                           search=search)
+                           search=search, scope=current_scope(),
+                           units=units_in_scope(db, current_scope()))
 
 
 @bp.route("/<code>")
 @roles_required(*STAFF)
+@area_scoped
 def detail(code: str) -> str:
     return detail_page(_desk_or_404(code))
 
@@ -132,6 +141,7 @@ def detail_page(desk, kiosk_name: str = "", kiosk_problem: str | None = None) ->
 
 @bp.route("/<code>/edit", methods=["GET", "POST"])
 @roles_required(*STAFF)
+@area_scoped
 def edit(code: str) -> str | tuple[str, int] | WerkzeugResponse:
     """Name, agency and level of a desk (the code stays: printed QR codes carry it)."""
     desk = _desk_or_404(code)
@@ -143,7 +153,8 @@ def edit(code: str) -> str | tuple[str, int] | WerkzeugResponse:
         try:
             changes = edit_desk(db, code, request.form.get("name", ""),
                                 request.form.get("agency", ""),
-                                request.form.get("admin_level", ""))
+                                request.form.get("admin_level", ""),
+                                request.form.get("unit"), scope=current_scope())
         except UserError as exc:
             db.rollback()
             problem = exc.localised(_)
@@ -154,12 +165,16 @@ def edit(code: str) -> str | tuple[str, int] | WerkzeugResponse:
             db.commit()
             flash(_("Desk %(code)s saved.", code=code), "info")
             return redirect(url_for("desks.detail", code=code))
+    db = get_session()
     return render_template("desks/edit.html", desk=desk, levels=LEVELS, problem=problem,
-                           action=ActionForm(), form=request.form), (400 if problem else 200)
+                           action=ActionForm(), form=request.form,
+                           unit_code=unit_code_of(db, desk.unit_id), scope=current_scope(),
+                           units=units_in_scope(db, current_scope())), (400 if problem else 200)
 
 
 @bp.route("/<code>/<action>", methods=["POST"])
 @roles_required(*STAFF)
+@area_scoped
 def change(code: str, action: str) -> WerkzeugResponse | str:
     if action not in ("rotate", "disable", "enable") or not ActionForm().validate_on_submit():
         abort(400)
@@ -193,6 +208,7 @@ def change(code: str, action: str) -> WerkzeugResponse | str:
 
 @bp.route("/<code>/qr.<fmt>")
 @roles_required(*STAFF)
+@area_scoped
 def qr(code: str, fmt: str) -> WerkzeugResponse:
     if fmt not in FORMATS:
         abort(404)
@@ -208,19 +224,23 @@ def qr(code: str, fmt: str) -> WerkzeugResponse:
 
 @bp.route("/bursts")
 @roles_required(*STAFF)
+@area_scoped
 def bursts() -> str:
     days = request.args.get("days", "7")
     typed = whole_number(days, digits=3)
     days_n = typed if typed is not None and 0 < typed <= 366 else 7
     since = datetime.now(UTC) - timedelta(days=days_n)
     db = get_session()
-    found = burst_report(db, since=since)
+    scope = current_scope()
+    found = burst_report(db, since=since, scope=scope)
     return render_template("desks/bursts.html", bursts=found, days=days_n,
-                           held=held_evaluations(db), held_total=count_held(db))
+                           held=held_evaluations(db, scope=scope),
+                           held_total=count_held(db, scope))
 
 
 @bp.route("/held", methods=["POST"])
 @roles_required(*STAFF)
+@area_scoped
 def decide_held_view() -> WerkzeugResponse:
     """Release (count) or reject the ticked held evaluations; audited per evaluation."""
     FlaskForm().validate_on_submit() or abort(400)
@@ -229,7 +249,8 @@ def decide_held_view() -> WerkzeugResponse:
         abort(400)
     ids = [n for n in map(whole_number, request.form.getlist("response_id")) if n is not None]
     db = get_session()
-    changed = decide_held(db, ids, release=decision == "release", user_id=_user_id())
+    changed = decide_held(db, ids, release=decision == "release", user_id=_user_id(),
+                          scope=current_scope())
     db.commit()
     flash(_("%(n)s evaluations released: they now count.", n=changed) if decision == "release"
           else _("%(n)s evaluations rejected.", n=changed), "ok")
@@ -238,11 +259,12 @@ def decide_held_view() -> WerkzeugResponse:
 
 @bp.route("/contacts.csv")
 @roles_required(*STAFF)
+@area_scoped
 def contacts() -> WerkzeugResponse:
     """Follow-up phone numbers: only on explicit request, and the export is audited."""
     db = get_session()
     desk_code = request.args.get("desk") or None
-    rows = contact_rows(db, desk_code)
+    rows = contact_rows(db, desk_code, current_scope())
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\n")

@@ -12,8 +12,9 @@ from wtforms.validators import Length
 
 from survey.app import csrf, get_session, localise
 from survey.models import User
-from survey.security import STAFF, roles_required
+from survey.security import STAFF, area_scoped, roles_required
 from survey.services.dossiers.follow_up import MAX_NOTE, STATES, answer_case, list_cases
+from survey.views.area import current_scope
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
 
@@ -27,13 +28,14 @@ def _page(error: str | None = None, status: int = 200, kept: dict | None = None
           ) -> tuple[str, int]:
     shown = request.args.get("status")
     shown = shown if shown in STATES else None
-    return render_template("followup/index.html", cases=list_cases(get_session(), shown),
-                           shown=shown, form=AnswerForm(formdata=None), error=error,
-                           kept=kept or {}), status
+    cases = list_cases(get_session(), shown, scope=current_scope())
+    return render_template("followup/index.html", cases=cases, shown=shown,
+                           form=AnswerForm(formdata=None), error=error, kept=kept or {}), status
 
 
 @bp.route("/")
 @roles_required(*STAFF)
+@area_scoped
 def index() -> tuple[str, int]:
     """Open cases first, oldest first: who rated what, when, and what has been done."""
     return _page()
@@ -41,6 +43,7 @@ def index() -> tuple[str, int]:
 
 @bp.route("/<int:case_id>", methods=["POST"])
 @roles_required(*STAFF)
+@area_scoped
 @csrf.exempt  # checked by the form itself, so that a stale token keeps the note typed
 def answer(case_id: int) -> WerkzeugResponse | tuple[str, int]:
     form = AnswerForm()  # FlaskForm: its CSRF token is validated in validate_on_submit
@@ -52,7 +55,8 @@ def answer(case_id: int) -> WerkzeugResponse | tuple[str, int]:
     me = db.get(User, int(current_user.id))
     assert me is not None
     try:
-        answer_case(db, case_id, form.status.data or "", form.note.data or "", me)
+        answer_case(db, case_id, form.status.data or "", form.note.data or "", me,
+                    scope=current_scope())
     except ValueError as exc:
         db.rollback()
         return _page(localise(exc), 422, kept)

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from survey.app import get_session
 from survey.messages import UserError
 from survey.models_kiosk import KioskDevice
-from survey.security import STAFF, roles_required
+from survey.security import STAFF, area_scoped, roles_required
 from survey.services.kiosk.devices import kiosk_path, register, revoke
 from survey.views.confirm import confirm_page, confirmed
 from survey.views.desks import ActionForm, _desk_or_404, _user_id, bp, detail_page
@@ -20,6 +20,7 @@ KEY_SHOWN = "kiosk"  # the flash category of a new tablet's address (shown once,
 
 @bp.route("/<code>/kiosks", methods=["POST"])
 @roles_required(*STAFF)
+@area_scoped
 def kiosk_add(code: str) -> WerkzeugResponse | tuple[str, int]:
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -38,6 +39,7 @@ def kiosk_add(code: str) -> WerkzeugResponse | tuple[str, int]:
 
 @bp.route("/<code>/kiosks/<int:device_id>/revoke", methods=["POST"])
 @roles_required(*STAFF)
+@area_scoped
 def kiosk_revoke(code: str, device_id: int) -> WerkzeugResponse | str:
     if not ActionForm().validate_on_submit():
         abort(400)

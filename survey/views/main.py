@@ -9,6 +9,7 @@ from flask_login import current_user
 from survey.app import get_session
 from survey.security import public
 from survey.services.overview import overview
+from survey.views.area import can_open, current_scope
 
 bp = Blueprint("main", __name__)
 
@@ -43,7 +44,8 @@ ROLE_LINKS: dict[str, list[tuple[str, object]]] = {
 
 def links_for(role: str | None) -> list[tuple[str, object]]:
     available = current_app.view_functions
-    return [(url_for(ep), label) for ep, label in ROLE_LINKS.get(role or "", []) if ep in available]
+    return [(url_for(ep), label) for ep, label in ROLE_LINKS.get(role or "", [])
+            if ep in available and can_open(ep)]
 
 
 @bp.route("/")
@@ -51,7 +53,7 @@ def links_for(role: str | None) -> list[tuple[str, object]]:
 def home() -> str:
     role = current_user.role if current_user.is_authenticated else None
     # Live counts only for staff: to someone stuffing a desk they would be a progress bar.
-    stats = overview(get_session()) if role else None
+    stats = overview(get_session(), current_scope()) if role else None
     return render_template("main/home.html", stats=stats, links=links_for(role))
 
 

@@ -15,7 +15,7 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from survey.app import get_session, localise
 from survey.models import User
-from survey.security import roles_required
+from survey.security import area_scoped, roles_required
 from survey.services.api.tokens import (
     API_ROLES,
     MAX_DAYS,
@@ -41,14 +41,16 @@ def _page(form: TokenForm, error: str | None = None, secret: str | None = None,
           status: int = 200) -> tuple[str, int]:
     me = get_session().get(User, int(current_user.id))
     assert me is not None
-    rows = user_tokens(get_session(), None if me.role == "admin" else me.id)
+    everyone = me.role == "admin" and me.scope_unit_id is None  # an area's admin: their own
+    rows = user_tokens(get_session(), None if everyone else me.id)
     return render_template("auth/tokens.html", form=form, revoke=RevokeForm(), error=error,
                            secret=secret, rows=[(t, owner, token_state(t)) for t, owner in rows],
-                           everyone=me.role == "admin", max_days=MAX_DAYS), status
+                           everyone=everyone, max_days=MAX_DAYS), status
 
 
 @bp.route("/", methods=["GET", "POST"])
 @roles_required(*API_ROLES)
+@area_scoped
 def index() -> tuple[str, int]:
     """The list, and the form to make a token (its secret shown on this answer only)."""
     form = TokenForm()
@@ -71,6 +73,7 @@ def index() -> tuple[str, int]:
 
 @bp.route("/<int:token_id>/revoke", methods=["POST"])
 @roles_required(*API_ROLES)
+@area_scoped
 def revoke(token_id: int) -> WerkzeugResponse | tuple[str, int]:
     form = RevokeForm()
     if not form.validate_on_submit():

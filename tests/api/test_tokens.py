@@ -45,7 +45,7 @@ def test_does_a_token_act_as_its_user_until_revoked_expired_or_disabled(app: Fla
     client = app.test_client()
     me = client.get("/api/v1/me", headers=bearer(secret))
     assert me.status_code == 200 and me.get_json() == {"username": "chi", "role": "analyst",
-                                                      "token": "R script"}
+                                                      "token": "R script", "area": ""}
     basic = base64.b64encode(f"anyone:{secret}".encode()).decode()
     assert client.get("/api/v1/me", headers={"Authorization": f"Basic {basic}"}
                       ).status_code == 200  # what Excel and Power BI send

@@ -293,6 +293,26 @@ def test_role_changes_at_once_each_start_from_the_role_before(app: Flask, world:
     assert count(app, User, User.id == hung, User.role == last) == 1
 
 
+@races("/admin/users/<int:user_id>/area")
+def test_area_changes_at_once_each_start_from_the_area_before(app: Flask, world: World) -> None:
+    """Six administrators moving one account between two areas at once: each audited change
+    starts from the area the previous one left, and the account ends in the last one's."""
+    hung = _user_id(app, "hung")
+    with Session(_engine(app)) as session:
+        codes = list(session.exec(select(AdminUnit.code).where(AdminUnit.parent_id.is_not(None))  # type: ignore[union-attr]
+                                  .order_by(AdminUnit.id).limit(2)))
+    jobs = [(client, token, code) for (client, token), code in
+            zip(signed_in(app, "quantri", N), codes * (N // 2), strict=True)]
+    replies = race(jobs, lambda job: job[0].post(f"/admin/users/{hung}/area", data={
+        "csrf_token": job[1], "unit": job[2], "confirmed": "1"}))
+    _no_5xx(statuses(replies))
+    last = _chains(_details(audited(app, "user.area", hung)), "")
+    with Session(_engine(app)) as session:
+        user = session.get(User, hung)
+        assert user is not None and user.scope_unit_id is not None
+        assert session.get(AdminUnit, user.scope_unit_id).code == last  # type: ignore[union-attr]
+
+
 @races("/admin/users/<int:user_id>/sessions")
 def test_six_sign_outs_everywhere_at_once_close_each_session_once(
     app: Flask, world: World

@@ -22,6 +22,7 @@ from survey.models import AdminUnit, Desk, GeoLevel, Instrument, InstrumentVersi
 from survey.services.data.export import ExportFilter
 from survey.services.data.formats import Columns, selected_export
 from survey.services.reports.period import Period
+from survey.services.scope import EVERYTHING, Scope, desks_within, within
 
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
@@ -94,10 +95,13 @@ def rounds_page(session: Session, after: int | None, limit: int) -> tuple[list[d
     return items, len(found) > limit
 
 
-def desks_page(session: Session, after: int | None, limit: int) -> tuple[list[dict], bool]:
-    """Desks with their place; never their link tokens (the QR codes stay on staff pages)."""
+def desks_page(session: Session, after: int | None, limit: int,
+               scope: Scope = EVERYTHING) -> tuple[list[dict], bool]:
+    """The area's desks with their place; never their link tokens (the QR codes stay on
+    staff pages)."""
     query = _after(select(Desk, AdminUnit.code).outerjoin(
-        AdminUnit, col(AdminUnit.id) == Desk.unit_id), col(Desk.id), after)
+        AdminUnit, col(AdminUnit.id) == Desk.unit_id).where(desks_within(scope)),
+        col(Desk.id), after)
     found = session.exec(query.order_by(col(Desk.id)).limit(limit + 1)).all()
     items = [{"id": d.id, "code": d.code, "name": d.name, "agency": d.agency,
               "admin_level": d.admin_level, "unit": unit, "active": d.active}
@@ -106,12 +110,12 @@ def desks_page(session: Session, after: int | None, limit: int) -> tuple[list[di
 
 
 def units_page(session: Session, after: int | None, limit: int, level: str | None = None,
-               parent: str | None = None) -> tuple[list[dict], bool]:
-    """The frame's administrative units, with their level and parent codes."""
+               parent: str | None = None, scope: Scope = EVERYTHING) -> tuple[list[dict], bool]:
+    """The frame's administrative units in the area, with their level and parent codes."""
     up = aliased(AdminUnit)
     query = select(AdminUnit, GeoLevel.code, up.code).join(
         GeoLevel, col(GeoLevel.id) == AdminUnit.level_id).outerjoin(
-        up, col(up.id) == AdminUnit.parent_id)
+        up, col(up.id) == AdminUnit.parent_id).where(within(scope, AdminUnit.id))
     if level:
         query = query.where(GeoLevel.code == level)
     if parent:

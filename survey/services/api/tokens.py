@@ -94,9 +94,11 @@ def token_state(token: ApiToken) -> str:
 
 def revoke_token(session: Session, token_id: int, by: User | None) -> ApiToken:
     """Revoke one token: its owner's, any token for an administrator, or (``by`` None) the
-    server's operator on the command line."""
+    server's operator on the command line. An administrator limited to an area manages
+    only their own (tokens carry no area of their own to check against)."""
     row = session.get(ApiToken, token_id)
-    if row is None or (by is not None and row.user_id != by.id and by.role != "admin"):
+    every = by is not None and by.role == "admin" and by.scope_unit_id is None
+    if row is None or (by is not None and row.user_id != by.id and not every):
         raise UserError(N_("No such token."))
     # one UPDATE that only an open token matches: revoked at the same instant from two
     # places, it is revoked (and audited) once

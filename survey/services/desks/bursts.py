@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from survey.models import Desk, as_utc
 from survey.models_desk import DeskSignal
+from survey.services.scope import EVERYTHING, Scope, desk_ids_within
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,9 @@ def burst_report(
     window: timedelta = timedelta(minutes=10),
     min_same_address: int = 6,
     min_same_pattern: int = 10,
+    scope: Scope = EVERYTHING,
 ) -> list[Burst]:
-    """Bursts since ``since``, most evaluations first."""
+    """Bursts at the area's desks since ``since``, most evaluations first."""
     if window <= timedelta(0):
         raise ValueError("the burst window must be positive")
     if min_same_address < 2 or min_same_pattern < 2:
@@ -62,7 +64,7 @@ def burst_report(
     rows = session.exec(
         select(DeskSignal.desk_id, DeskSignal.address_hash, DeskSignal.pattern_hash,
                DeskSignal.created_at)
-        .where(DeskSignal.created_at >= since)
+        .where(DeskSignal.created_at >= since, DeskSignal.desk_id.in_(desk_ids_within(scope)))
         .order_by(DeskSignal.desk_id, DeskSignal.created_at)
     ).all()
     groups: dict[tuple[int, str, str], list[datetime]] = defaultdict(list)

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from survey.instruments import Instrument
 from survey.instruments.values import code_text
 from survey.models import Desk
+from survey.services.scope import EVERYTHING, Scope, desks_within
 
 RECENT_ITEMS = ("service_field", "overall", "on_time", "staff_attitude", "comment")
 
@@ -86,8 +87,12 @@ def recent_evaluations(session: Session, desk: Desk, limit: int = 25) -> list[Ev
             for rid, created, contact in heads]
 
 
-def contact_rows(session: Session, desk_code: str | None = None) -> list[ContactRow]:
-    """Every consented contact (optionally of one desk), for follow-up calls."""
+def contact_rows(session: Session, desk_code: str | None = None,
+                 scope: Scope = EVERYTHING) -> list[ContactRow]:
+    """Every consented contact at the area's desks (optionally one desk), for follow-up
+    calls."""
+    ours = None if scope.everything else set(
+        session.exec(select(Desk.code).where(desks_within(scope))))
     rows = session.connection().execute(text(
         "SELECT r.id, d.code, r.created_at, c.phone, "
         "  (SELECT value_num FROM answer a WHERE a.response_id = r.id "
@@ -99,4 +104,5 @@ def contact_rows(session: Session, desk_code: str | None = None) -> list[Contact
         "WHERE (CAST(:desk AS VARCHAR) IS NULL OR d.code = :desk) ORDER BY r.id"
     ), {"desk": desk_code}).all()
     return [ContactRow(rid, code, _moment(created), phone, _value(overall, None), comment or "")
-            for rid, code, created, phone, overall, comment in rows]
+            for rid, code, created, phone, overall, comment in rows
+            if ours is None or code in ours]

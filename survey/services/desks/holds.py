@@ -29,6 +29,7 @@ from survey.models import Desk, Response, ReviewStatus, utcnow
 from survey.models_desk import DeskSignal
 from survey.services.audit import record
 from survey.services.locks import locked, serialise
+from survey.services.scope import EVERYTHING, Scope, desk_ids_within, desks_within
 
 DESK_ADDRESS = "desk_address"  # one address at one desk
 ADDRESS = "address"  # one address across desks (a burst of dossier codes, say)
@@ -112,26 +113,28 @@ def hold_reason(session: Session, desk_id: int, address_hash: str, rules: HoldRu
     return None
 
 
-def held_evaluations(session: Session, limit: int = 500) -> list[HeldEvaluation]:
-    """Evaluations waiting for a supervisor, oldest first."""
+def held_evaluations(session: Session, limit: int = 500,
+                     scope: Scope = EVERYTHING) -> list[HeldEvaluation]:
+    """Evaluations at the area's desks waiting for a supervisor, oldest first."""
     rows = session.exec(
         select(Response.id, Desk.code, Desk.name, DeskSignal.hold_reason, Response.created_at)
         .join(DeskSignal, DeskSignal.response_id == Response.id)
         .join(Desk, Desk.id == DeskSignal.desk_id)
-        .where(Response.status == ReviewStatus.held.value)
+        .where(Response.status == ReviewStatus.held.value, desks_within(scope))
         .order_by(Response.id).limit(limit)
     ).all()
     return [HeldEvaluation(int(rid), code, name, reason or "", created)
             for rid, code, name, reason, created in rows]
 
 
-def count_held(session: Session) -> int:
+def count_held(session: Session, scope: Scope = EVERYTHING) -> int:
     return int(session.exec(select(func.count()).select_from(Response)
-                            .where(Response.status == ReviewStatus.held.value)).one())
+                            .where(Response.status == ReviewStatus.held.value,
+                                   Response.desk_id.in_(desk_ids_within(scope)))).one())
 
 
 def decide_held(session: Session, response_ids: list[int], release: bool,
-                user_id: int | None) -> int:
+                user_id: int | None, scope: Scope = EVERYTHING) -> int:
     """Release (count it) or reject held evaluations; audited. Returns how many changed.
 
     A released evaluation takes its dossier hash back unless a counted evaluation of the
@@ -141,7 +144,10 @@ def decide_held(session: Session, response_ids: list[int], release: bool,
     one at once, the second finds it decided and leaves it.
     """
     changed = 0
-    for rid in sorted(set(response_ids)):
+    ours = set(session.exec(select(Response.id).where(
+        Response.id.in_(sorted(set(response_ids))),  # type: ignore[union-attr]
+        Response.desk_id.in_(desk_ids_within(scope))))) if response_ids else set()
+    for rid in sorted(ours):  # another area's ids are left as if they did not exist
         response = locked(session, Response, rid)
         if response is None or response.status != ReviewStatus.held.value:
             continue

@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from survey.messages import N_, UserError
 from survey.models import AdminUnit, Desk, Response
+from survey.services.scope import EVERYTHING, Scope, area_for, desk_ids_within, desks_within
 
 TOKEN_SALT = "sipas.desk-evaluation.v1"
 EVALUATION_PATH = "/d/"
@@ -115,18 +116,14 @@ def check_desk_code(code: str) -> str:
 
 
 def add_desk(session: Session, code: str, name: str, agency: str = "", admin_level: str = "",
-             unit_code: str | None = None) -> Desk:
-    """Create a desk; a duplicate code or an unknown unit is a clear ValueError."""
+             unit_code: str | None = None, scope: Scope = EVERYTHING) -> Desk:
+    """Create a desk in ``unit_code`` (none: the area's own unit); a duplicate code, an
+    unknown unit or one outside the area is a clear ValueError."""
     code = check_desk_code(code)
     name, agency, admin_level = _checked(name, agency, admin_level)
+    unit_id = area_for(session, scope, unit_code)
     if session.exec(select(Desk).where(Desk.code == code)).first() is not None:
         raise UserError(N_("desk %(code)s already exists"), code=code)
-    unit_id = None
-    if unit_code:
-        unit = session.exec(select(AdminUnit).where(AdminUnit.code == unit_code)).first()
-        if unit is None:
-            raise ValueError(f"no administrative unit with code {unit_code!r}")
-        unit_id = unit.id
     desk = Desk(code=code, name=name, agency=agency, admin_level=admin_level, unit_id=unit_id)
     session.add(desk)
     session.flush()
@@ -147,15 +144,17 @@ def _checked(name: str, agency: str, admin_level: str) -> tuple[str, str, str]:
     return name, agency, admin_level
 
 
-def edit_desk(session: Session, code: str, name: str, agency: str,
-              admin_level: str) -> dict[str, dict[str, str]]:
-    """Change a desk's name, agency and level (never its code: printed QR codes name it).
+def edit_desk(session: Session, code: str, name: str, agency: str, admin_level: str,
+              unit_code: str | None = None,
+              scope: Scope = EVERYTHING) -> dict[str, dict[str, str]]:
+    """Change a desk's name, agency, level and unit within the area (never its code:
+    printed QR codes name it).
 
     Returns the changes (field -> old, new) for the audit row; the caller records and commits.
     The desk is locked first, so that each of several edits at once is compared with what
     the one before it saved (each audit row's "old" is what the desk really was).
     """
-    desk = get_desk(session, code, lock=True)
+    desk = get_desk(session, code, lock=True, scope=scope)
     name, agency, admin_level = _checked(name, agency, admin_level)
     changes = {field: {"old": getattr(desk, field), "new": value}
                for field, value in (("name", name), ("agency", agency),
@@ -163,15 +162,32 @@ def edit_desk(session: Session, code: str, name: str, agency: str,
                if getattr(desk, field) != value}
     for field, change in changes.items():
         setattr(desk, field, change["new"])
+    if unit_code is not None:  # a move within the area (the form sends the current unit)
+        unit_id = area_for(session, scope, unit_code) if unit_code.strip() else None
+        if unit_id is None and not scope.everything:
+            raise UserError(N_("a desk of your area needs an administrative unit"))
+        if unit_id != desk.unit_id:
+            changes["unit"] = {"old": unit_code_of(session, desk.unit_id),
+                               "new": unit_code_of(session, unit_id)}
+            desk.unit_id = unit_id
     session.add(desk)
     session.flush()
     return changes
 
 
-def get_desk(session: Session, code: str, *, lock: bool = False) -> Desk:
+def unit_code_of(session: Session, unit_id: int | None) -> str:
+    """The code of a unit ('' for none), for audit rows and forms."""
+    if unit_id is None:
+        return ""
+    return session.exec(select(AdminUnit.code).where(AdminUnit.id == unit_id)).one()
+
+
+def get_desk(session: Session, code: str, *, lock: bool = False,
+             scope: Scope = EVERYTHING) -> Desk:
     """The desk with ``code``; ``lock``: locked until the transaction ends and read after
-    the lock, for a change decided on what it reads (survey/services/locks.py)."""
-    query = select(Desk).where(Desk.code == code)
+    the lock, for a change decided on what it reads (survey/services/locks.py). A desk
+    outside ``scope`` is not found, as if it did not exist."""
+    query = select(Desk).where(Desk.code == code, desks_within(scope))
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
     desk = session.exec(query).first()
@@ -180,16 +196,17 @@ def get_desk(session: Session, code: str, *, lock: bool = False) -> Desk:
     return desk
 
 
-def list_desks(session: Session) -> list[DeskSummary]:
-    """Every desk in code order with its number of evaluations (one grouped query)."""
+def list_desks(session: Session, scope: Scope = EVERYTHING) -> list[DeskSummary]:
+    """Every desk of the area in code order with its number of evaluations (one grouped
+    query)."""
     counts = dict(
         session.exec(
             select(Response.desk_id, func.count())
-            .where(Response.desk_id.is_not(None))  # type: ignore[union-attr]
+            .where(Response.desk_id.in_(desk_ids_within(scope)))  # type: ignore[union-attr]
             .group_by(Response.desk_id)
         ).all()
     )
-    desks = session.exec(select(Desk).order_by(Desk.code)).all()
+    desks = session.exec(select(Desk).where(desks_within(scope)).order_by(Desk.code)).all()
     return [DeskSummary(desk, int(counts.get(desk.id, 0))) for desk in desks]
 
 

@@ -21,6 +21,7 @@ from survey.models import Answer, Desk, Response, User, as_utc, utcnow
 from survey.models_desk import DeskContact
 from survey.models_dossiers import FollowUp
 from survey.services import audit
+from survey.services.scope import EVERYTHING, Scope, desk_ids_within, desks_within
 
 THRESHOLD = 2  # overall 1 or 2 of 5: "very dissatisfied", "dissatisfied"
 RATING_ITEM = "overall"
@@ -50,10 +51,12 @@ class CaseView:
     response_time: timedelta | None
 
 
-def list_cases(session: Session, status: str | None = None, limit: int = 200
-               ) -> list[CaseView]:
-    """Cases, oldest open first, with the citizen's comment and (consented) phone."""
-    query = select(FollowUp, Desk).join(Desk, col(Desk.id) == FollowUp.desk_id)
+def list_cases(session: Session, status: str | None = None, limit: int = 200,
+               scope: Scope = EVERYTHING) -> list[CaseView]:
+    """Cases at the area's desks, oldest open first, with the citizen's comment and
+    (consented) phone."""
+    query = select(FollowUp, Desk).join(Desk, col(Desk.id) == FollowUp.desk_id) \
+        .where(desks_within(scope))
     if status:
         query = query.where(FollowUp.status == status)
     found = session.exec(query.order_by(col(FollowUp.status) == "closed",
@@ -73,7 +76,8 @@ def list_cases(session: Session, status: str | None = None, limit: int = 200
     return out
 
 
-def answer_case(session: Session, case_id: int, status: str, note: str, by: User) -> FollowUp:
+def answer_case(session: Session, case_id: int, status: str, note: str, by: User,
+                scope: Scope = EVERYTHING) -> FollowUp:
     """Record what was done (``answered``) or close the case; the first answer is timed."""
     if status not in ("answered", "closed"):
         raise UserError(N_("a case can be answered or closed"))
@@ -82,8 +86,10 @@ def answer_case(session: Session, case_id: int, status: str, note: str, by: User
         raise UserError(N_("say what was done for the citizen"))
     if len(note) > MAX_NOTE:
         raise UserError(N_("the note is longer than %(most)d characters"), most=MAX_NOTE)
-    case = session.exec(select(FollowUp).where(FollowUp.id == case_id).with_for_update()).first()
-    if case is None:
+    case = session.exec(select(FollowUp).where(
+        FollowUp.id == case_id, col(FollowUp.desk_id).in_(desk_ids_within(scope)))
+        .with_for_update()).first()
+    if case is None:  # another area's case is no case
         raise UserError(N_("no such case"))
     if case.status == "closed":
         raise UserError(N_("this case is already closed"))

@@ -1,0 +1,139 @@
+"""Whose data an account may see: an administrative unit and everything below it.
+
+A national deployment has the ministry's accounts (no area: every province) and each
+province's (its province, or a district or commune below it). The area is a subtree of the
+geography, so one recursive query answers "is this desk, this questionnaire, this account
+inside?" on SQLite and PostgreSQL alike, and every list is filtered in SQL rather than
+after reading everything. An object outside the area is treated as if it did not exist (a
+404, not a 403), so an account cannot even learn which codes another province uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import CTE, ColumnElement, literal, true
+from sqlmodel import Session, select
+
+from survey.messages import N_, UserError
+from survey.models import AdminUnit, Desk, GeoLevel, User
+
+
+@dataclass(frozen=True)
+class Scope:
+    """An account's area; ``unit_id`` None is the whole deployment."""
+
+    unit_id: int | None = None
+    code: str = ""
+    name: str = ""
+    level: str = ""
+
+    @property
+    def everything(self) -> bool:
+        return self.unit_id is None
+
+
+EVERYTHING = Scope()
+
+
+def subtree(unit_id: int) -> CTE:
+    """The unit and every unit below it, as a recursive CTE of ids (one query, any depth)."""
+    top = select(AdminUnit.id.label("id")).where(AdminUnit.id == unit_id)  # type: ignore[union-attr]
+    tree = top.cte("scope_units", recursive=True)
+    below = select(AdminUnit.id).join(tree, AdminUnit.parent_id == tree.c.id)  # type: ignore[arg-type]
+    return tree.union_all(below)
+
+
+def within(scope: Scope, column: Any) -> ColumnElement[bool]:
+    """A WHERE clause keeping rows whose unit ``column`` lies in the area (everything: true).
+
+    A row without a unit lies in no province, so only the whole deployment sees it.
+    """
+    if scope.everything:
+        return true()
+    assert scope.unit_id is not None
+    return column.in_(select(subtree(scope.unit_id).c.id))  # type: ignore[no-any-return]
+
+
+def desks_within(scope: Scope) -> ColumnElement[bool]:
+    """A WHERE clause on ``Desk`` for the desks of the area."""
+    return within(scope, Desk.unit_id)
+
+
+def desk_ids_within(scope: Scope) -> Any:
+    """A subquery of the ids of the area's desks (for tables that name a desk by id)."""
+    return select(Desk.id).where(desks_within(scope))
+
+
+def contains_unit(session: Session, scope: Scope, unit_id: int | None) -> bool:
+    """Whether the unit (None: no unit) lies in the area."""
+    if scope.everything:
+        return True
+    if unit_id is None:
+        return False
+    found = session.exec(select(literal(1)).where(  # type: ignore[call-overload]
+        within(scope, literal(unit_id)))).first()
+    return found is not None
+
+
+def of_user(session: Session, user: Any) -> Scope:
+    """The area of an account (any object with ``scope_unit_id``; none: everything)."""
+    unit_id = getattr(user, "scope_unit_id", None)
+    if unit_id is None:
+        return EVERYTHING
+    row = session.exec(select(AdminUnit.code, AdminUnit.name, GeoLevel.code)  # type: ignore[call-overload]
+                       .join(GeoLevel, GeoLevel.id == AdminUnit.level_id)
+                       .where(AdminUnit.id == unit_id)).first()
+    if row is None:  # the foreign key makes this impossible; refuse rather than widen
+        raise RuntimeError(f"account area {unit_id} names no unit")
+    return Scope(unit_id, row[0], row[1], row[2])
+
+
+def unit_by_code(session: Session, code: str) -> AdminUnit:
+    """The unit with this code, or a :class:`UserError` naming the code."""
+    code = code.strip()
+    unit = session.exec(select(AdminUnit).where(AdminUnit.code == code)).first()
+    if unit is None:
+        raise UserError(N_("no administrative unit has the code '%(code)s'"), code=code)
+    return unit
+
+
+def area_for(session: Session, actor: Scope, code: str | None) -> int | None:
+    """The unit id an actor may give an account or a desk: ``code`` (None or empty: the
+    actor's own area), refused with the actor's area named if it lies outside it."""
+    if not code or not code.strip():
+        return actor.unit_id
+    unit = unit_by_code(session, code)
+    if not contains_unit(session, actor, unit.id):
+        raise UserError(N_("%(code)s is outside your area (%(area)s)"), code=unit.code,
+                        area=actor.name)
+    return unit.id
+
+
+def set_scope(session: Session, actor: Scope, user: User, code: str | None) -> tuple[str, str]:
+    """Give an account another area (``code`` None or empty: the actor's own, which for the
+    ministry is everything). Its sessions end, as for a role change: what it may see changes
+    at its next login. Returns (old, new) area codes ('' for everything); the caller audits."""
+    from survey.services.staff_sessions import revoke_user_sessions
+
+    old = of_user(session, user)
+    if not contains_unit(session, actor, user.scope_unit_id) and not actor.everything:
+        raise UserError(N_("this account is outside your area"))
+    new_id = area_for(session, actor, code)
+    if new_id != user.scope_unit_id:
+        user.scope_unit_id = new_id
+        session.add(user)
+        assert user.id is not None
+        revoke_user_sessions(session, user.id)
+        session.flush()
+    return old.code, of_user(session, user).code
+
+
+def units_in_scope(session: Session, scope: Scope, limit: int = 5000) -> list[tuple[str, str, str]]:
+    """(code, name, level) of the area's units above hamlets, for a picker of areas."""
+    query = (select(AdminUnit.code, AdminUnit.name, GeoLevel.code)  # type: ignore[call-overload]
+             .join(GeoLevel, GeoLevel.id == AdminUnit.level_id)
+             .where(within(scope, AdminUnit.id), GeoLevel.code != "hamlet")
+             .order_by(GeoLevel.depth, AdminUnit.code).limit(limit))
+    return [tuple(r) for r in session.exec(query).all()]

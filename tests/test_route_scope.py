@@ -1,0 +1,356 @@
+"""Does an account limited to one province see and change only that province, on every route?
+
+The route matrix (``test_route_matrix.py``) checks roles; this adds the area. Two provinces,
+A and B, each with a desk, a tablet, a low rating followed up, a consented phone, a held
+evaluation and accounts. Province A's enumerator, supervisor, analyst and administrator then
+try every route of the matrix:
+
+- a route declared area-aware (``SCOPED`` below, written by hand) must treat B's objects as
+  if they did not exist: a 404 for B's desk, tablet, case or account, B left out of every
+  list, and nothing of B's changed by any POST;
+- every other route must refuse them with a 403 (deny by default), so a screen not yet
+  taught about areas can never show them another province.
+
+The ministry's account (no area) still sees both provinces.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from survey.models import AdminUnit, AuditLog, Desk, Response, User
+from survey.models_accounts import ApiToken
+from survey.models_desk import DeskSignal
+from survey.models_dossiers import FollowUp
+from survey.models_kiosk import KioskDevice
+from survey.services.desks.links import desk_token
+from survey.services.geography import ensure_levels
+from survey.services.kiosk.devices import register
+from tests import factories
+from tests.desks.conftest import submit
+from tests.support import CHEAP_ARGON2
+from tests.test_route_matrix import ANON, MATRIX, TOKEN_ROUTES, _methods
+
+PASSWORD = "route scope pass 1"
+TOKEN = "sipas_route-scope-token-"  # + the username
+ROLES = ("enumerator", "supervisor", "analyst", "admin")
+
+# Routes that limit what they show and change to the account's area. Written by hand, as
+# the matrix is: a view that gains or loses its area check without this list changing fails.
+SCOPED = frozenset({
+    "auth.logout", "auth.change_password", "tokens.index", "tokens.revoke",
+    "desks.index", "desks.detail", "desks.qr", "desks.change", "desks.edit",
+    "desks.kiosk_add", "desks.kiosk_revoke", "desks.contacts", "desks.bursts",
+    "desks.decide_held_view", "followup.index", "followup.answer",
+    "admin.users", "admin.set_user_active", "admin.reset_password",
+    "admin.sign_out_everywhere", "admin.change_role", "admin.change_scope",
+    "api.me", "api.desks", "api.units", "api.open_kiosk_ticket",
+})
+
+
+@dataclass
+class World:
+    app: Flask
+    desk_a: str
+    desk_b: str
+    kiosk_b: int
+    case_b: int
+    held_b: int
+    user_b: int
+    token_b: int
+
+
+def _units(session: Session) -> dict[str, AdminUnit]:
+    levels = ensure_levels(session)
+    made: dict[str, AdminUnit] = {}
+    for p in ("A", "B"):
+        parent = None
+        for level, code, name in (("province", f"P{p}", f"Tỉnh {p}"),
+                                  ("district", f"H{p}", f"Huyện {p}"),
+                                  ("commune", f"X{p}", f"Xã {p}")):
+            unit = AdminUnit(code=code, name=name, level_id=levels[level].id,
+                             parent_id=parent.id if parent else None)
+            session.add(unit)
+            session.flush()
+            made[code] = parent = unit
+    return made
+
+
+@pytest.fixture
+def world(engine: Engine, db_url: str, instance_dir: Path,
+          monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    from survey.app import create_app
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    app = create_app({"TESTING": True, "SECRET_KEY": "scope", "DATABASE_URL": db_url,
+                      "ARGON2_PARAMS": CHEAP_ARGON2, "WTF_CSRF_ENABLED": False})
+    engine_ = app.extensions["sipas_engine"]
+    with Session(engine_) as session:
+        units = _units(session)
+        factories.published(session, "desk_evaluation")
+        desk_a = factories.desk(session, code="DA", unit_id=units["XA"].id, agency="UBND A")
+        desk_b = factories.desk(session, code="DB", unit_id=units["XB"].id, agency="UBND B")
+        for role in ROLES:
+            user = factories.user(session, role, username=f"a-{role}", password=PASSWORD,
+                                  scope_unit_id=units["PA"].id)
+            session.add(ApiToken(user_id=user.id, name="scope", prefix=TOKEN[:12],
+                                 token_hash=hashlib.sha256(f"{TOKEN}{user.username}".encode())
+                                 .hexdigest()))
+        user_b = factories.user(session, "enumerator", username="b-enumerator",
+                                password=PASSWORD, scope_unit_id=units["PB"].id)
+        admin_b = factories.user(session, "admin", username="b-admin", password=PASSWORD,
+                                 scope_unit_id=units["PB"].id)
+        token_b = ApiToken(user_id=admin_b.id, name="b", prefix=TOKEN[:12],
+                           token_hash=hashlib.sha256(b"b-token").hexdigest())
+        session.add(token_b)
+        factories.user(session, "supervisor", username="ministry", password=PASSWORD)
+        kiosk = register(session, desk_b, "Quầy B", None).device
+        session.commit()
+        ids = (desk_a.code, desk_b.code, kiosk.id, user_b.id, token_b.id)
+        paths = {d.code: "/d/" + desk_token(app.config["SECRET_KEY"], d)
+                 for d in (desk_a, desk_b)}
+    citizen = app.test_client()
+    for code in ("DA", "DB"):  # a low rating with a consented phone, then one to be held
+        for overall in ("1", "5"):
+            reply, _ = submit(citizen, paths[code], overall=overall, comment=f"{code} {overall}",
+                              contact_phone="0912345678" if overall == "1" else "",
+                              contact_consent="yes" if overall == "1" else "")
+            assert reply.status_code == 303
+    with Session(engine_) as session:
+        case_b = session.exec(select(FollowUp).join(Desk, Desk.id == FollowUp.desk_id)
+                              .where(Desk.code == "DB")).one()
+        held = session.exec(select(Response).join(Desk, Desk.id == Response.desk_id)
+                            .where(Desk.code.in_(["DA", "DB"]))  # type: ignore[attr-defined]
+                            .order_by(Response.id)).all()
+        for response in held:  # the rating-5 ones: held as a burst would hold them
+            signal = session.get(DeskSignal, response.id)
+            assert signal is not None
+            if session.exec(select(FollowUp).where(FollowUp.response_id == response.id)).first():
+                continue
+            response.status, signal.hold_reason = "held", "desk"
+            session.add_all([response, signal])
+        session.commit()
+        held_b = next(r.id for r in held if r.status == "held" and
+                      session.get(Desk, r.desk_id).code == "DB")  # type: ignore[union-attr]
+        case_b_id = case_b.id
+    yield World(app, ids[0], ids[1], ids[2], case_b_id, held_b, ids[3], ids[4])
+    engine_.dispose()
+
+
+def _client(world: World, role: str) -> FlaskClient:
+    client = world.app.test_client()
+    reply = client.post("/auth/login", data={"username": f"a-{role}", "password": PASSWORD})
+    assert reply.status_code == 302
+    return client
+
+
+def _ask(client: FlaskClient, method: str, url: str, role: str, endpoint: str,
+         data: dict | None = None, json: dict | None = None):  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {TOKEN}a-{role}"} if endpoint in TOKEN_ROUTES else {}
+    reply = client.open(url, method=method, headers=headers, data=data, json=json)
+    reply.close()
+    return reply
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+def test_every_route_not_limited_to_areas_refuses_an_area_account(world: World) -> None:
+    views = world.app.view_functions
+    declared = {e for e, v in views.items() if getattr(v, "area_scoped", False)}
+    assert declared == SCOPED, f"area-aware views drifted from the hand-written list: " \
+                               f"{sorted(declared ^ SCOPED)}"
+    wrong = []
+    for role in ROLES:
+        client = _client(world, role)
+        for endpoint, (url, allowed) in MATRIX.items():
+            if role not in allowed or ANON in allowed or endpoint in SCOPED:
+                continue
+            for method in _methods(world.app, endpoint):
+                reply = _ask(client, method, url, role, endpoint)
+                if reply.status_code != 403:
+                    wrong.append(f"{method} {url} as province A's {role}: {reply.status_code}")
+    assert not wrong, "\n".join(wrong)
+    page = _client(world, "analyst").get("/reports/")
+    assert page.status_code == 403 and "phạm vi" in page.get_data(as_text=True)
+    api = world.app.test_client().get("/api/v1/responses",
+                                      headers={"Authorization": f"Bearer {TOKEN}a-analyst"})
+    assert api.status_code == 403 and "phạm vi" in api.get_json()["message"]
+
+
+def _b_requests(w: World) -> dict[str, list[tuple[str, str, dict | None]]]:
+    """Each area-aware route aimed at province B's objects (method, URL, form)."""
+    return {
+        "desks.detail": [("GET", f"/desks/{w.desk_b}", None)],
+        "desks.qr": [("GET", f"/desks/{w.desk_b}/qr.png", None)],
+        "desks.change": [("POST", f"/desks/{w.desk_b}/{a}", {"confirmed": "1"})
+                         for a in ("disable", "rotate")],
+        "desks.edit": [("GET", f"/desks/{w.desk_b}/edit", None),
+                       ("POST", f"/desks/{w.desk_b}/edit", {"name": "taken over"})],
+        "desks.kiosk_add": [("POST", f"/desks/{w.desk_b}/kiosks", {"name": "Quầy lạ"})],
+        "desks.kiosk_revoke": [("POST", f"/desks/{w.desk_b}/kiosks/{w.kiosk_b}/revoke",
+                                {"confirmed": "1"}),
+                               ("POST", f"/desks/{w.desk_a}/kiosks/{w.kiosk_b}/revoke",
+                                {"confirmed": "1"})],
+        "admin.set_user_active": [("POST", f"/admin/users/{w.user_b}/active",
+                                   {"active": "0", "confirmed": "1"})],
+        "admin.reset_password": [("POST", f"/admin/users/{w.user_b}/password",
+                                  {"confirmed": "1"})],
+        "admin.sign_out_everywhere": [("POST", f"/admin/users/{w.user_b}/sessions",
+                                       {"confirmed": "1"})],
+        "admin.change_role": [("POST", f"/admin/users/{w.user_b}/role",
+                               {"role": "analyst", "confirmed": "1"})],
+        "admin.change_scope": [("POST", f"/admin/users/{w.user_b}/area",
+                                {"unit": "PA", "confirmed": "1"})],
+        "api.open_kiosk_ticket": [("POST", f"/api/v1/kiosk/{w.kiosk_b}/ticket", None)],
+    }
+
+
+def _b_unchanged(w: World) -> list[str]:
+    with Session(w.app.extensions["sipas_engine"]) as session:
+        desk = session.exec(select(Desk).where(Desk.code == w.desk_b)).one()
+        user = session.get(User, w.user_b)
+        kiosks = session.exec(select(KioskDevice).join(Desk).where(Desk.code == w.desk_b)).all()
+        case = session.get(FollowUp, w.case_b)
+        held = session.get(Response, w.held_b)
+        token = session.get(ApiToken, w.token_b)
+        assert user and case and held and token
+        problems = [
+            what for what, bad in (
+                ("desk", not desk.active or desk.token_version != 1 or desk.name == "taken over"),
+                ("account", not user.active or user.role != "enumerator"
+                 or user.must_change_password or user.scope_unit_id is None
+                 or session.get(AdminUnit, user.scope_unit_id).code != "PB"),  # type: ignore[union-attr]
+                ("tablets", [k.name for k in kiosks] != ["Quầy B"] or kiosks[0].revoked_at),
+                ("case", case.status != "open"),
+                ("held", held.status != "held"),
+                ("token", token.revoked_at is not None),
+            ) if bad]
+        return problems
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+def test_another_provinces_objects_are_not_found_and_stay_unchanged(world: World) -> None:
+    wrong = []
+    aimed = _b_requests(world)
+    for role in ROLES:
+        client = _client(world, role)
+        for endpoint, asks in aimed.items():
+            _url, allowed = MATRIX[endpoint]
+            if role not in allowed:
+                continue
+            for method, url, form in asks:
+                json = {"ticket": "A-001"} if endpoint.startswith("api.") else None
+                reply = _ask(client, method, url, role, endpoint, data=form, json=json)
+                if reply.status_code != 404:
+                    wrong.append(f"{method} {url} as province A's {role}: {reply.status_code}")
+        # lists: B's case answered, B's held evaluation released, B's token revoked
+        if role in ("supervisor", "admin"):
+            client.post(f"/followup/{world.case_b}", data={"status": "closed", "note": "x"})
+            client.post("/desks/held", data={"decision": "release",
+                                             "response_id": str(world.held_b)})
+            client.post(f"/account/tokens/{world.token_b}/revoke")
+    assert not wrong, "\n".join(wrong)
+    assert _b_unchanged(world) == []
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+def test_lists_show_only_the_accounts_province_and_the_ministry_sees_both(world: World) -> None:
+    sup = _client(world, "supervisor")
+    desks = sup.get("/desks/").get_data(as_text=True)
+    assert 'data-desk="DA"' in desks and 'data-desk="DB"' not in desks
+    assert "Tỉnh A (PA)" in desks  # the page says whose desks these are
+    held = sup.get("/desks/bursts").get_data(as_text=True)
+    assert "DA" in held and "DB" not in held
+    contacts = sup.get("/desks/contacts.csv").get_data(as_text=True)
+    assert ",DA," in contacts and ",DB," not in contacts
+    cases = sup.get("/followup/").get_data(as_text=True)
+    assert "DA 1" in cases and "DB 1" not in cases
+    admin = _client(world, "admin").get("/admin/users").get_data(as_text=True)
+    assert 'data-user="a-enumerator"' in admin and 'data-user="b-enumerator"' not in admin
+    assert 'data-user="ministry"' not in admin  # the ministry's accounts are not the area's
+    home = sup.get("/").get_data(as_text=True)
+    assert "/reports/" not in home  # no link to a page the account would meet a 403 behind
+    token = {"Authorization": f"Bearer {TOKEN}a-analyst"}
+    api = world.app.test_client()
+    assert api.get("/api/v1/me", headers=token).get_json()["area"] == "PA"
+    listed = [d["code"] for d in api.get("/api/v1/desks", headers=token).get_json()["items"]]
+    assert listed == ["DA"]
+    units = {u["code"] for u in api.get("/api/v1/units", headers=token).get_json()["items"]}
+    assert units == {"PA", "HA", "XA"}
+
+    ministry = world.app.test_client()
+    ministry.post("/auth/login", data={"username": "ministry", "password": PASSWORD})
+    both = ministry.get("/desks/").get_data(as_text=True)
+    assert 'data-desk="DA"' in both and 'data-desk="DB"' in both
+    assert "DB 1" in ministry.get("/followup/").get_data(as_text=True)
+    assert ministry.get("/reports/").status_code == 200
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+def test_an_area_supervisor_adds_desks_and_keyers_only_inside_the_area(world: World) -> None:
+    sup = _client(world, "supervisor")
+    outside = sup.post("/desks/?lang=en", data={"code": "NEW1", "name": "Mới", "unit": "XB"})
+    assert outside.status_code == 200
+    assert "XB is outside your area (Tỉnh A)" in outside.get_data(as_text=True)
+    inside = sup.post("/desks/", data={"code": "NEW2", "name": "Mới", "unit": "HA"})
+    assert inside.status_code == 302
+    default = sup.post("/desks/", data={"code": "NEW3", "name": "Mới"})  # no unit: the area's
+    assert default.status_code == 302
+    refused = sup.post("/admin/users?lang=en", data={
+        "username": "new-b", "role": "enumerator", "password": PASSWORD, "unit": "PB"})
+    assert refused.status_code == 422 and "outside your area" in refused.get_data(as_text=True)
+    made = sup.post("/admin/users", data={"username": "new-a", "role": "enumerator",
+                                          "password": PASSWORD})
+    assert made.status_code == 302
+    moved = sup.post("/desks/NEW2/edit?lang=en", data={"name": "Mới", "unit": "XB"})
+    assert moved.status_code == 400 and "outside your area" in moved.get_data(as_text=True)
+    with Session(world.app.extensions["sipas_engine"]) as session:
+        codes = {d.code: session.get(AdminUnit, d.unit_id).code  # type: ignore[union-attr,arg-type]
+                 for d in session.exec(select(Desk).where(Desk.code.like("NEW%"))).all()}  # type: ignore[attr-defined]
+        assert codes == {"NEW2": "HA", "NEW3": "PA"}
+        new_a = session.exec(select(User).where(User.username == "new-a")).one()
+        assert session.get(AdminUnit, new_a.scope_unit_id).code == "PA"  # type: ignore[union-attr,arg-type]
+        assert session.exec(select(User).where(User.username == "new-b")).first() is None
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+def test_an_administrator_sets_an_area_within_their_own_and_it_is_audited(world: World) -> None:
+    engine_ = world.app.extensions["sipas_engine"]
+    with Session(engine_) as session:
+        factories.user(session, "admin", username="national", password=PASSWORD)
+        keyer = factories.user(session, "enumerator", username="moving", password=PASSWORD)
+        session.commit()
+        keyer_id = keyer.id
+    national = world.app.test_client()
+    national.post("/auth/login", data={"username": "national", "password": PASSWORD})
+    asked = national.post(f"/admin/users/{keyer_id}/area?lang=en", data={"unit": "HB"})
+    assert asked.status_code == 200 and "Limit moving to Huyện B (HB)?" in asked.get_data(
+        as_text=True)  # a confirmation first
+    done = national.post(f"/admin/users/{keyer_id}/area", data={"unit": "HB", "confirmed": "1"})
+    assert done.status_code == 302
+    # province A's administrator: B's account is none of theirs, A's own may move inside A
+    area_admin = _client(world, "admin")
+    assert area_admin.post(f"/admin/users/{keyer_id}/area",
+                           data={"unit": "PA", "confirmed": "1"}).status_code == 404
+    with Session(engine_) as session:
+        mine = session.exec(select(User).where(User.username == "a-enumerator")).one().id
+    beyond = area_admin.post(f"/admin/users/{mine}/area?lang=en",
+                             data={"unit": "PB", "confirmed": "1"}, follow_redirects=True)
+    assert "PB is outside your area" in beyond.get_data(as_text=True)
+    assert area_admin.post(f"/admin/users/{mine}/area",
+                           data={"unit": "XA", "confirmed": "1"}).status_code == 302
+    with Session(engine_) as session:
+        rows = session.exec(select(AuditLog).where(AuditLog.action == "user.area")
+                            .order_by(AuditLog.id)).all()
+        assert [(r.detail or {}).get("new") for r in rows] == ["HB", "XA"]
+        assert [(r.detail or {}).get("old") for r in rows] == ["", "PA"]
+        moved = session.get(User, keyer_id)
+        assert moved is not None and session.get(AdminUnit, moved.scope_unit_id).code == "HB"  # type: ignore[arg-type,union-attr]
