@@ -16,9 +16,12 @@ The ministry's account (no area) still sees both provinces.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -54,6 +57,9 @@ SCOPED = frozenset({
     "admin.users", "admin.set_user_active", "admin.reset_password",
     "admin.sign_out_everywhere", "admin.change_role", "admin.change_scope",
     "api.me", "api.desks", "api.units", "api.open_kiosk_ticket",
+    "reports.dashboard", "reports.report", "reports.exports", "reports.download",
+    "reports.volumes", "api.responses", "api.rounds",
+    "odata.service", "odata.metadata", "odata.entity_set",
 })
 
 
@@ -178,9 +184,9 @@ def test_every_route_not_limited_to_areas_refuses_an_area_account(world: World) 
                 if reply.status_code != 403:
                     wrong.append(f"{method} {url} as province A's {role}: {reply.status_code}")
     assert not wrong, "\n".join(wrong)
-    page = _client(world, "analyst").get("/reports/")
+    page = _client(world, "analyst").get("/dossiers/coverage?period=2025")
     assert page.status_code == 403 and "phạm vi" in page.get_data(as_text=True)
-    api = world.app.test_client().get("/api/v1/responses",
+    api = world.app.test_client().get("/api/v1/index?round=R1",
                                       headers={"Authorization": f"Bearer {TOKEN}a-analyst"})
     assert api.status_code == 403 and "phạm vi" in api.get_json()["message"]
 
@@ -277,9 +283,19 @@ def test_lists_show_only_the_accounts_province_and_the_ministry_sees_both(world:
     assert 'data-user="a-enumerator"' in admin and 'data-user="b-enumerator"' not in admin
     assert 'data-user="ministry"' not in admin  # the ministry's accounts are not the area's
     home = sup.get("/").get_data(as_text=True)
-    assert "/reports/" not in home  # no link to a page the account would meet a 403 behind
+    assert "/desks/" in home and "/reports/" in home
+    assert "/rounds/" not in home  # no link to a page the account would meet a 403 behind
+    analyst = _client(world, "analyst")
+    year = datetime.now(UTC).year  # the evaluations above were made now
+    report = analyst.get(f"/reports/?period={year}").get_data(as_text=True)
+    assert ">DA <" in report and "DB" not in report
+    export = analyst.get("/reports/exports/download?format=csv").get_data(as_text=True)
+    desks_exported = {row["desk"] for row in csv.DictReader(io.StringIO(export.lstrip("\ufeff")))}
+    assert desks_exported == {"DA"}
     token = {"Authorization": f"Bearer {TOKEN}a-analyst"}
     api = world.app.test_client()
+    pulled = api.get("/api/v1/responses", headers=token).get_json()["items"]
+    assert {item["desk"] for item in pulled} == {"DA"}
     assert api.get("/api/v1/me", headers=token).get_json()["area"] == "PA"
     listed = [d["code"] for d in api.get("/api/v1/desks", headers=token).get_json()["items"]]
     assert listed == ["DA"]
@@ -291,7 +307,7 @@ def test_lists_show_only_the_accounts_province_and_the_ministry_sees_both(world:
     both = ministry.get("/desks/").get_data(as_text=True)
     assert 'data-desk="DA"' in both and 'data-desk="DB"' in both
     assert "DB 1" in ministry.get("/followup/").get_data(as_text=True)
-    assert ministry.get("/reports/").status_code == 200
+    assert "DB" in ministry.get(f"/reports/?period={year}").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)

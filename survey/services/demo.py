@@ -52,11 +52,15 @@ USERS = (
     ("nhaplieu3", "enumerator", "Lê Minh Tuấn"),
     ("phantich", "analyst", "Võ Ngọc Anh"),
 )
-DESKS = (
-    ("TTHCC", "Trung tâm Phục vụ hành chính công tỉnh An Hòa", "UBND tỉnh", "province"),
-    ("MC-TANPHU", "Bộ phận Một cửa UBND huyện Tân Phú", "UBND huyện Tân Phú", "district"),
-    ("MC-LONGDIEN", "Bộ phận Một cửa UBND huyện Long Điền", "UBND huyện Long Điền", "district"),
-    ("MC-PHULAM", "Bộ phận Một cửa UBND xã Phú Lâm", "UBND xã Phú Lâm", "commune"),
+DESKS = (  # code, name, agency, level, the unit it serves (its place in an account's area)
+    ("TTHCC", "Trung tâm Phục vụ hành chính công tỉnh An Hòa", "UBND tỉnh", "province",
+     "Tỉnh An Hòa"),
+    ("MC-TANPHU", "Bộ phận Một cửa UBND huyện Tân Phú", "UBND huyện Tân Phú", "district",
+     "Huyện Tân Phú"),
+    ("MC-LONGDIEN", "Bộ phận Một cửa UBND huyện Long Điền", "UBND huyện Long Điền", "district",
+     "Huyện Long Điền"),
+    ("MC-PHULAM", "Bộ phận Một cửa UBND xã Phú Lâm", "UBND xã Phú Lâm", "commune",
+     "Xã Phú Lâm"),
 )
 
 
@@ -257,8 +261,10 @@ def _desks_and_evaluations(session: Session, rng: random.Random, secret: bytes) 
     form = parse_stored(version.source_text)
     count = 0
     start = datetime(2025, 7, 1, 7, 30, tzinfo=UTC)
-    for d_index, (code, name, agency, level) in enumerate(DESKS):
-        desk = Desk(code=code, name=name, agency=agency, admin_level=level)
+    for d_index, (code, name, agency, level, place) in enumerate(DESKS):
+        unit = session.exec(select(AdminUnit).where(AdminUnit.name == place)).first()
+        desk = Desk(code=code, name=name, agency=agency, admin_level=level,
+                    unit_id=unit.id if unit is not None else None)
         session.add(desk)
         session.flush()
         for k in range(rng.randint(60, 140)):

@@ -31,8 +31,9 @@ def ensure_levels(
     return found
 
 
-def ancestry_table(session: Session) -> dict[int, dict[str, str]]:
-    """For every unit, the names of itself and its ancestors keyed by level code.
+def ancestry_table(session: Session, field: str = "name") -> dict[int, dict[str, str]]:
+    """For every unit, the names (or ``field``, e.g. ``"code"``) of itself and its
+    ancestors keyed by level code.
 
     Built once per export in memory (a province has a few thousand units), which is
     far cheaper than recursive SQL per response.
@@ -46,7 +47,7 @@ def ancestry_table(session: Session) -> dict[int, dict[str, str]]:
             return cache[unit_id]
         unit = units[unit_id]
         names = dict(resolve(unit.parent_id)) if unit.parent_id is not None else {}
-        names[levels[unit.level_id]] = unit.name
+        names[levels[unit.level_id]] = getattr(unit, field)
         cache[unit_id] = names
         return names
 

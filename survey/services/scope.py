@@ -40,7 +40,7 @@ EVERYTHING = Scope()
 def subtree(unit_id: int) -> CTE:
     """The unit and every unit below it, as a recursive CTE of ids (one query, any depth)."""
     top = select(AdminUnit.id.label("id")).where(AdminUnit.id == unit_id)  # type: ignore[union-attr]
-    tree = top.cte("scope_units", recursive=True)
+    tree = top.cte("scope_units", recursive=True, nesting=True)  # two in one query are two
     below = select(AdminUnit.id).join(tree, AdminUnit.parent_id == tree.c.id)  # type: ignore[arg-type]
     return tree.union_all(below)
 

@@ -111,6 +111,7 @@ def me() -> dict[str, str]:
 
 @bp.route("/responses")
 @operation
+@area_scoped
 @bp.arguments(ResponseQuery, location="query", as_kwargs=True)
 @bp.response(200, ResponsePageSchema)
 @bp.alt_response(400, schema=ErrorSchema, description=ERROR_WORDS[400])
@@ -128,7 +129,8 @@ def responses(limit: int, with_comments: bool, **args: Any) -> Any:
         return _refused(exc)
     flt = ExportFilter(status=args.get("status"), round_code=args.get("round"),
                        instrument=args.get("instrument"),
-                       updated_since=args.get("updated_since"), after=args.get("after"))
+                       updated_since=args.get("updated_since"), after=args.get("after"),
+                       area=current_scope().unit_id)
     session = get_session()
     page = pages.response_page(session, flt, limit, with_text=with_comments, period=span)
     if not args.get("after"):  # a pull starts: who read what (the later pages are its pages)
@@ -187,11 +189,12 @@ def index(**args: Any) -> Any:
 
 @bp.route("/rounds")
 @operation
+@area_scoped
 @bp.arguments(Paged, location="query", as_kwargs=True)
 @bp.response(200, ListPageSchema)
 def rounds(limit: int, after: int | None = None, **_: Any) -> dict[str, Any]:
-    """Survey rounds with their state and weights version."""
-    return _listed(*pages.rounds_page(get_session(), after, limit))
+    """Survey rounds (the token's area's) with their state and weights version."""
+    return _listed(*pages.rounds_page(get_session(), after, limit, current_scope()))
 
 
 @bp.route("/desks")

@@ -8,16 +8,20 @@ services/api/odata.py, the rows are the export's (services/api/pages.py).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, request, url_for
+from flask_babel import gettext
 
 from survey.app import csrf, get_session, localise
 from survey.messages import N_, UserError
+from survey.security import area_scoped
 from survey.services.api import odata, odata_index, pages
 from survey.services.audit import record
 from survey.services.data.export import count_rows
-from survey.views.api import error_body, operation_plain
+from survey.views.api import OUTSIDE_AREA, error_body, operation_plain
+from survey.views.area import current_scope
 
 bp = Blueprint("odata", __name__, url_prefix="/odata/v1")
 csrf.exempt(bp)
@@ -35,17 +39,21 @@ def _root() -> str:
 
 @bp.route("/")
 @operation_plain
+@area_scoped
 def service() -> Response:
-    """The service document: one entity set per questionnaire."""
+    """The service document: one entity set per questionnaire (and the index sets, which
+    are not yet limited to an area, for whole-deployment tokens)."""
     from survey.services.api.odata_index import index_sets
 
-    sets = odata.entity_sets(get_session()) + index_sets(get_session())
+    sets = odata.entity_sets(get_session()) + (
+        index_sets(get_session()) if current_scope().everything else [])
     return _json({"@odata.context": _root() + "$metadata",
                   "value": [{"name": s, "kind": "EntitySet", "url": s} for s in sets]})
 
 
 @bp.route("/$metadata")
 @operation_plain
+@area_scoped
 def metadata() -> Response:
     return Response(odata.metadata_xml(get_session()), mimetype="application/xml",
                     headers=HEADERS)
@@ -63,16 +71,21 @@ def _page_size() -> int:
 
 @bp.route("/<name>")
 @operation_plain
+@area_scoped
 def entity_set(name: str) -> Response:
-    """A page of one questionnaire's responses, with the next page's link."""
+    """A page of one questionnaire's responses (of the token's area), with the next
+    page's link."""
     session = get_session()
     if name.startswith(odata_index.PREFIX) and name in odata_index.index_sets(session):
+        if not current_scope().everything:  # the index by area is not built yet: refuse
+            return error_body(403, gettext(OUTSIDE_AREA))
         return _index(name)
     versions = pages.instrument_versions(session, name)
     if not versions:  # not a questionnaire with a stored version: no such entity set
         abort(404)
     try:
         query = odata.parse_query(name, dict(request.args.items()))
+        query = replace(query, flt=replace(query.flt, area=current_scope().unit_id))
         size = _page_size() if query.top is None else min(query.top, _page_size())
         page = pages.response_page(session, query.flt, size, offset=query.skip or None,
                                    versions=versions) if size else None

@@ -23,14 +23,15 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.app import get_session, localise
 from survey.models import ReviewStatus
-from survey.security import roles_required
+from survey.security import area_scoped, roles_required
 from survey.services.audit import record
 from survey.services.data.export import ExportFilter
 from survey.services.data.formats import FORMATS, MEDIA_TYPES, TEXT_ROLES, export_bytes
 from survey.services.data.uploads import upload_text
 from survey.services.reports.dashboard import BREAKDOWN_CHOICES, DashboardOptions, build_dashboard
 from survey.services.reports.period import parse_period
-from survey.services.sample.rounds import get_round
+from survey.services.sample.rounds import get_round, pick_round, visible_rounds
+from survey.views.area import current_scope
 from survey.views.files import disposition
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -58,6 +59,7 @@ def _options() -> DashboardOptions:
         lang=str(get_locale() or "vi"), district=args.get("district") or None,
         commune=args.get("commune") or None, weighted=args.get("weighted") == "1",
         breakdown=breakdown if breakdown in BREAKDOWN_CHOICES else None,
+        area=current_scope(),
     )
 
 
@@ -69,6 +71,7 @@ def breakdown_names() -> dict[str, str]:
 
 @bp.route("/")
 @roles_required(*READERS)
+@area_scoped
 def dashboard() -> str | tuple[str, int]:
     from survey.services.reports import charts
 
@@ -117,6 +120,7 @@ def dashboard() -> str | tuple[str, int]:
 
 @bp.route("/report")
 @roles_required(*READERS)
+@area_scoped
 def report() -> Response | tuple[str, int]:
     """The printable report (PDF by default, ``format=html``) for the dashboard's options."""
     from survey.services.reports.content import build_content
@@ -140,6 +144,7 @@ def report() -> Response | tuple[str, int]:
 
 @bp.route("/exports")
 @roles_required(*READERS)
+@area_scoped
 def exports() -> str:
     return render_template("reports/exports.html", formats=FORMATS, rounds=_rounds(),
                            statuses=[s.value for s in ReviewStatus],
@@ -147,16 +152,12 @@ def exports() -> str:
 
 
 def _rounds() -> list[str]:
-    from sqlmodel import select
-
-    from survey.models import SurveyRound
-
-    return [r.code for r in get_session().exec(select(SurveyRound).order_by(
-        SurveyRound.year, SurveyRound.id))]  # type: ignore[arg-type]
+    return [r.code for r in visible_rounds(get_session(), current_scope())]
 
 
 @bp.route("/exports/download")
 @roles_required(*READERS)
+@area_scoped
 def download() -> Response | tuple[str, int]:
     args = request.args
     fmt = args.get("format", "csv")
@@ -171,10 +172,12 @@ def download() -> Response | tuple[str, int]:
         if status is not None and status not in {s.value for s in ReviewStatus}:
             raise ValueError(f"unknown status {status!r}")
         period = parse_period(args["period"]) if args.get("period") else None
-        flt = ExportFilter(status, args.get("round") or None, args.get("instrument") or None)
+        flt = ExportFilter(status, args.get("round") or None, args.get("instrument") or None,
+                           area=current_scope().unit_id)
         db = get_session()
-        if flt.round_code is not None:
-            get_round(db, flt.round_code)  # an unknown round is a 400, before any audit row
+        if flt.round_code is not None:  # an unknown round is a 400, before any audit row
+            get_round(db, flt.round_code)
+            pick_round(db, flt.round_code, current_scope())  # and another area's
         data, count = export_bytes(db, flt, fmt, with_text, period)
     except ValueError as exc:
         return render_template("reports/problem.html", message=localise(exc)), 400
@@ -194,6 +197,7 @@ class VolumesForm(FlaskForm):
 
 @bp.route("/volumes", methods=["GET", "POST"])
 @roles_required(*READERS)
+@area_scoped
 def volumes() -> str | WerkzeugResponse:
     from survey.services.desks.volumes import import_volumes, list_volumes
 
@@ -203,7 +207,8 @@ def volumes() -> str | WerkzeugResponse:
         upload = form.file.data
         try:
             text = upload_text(upload.read(), upload.filename or "")
-            result = import_volumes(db, text, source=upload.filename or "upload")
+            result = import_volumes(db, text, source=upload.filename or "upload",
+                                    scope=current_scope())
         except ValueError as exc:
             db.rollback()
             flash(_("Import refused: %(reason)s", reason=localise(exc)), "error")
@@ -215,7 +220,8 @@ def volumes() -> str | WerkzeugResponse:
             flash(_("Imported: %(new)d new, %(changed)d replaced.", new=result.inserted,
                     changed=result.updated), "info")
             return redirect(url_for("reports.volumes"))
-    return render_template("reports/volumes.html", form=form, rows=list_volumes(db))
+    return render_template("reports/volumes.html", form=form,
+                           rows=list_volumes(db, current_scope()))
 
 
 @bp.context_processor

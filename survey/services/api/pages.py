@@ -85,8 +85,14 @@ def _after(query, column, after: int | None):  # type: ignore[no-untyped-def]
     return query.where(column > after) if after else query
 
 
-def rounds_page(session: Session, after: int | None, limit: int) -> tuple[list[dict], bool]:
+def rounds_page(session: Session, after: int | None, limit: int,
+                scope: Scope = EVERYTHING) -> tuple[list[dict], bool]:
     query = _after(select(SurveyRound), col(SurveyRound.id), after)
+    if not scope.everything:
+        from survey.services.sample.rounds import visible_rounds
+
+        query = query.where(col(SurveyRound.id).in_([r.id for r in visible_rounds(session,
+                                                                                  scope)]))
     found = session.exec(query.order_by(col(SurveyRound.id)).limit(limit + 1)).all()
     items = [{"id": r.id, "code": r.code, "name": r.name, "status": r.status,
               "weights_version": r.weights_version,

@@ -48,6 +48,8 @@ class ExportFilter:
     after: int | None = None  # response ids above this one (a page's cursor)
     limit: int | None = None  # at most this many responses, the first ``offset`` skipped
     offset: int | None = None
+    # the reader's area (services/scope.py): responses of its units and of its units' desks
+    area: int | None = None
 
 
 def check_filter(flt: ExportFilter) -> None:
@@ -56,12 +58,18 @@ def check_filter(flt: ExportFilter) -> None:
         raise ValueError(f"unknown status {flt.status!r}; choose one of {', '.join(sorted(valid))}")
 
 
+# the area's unit and every unit below it (both databases take a recursive CTE in a subquery)
+_SUBTREE = ("(WITH RECURSIVE area_units(id) AS (SELECT CAST(:area AS INTEGER) UNION ALL "
+            "SELECT u.id FROM admin_unit u JOIN area_units a ON u.parent_id = a.id) "
+            "SELECT id FROM area_units)")
 _CONDITIONS = {
     "status": "r.status = :status", "round": "sr.code = :round",
     "instrument": "i.code = :instrument", "start": "r.created_at >= :start",
     "end": "r.created_at < :end", "updated_since": "r.updated_at >= :updated_since",
     "mode": "r.mode = :mode", "desk": "r.desk_id IN (SELECT id FROM desk WHERE code = :desk)",
     "after": "r.id > :after",
+    "area": f"(r.unit_id IN {_SUBTREE} OR r.desk_id IN "
+            f"(SELECT d.id FROM desk d WHERE d.unit_id IN {_SUBTREE}))",
 }  # fmt: skip
 _MOMENTS = ("start", "end", "updated_since")  # bound as the dialect stores moments
 _FILTER = "{where}"  # the conditions of the filters that are set (see ``_filtered``)
@@ -170,7 +178,7 @@ class _Numbers(dict[float, str]):
 def _params(flt: ExportFilter) -> dict[str, Any]:
     return {"status": flt.status, "round": flt.round_code, "instrument": flt.instrument,
             "start": flt.start, "end": flt.end, "updated_since": flt.updated_since,
-            "mode": flt.mode, "desk": flt.desk, "after": flt.after}
+            "mode": flt.mode, "desk": flt.desk, "after": flt.after, "area": flt.area}
 
 
 _COUNT_SQL = "SELECT count(*)" + _FROM + _FILTER

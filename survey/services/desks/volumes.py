@@ -17,6 +17,7 @@ from survey.models import Desk
 from survey.models_reports import DossierVolume
 from survey.services.data.csv_text import csv_records
 from survey.services.reports.period import Period, parse_period
+from survey.services.scope import EVERYTHING, Scope, desk_ids_within, desks_within
 
 HEADERS = {
     "desk": ("desk", "desk_code", "ma_quay", "mã quầy"),
@@ -87,11 +88,14 @@ def parse_volumes(text: str, desks: dict[str, int]) -> list[tuple[int, Period, i
     return out
 
 
-def import_volumes(session: Session, text: str, source: str = "") -> VolumeImport:
-    """Insert or replace the volumes of a CSV text, in the caller's transaction."""
+def import_volumes(session: Session, text: str, source: str = "",
+                   scope: Scope = EVERYTHING) -> VolumeImport:
+    """Insert or replace the volumes of a CSV text, in the caller's transaction; only for
+    the area's desks (another area's desk code is refused as unknown)."""
     if len(text) > MAX_BYTES:
         raise UserError(N_("the volumes file is too large (over 5 MB)"))
-    desks = {d.code: d.id for d in session.exec(select(Desk)) if d.id is not None}
+    desks = {d.code: d.id for d in session.exec(select(Desk).where(desks_within(scope)))
+             if d.id is not None}
     rows = parse_volumes(text, desks)
     existing = {(v.desk_id, v.period): v for v in session.exec(select(DossierVolume))}
     inserted = updated = 0
@@ -127,9 +131,10 @@ def volumes_in(session: Session, period: Period) -> dict[int, DeskVolume]:
     return {d: DeskVolume(total[d], days[d] >= span) for d in total}
 
 
-def list_volumes(session: Session) -> list[tuple[str, str, int]]:
-    """(desk code, period, dossiers) for display, newest period first."""
-    desks = {d.id: d.code for d in session.exec(select(Desk))}
-    rows = session.exec(select(DossierVolume).order_by(
+def list_volumes(session: Session, scope: Scope = EVERYTHING) -> list[tuple[str, str, int]]:
+    """(desk code, period, dossiers) of the area's desks for display, newest period first."""
+    desks = {d.id: d.code for d in session.exec(select(Desk).where(desks_within(scope)))}
+    rows = session.exec(select(DossierVolume).where(
+        DossierVolume.desk_id.in_(desk_ids_within(scope))).order_by(  # type: ignore[attr-defined]
         DossierVolume.period_start.desc(), DossierVolume.desk_id))  # type: ignore[attr-defined]
     return [(desks.get(v.desk_id, "?"), v.period, v.dossiers) for v in rows]

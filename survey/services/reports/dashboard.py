@@ -10,27 +10,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+import numpy as np
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from survey.messages import N_, UserError
-from survey.models import DeskTally, SurveyRound
+from survey.models import DeskTally
 from survey.services.reports import cache
-from survey.services.reports.compare import Difference, compare_rows, previous_round
+from survey.services.reports.compare import Difference, compare_rows
 from survey.services.reports.desk import DeskReport, desk_report
 from survey.services.reports.household import (
     BREAKDOWNS,
     PRIORITY_LIST,
     SELECTIONS,
+    Area,
     HouseholdReport,
     household_report,
 )
 from survey.services.reports.period import Period, parse_period
-from survey.services.reports.round_data import fingerprint, read_items
+from survey.services.reports.round_data import CODE, fingerprint, read_items
 from survey.services.reports.rows import IndexRow
 from survey.services.reports.trend import DeskTrend, desk_trend, household_trend
 from survey.services.reports.words import T
-from survey.services.sample.rounds import pick_round, rounds_with_data
+from survey.services.sample.rounds import pick_round, rounds_with_data, visible_rounds
+from survey.services.scope import EVERYTHING, Scope
 
 BREAKDOWN_CHOICES = BREAKDOWNS + SELECTIONS
 
@@ -48,6 +51,7 @@ class DashboardOptions:
     commune: str | None = None
     weighted: bool = False
     breakdown: str | None = None  # one breakdown to show (None: all of them)
+    area: Scope = EVERYTHING  # the reader's area: its desks, and a domain of the round
 
     def __post_init__(self) -> None:
         if not 0 < self.target < 1:
@@ -67,6 +71,11 @@ class DashboardOptions:
         if self.district:
             return ("district", self.district)
         return None
+
+    @property
+    def household_area(self) -> Area | None:
+        a = self.area
+        return None if a.everything else (a.level, a.code, a.name)
 
 
 @dataclass(frozen=True)
@@ -110,13 +119,14 @@ def default_period(session: Session) -> Period:
     return parse_period(f"{day.year}-Q{(day.month - 1) // 3 + 1}")
 
 
-def round_for(session: Session, period: Period, round_code: str | None) -> str:
+def round_for(session: Session, period: Period, round_code: str | None,
+              scope: Scope = EVERYTHING) -> str:
     """The named round, else the latest round of the period's year that has verified data,
-    else the latest round with verified data (else the latest round)."""
+    else the latest round with verified data (else the latest round); of the area's."""
     if round_code:
-        return pick_round(session, round_code).code
-    same_year = [r for r in rounds_with_data(session) if r.year == period.year]
-    return same_year[0].code if same_year else pick_round(session, None).code
+        return pick_round(session, round_code, scope).code
+    same_year = [r for r in rounds_with_data(session, scope) if r.year == period.year]
+    return same_year[0].code if same_year else pick_round(session, None, scope).code
 
 
 def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
@@ -125,7 +135,9 @@ def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
     common = dict(level=options.level, min_n=options.min_n, lang=options.lang)
     only = None if options.breakdown is None else (options.breakdown, PRIORITY_LIST)
     pairs: set[tuple[str, str]] = set()
-    if session.exec(select(SurveyRound.id)).first() is None and not options.round_code:
+    area, scope = options.household_area, options.area
+    visible = visible_rounds(session, scope)
+    if not visible and not options.round_code:
         # A province that only collects at desks (or has not drawn its sample yet) still
         # gets its desk results; the household part says why it is empty.
         code = ""
@@ -133,42 +145,44 @@ def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
                              target=options.target, level=options.level, min_n=options.min_n,
                              scope="", problem=T.get(options.lang, T["vi"])["no_round"])
     else:
-        code = round_for(session, period, options.round_code)
-        pairs = _area_pairs(session, code, options.instrument)  # once: checks and choices
+        code = round_for(session, period, options.round_code, scope)
+        pairs = _area_pairs(session, code, options.instrument, area)  # once: checks, choices
         _check_area(pairs, options)
         hh = household_report(session, code, options.instrument, options.target,
-                              filter_by=options.filter_by, only=only, **common)
-    desk = desk_report(session, period, weighted=options.weighted, **common)
-    prev_code = previous_round(session, code) if code else None
+                              filter_by=options.filter_by, only=only, area=area, **common)
+    desk = desk_report(session, period, weighted=options.weighted, scope=scope, **common)
+    codes = [r.code for r in visible]
+    prev_code = codes[codes.index(code) - 1] if code in codes[1:] else None
     round_changes: tuple[Difference, ...] = ()
     overalls: dict[str, IndexRow | None] = {code: hh.overall} if code else {}
     if prev_code and hh.overall is not None:
         prev = household_report(session, prev_code, options.instrument, options.target,
-                                filter_by=options.filter_by, only=(), **common)
+                                filter_by=options.filter_by, only=(), area=area, **common)
         overalls[prev_code] = prev.overall
         if prev.overall is not None:
             round_changes = tuple(compare_rows([hh.overall, *hh.elements],
                                                [prev.overall, *prev.elements], options.level))
     prev_period = period.previous()
-    before = desk_report(session, prev_period, weighted=options.weighted, **common)
+    before = desk_report(session, prev_period, weighted=options.weighted, scope=scope,
+                         **common)
     desk_changes: tuple[Difference, ...] = ()
     if desk.overall is not None and before.overall is not None:
         now = [desk.overall] + [_keyed(d.key, d.headline) for d in desk.desks]
         then = [before.overall] + [_keyed(d.key, d.headline) for d in before.desks]
         desk_changes = tuple(compare_rows(now, then, options.level))
-    rounds = tuple(r.code for r in session.exec(select(SurveyRound).order_by(
-        SurveyRound.year, SurveyRound.id)))  # type: ignore[arg-type]
+    rounds = tuple(codes)
     return Dashboard(
         options=options, period=period, household=hh, desk=desk, previous_round=prev_code,
         round_changes=round_changes, previous_period=prev_period, desk_changes=desk_changes,
         rounds=rounds,
         household_trend=household_trend(session, rounds, options.instrument, options.target,
                                         options.level, options.min_n, options.lang,
-                                        options.filter_by, known=overalls),
+                                        options.filter_by, known=overalls, area=area),
         # the trend is unweighted: the page's own reports are reused unless they are weighted
         desk_trend=desk_trend(session, period, options.level, options.min_n, options.lang,
                               known={} if options.weighted else
-                              {desk.period.code: desk, before.period.code: before}),
+                              {desk.period.code: desk, before.period.code: before},
+                              scope=scope),
         areas=_areas(pairs, options) if code else {},
         periods=evaluation_periods(session),
     )
@@ -180,24 +194,28 @@ def _keyed(key: str, row: IndexRow) -> IndexRow:
     return replace(row, code=key, label=key)
 
 
-def _area_pairs(session: Session, round_code: str, instrument: str) -> set[tuple[str, str]]:
-    """(district, commune) names of the round's verified questionnaires.
+def _area_pairs(session: Session, round_code: str, instrument: str,
+                area: Area | None = None) -> set[tuple[str, str]]:
+    """(district, commune) names of the round's verified questionnaires (in the area).
 
     Kept on disk under the round's fingerprint like the reports (the question is the same
     while the data is), and read without any answers when it is not there: the choices
     of a filter must not cost a national round's millions of answers.
     """
-    return cache.remember("areas", fingerprint(session, round_code, instrument),
-                          lambda: _read_area_pairs(session, round_code, instrument))
+    return cache.remember("areas", (*fingerprint(session, round_code, instrument), area),
+                          lambda: _read_area_pairs(session, round_code, instrument, area))
 
 
-def _read_area_pairs(session: Session, round_code: str, instrument: str
-                     ) -> set[tuple[str, str]]:
+def _read_area_pairs(session: Session, round_code: str, instrument: str,
+                     area: Area | None) -> set[tuple[str, str]]:
     data = read_items(session, round_code, instrument, [])
     n = data.n
     districts = data.text["district"].tolist() if "district" in data.text else [""] * n
     communes = data.text["commune"].tolist() if "commune" in data.text else [""] * n
-    return {(d or "", c or "") for d, c in zip(districts, communes, strict=True)}
+    ours = [True] * n if area is None else \
+        (data.text.get(CODE + area[0], np.full(n, "", dtype=object)) == area[1]).tolist()
+    return {(d or "", c or "")
+            for d, c, mine in zip(districts, communes, ours, strict=True) if mine}
 
 
 def _areas(pairs: set[tuple[str, str]], options: DashboardOptions
@@ -205,8 +223,10 @@ def _areas(pairs: set[tuple[str, str]], options: DashboardOptions
     """District and commune names with verified questionnaires (the filter's choices); the
     communes only of the chosen district, so that the two filters never contradict."""
     communes = {c for d, c in pairs if c and (not options.district or d == options.district)}
-    return {"district": tuple(sorted({d for d, _c in pairs if d})),
-            "commune": tuple(sorted(communes))}
+    level = options.area.level
+    return {"district": tuple(sorted({d for d, _c in pairs if d}))
+            if level in ("", "province") else (),  # an area's own level is not a choice
+            "commune": tuple(sorted(communes)) if level != "commune" else ()}
 
 
 def _check_area(pairs: set[tuple[str, str]], options: DashboardOptions) -> None:

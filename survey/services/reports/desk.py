@@ -34,6 +34,7 @@ from survey.services.reports import cache
 from survey.services.reports.period import Period
 from survey.services.reports.rows import IndexRow, index_row
 from survey.services.reports.tallies import DeskCounts, read_counts
+from survey.services.scope import EVERYTHING, Scope, desks_within
 
 DESK_INSTRUMENT = "desk_evaluation"
 HEADLINE_ITEM = "overall"
@@ -79,15 +80,17 @@ class DeskReport:
 
 
 def desk_report(session: Session, period: Period, level: float = 0.95, min_n: int = 30,
-                lang: str = "vi", weighted: bool = False) -> DeskReport:
-    """Desk evaluations of ``period`` per desk, agency and mode (self-selected: see module).
+                lang: str = "vi", weighted: bool = False,
+                scope: Scope = EVERYTHING) -> DeskReport:
+    """Desk evaluations of ``period`` at the area's desks per desk, agency and mode
+    (self-selected: see module).
 
     Read from the monthly tallies (a few thousand counts per quarter, however many
     evaluations) and estimated from those cells: the same numbers as the engine on the rows.
     """
     source = latest_version(session, DESK_INSTRUMENT).source_text
-    counts = read_counts(session, period)
-    desks = {d.id: d for d in session.exec(select(Desk))}
+    counts = read_counts(session, period, scope)
+    desks = {d.id: d for d in session.exec(select(Desk).where(desks_within(scope)))}
     volumes = volumes_in(session, period)
     # Reading the counts is the cheap part; estimating every desk, agency and mode is not.
     # Kept on disk (.cache) under everything the report is made of: a closed quarter's

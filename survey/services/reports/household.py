@@ -25,16 +25,19 @@ from analysis.index import OVERALL, Element, sipas_index
 from survey.instruments import Instrument
 from survey.instruments.schema import Item
 from survey.instruments.values import code_text
+from survey.messages import N_, UserError
 from survey.models import SurveyRound
+from survey.services.data.export import GEO_LEVELS
 from survey.services.instruments import latest_version
 from survey.services.instruments_text import parse_stored
 from survey.services.reports import cache
-from survey.services.reports.round_data import RoundData, fingerprint, load_round
+from survey.services.reports.round_data import CODE, RoundData, fingerprint, load_round
 from survey.services.reports.rows import IndexRow, index_row
 from survey.services.reports.words import T
 from survey.services.sample.rounds import pick_round
 
 BREAKDOWNS = ("district", "commune", "hamlet")
+Area = tuple[str, str, str]  # an account's area: (level code, unit code, unit name)
 # Multi-select experience questions: one (overlapping) domain per chosen answer.
 SELECTIONS = ("e_levels", "e_fields")
 PRIORITY_LIST = "priority"
@@ -88,29 +91,34 @@ def household_report(
     session: Session, round_code: str | None = None, instrument: str = "sipas_services",
     target: float = 0.80, level: float = 0.95, min_n: int = 30, lang: str = "vi",
     filter_by: tuple[str, str] | None = None, only: tuple[str, ...] | None = None,
+    area: Area | None = None,
 ) -> HouseholdReport:
     """Everything the household part of the dashboard and the report show, for one round.
 
     ``only`` names the breakdowns to compute (geography levels or multi-select items);
     ``None`` computes all of them, ``()`` only the headline rows (trends, comparisons).
+    ``area`` (level, unit code, name): the reader's area, a domain of the round's design
+    (never a subset of its rows, so the variance stays the design's); ``filter_by`` then
+    chooses within it.
     """
     round_ = pick_round(session, round_code)
     version = latest_version(session, instrument)
     stamp = fingerprint(session, round_.code, instrument)
     question = (stamp, round_.name, version.id,
                 hashlib.sha256(version.source_text.encode()).hexdigest(), target, level,
-                min_n, lang, filter_by, only)
+                min_n, lang, filter_by, only, area)
     return cache.remember("household", question, lambda: _household_report(
         session, round_, parse_stored(version.source_text), instrument, target, level, min_n,
-        lang, filter_by, only, stamp))
+        lang, filter_by, only, stamp, area))
 
 
 def _household_report(
     session: Session, round_: SurveyRound, form: Instrument, instrument: str, target: float,
     level: float, min_n: int, lang: str, filter_by: tuple[str, str] | None,
-    only: tuple[str, ...] | None, stamp: tuple[str, ...],
+    only: tuple[str, ...] | None, stamp: tuple[str, ...], area: Area | None = None,
 ) -> HouseholdReport:
-    scope = filter_by[1] if filter_by else ""  # the unit's own name says its level
+    # the unit's own name says its level
+    scope = filter_by[1] if filter_by else area[2] if area else ""
     words = T.get(lang, T["vi"])
     base = dict(round_code=round_.code, round_name=round_.name, instrument=instrument,
                 target=target, level=level, min_n=min_n, scope=scope)
@@ -130,19 +138,30 @@ def _household_report(
     def index(domain: Domains) -> list[Estimate]:
         return sipas_index(design, answers, elements, domain, sat, val, level, target)
 
+    inside = np.ones(data.n, dtype=bool)
+    head_dom = Domains(None, None, ())
+    below = BREAKDOWNS
+    if area:
+        level_code, unit_code, _name = area
+        column = data.text.get(CODE + level_code)
+        inside = column == unit_code if column is not None else np.zeros(data.n, dtype=bool)
+        below = GEO_LEVELS[GEO_LEVELS.index(level_code) + 1:] \
+            if level_code in GEO_LEVELS else ()
+        below = tuple(b for b in below if b in BREAKDOWNS)
     if filter_by:
         col, value = filter_by
         if col not in BREAKDOWNS:
             raise ValueError(f"cannot filter by {col!r}; choose one of {', '.join(BREAKDOWNS)}")
-        inside = data.text[col] == value
+        if col not in below:  # a level at or above the area's own
+            raise UserError(N_("that filter is at or above your own area: choose a unit "
+                               "within your area"))
+        inside = inside & (data.text[col] == value)
+        below = BREAKDOWNS[BREAKDOWNS.index(col) + 1:]
+    if area or filter_by:
         if not inside.any():
             return HouseholdReport(**base, problem=words["no_verified_in"].format(scope=scope))
-        head_dom = Domains.of(col, np.where(inside, value, ""))
-        below = BREAKDOWNS[BREAKDOWNS.index(col) + 1:]
-    else:
-        inside = np.ones(data.n, dtype=bool)
-        head_dom = Domains(None, None, ())
-        below = BREAKDOWNS
+        head_dom = Domains.of(filter_by[0] if filter_by else area[0],  # type: ignore[index]
+                              np.where(inside, scope, ""))
     try:
         head = index(head_dom)
     except ValueError as exc:

@@ -49,6 +49,7 @@ _ANSWERS = ("SELECT a.response_id, a.item_code, a.value_text FROM answer a "
             "JOIN survey_round sr ON sr.id = r.round_id "
             "WHERE r.status = 'verified' AND sr.code = :round AND i.code = :instrument")
 CHUNK = 200_000  # answers converted at a time
+CODE = "@"  # text column "@province": each row's province code (no item code has an "@")
 KEEP = 3  # rounds kept per process (about 40 MB each at 37,000 questionnaires)
 _kept: OrderedDict[tuple, RoundData] = OrderedDict()
 _lock = threading.Lock()
@@ -138,14 +139,17 @@ def _read(session: Session, params: dict[str, str], items: list[str] | None = No
     resp = conn.execute(text(_RESPONSES), params).all()
     n = len(resp)
     row_of = {r[0]: k for k, r in enumerate(resp)}
-    geo = ancestry_table(session)
+    geo, geo_codes = ancestry_table(session), ancestry_table(session, "code")
     names = [geo.get(r[4], {}) if r[4] is not None else {} for r in resp]
+    codes = [geo_codes.get(r[4], {}) if r[4] is not None else {} for r in resp]
     texts: dict[str, np.ndarray] = {
         "stratum": np.array(["" if r[1] is None else str(r[1]) for r in resp], dtype=object),
         "psu": np.array(["" if r[2] is None else str(r[2]) for r in resp], dtype=object),
     }
     for level in GEO_LEVELS:
         texts[level] = np.array([m.get(level) or "" for m in names], dtype=object)
+        # the unit codes too: an account's area is a unit, and names repeat ("Phường 1")
+        texts[CODE + level] = np.array([m.get(level) or "" for m in codes], dtype=object)
     numbers = {"weight": np.array([np.nan if r[3] is None else float(r[3]) for r in resp])}
     ids = np.array([r[0] for r in resp], dtype=np.int64)  # sorted: ORDER BY r.id
     worded: set[str] = set()

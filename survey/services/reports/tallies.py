@@ -26,6 +26,7 @@ from survey.models import (
     Response,
 )
 from survey.services.reports.period import Period
+from survey.services.scope import EVERYTHING, Scope, desk_ids_within
 
 
 @dataclass(frozen=True)
@@ -49,19 +50,22 @@ def months_of(period: Period) -> list[str]:
     return out
 
 
-def read_counts(session: Session, period: Period) -> DeskCounts:
-    """The period's counts, summed over its months (zero counts left out)."""
+def read_counts(session: Session, period: Period, scope: Scope = EVERYTHING) -> DeskCounts:
+    """The period's counts at the area's desks, summed over its months (zero counts left
+    out)."""
     months = months_of(period)
+    ours = [] if scope.everything else [DeskTally.desk_id.in_(desk_ids_within(scope))]  # type: ignore[attr-defined]
     ev = session.exec(
         select(DeskTally.desk_id, DeskTally.mode, func.sum(DeskTally.n))
-        .where(DeskTally.month.in_(months))  # type: ignore[attr-defined]
+        .where(DeskTally.month.in_(months), *ours)  # type: ignore[attr-defined]
         .group_by(DeskTally.desk_id, DeskTally.mode)
         .having(func.sum(DeskTally.n) > 0).order_by(DeskTally.desk_id, DeskTally.mode)
     ).all()
     t = DeskAnswerTally
     ans = session.exec(
         select(t.desk_id, t.mode, t.item_code, t.value_num, func.sum(t.n))
-        .where(t.month.in_(months))  # type: ignore[attr-defined]
+        .where(t.month.in_(months),  # type: ignore[attr-defined]
+               *([] if scope.everything else [t.desk_id.in_(desk_ids_within(scope))]))  # type: ignore[attr-defined]
         .group_by(t.desk_id, t.mode, t.item_code, t.value_num)
         .having(func.sum(t.n) > 0)
     ).all()

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from survey.services.reports.desk import DeskReport, desk_report
-from survey.services.reports.household import household_report
+from survey.services.reports.household import Area, household_report
 from survey.services.reports.period import Period, quarters_of
 from survey.services.reports.rows import IndexRow
+from survey.services.scope import EVERYTHING, Scope
 
 MAX_QUARTERS = 8
 MAX_ROUNDS = 6
@@ -49,14 +50,15 @@ def trend_quarters(period: Period, limit: int = MAX_QUARTERS) -> list[Period]:
 
 
 def desk_trend(session: Session, period: Period, level: float = 0.95, min_n: int = 30,
-               lang: str = "vi", known: dict[str, DeskReport] | None = None) -> DeskTrend | None:
+               lang: str = "vi", known: dict[str, DeskReport] | None = None,
+               scope: Scope = EVERYTHING) -> DeskTrend | None:
     """Each quarter as its own desk report, from the first quarter with evaluations.
 
     ``known`` holds reports the page has already computed with the same settings (the
     period's own quarter, the previous one): they are reused, not computed again.
     """
     known = known or {}
-    reports = [known.get(q.code) or desk_report(session, q, level, min_n, lang)
+    reports = [known.get(q.code) or desk_report(session, q, level, min_n, lang, scope=scope)
                for q in trend_quarters(period)]
     while reports and reports[0].overall is None:
         reports.pop(0)
@@ -74,8 +76,8 @@ def desk_trend(session: Session, period: Period, level: float = 0.95, min_n: int
 def household_trend(session: Session, rounds: tuple[str, ...], instrument: str, target: float,
                     level: float, min_n: int, lang: str,
                     filter_by: tuple[str, str] | None,
-                    known: dict[str, IndexRow | None] | None = None
-                    ) -> tuple[tuple[str, IndexRow], ...]:
+                    known: dict[str, IndexRow | None] | None = None,
+                    area: Area | None = None) -> tuple[tuple[str, IndexRow], ...]:
     """The overall index of each of the last rounds (headline rows only: no breakdowns);
     ``known`` holds the overall rows the page has already computed (reused as they are)."""
     out = []
@@ -85,7 +87,7 @@ def household_trend(session: Session, rounds: tuple[str, ...], instrument: str, 
             overall = known[code]
         else:
             overall = household_report(session, code, instrument, target, level, min_n, lang,
-                                       filter_by, only=()).overall
+                                       filter_by, only=(), area=area).overall
         if overall is not None:
             out.append((code, overall))
     return tuple(out)

@@ -18,6 +18,7 @@ from survey.messages import N_, UserError
 from survey.models import Response, ReviewStatus, RoundStatus, SampleUnit, SurveyRound, utcnow
 from survey.models_sample import WeightsVersion
 from survey.services.audit import record
+from survey.services.scope import EVERYTHING, Scope, within
 
 
 @dataclass(frozen=True)
@@ -128,29 +129,50 @@ def publish_round(session: Session, code: str, user_id: int | None = None,
     return round_
 
 
-def rounds_with_data(session: Session) -> list[SurveyRound]:
-    """Rounds holding at least one verified response, latest first (what a report can show)."""
+def visible_rounds(session: Session, scope: Scope = EVERYTHING) -> list[SurveyRound]:
+    """Rounds in (year, id) order; for an area, those that sampled or keyed in it (a
+    national deployment's province rounds are each their own province's)."""
+    query = select(SurveyRound).order_by(col(SurveyRound.year), col(SurveyRound.id))
+    if not scope.everything:
+        sampled = select(SampleUnit.id).where(SampleUnit.round_id == SurveyRound.id,
+                                              within(scope, SampleUnit.unit_id))
+        keyed = select(Response.id).where(Response.round_id == SurveyRound.id,
+                                          within(scope, Response.unit_id))
+        query = query.where(sampled.exists() | keyed.exists())
+    return list(session.exec(query))
+
+
+def rounds_with_data(session: Session, scope: Scope = EVERYTHING) -> list[SurveyRound]:
+    """Rounds holding at least one verified response (in the area), latest first (what a
+    report can show)."""
     has_data = select(Response.id).where(Response.round_id == SurveyRound.id,
-                                         Response.status == ReviewStatus.verified.value)
+                                         Response.status == ReviewStatus.verified.value,
+                                         within(scope, Response.unit_id))
     return list(session.exec(select(SurveyRound).where(has_data.exists())
                              .order_by(col(SurveyRound.year).desc(), col(SurveyRound.id).desc())))
 
 
-def pick_round(session: Session, round_code: str | None) -> SurveyRound:
+def pick_round(session: Session, round_code: str | None,
+               scope: Scope = EVERYTHING) -> SurveyRound:
     """The named round; when none is named, the latest round with verified data (a newer
-    round drawn but not yet keyed would show nothing), else the latest round."""
+    round drawn but not yet keyed would show nothing), else the latest round. For an area,
+    only its rounds (:func:`visible_rounds`): another's is not found."""
     if round_code:
-        found = session.exec(select(SurveyRound).where(SurveyRound.code == round_code)).first()
+        if scope.everything:
+            found = session.exec(select(SurveyRound).where(SurveyRound.code == round_code)
+                                 ).first()
+            rounds = list(session.exec(select(SurveyRound))) if found is None else []
+        else:
+            rounds = visible_rounds(session, scope)
+            found = next((r for r in rounds if r.code == round_code), None)
         if found is None:
-            known = ", ".join(r.code for r in session.exec(select(SurveyRound))) or "none"
+            known = ", ".join(r.code for r in rounds) or "none"
             raise ValueError(f"no survey round {round_code!r} in the database (rounds: {known})")
         return found
-    with_data = rounds_with_data(session)
+    with_data = rounds_with_data(session, scope)
     if with_data:
         return with_data[0]
-    latest = session.exec(
-        select(SurveyRound).order_by(col(SurveyRound.year).desc(), col(SurveyRound.id).desc())
-    ).first()
-    if latest is None:
+    latest = visible_rounds(session, scope)
+    if not latest:
         raise ValueError("the database has no survey round yet")
-    return latest
+    return latest[-1]

@@ -1,0 +1,137 @@
+"""Does an account limited to an area get the reports, exports and data feeds of that area,
+computed as the design says, and nothing of the rest?
+
+The demo province has two districts. An account limited to Huyện Tân Phú must get exactly
+what the province's dashboard shows when the district filter chooses Tân Phú (a domain of
+the round's design, so the same standard errors and degrees of freedom, not a subset's),
+the desks of that district and its communes only, and in its exports, API pages and OData
+feed only the questionnaires of its hamlets and the evaluations of its desks.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session, select
+
+from survey.models import AdminUnit, Desk, Response
+from survey.services.geography import ancestry_table
+from survey.services.reports.dashboard import DashboardOptions, build_dashboard
+from survey.services.scope import of_user
+from tests import factories
+from tests.reports.conftest import PASSWORD
+from tests.support import sign_in
+
+DISTRICT = "Huyện Tân Phú"
+
+
+def _area_account(app: Flask, username: str, unit_name: str, role: str = "analyst") -> int:
+    with Session(app.extensions["sipas_engine"]) as session:
+        unit = session.exec(select(AdminUnit).where(AdminUnit.name == unit_name)).one()
+        user = factories.user(session, role, username=username, password=PASSWORD,
+                              scope_unit_id=unit.id)
+        session.commit()
+        return int(user.id)  # type: ignore[arg-type]
+
+
+def _token(app: Flask, user_id: int) -> str:
+    from survey.models import User
+    from survey.services.api.tokens import create_token
+
+    with Session(app.extensions["sipas_engine"]) as session:
+        user = session.get(User, user_id)
+        assert user is not None
+        made = create_token(session, user, "area test", 30)
+        session.commit()
+        return made.secret
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+def test_a_district_account_gets_what_the_district_filter_shows(demo: Flask,
+                                                                 client: FlaskClient) -> None:
+    user_id = _area_account(demo, "tanphu", DISTRICT)
+    with Session(demo.extensions["sipas_engine"]) as session:
+        from survey.models import User
+
+        area = of_user(session, session.get(User, user_id))
+        whole = build_dashboard(session, DashboardOptions(period="2025", district=DISTRICT))
+        mine = build_dashboard(session, DashboardOptions(period="2025", area=area))
+        province = build_dashboard(session, DashboardOptions(period="2025"))
+    assert mine.household.overall is not None and mine.household.breakdowns
+    # the same domain of the same design: every number, SE, df, breakdown, rank and priority
+    assert repr(mine.household) == repr(whole.household)
+    assert repr(mine.household) != repr(province.household)
+    assert set(mine.household.breakdowns) == {"commune", "hamlet"}
+    assert mine.areas["district"] == ()  # its own level is not a choice
+    assert {d.key for d in mine.desk.desks} == {"MC-TANPHU", "MC-PHULAM"}
+    assert {d.key for d in province.desk.desks} == {"TTHCC", "MC-TANPHU", "MC-LONGDIEN",
+                                                    "MC-PHULAM"}
+    mine_rows = {d.key: d.headline for d in mine.desk.desks}
+    for row in province.desk.desks:  # a desk's own numbers do not depend on who reads them
+        if row.key in mine_rows:
+            assert repr(mine_rows[row.key]) == repr(row.headline)
+    assert mine.desk.evaluations == sum(d.evaluations for d in province.desk.desks
+                                        if d.key in mine_rows)
+
+    sign_in(client, "tanphu", PASSWORD)
+    page = client.get("/reports/?period=2025&lang=en")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert DISTRICT in html and "MC-TANPHU" in html and "MC-LONGDIEN" not in html
+    assert 'id="filter-district"' not in html
+    other = client.get("/reports/?period=2025&district=Huyện Long Điền&lang=en")
+    assert other.status_code == 400 and "within your area" in other.get_data(as_text=True)
+    pdf = client.get("/reports/report?period=2025")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def _expected_ids(app: Flask, district_code: str) -> set[int]:
+    """Responses of the district's hamlets and of desks placed in it, by walking the tree."""
+    with Session(app.extensions["sipas_engine"]) as session:
+        codes = ancestry_table(session, "code")
+        inside = {u for u, names in codes.items() if names.get("district") == district_code}
+        desks = {d.id for d in session.exec(select(Desk)) if d.unit_id in inside}
+        return {r.id for r in session.exec(select(Response))  # type: ignore[misc]
+                if r.unit_id in inside or r.desk_id in desks}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+def test_an_area_accounts_export_api_and_feed_hold_only_its_rows(demo: Flask,
+                                                                  client: FlaskClient) -> None:
+    user_id = _area_account(demo, "tanphu", DISTRICT)
+    with Session(demo.extensions["sipas_engine"]) as session:
+        code = session.exec(select(AdminUnit.code).where(AdminUnit.name == DISTRICT)).one()
+    expected = _expected_ids(demo, code)
+    with Session(demo.extensions["sipas_engine"]) as session:
+        everyone = len(session.exec(select(Response.id)).all())
+    assert 0 < len(expected) < everyone  # the other district's rows exist, and are left out
+    sign_in(client, "tanphu", PASSWORD)
+    reply = client.get("/reports/exports/download?format=csv")
+    assert reply.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(reply.get_data(as_text=True).lstrip("\ufeff"))))
+    assert {int(r["response_id"]) for r in rows} == expected
+    assert {r["district"] for r in rows if r["district"]} == {DISTRICT}
+    assert {r["desk"] for r in rows if r["desk"]} == {"MC-TANPHU", "MC-PHULAM"}
+
+    api = demo.test_client()
+    secret = _token(demo, user_id)
+    auth = {"Authorization": f"Bearer {secret}"}
+    seen: set[int] = set()
+    url: str | None = "/api/v1/responses?limit=500"
+    while url:
+        page = api.get(url, headers=auth).get_json()
+        seen |= {int(item["response_id"]) for item in page["items"]}
+        url = page["next"]
+    assert seen == expected
+    feed = api.get("/odata/v1/sipas_services?$count=true", headers=auth).get_json()
+    households = {i for i in expected if i in {int(r["response_id"]) for r in rows
+                                               if r["instrument"] == "sipas_services"}}
+    assert feed["@odata.count"] == len(households)
+    names = [s["name"] for s in api.get("/odata/v1/", headers=auth).get_json()["value"]]
+    assert names and not any(n.startswith("index_") for n in names)
+    refused = api.get("/api/v1/index?round=" + feed["value"][0]["round"], headers=auth)
+    assert refused.status_code == 403
