@@ -61,3 +61,25 @@ def clear_errors(func: F) -> F:
             ) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+AS_USER_HELP = ("Act as this account: only the data of its area (its province, district or "
+                "commune), as it would see on its screens.")
+
+
+def area_of_account(session: Session, username: str | None, roles: tuple[str, ...] = (
+        "analyst", "supervisor", "admin")) -> Any:
+    """The area of ``--as USER`` (everything when not given): the account must exist, be
+    active and hold a role that may read what the command writes."""
+    from survey.services.scope import EVERYTHING, of_user
+    from survey.services.users import find_user
+
+    if not username:
+        return EVERYTHING
+    user = find_user(session, username)
+    if user is None or not user.active:
+        raise ValueError(f"--as: no active account {username!r}")
+    if user.role not in roles:
+        raise ValueError(f"--as: {user.username} is {user.role}; this command needs one of "
+                         f"{', '.join(roles)}")
+    return of_user(session, user)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from survey.commands import app_session, clear_errors
+from survey.commands import AS_USER_HELP, app_session, area_of_account, clear_errors
 from survey.models import ReviewStatus
 
 
@@ -24,10 +24,11 @@ from survey.models import ReviewStatus
               help="Only responses entered in this period: 2025, 2025-Q3 or 2025-09.")
 @click.option("--with-comments", is_flag=True,
               help="Include free-text answers (comments may name people; left out by default).")
+@click.option("--as", "as_user", default=None, metavar="USER", help=AS_USER_HELP)
 @clear_errors
 def export_command(
     fmt: str, out: Path, status: str | None, round_code: str | None, instrument: str | None,
-    period: str | None, with_comments: bool,
+    period: str | None, with_comments: bool, as_user: str | None,
 ) -> None:
     """One row per response: design columns, then one column per item.
 
@@ -41,8 +42,14 @@ def export_command(
         raise click.ClickException(f"folder {out.parent} does not exist")
     span = parse_period(period) if period else None
     with app_session() as (_app, session):
-        count = write_export(session, ExportFilter(status, round_code, instrument), fmt, out,
-                             with_text=with_comments, period=span, package=True)
+        area = area_of_account(session, as_user)
+        if round_code and not area.everything:  # another area's round is no round
+            from survey.services.sample.rounds import pick_round
+
+            pick_round(session, round_code, area)
+        count = write_export(session, ExportFilter(status, round_code, instrument,
+                                                   area=area.unit_id),
+                             fmt, out, with_text=with_comments, period=span, package=True)
     what = "columns" if fmt == "codebook" else "responses"
     click.echo(f"wrote {count} {what} to {out}")
     if fmt == "csv":

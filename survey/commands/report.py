@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from survey.commands import app_session, clear_errors
+from survey.commands import AS_USER_HELP, app_session, area_of_account, clear_errors
 
 
 @click.command("report")
@@ -23,9 +23,11 @@ from survey.commands import app_session, clear_errors
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="report.pdf or report.html (the suffix picks the format).")
+@click.option("--as", "as_user", default=None, metavar="USER", help=AS_USER_HELP)
 @clear_errors
 def report_command(period: str | None, round_code: str | None, target: float, min_n: int,
-                   district: str | None, weighted: bool, lang: str, out: Path) -> None:
+                   district: str | None, weighted: bool, lang: str, out: Path,
+                   as_user: str | None) -> None:
     """Vietnamese (or English) report: headline verdict, tables with CIs, charts, method."""
     from survey.services.reports.content import build_content
     from survey.services.reports.dashboard import DashboardOptions, build_dashboard
@@ -36,13 +38,15 @@ def report_command(period: str | None, round_code: str | None, target: float, mi
         raise ValueError(f"--out must end in .pdf or .html (got {out.name})")
     if not out.parent.exists():
         raise ValueError(f"folder {out.parent} does not exist")
-    opts = DashboardOptions(period=period, round_code=round_code, target=target, min_n=min_n,
-                            lang=lang, district=district, weighted=weighted)
     steps = ["estimates", "charts", "document"]
     with click.progressbar(steps, label="report", file=sys.stderr) as bar:
         for step in bar:
             if step == "estimates":
                 with app_session() as (_app, session):
+                    opts = DashboardOptions(
+                        period=period, round_code=round_code, target=target, min_n=min_n,
+                        lang=lang, district=district, weighted=weighted,
+                        area=area_of_account(session, as_user))
                     dash = build_dashboard(session, opts)
             elif step == "charts":
                 content = build_content(dash, lang, png=fmt == "pdf")

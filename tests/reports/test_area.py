@@ -135,3 +135,32 @@ def test_an_area_accounts_export_api_and_feed_hold_only_its_rows(demo: Flask,
     assert names and not any(n.startswith("index_") for n in names)
     refused = api.get("/api/v1/index?round=" + feed["value"][0]["round"], headers=auth)
     assert refused.status_code == 403
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_command_line_acts_as_an_area_account_with_as(demo: Flask, cli_env: dict[str, str],
+                                                           tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from survey.cli import main
+
+    _area_account(demo, "tanphu", DISTRICT)
+    _area_account(demo, "keyer-tp", DISTRICT, role="enumerator")
+    with Session(demo.extensions["sipas_engine"]) as session:
+        code = session.exec(select(AdminUnit.code).where(AdminUnit.name == DISTRICT)).one()
+    runner = CliRunner()
+    out = tmp_path / "tanphu.csv"
+    done = runner.invoke(main, ["export", "--out", str(out), "--as", "tanphu"])
+    assert done.exit_code == 0, done.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert {int(r["response_id"]) for r in rows} == _expected_ids(demo, code)
+    pdf = tmp_path / "tanphu.pdf"
+    made = runner.invoke(main, ["report", "--period", "2025", "--out", str(pdf),
+                                "--as", "tanphu", "--lang", "en"])
+    assert made.exit_code == 0, made.output
+    assert pdf.read_bytes().startswith(b"%PDF")
+    for who, words in (("nobody", "no active account 'nobody'"),
+                       ("keyer-tp", "keyer-tp is enumerator")):
+        refused = runner.invoke(main, ["export", "--out", str(out), "--as", who])
+        assert refused.exit_code == 1 and words in refused.output
+        assert "Traceback" not in refused.output
