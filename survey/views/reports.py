@@ -65,7 +65,8 @@ def _options() -> DashboardOptions:
 
 def breakdown_names() -> dict[str, str]:
     """Names of the breakdowns in the reader's language (the selector and the headings)."""
-    return {"district": _("district"), "commune": _("commune"), "hamlet": _("hamlet"),
+    return {"province": _("province"), "district": _("district"), "commune": _("commune"),
+            "hamlet": _("hamlet"),
             "e_levels": _("agency level"), "e_fields": _("service field")}
 
 

@@ -36,7 +36,8 @@ from survey.services.reports.rows import IndexRow, index_row
 from survey.services.reports.words import T
 from survey.services.sample.rounds import pick_round
 
-BREAKDOWNS = ("district", "commune", "hamlet")
+# provinces appear only when a round holds several (a national round, the ministry's view)
+BREAKDOWNS = ("province", "district", "commune", "hamlet")
 Area = tuple[str, str, str]  # an account's area: (level code, unit code, unit name)
 # Multi-select experience questions: one (overlapping) domain per chosen answer.
 SELECTIONS = ("e_levels", "e_fields")
@@ -179,6 +180,8 @@ def _household_report(
     for col in (c for c in below if c in wanted):
         if not (data.text[col][inside] != "").any():
             continue  # a level the geography lacks (no districts since 2025)
+        if col == "province" and len(set(data.text[col][inside].tolist()) - {""}) < 2:
+            continue  # one province is the whole: nothing to compare it with
         dom = Domains.of(col, np.where(inside, data.text[col], ""))
         found = _domains(index(dom), dom, elements, per, min_n, labels)
         try:  # is each area different from the whole? (the area is part of it)

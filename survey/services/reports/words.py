@@ -24,7 +24,8 @@ T: dict[str, dict[str, str]] = {
         "indicator": "Chỉ số", "index_pct": "Chỉ số (%)", "ci_pct": "KTC 95% (%)",
         "verdict": "So với mục tiêu", "code": "Mã", "criterion": "Tiêu chí",
         "mean_score": "Điểm TB (1–5)", "dissatisfied_pct": "Không hài lòng (%)",
-        "by": "Theo", "district": "huyện", "commune": "xã", "hamlet": "thôn/ấp",
+        "by": "Theo", "province": "tỉnh", "district": "huyện", "commune": "xã",
+        "hamlet": "thôn/ấp",
         "e_levels": "cấp cơ quan", "e_fields": "lĩnh vực thủ tục",
         "overlap": ("Có thể chọn nhiều câu trả lời: một người trả lời được tính trong mỗi "
                     "nhóm đã chọn, nên các nhóm chồng lấn và tổng n lớn hơn tổng số."),
@@ -93,7 +94,8 @@ T: dict[str, dict[str, str]] = {
         "indicator": "Indicator", "index_pct": "Index (%)", "ci_pct": "95% CI (%)",
         "verdict": "Against target", "code": "Code", "criterion": "Criterion",
         "mean_score": "Mean score (1–5)", "dissatisfied_pct": "Dissatisfied (%)",
-        "by": "By", "district": "district", "commune": "commune", "hamlet": "hamlet",
+        "by": "By", "province": "province", "district": "district", "commune": "commune",
+        "hamlet": "hamlet",
         "e_levels": "agency level", "e_fields": "service field",
         "overlap": ("Several answers may be chosen: a respondent counts in each chosen "
                     "group, so the groups overlap and their n add up to more than the total."),
