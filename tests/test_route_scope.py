@@ -34,6 +34,7 @@ from survey.models import AdminUnit, AuditLog, Desk, Response, User
 from survey.models_accounts import ApiToken
 from survey.models_desk import DeskSignal
 from survey.models_dossiers import FollowUp
+from survey.models_entry import EntryCase, SerialAssignment
 from survey.models_kiosk import KioskDevice
 from survey.services.desks.links import desk_token
 from survey.services.geography import ensure_levels
@@ -60,6 +61,9 @@ SCOPED = frozenset({
     "reports.dashboard", "reports.report", "reports.exports", "reports.download",
     "reports.volumes", "api.responses", "api.rounds",
     "odata.service", "odata.metadata", "odata.entity_set",
+    "entry.start", "entry.key", "entry.keep", "entry.review", "entry.reconcile_case",
+    "entry.response", "entry.response_status", "entry.response_edit", "entry.fieldwork",
+    "entry.assignments", "entry.assign_hamlet", "entry.unassign",
 })
 
 
@@ -73,6 +77,49 @@ class World:
     held_b: int
     user_b: int
     token_b: int
+    paper_b: int = 0  # a keyed questionnaire of province B's hamlet
+    mismatch_b: int = 0  # B's paper whose two keyings differ
+    hamlet_b: int = 0  # B's sampled hamlet
+    range_b: int = 0  # a serial range of it given to B's keyer
+
+
+def _household(session: Session, units: dict[str, AdminUnit], keyer_b: int
+               ) -> tuple[int, int, int, int]:
+    """One open round sampling a hamlet in each province, a keyed questionnaire and a
+    mismatched one in each, and a serial range of B's hamlet given to B's keyer."""
+    from survey.models import SampleUnit, Stratum
+    from survey.models_entry import EntryCase, SerialAssignment
+    from survey.models_sample import FieldAssignment
+    from survey.services.responses import store_response
+
+    version = factories.published(session, "sipas_services")
+    round_ = factories.survey_round(session, code="R1")
+    made = {}
+    for p in ("A", "B"):
+        stratum = Stratum(round_id=round_.id, code=f"S{p}", name=f"Huyện {p}")
+        session.add(stratum)
+        session.flush()
+        hamlet = SampleUnit(round_id=round_.id, stratum_id=stratum.id, unit_id=units[f"T{p}"].id,
+                            psu_code=f"0{ord(p)}", prob_stage1=0.5, sample_size=10)
+        session.add(hamlet)
+        session.flush()
+        session.add(FieldAssignment(sample_unit_id=hamlet.id, first_serial=1, last_serial=10))
+        paper = store_response(session, instrument_version=version,
+                               client_uuid=factories.new_uuid(), mode="paper",
+                               answers={}, round_id=round_.id, unit_id=units[f"T{p}"].id,
+                               sample_unit_id=hamlet.id, questionnaire_id=f"QN-{p * 3}",
+                               outcome="refused").response
+        case = EntryCase(entry_key=f"Q:{round_.id}:{p}", instrument_version_id=version.id,
+                         round_id=round_.id, sample_unit_id=hamlet.id, state="mismatch",
+                         questionnaire_id=f"MM-{p * 3}")
+        session.add(case)
+        session.flush()
+        made[p] = (paper.id, case.id, hamlet.id)
+    sub = SerialAssignment(sample_unit_id=made["B"][2], enumerator_id=keyer_b,
+                           first_serial=3, last_serial=4)
+    session.add(sub)
+    session.flush()
+    return (*made["B"], sub.id)  # type: ignore[return-value]
 
 
 def _units(session: Session) -> dict[str, AdminUnit]:
@@ -82,7 +129,8 @@ def _units(session: Session) -> dict[str, AdminUnit]:
         parent = None
         for level, code, name in (("province", f"P{p}", f"Tỉnh {p}"),
                                   ("district", f"H{p}", f"Huyện {p}"),
-                                  ("commune", f"X{p}", f"Xã {p}")):
+                                  ("commune", f"X{p}", f"Xã {p}"),
+                                  ("hamlet", f"T{p}", f"Ấp {p}")):
             unit = AdminUnit(code=code, name=name, level_id=levels[level].id,
                              parent_id=parent.id if parent else None)
             session.add(unit)
@@ -103,8 +151,8 @@ def world(engine: Engine, db_url: str, instance_dir: Path,
     with Session(engine_) as session:
         units = _units(session)
         factories.published(session, "desk_evaluation")
-        desk_a = factories.desk(session, code="DA", unit_id=units["XA"].id, agency="UBND A")
-        desk_b = factories.desk(session, code="DB", unit_id=units["XB"].id, agency="UBND B")
+        desk_a = factories.desk(session, code="MC-AAA", unit_id=units["XA"].id, agency="UBND A")
+        desk_b = factories.desk(session, code="MC-BBB", unit_id=units["XB"].id, agency="UBND B")
         for role in ROLES:
             user = factories.user(session, role, username=f"a-{role}", password=PASSWORD,
                                   scope_unit_id=units["PA"].id)
@@ -120,12 +168,13 @@ def world(engine: Engine, db_url: str, instance_dir: Path,
         session.add(token_b)
         factories.user(session, "supervisor", username="ministry", password=PASSWORD)
         kiosk = register(session, desk_b, "Quầy B", None).device
+        household = _household(session, units, user_b.id)  # type: ignore[arg-type]
         session.commit()
         ids = (desk_a.code, desk_b.code, kiosk.id, user_b.id, token_b.id)
         paths = {d.code: "/d/" + desk_token(app.config["SECRET_KEY"], d)
                  for d in (desk_a, desk_b)}
     citizen = app.test_client()
-    for code in ("DA", "DB"):  # a low rating with a consented phone, then one to be held
+    for code in ("MC-AAA", "MC-BBB"):  # a low rating with a consented phone, then one to be held
         for overall in ("1", "5"):
             reply, _ = submit(citizen, paths[code], overall=overall, comment=f"{code} {overall}",
                               contact_phone="0912345678" if overall == "1" else "",
@@ -133,9 +182,9 @@ def world(engine: Engine, db_url: str, instance_dir: Path,
             assert reply.status_code == 303
     with Session(engine_) as session:
         case_b = session.exec(select(FollowUp).join(Desk, Desk.id == FollowUp.desk_id)
-                              .where(Desk.code == "DB")).one()
+                              .where(Desk.code == "MC-BBB")).one()
         held = session.exec(select(Response).join(Desk, Desk.id == Response.desk_id)
-                            .where(Desk.code.in_(["DA", "DB"]))  # type: ignore[attr-defined]
+                            .where(Desk.code.in_(["MC-AAA", "MC-BBB"]))  # type: ignore[attr-defined]
                             .order_by(Response.id)).all()
         for response in held:  # the rating-5 ones: held as a burst would hold them
             signal = session.get(DeskSignal, response.id)
@@ -146,9 +195,9 @@ def world(engine: Engine, db_url: str, instance_dir: Path,
             session.add_all([response, signal])
         session.commit()
         held_b = next(r.id for r in held if r.status == "held" and
-                      session.get(Desk, r.desk_id).code == "DB")  # type: ignore[union-attr]
+                      session.get(Desk, r.desk_id).code == "MC-BBB")  # type: ignore[union-attr]
         case_b_id = case_b.id
-    yield World(app, ids[0], ids[1], ids[2], case_b_id, held_b, ids[3], ids[4])
+    yield World(app, ids[0], ids[1], ids[2], case_b_id, held_b, ids[3], ids[4], *household)
     engine_.dispose()
 
 
@@ -216,6 +265,16 @@ def _b_requests(w: World) -> dict[str, list[tuple[str, str, dict | None]]]:
         "admin.change_scope": [("POST", f"/admin/users/{w.user_b}/area",
                                 {"unit": "PA", "confirmed": "1"})],
         "api.open_kiosk_ticket": [("POST", f"/api/v1/kiosk/{w.kiosk_b}/ticket", None)],
+        "entry.response": [("GET", f"/entry/response/{w.paper_b}", None)],
+        "entry.response_status": [("POST", f"/entry/response/{w.paper_b}/status",
+                                   {"status": "rejected", "comment": "taken over"})],
+        "entry.response_edit": [("POST", f"/entry/response/{w.paper_b}/edit",
+                                 {"item_code": "age", "value": "40", "reason": "taken over"})],
+        "entry.reconcile_case": [("GET", f"/entry/review/case/{w.mismatch_b}", None),
+                                 ("POST", f"/entry/review/case/{w.mismatch_b}", {})],
+        "entry.assign_hamlet": [("POST", f"/entry/assignments/{w.hamlet_b}",
+                                 {"enumerator": str(w.user_b)})],
+        "entry.unassign": [("POST", f"/entry/assignments/range/{w.range_b}/delete", None)],
     }
 
 
@@ -238,6 +297,9 @@ def _b_unchanged(w: World) -> list[str]:
                 ("case", case.status != "open"),
                 ("held", held.status != "held"),
                 ("token", token.revoked_at is not None),
+                ("paper", session.get(Response, w.paper_b).status != "received"),  # type: ignore[union-attr]
+                ("mismatch", session.get(EntryCase, w.mismatch_b).state != "mismatch"),  # type: ignore[union-attr]
+                ("range", session.get(SerialAssignment, w.range_b) is None),
             ) if bad]
         return problems
 
@@ -271,14 +333,14 @@ def test_another_provinces_objects_are_not_found_and_stay_unchanged(world: World
 def test_lists_show_only_the_accounts_province_and_the_ministry_sees_both(world: World) -> None:
     sup = _client(world, "supervisor")
     desks = sup.get("/desks/").get_data(as_text=True)
-    assert 'data-desk="DA"' in desks and 'data-desk="DB"' not in desks
+    assert 'data-desk="MC-AAA"' in desks and 'data-desk="MC-BBB"' not in desks
     assert "Tỉnh A (PA)" in desks  # the page says whose desks these are
     held = sup.get("/desks/bursts").get_data(as_text=True)
-    assert "DA" in held and "DB" not in held
+    assert "MC-AAA" in held and "MC-BBB" not in held
     contacts = sup.get("/desks/contacts.csv").get_data(as_text=True)
-    assert ",DA," in contacts and ",DB," not in contacts
+    assert ",MC-AAA," in contacts and ",MC-BBB," not in contacts
     cases = sup.get("/followup/").get_data(as_text=True)
-    assert "DA 1" in cases and "DB 1" not in cases
+    assert "MC-AAA 1" in cases and "MC-BBB 1" not in cases
     admin = _client(world, "admin").get("/admin/users").get_data(as_text=True)
     assert 'data-user="a-enumerator"' in admin and 'data-user="b-enumerator"' not in admin
     assert 'data-user="ministry"' not in admin  # the ministry's accounts are not the area's
@@ -288,26 +350,51 @@ def test_lists_show_only_the_accounts_province_and_the_ministry_sees_both(world:
     analyst = _client(world, "analyst")
     year = datetime.now(UTC).year  # the evaluations above were made now
     report = analyst.get(f"/reports/?period={year}").get_data(as_text=True)
-    assert ">DA <" in report and "DB" not in report
+    assert ">MC-AAA <" in report and "MC-BBB" not in report
     export = analyst.get("/reports/exports/download?format=csv").get_data(as_text=True)
-    desks_exported = {row["desk"] for row in csv.DictReader(io.StringIO(export.lstrip("\ufeff")))}
-    assert desks_exported == {"DA"}
+    exported = list(csv.DictReader(io.StringIO(export.lstrip("\ufeff"))))
+    assert {row["desk"] for row in exported if row["desk"]} == {"MC-AAA"}
+    assert {row["questionnaire_id"] for row in exported if row["questionnaire_id"]} == {"QN-AAA"}
     token = {"Authorization": f"Bearer {TOKEN}a-analyst"}
     api = world.app.test_client()
     pulled = api.get("/api/v1/responses", headers=token).get_json()["items"]
-    assert {item["desk"] for item in pulled} == {"DA"}
+    assert {item["desk"] or item["questionnaire_id"] for item in pulled} == {"MC-AAA", "QN-AAA"}
     assert api.get("/api/v1/me", headers=token).get_json()["area"] == "PA"
     listed = [d["code"] for d in api.get("/api/v1/desks", headers=token).get_json()["items"]]
-    assert listed == ["DA"]
+    assert listed == ["MC-AAA"]
     units = {u["code"] for u in api.get("/api/v1/units", headers=token).get_json()["items"]}
-    assert units == {"PA", "HA", "XA"}
+    assert units == {"PA", "HA", "XA", "TA"}
+
+    review = sup.get("/entry/review").get_data(as_text=True)
+    assert "QN-AAA" in review and "QN-BBB" not in review
+    assert "MM-AAA" in review and "MM-BBB" not in review
+    fieldwork = sup.get("/entry/fieldwork").get_data(as_text=True)
+    assert "Ấp A" in fieldwork and "Ấp B" not in fieldwork
+    assigned = sup.get("/entry/assignments?round=R1").get_data(as_text=True)
+    assert "Ấp A" in assigned and "Ấp B" not in assigned and "b-enumerator" not in assigned
+    keyer = _client(world, "enumerator")
+    from survey.services.sample.questionnaire_ids import make_questionnaire_id
+
+    with Session(world.app.extensions["sipas_engine"]) as session:
+        from survey.models import SampleUnit, SurveyRound
+
+        round_id = session.exec(select(SurveyRound.id).where(SurveyRound.code == "R1")).one()
+        psus = {u.psu_code for u in session.exec(select(SampleUnit))}
+    theirs = make_questionnaire_id(round_id, "066", 5)  # type: ignore[arg-type]
+    ours = make_questionnaire_id(round_id, "065", 5)  # type: ignore[arg-type]
+    assert psus == {"065", "066"}
+    refused = keyer.post("/entry/?lang=en", data={"kind": "questionnaire", "qid": theirs})
+    assert refused.status_code == 422 and "not in the sample" in refused.get_data(as_text=True)
+    slip = keyer.post("/entry/?lang=en", data={"kind": "desk", "desk": "MC-BBB", "serial": "7"})
+    assert slip.status_code == 422 and "No active one-stop desk" in slip.get_data(as_text=True)
+    assert keyer.post("/entry/", data={"kind": "questionnaire", "qid": ours}).status_code == 302
 
     ministry = world.app.test_client()
     ministry.post("/auth/login", data={"username": "ministry", "password": PASSWORD})
     both = ministry.get("/desks/").get_data(as_text=True)
-    assert 'data-desk="DA"' in both and 'data-desk="DB"' in both
-    assert "DB 1" in ministry.get("/followup/").get_data(as_text=True)
-    assert "DB" in ministry.get(f"/reports/?period={year}").get_data(as_text=True)
+    assert 'data-desk="MC-AAA"' in both and 'data-desk="MC-BBB"' in both
+    assert "MC-BBB 1" in ministry.get("/followup/").get_data(as_text=True)
+    assert "MC-BBB" in ministry.get(f"/reports/?period={year}").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)

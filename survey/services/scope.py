@@ -137,3 +137,43 @@ def units_in_scope(session: Session, scope: Scope, limit: int = 5000) -> list[tu
              .where(within(scope, AdminUnit.id), GeoLevel.code != "hamlet")
              .order_by(GeoLevel.depth, AdminUnit.code).limit(limit))
     return [tuple(r) for r in session.exec(query).all()]
+
+
+def responses_within(scope: Scope) -> ColumnElement[bool]:
+    """A WHERE clause on ``Response``: questionnaires of the area's units and evaluations
+    at the area's desks."""
+    from sqlalchemy import or_
+
+    from survey.models import Response
+
+    if scope.everything:
+        return true()
+    return or_(within(scope, Response.unit_id),
+               Response.desk_id.in_(desk_ids_within(scope)))  # type: ignore[union-attr]
+
+
+def cases_within(scope: Scope) -> ColumnElement[bool]:
+    """A WHERE clause on ``EntryCase`` (paper to key): the area's sampled hamlets' and its
+    desks' slips."""
+    from sqlalchemy import or_
+
+    from survey.models import SampleUnit
+    from survey.models_entry import EntryCase
+
+    if scope.everything:
+        return true()
+    hamlets = select(SampleUnit.id).where(within(scope, SampleUnit.unit_id))
+    return or_(EntryCase.sample_unit_id.in_(hamlets),  # type: ignore[union-attr]
+               EntryCase.desk_id.in_(desk_ids_within(scope)))  # type: ignore[union-attr]
+
+
+def holds(session: Session, scope: Scope, model: Any, row_id: int | None) -> bool:
+    """Whether the row ``row_id`` of ``Response`` or ``EntryCase`` lies in the area."""
+    from survey.models import Response
+
+    if scope.everything:
+        return True
+    if row_id is None:
+        return False
+    clause = responses_within(scope) if model is Response else cases_within(scope)
+    return session.exec(select(model.id).where(model.id == row_id, clause)).first() is not None

@@ -105,7 +105,7 @@ def test_does_the_report_carry_both_breakdowns_in_vietnamese(analyst: FlaskClien
 
 
 def test_is_an_unknown_breakdown_refused_precisely() -> None:
-    with pytest.raises(ValueError, match="breakdown 'ward' is not one of district"):
+    with pytest.raises(ValueError, match="breakdown 'ward' is not one of province, district"):
         DashboardOptions(breakdown="ward")
 
 

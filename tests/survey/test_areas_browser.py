@@ -90,6 +90,9 @@ def test_the_ministry_compares_provinces_and_a_province_sees_only_its_own(
         assert province.locator("#table-province").count() == 0
         assert province.locator("#table-district").count() == 1
         review = province.goto(base + "/entry/review")
-        assert review is not None and review.status == 403
+        assert review is not None and review.status == 200
+        assert "Long Điền" not in province.inner_text("body")
+        rounds = province.goto(base + "/rounds/")  # not yet limited to an area: refused
+        assert rounds is not None and rounds.status == 403
         assert "phạm vi" in province.inner_text("body")
         province.screenshot(path=str(tmp_path / "province.png"), full_page=True)

@@ -23,6 +23,7 @@ from survey.services.audit import record
 from survey.services.locks import locked
 from survey.services.sample.questionnaire_ids import make_questionnaire_id, serial_of
 from survey.services.sample.rounds import ensure_open
+from survey.services.scope import EVERYTHING, Scope, within
 
 
 class AssignmentError(UserError):
@@ -84,9 +85,12 @@ def assignee(session: Session, unit: SampleUnit, serial: int) -> int | None:
     return row.enumerator_id if row else None
 
 
-def round_assignments(session: Session, round_: SurveyRound) -> list[HamletAssignment]:
-    """Every sampled hamlet of the round with its IDs, assignments and keyed serials."""
-    units = session.exec(select(SampleUnit).where(SampleUnit.round_id == round_.id)
+def round_assignments(session: Session, round_: SurveyRound,
+                      scope: Scope = EVERYTHING) -> list[HamletAssignment]:
+    """Every sampled hamlet of the round (in the area) with its IDs, assignments and keyed
+    serials."""
+    units = session.exec(select(SampleUnit).where(SampleUnit.round_id == round_.id,
+                                                  within(scope, SampleUnit.unit_id))
                          .order_by(SampleUnit.psu_code)).all()
     return [_describe(session, unit, _keyed_serials(session, round_.id, unit)) for unit in units]
 

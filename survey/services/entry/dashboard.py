@@ -18,6 +18,7 @@ from analysis.response_rates import Dispositions, estimated_e, rates
 from survey.models import AdminUnit, Response, SampleUnit, Stratum, SurveyRound, User
 from survey.models_entry import CaseState, Discrepancy, EntryCase, Keying, KeyingAnswer
 from survey.services.entry.start import serial_range
+from survey.services.scope import EVERYTHING, Scope, cases_within, within
 
 RESPONDED = ("completed", "screened_out")
 # SIPAS fieldwork outcomes as AAPOR final dispositions: a screened-out household has nobody
@@ -111,14 +112,15 @@ class KeyerQuality:
         return self.errors / self.fields_compared if self.fields_compared else None
 
 
-def hamlet_progress(session: Session) -> list[HamletProgress]:
-    """One row per sampled hamlet of every open round, in stratum and PSU order."""
+def hamlet_progress(session: Session, scope: Scope = EVERYTHING) -> list[HamletProgress]:
+    """One row per sampled hamlet (of the area) of every open round, in stratum and PSU
+    order."""
     units = session.exec(
         select(SampleUnit, SurveyRound, Stratum, AdminUnit)
         .join(SurveyRound, SurveyRound.id == SampleUnit.round_id)
         .join(Stratum, Stratum.id == SampleUnit.stratum_id)
         .join(AdminUnit, AdminUnit.id == SampleUnit.unit_id)
-        .where(SurveyRound.status == "open")
+        .where(SurveyRound.status == "open", within(scope, SampleUnit.unit_id))
         .order_by(SurveyRound.code, Stratum.code, SampleUnit.psu_code)
     ).all()
     cases: dict[int, Counter[str]] = defaultdict(Counter)
@@ -151,8 +153,11 @@ def hamlet_progress(session: Session) -> list[HamletProgress]:
     return rows
 
 
-def keyer_quality(session: Session) -> list[KeyerQuality]:
-    """Per keyer: passes keyed, and mismatches and proven errors in double-keyed documents."""
+def keyer_quality(session: Session, scope: Scope = EVERYTHING) -> list[KeyerQuality]:
+    """Per keyer: passes keyed, and mismatches and proven errors in double-keyed documents
+    (of the area's paper)."""
+    ours = None if scope.everything else set(session.exec(
+        select(EntryCase.id).where(cases_within(scope))))
     passes: dict[int, Counter[int]] = defaultdict(Counter)
     compared: Counter[int] = Counter()
     keyers_of_case: dict[int, dict[int, int]] = defaultdict(dict)
@@ -161,6 +166,8 @@ def keyer_quality(session: Session) -> list[KeyerQuality]:
     double_done = set(session.exec(
         select(Keying.case_id).where(Keying.pass_no == 2, Keying.state == "done")))
     for keying in session.exec(select(Keying).where(Keying.state == "done")):
+        if ours is not None and keying.case_id not in ours:
+            continue
         passes[keying.keyer_id][keying.pass_no] += 1
         keyers_of_case[keying.case_id][keying.pass_no] = keying.keyer_id
         if keying.case_id in double_done:
@@ -168,6 +175,8 @@ def keyer_quality(session: Session) -> list[KeyerQuality]:
     mismatches: Counter[int] = Counter()
     errors: Counter[int] = Counter()
     for row in session.exec(select(Discrepancy)):
+        if ours is not None and row.case_id not in ours:
+            continue
         keyers = keyers_of_case.get(row.case_id, {})
         for pass_no, value in ((1, row.first_value), (2, row.second_value)):
             keyer = keyers.get(pass_no)

@@ -36,6 +36,7 @@ from survey.services.sample.questionnaire_ids import (
     make_questionnaire_id,
     parse_questionnaire_id,
 )
+from survey.services.scope import EVERYTHING, Scope, desks_within, within
 
 HOUSEHOLD_FORM = "sipas_services"
 DESK_FORM = "desk_evaluation"
@@ -61,8 +62,8 @@ def normalise_questionnaire_id(text: str) -> str:
     return re.sub(r"[\s./]", "", text or "")
 
 
-def locate_questionnaire(session: Session, text: str,
-                         round_code: str | None = None) -> SampledQuestionnaire:
+def locate_questionnaire(session: Session, text: str, round_code: str | None = None,
+                         scope: Scope = EVERYTHING) -> SampledQuestionnaire:
     """The sampled hamlet of a questionnaire ID, or an :class:`EntryError` saying what is wrong.
 
     A current ID names its round; a legacy ID (paper printed before round prefixes) is
@@ -83,7 +84,8 @@ def locate_questionnaire(session: Session, text: str,
     for reading in readings:
         query = (select(SampleUnit, SurveyRound)
                  .join(SurveyRound, SurveyRound.id == SampleUnit.round_id)
-                 .where(SampleUnit.psu_code == reading.psu_code))
+                 .where(SampleUnit.psu_code == reading.psu_code,
+                        within(scope, SampleUnit.unit_id)))  # another area's: not found
         if reading.round_id is not None:
             query = query.where(SurveyRound.id == reading.round_id)
         for unit, round_ in session.exec(query):
@@ -146,11 +148,13 @@ def design_meta(session: Session, unit: SampleUnit) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def locate_desk(session: Session, desk_code: str, slip_serial: str) -> tuple[Desk, str]:
-    """A desk slip: an active desk and a printed serial (letters, digits and '-')."""
+def locate_desk(session: Session, desk_code: str, slip_serial: str,
+                scope: Scope = EVERYTHING) -> tuple[Desk, str]:
+    """A desk slip: an active desk of the area and a printed serial (letters, digits, '-')."""
     code = (desk_code or "").strip().upper()
     serial = (slip_serial or "").strip()
-    desk = session.exec(select(Desk).where(Desk.code == code)).first() if code else None
+    desk = session.exec(select(Desk).where(Desk.code == code, desks_within(scope))
+                        ).first() if code else None
     if desk is None or not desk.active:
         raise EntryError(N_("No active one-stop desk with code %(code)s"), code=code or "—")
     if not _SLIP_SERIAL.match(serial):
@@ -176,11 +180,13 @@ def start_keying(
     slip_serial: str | None = None,
     double_share: float = 1.0,
     secret: bytes = b"",
+    scope: Scope = EVERYTHING,
 ) -> Keying:
-    """Open (or resume) this keyer's pass on a document; the caller commits."""
+    """Open (or resume) this keyer's pass on a document of the keyer's area; the caller
+    commits."""
     keys: tuple[str, ...]
     if questionnaire_id is not None:
-        found = locate_questionnaire(session, questionnaire_id, round_code)
+        found = locate_questionnaire(session, questionnaire_id, round_code, scope)
         label = found.questionnaire_id
         # Paper keyed before round prefixes existed is stored under its legacy ID.
         forms = (label, legacy_questionnaire_id(found.sample_unit.psu_code, found.serial))
@@ -196,7 +202,7 @@ def start_keying(
         }  # fmt: skip
         carrier = assignee(session, found.sample_unit, found.serial)
     else:
-        desk, serial = locate_desk(session, desk_code or "", slip_serial or "")
+        desk, serial = locate_desk(session, desk_code or "", slip_serial or "", scope)
         keys, label = (f"D:{desk.code}:{serial}",), f"{desk.code} / {serial}"
         case_fields = {"instrument_version_id": latest_version(session, DESK_FORM).id,
                        "desk_id": desk.id, "slip_serial": serial}

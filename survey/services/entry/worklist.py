@@ -14,11 +14,12 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from survey.models import Response, SurveyRound
 from survey.models_entry import CaseState, EntryCase, Keying
+from survey.services.scope import EVERYTHING, Scope, cases_within, responses_within
 from survey.typed import whole_number
 
 
 def stored_paper(status: str, round_id: int | None = None,
-                 search: str = "") -> Any:
+                 search: str = "", scope: Scope = EVERYTHING) -> Any:
     """Paper responses in ``status`` (newest change first), with their round code.
 
     ``search`` matches a questionnaire ID or slip serial anywhere (so the printed form, with
@@ -26,7 +27,8 @@ def stored_paper(status: str, round_id: int | None = None,
     """
     query = (select(Response, SurveyRound.code)
              .outerjoin(SurveyRound, SurveyRound.id == Response.round_id)  # type: ignore[arg-type]
-             .where(Response.mode == "paper", Response.status == status))
+             .where(Response.mode == "paper", Response.status == status,
+                    responses_within(scope)))
     if round_id is not None:
         query = query.where(Response.round_id == round_id)
     text = search.strip()
@@ -40,9 +42,11 @@ def stored_paper(status: str, round_id: int | None = None,
     return query.order_by(col(Response.updated_at).desc(), col(Response.id).desc())
 
 
-def mismatches(round_id: int | None = None) -> SelectOfScalar[EntryCase]:
-    """Double-keyed documents whose two passes disagree, oldest first."""
-    query = select(EntryCase).where(EntryCase.state == CaseState.mismatch.value)
+def mismatches(round_id: int | None = None,
+               scope: Scope = EVERYTHING) -> SelectOfScalar[EntryCase]:
+    """Double-keyed documents of the area whose two passes disagree, oldest first."""
+    query = select(EntryCase).where(EntryCase.state == CaseState.mismatch.value,
+                                    cases_within(scope))
     if round_id is not None:
         query = query.where(EntryCase.round_id == round_id)
     return query.order_by(col(EntryCase.updated_at), col(EntryCase.id))
@@ -52,7 +56,8 @@ def _escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def second_keyings_due(session: Any, keyer_id: int, limit: int = 50) -> tuple[list[Any], int]:
+def second_keyings_due(session: Any, keyer_id: int, limit: int = 50,
+                       scope: Scope = EVERYTHING) -> tuple[list[Any], int]:
     """Documents keyed once that need a blind second keying by someone other than the first
     keyer (``keyer_id`` never sees their own), oldest first, with how many there are."""
     first_by_me = select(Keying.case_id).where(Keying.keyer_id == keyer_id)
@@ -60,7 +65,7 @@ def second_keyings_due(session: Any, keyer_id: int, limit: int = 50) -> tuple[li
              .outerjoin(SurveyRound, SurveyRound.id == EntryCase.round_id)  # type: ignore[arg-type]
              .where(EntryCase.state == CaseState.keyed_once.value,
                     col(EntryCase.double_required).is_(True),
-                    col(EntryCase.id).not_in(first_by_me))
+                    col(EntryCase.id).not_in(first_by_me), cases_within(scope))
              .where(or_(col(EntryCase.round_id).is_(None), SurveyRound.status == "open")))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.order_by(col(EntryCase.updated_at), col(EntryCase.id))

@@ -16,7 +16,7 @@ from survey.app import get_session
 from survey.messages import N_
 from survey.models import RoundStatus, SampleUnit, SurveyRound, User
 from survey.models_entry import SerialAssignment
-from survey.security import ADMIN, SUPERVISOR, roles_required
+from survey.security import ADMIN, SUPERVISOR, area_scoped, roles_required
 from survey.services.entry.assignments import (
     AssignmentError,
     assign,
@@ -24,6 +24,9 @@ from survey.services.entry.assignments import (
     round_assignments,
     unassign_range,
 )
+from survey.services.sample.rounds import visible_rounds
+from survey.services.scope import contains_unit, within
+from survey.views.area import current_scope
 from survey.views.entry.blueprint import bp
 
 REVIEWERS = (SUPERVISOR, ADMIN)
@@ -42,16 +45,18 @@ def _serial(name: str) -> int | None:
 
 @bp.route("/assignments")
 @roles_required(*REVIEWERS)
+@area_scoped
 def assignments() -> str:
     """Per round: sampled hamlets, their questionnaire ID ranges and who carries them."""
     db = get_session()
-    rounds = db.exec(select(SurveyRound).order_by(col(SurveyRound.year).desc(),
-                                                  col(SurveyRound.id).desc())).all()
+    scope = current_scope()
+    rounds = visible_rounds(db, scope)[::-1]  # latest first
     wanted = request.args.get("round")
     chosen = next((r for r in rounds if r.code == wanted), None) or next(
         (r for r in rounds if r.status == RoundStatus.open.value), rounds[0] if rounds else None)
-    hamlets = round_assignments(db, chosen) if chosen else []
-    enumerators = db.exec(select(User).where(User.role == "enumerator", col(User.active))
+    hamlets = round_assignments(db, chosen, scope) if chosen else []
+    enumerators = db.exec(select(User).where(User.role == "enumerator", col(User.active),
+                                             within(scope, User.scope_unit_id))
                           .order_by(col(User.username))).all()
     return render_template(
         "entry/assignments.html", rounds=rounds, chosen=chosen, enumerators=enumerators,
@@ -61,17 +66,22 @@ def assignments() -> str:
 
 @bp.route("/assignments/<int:sample_unit_id>", methods=["POST"])
 @roles_required(*REVIEWERS)
+@area_scoped
 def assign_hamlet(sample_unit_id: int) -> WerkzeugResponse:
     """Give a whole hamlet (serials left blank) or a sub-range of its serials to an enumerator."""
     db = get_session()
     unit = db.get(SampleUnit, sample_unit_id)
-    if unit is None:
+    scope = current_scope()
+    if unit is None or not contains_unit(db, scope, unit.unit_id):
         abort(404)
     round_ = db.get(SurveyRound, unit.round_id)
     try:
         enumerator = request.form.get("enumerator", "")
         if not enumerator.isdigit():
             raise AssignmentError(N_("Choose an enumerator"))
+        keyer = db.get(User, int(enumerator)) if len(enumerator) < 12 else None
+        if keyer is not None and not contains_unit(db, scope, keyer.scope_unit_id):
+            raise AssignmentError(N_("Choose an enumerator"))  # another area's is none
         summary = assign(db, unit.id, int(enumerator), _serial("first"),  # type: ignore[arg-type]
                          _serial("last"), by=int(current_user.id))
     except AssignmentError as exc:
@@ -85,13 +95,14 @@ def assign_hamlet(sample_unit_id: int) -> WerkzeugResponse:
 
 @bp.route("/assignments/range/<int:range_id>/delete", methods=["POST"])
 @roles_required(*REVIEWERS)
+@area_scoped
 def unassign(range_id: int) -> WerkzeugResponse:
     """Take a sub-range back: its serials return to the hamlet's enumerator."""
     db = get_session()
     sub = db.get(SerialAssignment, range_id)
-    if sub is None:
+    unit = db.get(SampleUnit, sub.sample_unit_id) if sub is not None else None
+    if unit is None or not contains_unit(db, current_scope(), unit.unit_id):
         abort(404)
-    unit = db.get(SampleUnit, sub.sample_unit_id)
     round_ = db.get(SurveyRound, unit.round_id) if unit else None
     try:
         summary = unassign_range(db, range_id, by=int(current_user.id))

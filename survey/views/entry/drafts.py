@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.app import get_session, local_time
 from survey.models_entry import EntryCase, Keying
-from survey.security import roles_required
+from survey.security import area_scoped, roles_required
 from survey.services.entry.drafts import keep_draft
 from survey.services.entry.keying import read_form
 from survey.services.locks import locked
@@ -65,6 +65,7 @@ def _keep_typing_of_an_expired_login() -> WerkzeugResponse | tuple[WerkzeugRespo
 
 @bp.route("/keying/<int:keying_id>/draft", methods=["POST"])
 @roles_required(*KEYERS)
+@area_scoped
 def keep(keying_id: int) -> WerkzeugResponse | tuple[WerkzeugResponse, int]:
     """The keying screen's autosave: 200 with the time it was kept, 409 if already saved.
 

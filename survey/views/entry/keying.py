@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from analysis.response_rates import FORMULAS
@@ -26,7 +26,7 @@ from survey.models import (
     User,
 )
 from survey.models_entry import CaseState, EntryCase, Keying
-from survey.security import ADMIN, ENUMERATOR, SUPERVISOR, roles_required
+from survey.security import ADMIN, ENUMERATOR, SUPERVISOR, area_scoped, roles_required
 from survey.services.entry.assignments import my_assignments
 from survey.services.entry.dashboard import (
     DISPOSITION,
@@ -58,6 +58,9 @@ from survey.services.instruments_text import parse_stored
 from survey.services.locks import locked
 from survey.services.paging import clamp, paginate
 from survey.services.sample.questionnaire_ids import make_questionnaire_id
+from survey.services.sample.rounds import visible_rounds
+from survey.services.scope import desks_within, holds
+from survey.views.area import current_scope
 from survey.views.entry.blueprint import bp
 
 KEYERS = (ENUMERATOR, SUPERVISOR)
@@ -95,6 +98,7 @@ def _place(db: Session, case: EntryCase) -> dict[str, Any]:
 
 @bp.route("/", methods=["GET", "POST"])
 @roles_required(*KEYERS)
+@area_scoped
 def start() -> str | WerkzeugResponse:
     """Type the questionnaire ID (or desk + slip serial) and go straight to keying."""
     db = get_session()
@@ -111,6 +115,7 @@ def start() -> str | WerkzeugResponse:
                     desk_code=request.form.get("desk"), slip_serial=request.form.get("serial"),
                     double_share=float(current_app.config.get("ENTRY_DOUBLE_SHARE", 1.0)),
                     secret=current_app.config["SECRET_KEY"].encode("utf-8"),
+                    scope=current_scope(),
                 )  # fmt: skip
                 db.commit()
             except EntryError as exc:
@@ -128,10 +133,12 @@ def start() -> str | WerkzeugResponse:
     done = db.exec(select(Keying, EntryCase).join(EntryCase, EntryCase.id == Keying.case_id)
                    .where(Keying.keyer_id == me.id, Keying.state == "done")
                    .order_by(Keying.finished_at.desc()).limit(20)).all()  # type: ignore[union-attr]
-    desks = db.exec(select(Desk).where(Desk.active).order_by(Desk.code)).all()
-    due, due_total = second_keyings_due(db, me.id)  # type: ignore[arg-type]
-    open_rounds = db.exec(select(SurveyRound).where(SurveyRound.status == "open")
-                          .order_by(col(SurveyRound.year).desc())).all()
+    scope = current_scope()
+    desks = db.exec(select(Desk).where(Desk.active, desks_within(scope))
+                    .order_by(Desk.code)).all()
+    due, due_total = second_keyings_due(db, me.id, scope=scope)  # type: ignore[arg-type]
+    open_rounds = sorted((r for r in visible_rounds(db, scope) if r.status == "open"),
+                         key=lambda r: -r.year)
     return render_template("entry/start.html", error=error, drafts=drafts, done=done,
                            desks=desks, open_rounds=open_rounds, due=due, due_total=due_total,
                            kind=request.form.get("kind", "questionnaire"),
@@ -154,6 +161,7 @@ def _my_work(db: Session, me: User) -> list[dict[str, Any]]:
 
 @bp.route("/keying/<int:keying_id>", methods=["GET", "POST"])
 @roles_required(*KEYERS)
+@area_scoped
 def key(keying_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     """The keyboard screen: one field per question, checked here and (faster) in entry.js."""
     db = get_session()
@@ -161,7 +169,8 @@ def key(keying_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     # arriving with the save), so it sees whether one of them saved it first.
     keying = locked(db, Keying, keying_id) if request.method == "POST" else \
         db.get(Keying, keying_id)
-    if keying is None or keying.keyer_id != int(current_user.id):
+    if keying is None or keying.keyer_id != int(current_user.id) or \
+            not holds(db, current_scope(), EntryCase, keying.case_id):
         abort(404)
     if keying.state != "draft":
         flash(_("This keying is saved."), "info")
@@ -202,11 +211,12 @@ def key(keying_id: int) -> str | WerkzeugResponse | tuple[str, int]:
 
 @bp.route("/review")
 @roles_required(*REVIEWERS)
+@area_scoped
 def review() -> str:
     """Work waiting for the supervisor: mismatches, then stored responses by review state."""
     db = get_session()
-    rounds = db.exec(select(SurveyRound).order_by(col(SurveyRound.year).desc(),
-                                                 col(SurveyRound.id).desc())).all()
+    scope = current_scope()
+    rounds = visible_rounds(db, scope)[::-1]  # latest first
     chosen = next((r for r in rounds if r.code == request.args.get("round")), None)
     round_id = chosen.id if chosen else None
     status = request.args.get("status", "received")
@@ -214,8 +224,8 @@ def review() -> str:
         status = "received"
     search = request.args.get("q", "")[:40]
     number, size = clamp(request.args.get("page"), request.args.get("size"))
-    page = paginate(db, stored_paper(status, round_id, search), number, size)
-    mismatched = db.exec(mismatches(round_id)).all()
+    page = paginate(db, stored_paper(status, round_id, search, scope), number, size)
+    mismatched = db.exec(mismatches(round_id, scope)).all()
     round_codes = {r.id: r.code for r in rounds}
     return render_template("entry/review.html", mismatched=mismatched, page=page,
                            status=status, statuses=list(REVIEW_MOVES), rounds=rounds,
@@ -224,6 +234,7 @@ def review() -> str:
 
 @bp.route("/review/case/<int:case_id>", methods=["GET", "POST"])
 @roles_required(*REVIEWERS)
+@area_scoped
 def reconcile_case(case_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     """Both keyed values side by side; the supervisor types what the paper says."""
     db = get_session()
@@ -231,7 +242,7 @@ def reconcile_case(case_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     # stores the response and the others see the questionnaire verified.
     case = locked(db, EntryCase, case_id) if request.method == "POST" else \
         db.get(EntryCase, case_id)
-    if case is None:
+    if case is None or not holds(db, current_scope(), EntryCase, case_id):
         abort(404)
     form = _form_of(db, case.instrument_version_id)
     rows = discrepancies(db, case)
@@ -254,11 +265,13 @@ def reconcile_case(case_id: int) -> str | WerkzeugResponse | tuple[str, int]:
 
 @bp.route("/response/<int:response_id>")
 @roles_required(*REVIEWERS)
+@area_scoped
 def response(response_id: int) -> str:
     """A stored paper response: its answers, review state, traced edits and full history."""
     db = get_session()
     row = db.get(Response, response_id)
-    if row is None or row.mode != "paper":
+    if row is None or row.mode != "paper" or not holds(db, current_scope(), Response,
+                                                       response_id):
         abort(404)
     form = _form_of(db, row.instrument_version_id)
     return render_template(
@@ -271,10 +284,12 @@ def response(response_id: int) -> str:
 
 @bp.route("/response/<int:response_id>/status", methods=["POST"])
 @roles_required(*REVIEWERS)
+@area_scoped
 def response_status(response_id: int) -> WerkzeugResponse:
     db = get_session()
     row = db.get(Response, response_id)
-    if row is None or row.mode != "paper":
+    if row is None or row.mode != "paper" or not holds(db, current_scope(), Response,
+                                                       response_id):
         abort(404)
     try:
         set_status(db, row, request.form.get("status", ""), request.form.get("comment", ""),
@@ -290,11 +305,13 @@ def response_status(response_id: int) -> WerkzeugResponse:
 
 @bp.route("/response/<int:response_id>/edit", methods=["POST"])
 @roles_required(*REVIEWERS)
+@area_scoped
 def response_edit(response_id: int) -> WerkzeugResponse:
     """Change one answer of a stored response: a reason is required and audited."""
     db = get_session()
     row = db.get(Response, response_id)
-    if row is None or row.mode != "paper":
+    if row is None or row.mode != "paper" or not holds(db, current_scope(), Response,
+                                                       response_id):
         abort(404)
     form = _form_of(db, row.instrument_version_id)
     try:
@@ -312,10 +329,12 @@ def response_edit(response_id: int) -> WerkzeugResponse:
 
 @bp.route("/fieldwork")
 @roles_required(*REVIEWERS)
+@area_scoped
 def fieldwork() -> str:
     """Per hamlet: planned, keyed once, verified; per keyer: passes and discrepancy rates."""
     db = get_session()
-    hamlets = hamlet_progress(db)
-    return render_template("entry/fieldwork.html", hamlets=hamlets, keyers=keyer_quality(db),
+    hamlets = hamlet_progress(db, current_scope())
+    return render_template("entry/fieldwork.html", hamlets=hamlets,
+                           keyers=keyer_quality(db, current_scope()),
                            rounds=round_rates(hamlets), formulas=FORMULAS,
                            disposition=DISPOSITION)
