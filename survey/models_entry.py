@@ -137,3 +137,24 @@ class SerialAssignment(SQLModel, table=True):
     last_serial: int
     assigned_by: int | None = Field(default=None, foreign_key="user_account.id")
     assigned_at: datetime = Field(default_factory=utcnow)
+
+
+class HqReview(SQLModel, table=True):
+    """The second level of review (Survey Solutions' headquarters): after the province has
+    verified a questionnaire, the ministry accepts it or sends it back with a comment.
+
+    No row: not yet looked at (or changed since, which removes the row). ``returned`` sent
+    the questionnaire back to the province as ``has_issues``; verifying it again removes
+    the row, so it waits for the ministry again.
+    """
+
+    __tablename__ = "hq_review"
+    __table_args__ = (
+        CheckConstraint("state IN ('accepted', 'returned')", name="ck_hq_review_state"),
+    )
+
+    response_id: int = Field(foreign_key="response.id", primary_key=True, ondelete="CASCADE")
+    state: str = Field(max_length=16)
+    comment: str = Field(default="", max_length=2000)
+    by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    at: datetime = Field(default_factory=utcnow)

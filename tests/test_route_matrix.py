@@ -71,6 +71,9 @@ MATRIX: dict[str, tuple[str, frozenset[str]]] = {
     "entry.response_status": ("/entry/response/999999/status", STAFF),
     "entry.response_edit": ("/entry/response/999999/edit", STAFF),
     "entry.fieldwork": ("/entry/fieldwork", STAFF),
+    # the ministry's level of review (whole-deployment reviewers; areas are refused)
+    "entry.ministry_review": ("/entry/ministry", STAFF),
+    "entry.ministry_decide": ("/entry/response/999999/ministry", STAFF),
     "entry.assignments": ("/entry/assignments", STAFF),
     "entry.assign_hamlet": ("/entry/assignments/999999", STAFF),
     "entry.unassign": ("/entry/assignments/range/999999/delete", STAFF),

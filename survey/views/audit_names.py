@@ -24,6 +24,8 @@ ACTION_NAMES = {
     "password_reset": _l("Password reset"),
     "reconcile": _l("Double keying reconciled"),
     "review_status": _l("Review status changed"),
+    "hq_accept": _l("Accepted by the ministry"),
+    "hq_return": _l("Sent back by the ministry"),
     "round.create": _l("Round created"),
     "round.publish": _l("Round published"),
     "sample.draw": _l("Sample drawn"),

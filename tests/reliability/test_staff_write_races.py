@@ -493,6 +493,51 @@ def test_review_moves_at_once_each_start_from_the_state_before(app: Flask, world
     assert count(app, Response, Response.id == response_id, Response.status == last) == 1
 
 
+def _verified_paper(app: Flask, world: World) -> int:
+    response_id = _stored_paper(app, world)
+    with Session(_engine(app)) as session:
+        row = session.get(Response, response_id)
+        assert row is not None
+        row.status = "verified"
+        session.add(row)
+        session.commit()
+    return response_id
+
+
+@races("/entry/response/<int:response_id>/ministry")
+def test_ministry_decisions_at_once_end_as_one_after_another(app: Flask, world: World) -> None:
+    """Three ministry reviewers accept and three send back one questionnaire at once: it is
+    accepted at most once and sent back at most once, and ends as the last decision left
+    it (sent back: no longer verified, so no later acceptance)."""
+    from survey.models_entry import HqReview
+
+    response_id = _verified_paper(app, world)
+    jobs = [(client, token, decision) for (client, token), decision in
+            zip(signed_in(app, "ha", N), ["accept", "return"] * (N // 2), strict=True)]
+    replies = race(jobs, lambda job: job[0].post(
+        f"/entry/response/{response_id}/ministry",
+        data={"csrf_token": job[1], "decision": job[2], "comment": "Kiểm tra lại câu A2"}))
+    _no_5xx(statuses(replies))
+    accepted = audited(app, "hq_accept", response_id)
+    returned = audited(app, "hq_return", response_id)
+    assert len(returned) == 1 and len(accepted) <= 1
+    with Session(_engine(app)) as session:
+        row, decision = session.get(Response, response_id), session.get(HqReview, response_id)
+        assert row is not None and decision is not None
+        assert (row.status, decision.state) == ("has_issues", "returned")
+
+
+@races("/entry/ministry")
+def test_the_same_questionnaires_accepted_from_six_lists_at_once_are_accepted_once(
+    app: Flask, world: World
+) -> None:
+    response_id = _verified_paper(app, world)
+    replies = race(signed_in(app, "ha", N), lambda job: job[0].post(
+        "/entry/ministry", data={"csrf_token": job[1], "response_id": str(response_id)}))
+    _no_5xx(statuses(replies))
+    assert len(audited(app, "hq_accept", response_id)) == 1
+
+
 @races("/entry/response/<int:response_id>/edit")
 def test_answer_edits_at_once_each_start_from_the_value_before(app: Flask, world: World) -> None:
     response_id = _stored_paper(app, world)

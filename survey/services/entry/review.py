@@ -102,6 +102,13 @@ def reconcile(session: Session, case: EntryCase, paper: Mapping[str, str], form:
     return response_id
 
 
+def _forget_ministry_decision(session: Session, response_id: int | None) -> None:
+    """A questionnaire the province changes waits for the ministry again (hq_review.py)."""
+    from survey.services.entry.hq_review import forget
+
+    forget(session, response_id)
+
+
 def _ensure_round_open(session: Session, response: Response) -> None:
     """A published round is frozen: its responses change only through a new round version."""
     if response.round_id is None:
@@ -139,6 +146,7 @@ def set_status(session: Session, response: Response, status: str, comment: str,
     session.add(response)
     record(session, "review_status", "response", response.id, user_id=supervisor.id,
            reason=comment or None, detail={"field": "status", "old": old, "new": status})
+    _forget_ministry_decision(session, response.id)
     if status == ReviewStatus.verified.value:
         from survey.services.webhooks import outbox
 
@@ -187,6 +195,7 @@ def edit_answer(session: Session, response: Response, form: Instrument, item_cod
             session.add(Answer(response_id=response.id, item_code=item_code, value_text=new))
     response.updated_at = utcnow()
     session.add(response)
+    _forget_ministry_decision(session, response.id)
     record(session, "edit_answer", "response", response.id, user_id=supervisor.id,
            reason=reason.strip(), detail={"field": item_code, "old": old, "new": new or None})
 

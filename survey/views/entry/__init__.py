@@ -4,7 +4,12 @@ The app factory imports ``survey.views.entry`` and registers ``bp``; importing t
 modules here attaches their routes to it.
 """
 
-from survey.views.entry import assign, drafts, keying  # noqa: F401  (their routes join the bp)
+from survey.views.entry import (  # noqa: F401  (their routes join the bp)
+    assign,
+    drafts,
+    keying,
+    ministry,
+)
 from survey.views.entry.blueprint import bp
 
 __all__ = ["bp"]

@@ -278,8 +278,20 @@ def response(response_id: int) -> str:
         "entry/response.html", response=row, form=form, items=entry_items(form),
         values=stored_values(db, row, form), moves=REVIEW_MOVES.get(row.status, ()),
         history=history(db, row.id), lang=str(get_locale() or "vi"),
-        errors=request.args.get("error"),
+        errors=request.args.get("error"), **_ministry(db, row),
     )
+
+
+def _ministry(db: Session, row: Response) -> dict[str, Any]:
+    """The ministry's decision on the questionnaire, and whether this reader may make one
+    (a reviewer of the whole deployment, on a verified household questionnaire)."""
+    from survey.services.entry.hq_review import decision_of
+
+    decision = decision_of(db, row.id)  # type: ignore[arg-type]
+    by = db.get(User, decision.by_id) if decision and decision.by_id else None
+    return {"ministry": decision, "ministry_by": by.username if by else "—",
+            "may_decide": current_scope().everything and row.round_id is not None
+            and row.status == "verified"}
 
 
 @bp.route("/response/<int:response_id>/status", methods=["POST"])
