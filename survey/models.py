@@ -126,6 +126,9 @@ class SurveyRound(SQLModel, table=True):
     status: str = Field(default=RoundStatus.open.value, max_length=16)
     weights_version: int = Field(default=1, ge=1)
     published_at: datetime | None = None
+    # The area the round covers (a province's own round); None: the whole deployment. Its
+    # sample is drawn from this unit's hamlets, and its area's staff run it.
+    unit_id: int | None = Field(default=None, foreign_key="admin_unit.id")
 
 
 class Stratum(SQLModel, table=True):

@@ -30,7 +30,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from survey.models import AdminUnit, AuditLog, Desk, Response, User
+from survey.models import AdminUnit, AuditLog, Desk, Response, SurveyRound, User
 from survey.models_accounts import ApiToken
 from survey.models_desk import DeskSignal
 from survey.models_dossiers import FollowUp
@@ -64,6 +64,8 @@ SCOPED = frozenset({
     "entry.start", "entry.key", "entry.keep", "entry.review", "entry.reconcile_case",
     "entry.response", "entry.response_status", "entry.response_edit", "entry.fieldwork",
     "entry.assignments", "entry.assign_hamlet", "entry.unassign",
+    "rounds.index", "rounds.detail", "rounds.listing", "rounds.weights", "rounds.publish",
+    "sample.index", "sample.draw", "sample.lists_csv", "sample.lists_pdf", "uploads.template",
 })
 
 
@@ -115,6 +117,7 @@ def _household(session: Session, units: dict[str, AdminUnit], keyer_b: int
         session.add(case)
         session.flush()
         made[p] = (paper.id, case.id, hamlet.id)
+    factories.survey_round(session, code="RB", unit_id=units["PB"].id)  # B's own round
     sub = SerialAssignment(sample_unit_id=made["B"][2], enumerator_id=keyer_b,
                            first_serial=3, last_serial=4)
     session.add(sub)
@@ -132,7 +135,8 @@ def _units(session: Session) -> dict[str, AdminUnit]:
                                   ("commune", f"X{p}", f"Xã {p}"),
                                   ("hamlet", f"T{p}", f"Ấp {p}")):
             unit = AdminUnit(code=code, name=name, level_id=levels[level].id,
-                             parent_id=parent.id if parent else None)
+                             parent_id=parent.id if parent else None,
+                             households=300 if level == "hamlet" else None)
             session.add(unit)
             session.flush()
             made[code] = parent = unit
@@ -275,6 +279,15 @@ def _b_requests(w: World) -> dict[str, list[tuple[str, str, dict | None]]]:
         "entry.assign_hamlet": [("POST", f"/entry/assignments/{w.hamlet_b}",
                                  {"enumerator": str(w.user_b)})],
         "entry.unassign": [("POST", f"/entry/assignments/range/{w.range_b}/delete", None)],
+        "rounds.detail": [("GET", "/rounds/RB", None)],
+        "rounds.listing": [("POST", "/rounds/RB/listing", None),
+                           ("POST", "/rounds/R1/listing", None)],  # the ministry's round
+        "rounds.weights": [("POST", "/rounds/RB/weights", None),
+                           ("POST", "/rounds/R1/weights", None)],
+        "rounds.publish": [("POST", "/rounds/RB/publish", {"reason": "x", "confirmed": "1"}),
+                           ("POST", "/rounds/R1/publish", {"reason": "x", "confirmed": "1"})],
+        "sample.lists_csv": [("GET", "/sample/RB/fieldwork.csv", None)],
+        "sample.lists_pdf": [("GET", "/sample/RB/fieldwork/b-enumerator.pdf", None)],
     }
 
 
@@ -300,6 +313,8 @@ def _b_unchanged(w: World) -> list[str]:
                 ("paper", session.get(Response, w.paper_b).status != "received"),  # type: ignore[union-attr]
                 ("mismatch", session.get(EntryCase, w.mismatch_b).state != "mismatch"),  # type: ignore[union-attr]
                 ("range", session.get(SerialAssignment, w.range_b) is None),
+                ("rounds", sorted(r.status for r in session.exec(select(SurveyRound)))
+                 != ["open", "open"]),
             ) if bad]
         return problems
 
@@ -346,7 +361,7 @@ def test_lists_show_only_the_accounts_province_and_the_ministry_sees_both(world:
     assert 'data-user="ministry"' not in admin  # the ministry's accounts are not the area's
     home = sup.get("/").get_data(as_text=True)
     assert "/desks/" in home and "/reports/" in home
-    assert "/rounds/" not in home  # no link to a page the account would meet a 403 behind
+    assert "/audit/" not in home  # no link to a page the account would meet a 403 behind
     analyst = _client(world, "analyst")
     year = datetime.now(UTC).year  # the evaluations above were made now
     report = analyst.get(f"/reports/?period={year}").get_data(as_text=True)
@@ -376,7 +391,7 @@ def test_lists_show_only_the_accounts_province_and_the_ministry_sees_both(world:
     from survey.services.sample.questionnaire_ids import make_questionnaire_id
 
     with Session(world.app.extensions["sipas_engine"]) as session:
-        from survey.models import SampleUnit, SurveyRound
+        from survey.models import SampleUnit
 
         round_id = session.exec(select(SurveyRound.id).where(SurveyRound.code == "R1")).one()
         psus = {u.psu_code for u in session.exec(select(SampleUnit))}
@@ -388,6 +403,33 @@ def test_lists_show_only_the_accounts_province_and_the_ministry_sees_both(world:
     slip = keyer.post("/entry/?lang=en", data={"kind": "desk", "desk": "MC-BBB", "serial": "7"})
     assert slip.status_code == 422 and "No active one-stop desk" in slip.get_data(as_text=True)
     assert keyer.post("/entry/", data={"kind": "questionnaire", "qid": ours}).status_code == 302
+
+    rounds = sup.get("/rounds/").get_data(as_text=True)
+    assert 'href="/rounds/R1"' in rounds and 'href="/rounds/RB"' not in rounds
+    national = sup.get("/rounds/R1").get_data(as_text=True)
+    assert 'id="not-ours"' in national and 'id="publish-form"' not in national
+    fieldwork = sup.get("/sample/R1/fieldwork.csv").get_data(as_text=True)
+    assert "Ấp A" in fieldwork and "Ấp B" not in fieldwork
+    assert 'id="frame-national"' in sup.get("/sample/").get_data(as_text=True)
+    drawn = sup.post("/sample/draw?lang=en", data={
+        "round": "RB", "strata_level": "district", "hamlets_per_stratum": "1",
+        "per_hamlet": "5"})
+    assert drawn.status_code == 400 and "no survey round &#39;RB&#39; of your area" in \
+        drawn.get_data(as_text=True)
+    made = sup.post("/rounds/", data={"code": "RA", "name": "Tỉnh A 2026", "year": "2026"})
+    assert made.status_code == 302
+    drew = sup.post("/sample/draw", data={
+        "round": "RA", "strata_level": "district", "hamlets_per_stratum": "1",
+        "per_hamlet": "5", "seed": "7"})
+    assert drew.status_code == 302
+    with Session(world.app.extensions["sipas_engine"]) as session:
+        ra = session.exec(select(SurveyRound).where(SurveyRound.code == "RA")).one()
+        assert session.get(AdminUnit, ra.unit_id).code == "PA"  # type: ignore[arg-type,union-attr]
+        from survey.models import SampleUnit as Drawn
+
+        places = {session.get(AdminUnit, u.unit_id).code  # type: ignore[union-attr]
+                  for u in session.exec(select(Drawn).where(Drawn.round_id == ra.id))}
+        assert places == {"TA"}  # drawn from its own province's hamlets only
 
     ministry = world.app.test_client()
     ministry.post("/auth/login", data={"username": "ministry", "password": PASSWORD})

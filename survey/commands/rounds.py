@@ -16,14 +16,19 @@ def round_group() -> None:
 @click.option("--code", required=True, help="Short code, e.g. 2026.")
 @click.option("--name", required=True, help="e.g. \"Khảo sát SIPAS 2026\".")
 @click.option("--year", required=True, type=int)
+@click.option("--area", default="", help="Code of the unit (a province) the round covers: its "
+              "sample is drawn from that unit's hamlets and its staff run it. Default: the "
+              "whole deployment.")
 @clear_errors
-def round_create(code: str, name: str, year: int) -> None:
+def round_create(code: str, name: str, year: int, area: str) -> None:
     """Create an open round."""
     from survey.services.sample.rounds import create_round
+    from survey.services.scope import EVERYTHING, area_for
 
     with app_session() as (_app, session):
-        row = create_round(session, code, name, year)
-        click.echo(f"round {row.code} created (open)")
+        row = create_round(session, code, name, year, unit_id=area_for(session, EVERYTHING,
+                                                                        area))
+        click.echo(f"round {row.code} created (open{', ' + area.strip() if area else ''})")
 
 
 @round_group.command("list")

@@ -21,14 +21,21 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.app import get_session, localise
 from survey.messages import N_, UserError
-from survey.security import ADMIN, SUPERVISOR, roles_required
+from survey.security import ADMIN, SUPERVISOR, area_scoped, roles_required
 from survey.services.audit import record
 from survey.services.data.csv_text import csv_records
 from survey.services.sample.lists import parse_listed_counts, set_listed_counts
-from survey.services.sample.rounds import create_round, get_round, list_rounds, publish_round
+from survey.services.sample.rounds import (
+    create_round,
+    list_rounds,
+    owned_round,
+    pick_round,
+    publish_round,
+)
 from survey.services.sample.weights import compute_weights
 from survey.services.sample.weights_report import current_weights
 from survey.typed import whole_number
+from survey.views.area import current_scope
 from survey.views.confirm import confirm_page, confirmed
 from survey.views.uploads import uploaded_text
 
@@ -43,6 +50,7 @@ def _whole(name: str) -> int | None:
 
 @bp.route("/", methods=["GET", "POST"])
 @roles_required(*STAFF)
+@area_scoped
 def index() -> tuple[str, int] | WerkzeugResponse:
     db = get_session()
     problem = None
@@ -53,7 +61,8 @@ def index() -> tuple[str, int] | WerkzeugResponse:
                 raise UserError(N_("year must be between 2000 and 2100, got %(year)s"),
                                 year=request.form.get("year", "")[:10] or "—")
             row = create_round(db, request.form.get("code", ""), request.form.get("name", ""),
-                               year, user_id=int(current_user.id))
+                               year, user_id=int(current_user.id),
+                               unit_id=current_scope().unit_id)  # the area's own round
         except ValueError as exc:
             db.rollback()
             problem = localise(exc)
@@ -61,32 +70,50 @@ def index() -> tuple[str, int] | WerkzeugResponse:
             db.commit()
             flash(_("Round %(code)s created (open).", code=row.code), "success")
             return redirect(url_for("rounds.detail", code=row.code))
-    return render_template("rounds/index.html", rounds=list_rounds(db), problem=problem,
+    return render_template("rounds/index.html", rounds=list_rounds(db, current_scope()),
+                           problem=problem,
                            form=request.form), (400 if problem else 200)
 
 
 def _detail(code: str, problem: str | None = None, status: int = 200) -> tuple[str, int]:
     db = get_session()
-    try:
-        round_ = get_round(db, code)
+    try:  # the area's rounds, and national rounds that sampled in it (seen, not run)
+        round_ = pick_round(db, code, current_scope())
     except ValueError:
         abort(404)
     info = next(r for r in list_rounds(db) if r.code == round_.code)
-    return render_template("rounds/detail.html", round=round_, info=info,
+    try:
+        owned_round(db, code, current_scope())
+        runs = True
+    except ValueError:
+        runs = False
+    return render_template("rounds/detail.html", round=round_, info=info, runs=runs,
                            weights=current_weights(db, round_), problem=problem,
                            form=request.form), status
 
 
+def _run_by_area(code: str) -> None:
+    """404 unless the reader's area runs the round (``owned_round``): a province sees the
+    ministry's national round but does not change it."""
+    try:
+        owned_round(get_session(), code, current_scope())
+    except ValueError:
+        abort(404)
+
+
 @bp.route("/<code>")
 @roles_required(*STAFF)
+@area_scoped
 def detail(code: str) -> tuple[str, int]:
     return _detail(code)
 
 
 @bp.route("/<code>/listing", methods=["POST"])
 @roles_required(*STAFF)
+@area_scoped
 def listing(code: str) -> tuple[str, int] | WerkzeugResponse:
     db = get_session()
+    _run_by_area(code)
     try:
         text = uploaded_text("listing", MAX_UPLOAD_MB)
         if text is None:
@@ -96,7 +123,7 @@ def listing(code: str) -> tuple[str, int] | WerkzeugResponse:
     except ValueError as exc:
         db.rollback()
         return _detail(code, localise(exc), 400)
-    round_ = get_round(db, code)
+    round_ = owned_round(db, code, current_scope())
     record(db, "sample.listed", "survey_round", round_.id, user_id=int(current_user.id),
            detail={"hamlets": len(counts)})
     db.commit()
@@ -106,8 +133,10 @@ def listing(code: str) -> tuple[str, int] | WerkzeugResponse:
 
 @bp.route("/<code>/weights", methods=["POST"])
 @roles_required(*STAFF)
+@area_scoped
 def weights(code: str) -> tuple[str, int] | WerkzeugResponse:
     db = get_session()
+    _run_by_area(code)
     minimum = _whole("min_respondents") or 5
     trim_text = request.form.get("trim", "").strip().replace(",", ".")
     try:
@@ -152,7 +181,9 @@ def weights(code: str) -> tuple[str, int] | WerkzeugResponse:
 
 @bp.route("/<code>/publish", methods=["POST"])
 @roles_required(*STAFF)
+@area_scoped
 def publish(code: str) -> tuple[str, int] | WerkzeugResponse | str:
+    _run_by_area(code)
     reason = request.form.get("reason", "").strip()[:500]
     if not reason:
         return _detail(code, _("Say why the round is published now (e.g. \"all questionnaires "

@@ -13,14 +13,15 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.app import get_session, localise
 from survey.messages import UserError
-from survey.security import ADMIN, SUPERVISOR, roles_required
+from survey.security import ADMIN, SUPERVISOR, area_scoped, roles_required
 from survey.services.audit import record
 from survey.services.sample.draw import draw_sample
 from survey.services.sample.frame import FrameError, frame_summary, import_frame
 from survey.services.sample.lists import fieldwork_csv, fieldwork_hamlets
 from survey.services.sample.lists_pdf import fieldwork_pdf
-from survey.services.sample.rounds import get_round, list_rounds
+from survey.services.sample.rounds import list_rounds, owned_round, pick_round
 from survey.typed import whole_number
+from survey.views.area import current_scope
 from survey.views.confirm import confirm_page, confirmed
 from survey.views.files import disposition
 from survey.views.uploads import uploaded_text
@@ -33,20 +34,22 @@ MAX_FRAME_MB = 20
 def _page(round_code: str | None, problems: list[str] | None = None, status: int = 200
           ) -> tuple[str, int]:
     db = get_session()
-    rounds = list_rounds(db)
+    scope = current_scope()
+    rounds = list_rounds(db, scope)
     chosen = round_code or (rounds[-1].code if rounds else None)
     hamlets = []
     if chosen and any(r.code == chosen and r.hamlets for r in rounds):
-        hamlets = fieldwork_hamlets(db, chosen)
+        hamlets = fieldwork_hamlets(db, chosen, scope)
     enumerators = sorted({h.enumerator for h in hamlets})
     return render_template(
-        "sample/index.html", levels=frame_summary(db), rounds=rounds, chosen=chosen,
+        "sample/index.html", levels=frame_summary(db, scope), rounds=rounds, chosen=chosen,
         hamlets=hamlets, enumerators=enumerators, problems=problems or [],
     ), status  # fmt: skip
 
 
 @bp.route("/")
 @roles_required(*STAFF)
+@area_scoped
 def index() -> tuple[str, int]:
     return _page(request.args.get("round"))
 
@@ -82,6 +85,7 @@ def _int(name: str) -> int | None:
 
 @bp.route("/draw", methods=["POST"])
 @roles_required(*STAFF)
+@area_scoped
 def draw() -> tuple[str, int] | WerkzeugResponse | str:
     code = request.form.get("round", "")
     k, m, seed = _int("hamlets_per_stratum"), _int("per_hamlet"), _int("seed")
@@ -100,6 +104,7 @@ def draw() -> tuple[str, int] | WerkzeugResponse | str:
             keep={k: v for k, v in request.form.items() if k not in ("csrf_token", "confirmed")})
     db = get_session()
     try:
+        owned_round(db, code, current_scope())  # the area draws only its own rounds
         result = draw_sample(db, code, strata_level=request.form.get("strata_level", ""),
                              hamlets_per_stratum=k, per_hamlet=m, seed=seed, enumerators=staff,
                              replace=request.form.get("replace") == "1",
@@ -116,10 +121,13 @@ def draw() -> tuple[str, int] | WerkzeugResponse | str:
 
 @bp.route("/<round_code>/fieldwork.csv")
 @roles_required(*STAFF)
+@area_scoped
 def lists_csv(round_code: str) -> Response:
     db = get_session()
+    scope = current_scope()
     try:
-        body = fieldwork_csv(get_round(db, round_code).code, fieldwork_hamlets(db, round_code))
+        body = fieldwork_csv(pick_round(db, round_code, scope).code,
+                             fieldwork_hamlets(db, round_code, scope))
     except ValueError:
         abort(404)
     return Response(body.encode("utf-8"), mimetype="text/csv", headers={
@@ -128,11 +136,13 @@ def lists_csv(round_code: str) -> Response:
 
 @bp.route("/<round_code>/fieldwork/<enumerator>.pdf")
 @roles_required(*STAFF)
+@area_scoped
 def lists_pdf(round_code: str, enumerator: str) -> Response:
     db = get_session()
+    scope = current_scope()
     try:
-        round_ = get_round(db, round_code)
-        own = [h for h in fieldwork_hamlets(db, round_code) if h.enumerator == enumerator]
+        round_ = pick_round(db, round_code, scope)
+        own = [h for h in fieldwork_hamlets(db, round_code, scope) if h.enumerator == enumerator]
     except ValueError:
         abort(404)
     if not own:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, request
 
 from survey.messages import N_, UserError
-from survey.security import ADMIN, ANALYST, SUPERVISOR, roles_required
+from survey.security import ADMIN, ANALYST, SUPERVISOR, area_scoped, roles_required
 from survey.services.data.uploads import TEMPLATES, template_csv, template_xlsx, upload_text
 from survey.views.files import disposition
 
@@ -29,6 +29,7 @@ def uploaded_text(field: str, max_mb: int) -> str | None:
 
 @bp.route("/templates/<name>.<fmt>")
 @roles_required(SUPERVISOR, ADMIN, ANALYST)
+@area_scoped  # a blank template holds no one's data
 def template(name: str, fmt: str) -> Response:
     if name not in TEMPLATES or fmt not in ("csv", "xlsx"):
         abort(404)

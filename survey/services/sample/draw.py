@@ -24,6 +24,7 @@ from survey.models_sample import FieldAssignment
 from survey.services.audit import record
 from survey.services.sample.pps import inclusion_probabilities, pps_systematic, stratum_rng
 from survey.services.sample.rounds import ensure_open, get_round
+from survey.services.scope import subtree
 
 SIZE_MEASURES = ("households", "population")
 
@@ -66,9 +67,11 @@ class FrameHamlet:
 
 
 def frame_hamlets(
-    session: Session, strata_level: str, size: str = "households", psu_level: str = "hamlet"
+    session: Session, strata_level: str, size: str = "households", psu_level: str = "hamlet",
+    area: int | None = None,
 ) -> dict[str, list[FrameHamlet]]:
-    """Current hamlets grouped by stratum code, each list in code order."""
+    """Current hamlets (of the unit ``area`` only, if given: a province's round) grouped by
+    stratum code, each list in code order."""
     if size not in SIZE_MEASURES:
         raise UserError(N_("the measure of size must be one of %(sizes)s, not '%(size)s'"),
                         sizes=", ".join(SIZE_MEASURES), size=size)
@@ -84,8 +87,10 @@ def frame_hamlets(
         raise UserError(N_("the strata level '%(level)s' must be above the %(psu)s level"),
                         level=strata_level, psu=psu_level)
     units = {u.id: u for u in session.exec(select(AdminUnit))}
+    inside = None if area is None else set(session.exec(select(subtree(area).c.id)))
     hamlets = sorted((u for u in units.values()
-                      if u.level_id == levels[psu_level].id and u.valid_to is None),
+                      if u.level_id == levels[psu_level].id and u.valid_to is None
+                      and (inside is None or u.id in inside)),
                      key=lambda u: u.code)
     if not hamlets:
         raise UserError(N_("the frame has no current %(level)s units: import a frame first"),
@@ -115,11 +120,16 @@ def frame_hamlets(
     return dict(sorted(groups.items()))
 
 
-def _enumerators(session: Session, usernames: Sequence[str]) -> list[User]:
+def _enumerators(session: Session, usernames: Sequence[str], area: int | None = None
+                 ) -> list[User]:
+    """The named active accounts; for an area's round, only the area's (another's is none)."""
     found = []
+    inside = None if area is None else set(session.exec(select(subtree(area).c.id)))
     for name in usernames:
         user = session.exec(select(User).where(User.username == name)).first()
-        if user is None or not user.active:
+        if user is None or not user.active or (
+                inside is not None and user.scope_unit_id is not None
+                and user.scope_unit_id not in inside):
             raise UserError(N_("no active user '%(name)s' to assign fieldwork to"), name=name)
         found.append(user)
     return found
@@ -178,13 +188,13 @@ def draw_sample(
                         n=existing)
     if existing and not (reason or "").strip():
         raise UserError(N_("a redraw of round %(round)s needs a reason"), round=round_code)
-    groups = frame_hamlets(session, strata_level, size)
+    groups = frame_hamlets(session, strata_level, size, area=round_.unit_id)
     small = [f"{code} ({len(h)})" for code, h in groups.items() if len(h) < hamlets_per_stratum]
     if small:
         raise UserError(N_("%(n)d strata have fewer hamlets than the %(k)d to draw per stratum: "
                            "%(strata)s"), n=len(small), k=hamlets_per_stratum,
                         strata=", ".join(small[:5]))
-    staff = _enumerators(session, enumerators)
+    staff = _enumerators(session, enumerators, round_.unit_id)
     clear_sample(session, round_)
     seed = secrets.randbelow(10**9) if seed is None else seed
     strata, drawn = [], []

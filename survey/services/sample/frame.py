@@ -34,6 +34,7 @@ from survey.messages import N_, UserError
 from survey.models import AdminUnit, GeoLevel
 from survey.services.data.csv_text import csv_records
 from survey.services.geography import ensure_levels
+from survey.services.scope import EVERYTHING, Scope, within
 
 COLUMNS = (
     "code", "name", "level", "parent", "households", "population", "urban_rural",
@@ -298,10 +299,11 @@ def crosswalk(session: Session, on: date | None = None) -> dict[str, str]:
     return result
 
 
-def frame_summary(session: Session) -> list[tuple[str, int, int]]:
-    """(level code, units, current units) in level order, for the admin screen and CLI."""
+def frame_summary(session: Session, scope: Scope = EVERYTHING) -> list[tuple[str, int, int]]:
+    """(level code, units, current units) in level order (of the area's units), for the
+    admin screen and CLI."""
     levels = sorted(session.exec(select(GeoLevel)), key=lambda lv: lv.depth)
-    units = list(session.exec(select(AdminUnit)))
+    units = list(session.exec(select(AdminUnit).where(within(scope, AdminUnit.id))))
     out = []
     for level in levels:
         here = [u for u in units if u.level_id == level.id]

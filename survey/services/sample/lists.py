@@ -21,6 +21,7 @@ from survey.services.data.csv_text import csv_records
 from survey.services.geography import ancestry_table
 from survey.services.sample.questionnaire_ids import make_questionnaire_id
 from survey.services.sample.rounds import ensure_open, get_round
+from survey.services.scope import EVERYTHING, Scope, within
 
 UNASSIGNED = "—"
 CSV_COLUMNS = ("round", "enumerator", "enumerator_name", "stratum", "commune", "hamlet",
@@ -43,8 +44,9 @@ class FieldworkHamlet:
     questionnaire_ids: tuple[str, ...]
 
 
-def fieldwork_hamlets(session: Session, round_code: str) -> list[FieldworkHamlet]:
-    """Every sampled hamlet of the round, ordered by enumerator then PSU."""
+def fieldwork_hamlets(session: Session, round_code: str,
+                      scope: Scope = EVERYTHING) -> list[FieldworkHamlet]:
+    """Every sampled hamlet of the round (in the area), ordered by enumerator then PSU."""
     round_ = get_round(session, round_code)
     names = ancestry_table(session)
     rows = session.exec(
@@ -54,7 +56,7 @@ def fieldwork_hamlets(session: Session, round_code: str) -> list[FieldworkHamlet
         .outerjoin(FieldAssignment,
                    FieldAssignment.sample_unit_id == SampleUnit.id)  # type: ignore[arg-type]
         .outerjoin(User, User.id == FieldAssignment.enumerator_id)  # type: ignore[arg-type]
-        .where(SampleUnit.round_id == round_.id)
+        .where(SampleUnit.round_id == round_.id, within(scope, SampleUnit.unit_id))
     ).all()
     out = []
     for su, stratum, unit, assignment, user in rows:

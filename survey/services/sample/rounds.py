@@ -18,7 +18,7 @@ from survey.messages import N_, UserError
 from survey.models import Response, ReviewStatus, RoundStatus, SampleUnit, SurveyRound, utcnow
 from survey.models_sample import WeightsVersion
 from survey.services.audit import record
-from survey.services.scope import EVERYTHING, Scope, within
+from survey.services.scope import EVERYTHING, Scope, contains_unit, within
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,8 @@ def ensure_open(round_: SurveyRound, action: str) -> None:
 
 
 def create_round(session: Session, code: str, name: str, year: int,
-                 user_id: int | None = None) -> SurveyRound:
+                 user_id: int | None = None, unit_id: int | None = None) -> SurveyRound:
+    """A new open round; ``unit_id``: the area it covers (its sample is drawn there)."""
     code, name = code.strip(), name.strip()
     if not code or len(code) > 32:
         raise UserError(N_("a round code must be 1–32 characters (e.g. 2026)"))
@@ -76,7 +77,7 @@ def create_round(session: Session, code: str, name: str, year: int,
         raise UserError(N_("year must be between 2000 and 2100, got %(year)s"), year=year)
     if session.exec(select(SurveyRound).where(SurveyRound.code == code)).first():
         raise UserError(N_("a round '%(code)s' already exists"), code=code)
-    row = SurveyRound(code=code, name=name, year=year)
+    row = SurveyRound(code=code, name=name, year=year, unit_id=unit_id)
     session.add(row)
     session.flush()
     record(session, "round.create", "survey_round", row.id, user_id=user_id,
@@ -84,9 +85,12 @@ def create_round(session: Session, code: str, name: str, year: int,
     return row
 
 
-def list_rounds(session: Session) -> list[RoundInfo]:
+def list_rounds(session: Session, scope: Scope = EVERYTHING) -> list[RoundInfo]:
     out = []
+    seen = {r.id for r in visible_rounds(session, scope)}
     for r in session.exec(select(SurveyRound).order_by(SurveyRound.year, SurveyRound.code)):
+        if r.id not in seen:
+            continue
         hamlets = session.exec(
             select(func.count()).select_from(SampleUnit).where(SampleUnit.round_id == r.id)
         ).one()
@@ -138,8 +142,26 @@ def visible_rounds(session: Session, scope: Scope = EVERYTHING) -> list[SurveyRo
                                               within(scope, SampleUnit.unit_id))
         keyed = select(Response.id).where(Response.round_id == SurveyRound.id,
                                           within(scope, Response.unit_id))
-        query = query.where(sampled.exists() | keyed.exists())
+        query = query.where(within(scope, SurveyRound.unit_id) | sampled.exists()
+                            | keyed.exists())
     return list(session.exec(query))
+
+
+def owned_round(session: Session, code: str, scope: Scope = EVERYTHING,
+                lock: bool = False) -> SurveyRound:
+    """The round ``code`` if the area runs it (its own area's round; the whole deployment
+    runs every round), else the same refusal as for a round that does not exist: a
+    province sees the ministry's national round but does not draw, weight or publish it."""
+    if scope.everything:
+        return get_round(session, code, lock=lock)
+    query = select(SurveyRound).where(SurveyRound.code == code)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    round_ = session.exec(query).first()  # never the list of every area's round codes
+    if round_ is None or round_.unit_id is None or \
+            not contains_unit(session, scope, round_.unit_id):
+        raise UserError(N_("no survey round '%(code)s' of your area"), code=code)
+    return round_
 
 
 def rounds_with_data(session: Session, scope: Scope = EVERYTHING) -> list[SurveyRound]:
