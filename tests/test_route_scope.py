@@ -66,6 +66,8 @@ SCOPED = frozenset({
     "entry.assignments", "entry.assign_hamlet", "entry.unassign",
     "rounds.index", "rounds.detail", "rounds.listing", "rounds.weights", "rounds.publish",
     "sample.index", "sample.draw", "sample.lists_csv", "sample.lists_pdf", "uploads.template",
+    "dossiers.index", "dossiers.coverage_view", "api.push_dossiers", "api.dossier_coverage",
+    "api.dossier_link", "audit.index",
 })
 
 
@@ -173,6 +175,10 @@ def world(engine: Engine, db_url: str, instance_dir: Path,
         factories.user(session, "supervisor", username="ministry", password=PASSWORD)
         kiosk = register(session, desk_b, "Quầy B", None).device
         household = _household(session, units, user_b.id)  # type: ignore[arg-type]
+        from survey.services.audit import record
+
+        record(session, "desk.edit", "desk", desk_b.id, user_id=admin_b.id,
+               detail={"code": "MC-BBB", "changes": {"name": {"old": "x", "new": "y"}}})
         session.commit()
         ids = (desk_a.code, desk_b.code, kiosk.id, user_b.id, token_b.id)
         paths = {d.code: "/d/" + desk_token(app.config["SECRET_KEY"], d)
@@ -237,7 +243,7 @@ def test_every_route_not_limited_to_areas_refuses_an_area_account(world: World) 
                 if reply.status_code != 403:
                     wrong.append(f"{method} {url} as province A's {role}: {reply.status_code}")
     assert not wrong, "\n".join(wrong)
-    page = _client(world, "analyst").get("/dossiers/coverage?period=2025")
+    page = _client(world, "supervisor").post("/sample/frame")  # the national frame
     assert page.status_code == 403 and "phạm vi" in page.get_data(as_text=True)
     api = world.app.test_client().get("/api/v1/index?round=R1",
                                       headers={"Authorization": f"Bearer {TOKEN}a-analyst"})
@@ -361,7 +367,6 @@ def test_lists_show_only_the_accounts_province_and_the_ministry_sees_both(world:
     assert 'data-user="ministry"' not in admin  # the ministry's accounts are not the area's
     home = sup.get("/").get_data(as_text=True)
     assert "/desks/" in home and "/reports/" in home
-    assert "/audit/" not in home  # no link to a page the account would meet a 403 behind
     analyst = _client(world, "analyst")
     year = datetime.now(UTC).year  # the evaluations above were made now
     report = analyst.get(f"/reports/?period={year}").get_data(as_text=True)
@@ -431,6 +436,21 @@ def test_lists_show_only_the_accounts_province_and_the_ministry_sees_both(world:
                   for u in session.exec(select(Drawn).where(Drawn.round_id == ra.id))}
         assert places == {"TA"}  # drawn from its own province's hamlets only
 
+    audit = _client(world, "admin").get("/audit/").get_data(as_text=True)
+    assert "a-supervisor" in audit and "b-admin" not in audit
+    wrong_desk = "code,procedure_code,procedure_name,field,agency,desk,received_at\n" \
+        "000.00.12.H12-260101-0001,1.0001,Cấp giấy,Hộ tịch,UBND B,MC-BBB,01/01/2026\n"
+    refused = sup.post("/dossiers/?lang=en", data={
+        "file": (io.BytesIO(wrong_desk.encode()), "dossiers.csv")},
+        content_type="multipart/form-data")
+    assert refused.status_code == 400 and "unknown desk" in refused.get_data(as_text=True)
+    pushed = world.app.test_client().post(
+        "/api/v1/dossiers", headers={"Authorization": f"Bearer {TOKEN}a-supervisor"},
+        json={"dossiers": [{"code": "000.00.12.H12-260101-0002", "procedure_code": "1.0001",
+                            "procedure_name": "Cấp giấy", "field": "Hộ tịch",
+                            "agency": "UBND B", "desk": "MC-BBB",
+                            "received_at": "01/01/2026"}]})
+    assert pushed.status_code == 422
     ministry = world.app.test_client()
     ministry.post("/auth/login", data={"username": "ministry", "password": PASSWORD})
     both = ministry.get("/desks/").get_data(as_text=True)

@@ -35,10 +35,20 @@ def record(
 
 def audit_query(*, user_id: int | None = None, action: str | None = None,
                 since: datetime | None = None, until: datetime | None = None,
-                entity: str | None = None, entity_id: str | None = None) -> Any:
-    """The audit rows matching every filter given, newest first, with the acting user."""
+                entity: str | None = None, entity_id: str | None = None,
+                scope: Any = None) -> Any:
+    """The audit rows matching every filter given, newest first, with the acting user.
+
+    ``scope`` (an area): only what the area's own accounts did. The log names entities of
+    many kinds; who acted is the one thing every row has, and an area's staff answer for
+    their own actions (the ministry, seeing everything, sees who touched what anywhere).
+    """
+    from survey.services.scope import within
+
     query = select(AuditLog, User.username).outerjoin(
         User, User.id == AuditLog.user_id)  # type: ignore[arg-type]
+    if scope is not None and not scope.everything:
+        query = query.where(within(scope, User.scope_unit_id))
     if user_id is not None:
         query = query.where(AuditLog.user_id == user_id)
     if action:

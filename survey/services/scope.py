@@ -36,6 +36,12 @@ class Scope:
 
 EVERYTHING = Scope()
 
+# The same subtree for hand-written SQL (exports, coverage), bound as ``:area``: both
+# databases take a recursive CTE in a subquery.
+SUBTREE_SQL = ("(WITH RECURSIVE area_units(id) AS (SELECT CAST(:area AS INTEGER) UNION ALL "
+               "SELECT u.id FROM admin_unit u JOIN area_units a ON u.parent_id = a.id) "
+               "SELECT id FROM area_units)")
+
 
 def subtree(unit_id: int) -> CTE:
     """The unit and every unit below it, as a recursive CTE of ids (one query, any depth)."""

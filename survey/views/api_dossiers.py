@@ -12,7 +12,9 @@ from flask_smorest.error_handler import ErrorSchema
 
 from survey.app import get_session, localise
 from survey.messages import N_, UserError
+from survey.security import area_scoped
 from survey.views.api import PERIOD_PATTERN, Strict, bp, error_body, operation, text, writers_only
+from survey.views.area import current_scope
 
 MAX_PUSH = 1000
 
@@ -52,6 +54,7 @@ class DossierStoredSchema(ma.Schema):
 
 @bp.route("/dossiers", methods=["POST"])
 @operation
+@area_scoped
 @writers_only
 @bp.arguments(DossierPushSchema, location="json")
 @bp.response(200, DossierStoredSchema)
@@ -67,7 +70,7 @@ def push_dossiers(body: dict[str, Any]) -> Any:
     from survey.services.dossiers.records import check_record, desk_codes, store_dossiers
 
     session = get_session()
-    desks = desk_codes(session)
+    desks = desk_codes(session, current_scope())
     zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Ho_Chi_Minh")
     rows, errors, seen = [], {}, {}
     for at, item in enumerate(body["dossiers"]):
@@ -84,8 +87,13 @@ def push_dossiers(body: dict[str, Any]) -> Any:
     if errors:
         return error_body(422, gettext("Nothing was stored: fix the dossiers named and send "
                                        "them again."), errors)
-    stored = store_dossiers(session, rows, dossier_secret(current_app.config["SECRET_KEY"]),
-                            "api")
+    try:
+        stored = store_dossiers(session, rows,
+                                dossier_secret(current_app.config["SECRET_KEY"]), "api",
+                                scope=current_scope())
+    except UserError as exc:
+        session.rollback()
+        return error_body(422, localise(exc))
     record(session, "dossiers.push", "dossier", user_id=g.api_user.id,
            detail={"token": g.api_token.id, "inserted": stored.inserted,
                    "updated": stored.updated, "unchanged": stored.unchanged})
@@ -103,6 +111,7 @@ class CoverageQuery(Strict):
 
 @bp.route("/dossiers/coverage")
 @operation
+@area_scoped
 @bp.arguments(CoverageQuery, location="query", as_kwargs=True)
 @bp.response(200, ma.Schema.from_dict({"period": ma.fields.String(),
                                        "by": ma.fields.String(),
@@ -116,7 +125,8 @@ def dossier_coverage(period: str, by: str, **_: Any) -> dict[str, Any]:
 
     span = parse_period(period)
     return {"period": span.code, "by": by,
-            "rows": [r.as_dict() for r in coverage(get_session(), span, by)]}
+            "rows": [r.as_dict() for r in coverage(get_session(), span, by,
+                                                   current_scope())]}
 
 
 class LinkAskSchema(ma.Schema):
@@ -136,6 +146,7 @@ class LinkSchema(ma.Schema):
 
 @bp.route("/dossiers/link", methods=["POST"])
 @operation
+@area_scoped
 @writers_only
 @bp.arguments(LinkAskSchema, location="json")
 @bp.response(200, LinkSchema)
@@ -152,7 +163,8 @@ def dossier_link(body: dict[str, Any]) -> Any:
     try:
         made = make_link(get_session(), current_app.config["BASE_URL"],
                          current_app.config["SECRET_KEY"], body["code"],
-                         int(current_app.config.get("DOSSIER_LINK_DAYS", DEFAULT_DAYS)))
+                         int(current_app.config.get("DOSSIER_LINK_DAYS", DEFAULT_DAYS)),
+                         scope=current_scope())
     except ValueError as exc:
         return error_body(409, localise(exc))
     png = b64.b64encode(qr_png(made.url)).decode("ascii") if body["qr"] else None

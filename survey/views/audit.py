@@ -10,10 +10,12 @@ from sqlmodel import col, select
 
 from survey.app import get_session
 from survey.models import User
-from survey.security import ADMIN, SUPERVISOR, roles_required
+from survey.security import ADMIN, SUPERVISOR, area_scoped, roles_required
 from survey.services.audit import audit_actions, audit_query
 from survey.services.paging import clamp, paginate
+from survey.services.scope import within
 from survey.typed import whole_number
+from survey.views.area import current_scope
 from survey.views.audit_names import action_name
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -34,9 +36,13 @@ def _utc(day: date) -> datetime:
 
 @bp.route("/")
 @roles_required(SUPERVISOR, ADMIN)
+@area_scoped
 def index() -> str:
+    """The log; an area's supervisor sees what its own accounts did."""
     db = get_session()
-    users = db.exec(select(User).order_by(col(User.username))).all()
+    scope = current_scope()
+    users = db.exec(select(User).where(within(scope, User.scope_unit_id))
+                    .order_by(col(User.username))).all()
     who = next((u for u in users if u.username == request.args.get("who")), None)
     actions = audit_actions(db)
     what = request.args.get("what") if request.args.get("what") in actions else None
@@ -46,7 +52,8 @@ def index() -> str:
     query = audit_query(user_id=who.id if who else None, action=what,
                         since=_utc(since) if since else None,
                         until=_utc(until + timedelta(days=1)) if until else None,
-                        entity="response" if response_id else None, entity_id=response_id)
+                        entity="response" if response_id else None, entity_id=response_id,
+                        scope=scope)
     number, size = clamp(request.args.get("page"), request.args.get("size"))
     page = paginate(db, query, number, size)
     return render_template("audit/index.html", page=page, users=users, who=who,

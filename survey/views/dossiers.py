@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.app import get_session, localise
 from survey.messages import N_, UserError
-from survey.security import ADMIN, ANALYST, STAFF, SUPERVISOR, roles_required
+from survey.security import ADMIN, ANALYST, STAFF, SUPERVISOR, area_scoped, roles_required
 from survey.services.audit import record
 from survey.services.desks.links import dossier_secret
 from survey.services.dossiers.coverage import GROUPS, coverage
@@ -27,6 +27,7 @@ from survey.services.dossiers.records import (
     store_dossiers,
 )
 from survey.services.reports.period import current_quarter, parse_period, period_label
+from survey.views.area import current_scope
 from survey.views.uploads import uploaded_text
 
 bp = Blueprint("dossiers", __name__, url_prefix="/dossiers")
@@ -35,6 +36,7 @@ MAX_MB = 200
 
 @bp.route("/", methods=["GET", "POST"])
 @roles_required(*STAFF)
+@area_scoped
 def index() -> WerkzeugResponse | tuple[str, int]:
     form = FlaskForm()
     db = get_session()
@@ -46,9 +48,9 @@ def index() -> WerkzeugResponse | tuple[str, int]:
                 raise UserError(N_("Choose a file to import."))
             zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE")
                             or "Asia/Ho_Chi_Minh")
-            rows = parse_dossiers(text, desk_codes(db), zone)
+            rows = parse_dossiers(text, desk_codes(db, current_scope()), zone)
             stored = store_dossiers(db, rows, dossier_secret(current_app.config["SECRET_KEY"]),
-                                    "import")
+                                    "import", scope=current_scope())
         except DossierErrors as exc:
             db.rollback()
             problems = [f"{_('line')} {line}: " + "; ".join(localise(p) for p in found)
@@ -67,11 +69,13 @@ def index() -> WerkzeugResponse | tuple[str, int]:
                     same=stored.unchanged, file=name), "info")
             return redirect(url_for("dossiers.index"), code=303)
     return render_template("dossiers/index.html", form=form, problems=problems,
-                           summary=dossier_summary(db)), (400 if problems else 200)
+                           summary=dossier_summary(db, current_scope())), \
+        (400 if problems else 200)
 
 
 @bp.route("/coverage")
 @roles_required(SUPERVISOR, ADMIN, ANALYST)
+@area_scoped
 def coverage_view() -> tuple[str, int]:
     raw = request.args.get("period", "")[:20] or current_quarter().code
     by = request.args.get("by", "desk")
@@ -80,7 +84,7 @@ def coverage_view() -> tuple[str, int]:
     span = None
     try:
         span = parse_period(raw)
-        rows = coverage(get_session(), span, by)
+        rows = coverage(get_session(), span, by, current_scope())
     except UserError as exc:
         problem = localise(exc)
     lang = str(get_locale() or "vi")

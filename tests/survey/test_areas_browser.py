@@ -72,7 +72,6 @@ def test_the_ministry_compares_provinces_and_a_province_sees_only_its_own(
         province = browser.new_context().new_page()  # type: ignore[attr-defined]
         _sign_in(province, base, "anhoa-giamsat")
         province.goto(base + "/")
-        assert province.locator("a[href='/audit/']").count() == 0  # it would be a 403
         province.locator("main a[href='/desks/'], a[href='/desks/']").first.click()
         province.wait_for_load_state()
         listed = province.locator("#desks").inner_text()
@@ -92,7 +91,7 @@ def test_the_ministry_compares_provinces_and_a_province_sees_only_its_own(
         review = province.goto(base + "/entry/review")
         assert review is not None and review.status == 200
         assert "Long Điền" not in province.inner_text("body")
-        audit = province.goto(base + "/audit/")  # not yet limited to an area: refused
-        assert audit is not None and audit.status == 403
-        assert "phạm vi" in province.inner_text("body")
+        province.goto(base + "/sample/")  # the national frame is the ministry's to import
+        assert province.locator("#frame-national").count() == 1
+        assert province.locator("input#frame").count() == 0
         province.screenshot(path=str(tmp_path / "province.png"), full_page=True)

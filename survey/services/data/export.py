@@ -25,6 +25,7 @@ from survey.services.data.ahead import read_ahead
 from survey.services.data.cells import neutralise_formula
 from survey.services.geography import ancestry_table
 from survey.services.instruments_text import item_codes_of
+from survey.services.scope import SUBTREE_SQL
 
 DESIGN_COLUMNS = (
     "response_id", "instrument", "instrument_version", "round", "mode", "status", "outcome",
@@ -58,10 +59,7 @@ def check_filter(flt: ExportFilter) -> None:
         raise ValueError(f"unknown status {flt.status!r}; choose one of {', '.join(sorted(valid))}")
 
 
-# the area's unit and every unit below it (both databases take a recursive CTE in a subquery)
-_SUBTREE = ("(WITH RECURSIVE area_units(id) AS (SELECT CAST(:area AS INTEGER) UNION ALL "
-            "SELECT u.id FROM admin_unit u JOIN area_units a ON u.parent_id = a.id) "
-            "SELECT id FROM area_units)")
+_SUBTREE = SUBTREE_SQL  # the area's unit and every unit below it
 _CONDITIONS = {
     "status": "r.status = :status", "round": "sr.code = :round",
     "instrument": "i.code = :instrument", "start": "r.created_at >= :start",

@@ -25,6 +25,7 @@ from sqlmodel import Session
 from survey.messages import N_, UserError
 from survey.models import as_utc
 from survey.services.reports.period import Period
+from survey.services.scope import EVERYTHING, SUBTREE_SQL, Scope
 
 GROUPS = {"desk": "coalesce(k.code, '')", "field": "d.field", "agency": "d.agency",
           "procedure": "d.procedure_code || ' ' || d.procedure_name"}
@@ -37,8 +38,9 @@ LEFT JOIN desk k ON k.id = d.desk_id
 LEFT JOIN response r ON r.dossier_hash = d.code_hash
                     AND r.status NOT IN ('rejected', 'held')
 LEFT JOIN answer a ON a.response_id = r.id AND a.item_code = :item
-WHERE d.returned_at >= :start AND d.returned_at < :end
+WHERE d.returned_at >= :start AND d.returned_at < :end{area}
 """
+_AREA = f" AND k.unit_id IN {SUBTREE_SQL}"  # an area: the dossiers of its desks
 
 
 @dataclass
@@ -65,8 +67,10 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def coverage(session: Session, period: Period, by: str = "desk") -> list[CoverageRow]:
-    """One row per group, and a last row "" for all dossiers of the period."""
+def coverage(session: Session, period: Period, by: str = "desk",
+             scope: Scope = EVERYTHING) -> list[CoverageRow]:
+    """One row per group, and a last row "" for all dossiers of the period (of the area's
+    desks)."""
     if by not in GROUPS:
         raise UserError(N_("coverage by one of %(groups)s, not '%(by)s'"),
                         groups=", ".join(GROUPS), by=by[:20])
@@ -74,13 +78,16 @@ def coverage(session: Session, period: Period, by: str = "desk") -> list[Coverag
 
     start = datetime(period.start.year, period.start.month, period.start.day, tzinfo=UTC)
     end = datetime(period.end.year, period.end.month, period.end.day, tzinfo=UTC)
-    query = text(_SQL.replace("{group}", GROUPS[by])).bindparams(
+    sql = _SQL.replace("{group}", GROUPS[by]).replace("{area}", "" if scope.everything
+                                                       else _AREA)
+    query = text(sql).bindparams(
         bindparam("start", type_=DateTime(timezone=True)),
         bindparam("end", type_=DateTime(timezone=True)))
     rows: dict[str, CoverageRow] = {}
     total = CoverageRow("")
     for grp, due, returned, response_id, said in session.connection().execute(
-            query, {"start": start, "end": end, "item": ON_TIME_ITEM}):
+            query, {"start": start, "end": end, "item": ON_TIME_ITEM,
+                    **({} if scope.everything else {"area": scope.unit_id})}):
         row = rows.setdefault(grp or "", CoverageRow(grp or ""))
         due, returned = as_utc(due), as_utc(returned)  # raw SQL: text on SQLite
         for target in (row, total):

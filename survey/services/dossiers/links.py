@@ -25,6 +25,7 @@ from survey.models_dossiers import Dossier
 from survey.services.desks.links import desk_url, dossier_secret
 from survey.services.dossiers.records import plain_words
 from survey.services.responses import dossier_hash
+from survey.services.scope import EVERYTHING, Scope, desks_within
 
 SALT = "sipas.dossier-link.v1"
 DEFAULT_DAYS = 30
@@ -50,10 +51,14 @@ def _serializer(secret_key: str) -> URLSafeTimedSerializer:
 
 
 def make_link(session: Session, base_url: str, secret_key: str, code: str,
-              days: int = DEFAULT_DAYS) -> DossierLink:
-    """The link of the dossier with this code (imported or pushed before)."""
+              days: int = DEFAULT_DAYS, scope: Scope = EVERYTHING) -> DossierLink:
+    """The link of the dossier with this code (imported or pushed before; of the area's
+    desks: another area's dossier is no dossier)."""
     dossier = session.exec(select(Dossier).where(
         Dossier.code_hash == dossier_hash(dossier_secret(secret_key), code))).first()
+    if dossier is not None and not scope.everything and dossier.desk_id not in set(
+            session.exec(select(Desk.id).where(desks_within(scope)))):
+        dossier = None
     if dossier is None:
         raise UserError(N_("no dossier with this code: import or push it first"))
     desk = session.get(Desk, dossier.desk_id) if dossier.desk_id else None

@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select as sa_select
+from sqlalchemy import true
 from sqlmodel import Session, col, select
 
 from survey.messages import N_, UserError
@@ -28,6 +29,7 @@ from survey.models import Desk, as_utc, utcnow
 from survey.models_dossiers import Dossier
 from survey.services.data.csv_text import csv_records
 from survey.services.responses import dossier_hash
+from survey.services.scope import EVERYTHING, Scope, desk_ids_within, desks_within
 
 MAX_ROWS = 200_000
 MAX_ERRORS = 50
@@ -197,8 +199,10 @@ class DossierErrors(UserError):
                          problems=" | ".join(self.problems))
 
 
-def desk_codes(session: Session) -> dict[str, int]:
-    return {d.code: d.id for d in session.exec(select(Desk)) if d.id is not None}
+def desk_codes(session: Session, scope: Scope = EVERYTHING) -> dict[str, int]:
+    """The desks a file or a push may name: the area's (another area's desk is unknown)."""
+    return {d.code: d.id for d in session.exec(select(Desk).where(desks_within(scope)))
+            if d.id is not None}
 
 
 def _officer_hash(secret: bytes, officer: str) -> str | None:
@@ -208,7 +212,7 @@ def _officer_hash(secret: bytes, officer: str) -> str | None:
 
 
 def store_dossiers(session: Session, rows: Iterable[DossierRow], secret: bytes,
-                   source: str) -> DossierImport:
+                   source: str, scope: Scope = EVERYTHING) -> DossierImport:
     """Insert new dossiers and update changed ones, in the caller's transaction.
 
     The rows are locked by code first (``FOR UPDATE`` on PostgreSQL), so two imports of the
@@ -223,6 +227,15 @@ def store_dossiers(session: Session, rows: Iterable[DossierRow], secret: bytes,
         for found in session.exec(select(Dossier).where(col(Dossier.code_hash).in_(chunk))
                                   .with_for_update()):
             existing[found.code_hash] = found
+    if not scope.everything:
+        ours = set(session.exec(select(Desk.id).where(desks_within(scope))))
+        theirs = sum(1 for d in existing.values() if d.desk_id not in ours)
+        if theirs:  # an area never rewrites a dossier stored for another area (or none)
+            raise UserError(N_("%(n)d of these dossiers are already stored for desks outside "
+                               "your area: nothing was stored"), n=theirs)
+        if any(r.desk_id is None for r in rows):
+            raise UserError(N_("every dossier of your area must name its desk: nothing was "
+                               "stored"))
     inserted = updated = unchanged = 0
     now = utcnow()
     fresh = []
@@ -289,8 +302,8 @@ class DossierSummary:
     last_returned: datetime | None
 
 
-def dossier_summary(session: Session) -> DossierSummary:
-    """What is stored, in one query: for the import screen."""
+def dossier_summary(session: Session, scope: Scope = EVERYTHING) -> DossierSummary:
+    """What is stored (of the area's desks), in one query: for the import screen."""
     from sqlalchemy import case, func
 
     total, imported, pushed, returned, deskless, last = session.exec(sa_select(  # type: ignore[call-overload]
@@ -299,7 +312,9 @@ def dossier_summary(session: Session) -> DossierSummary:
         func.coalesce(func.sum(case((Dossier.source == "api", 1), else_=0)), 0),
         func.count(Dossier.returned_at), func.coalesce(func.sum(case(
             (col(Dossier.desk_id).is_(None), 1), else_=0)), 0),
-        func.max(Dossier.returned_at))).one()
+        func.max(Dossier.returned_at)).where(
+        true() if scope.everything else col(Dossier.desk_id).in_(desk_ids_within(scope)))
+        ).one()
     return DossierSummary(int(total), int(imported), int(pushed), int(returned), int(deskless),
                           as_utc(last) if last else None)
 
