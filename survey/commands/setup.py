@@ -9,19 +9,25 @@ from survey.commands import app_engine, clear_errors
 
 @click.command("init")
 @click.option(
-    "--demo", is_flag=True, help="Also build the demo province (only into an empty database)."
-)
+    "--demo", type=click.Choice(["province", "national"]), is_flag=False,
+    flag_value="province", default=None,
+    help="Also build demo data (only into an empty database): --demo (or --demo province) a "
+         "province; --demo national the 34 provinces, the ministry's accounts and a few "
+         "hundred thousand desk evaluations (a minute or more).")
+@click.option("--evaluations", type=click.IntRange(0, 5_000_000), default=300_000,
+              show_default=True, help="With --demo national: desk evaluations to build.")
 @clear_errors
-def init_command(demo: bool) -> None:
+def init_command(demo: str | None, evaluations: int) -> None:
     """Create or upgrade the database and publish forms/; safe to run again."""
     from survey.instruments import load_forms_dir
 
     forms = load_forms_dir()  # validate every form before touching the database
     with app_engine() as (app, engine):
-        _init(app, engine, forms, demo)
+        _init(app, engine, forms, demo, evaluations)
 
 
-def _init(app, engine, forms, demo: bool) -> None:  # type: ignore[no-untyped-def]
+def _init(app, engine, forms, demo: str | None,  # type: ignore[no-untyped-def]
+          evaluations: int = 300_000) -> None:
     from survey.db import session_scope
     from survey.migrate import upgrade_database
     from survey.services.instruments import publish
@@ -38,10 +44,13 @@ def _init(app, engine, forms, demo: bool) -> None:  # type: ignore[no-untyped-de
             click.echo(f"form {result.code} {result.version}: {state}")
     if demo:
         from survey.services.demo import build_demo
+        from survey.services.demo_national import build_national_demo
         from survey.services.desks.links import dossier_secret
 
+        secret = dossier_secret(app.config["SECRET_KEY"])
         with session_scope(engine) as session:
-            report = build_demo(session, secret=dossier_secret(app.config["SECRET_KEY"]))
+            report = build_demo(session, secret=secret) if demo == "province" else \
+                build_national_demo(session, secret, evaluations)
             if report is not None:
                 report += "\n" + _demo_tablet(session, app.config["BASE_URL"])
         if report is None:
