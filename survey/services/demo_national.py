@@ -5,8 +5,8 @@ The 34 provinces and centrally-run cities of the July 2025 map (their real names
 commune, hamlet, desk and answer is invented), each with communes and hamlets (the
 two-level local government of 2025: no districts), one-stop desks, its households in the
 ministry's national round (communes as strata, drawn by the app's own PPS draw; each
-province sees, keys and checks its part), and desk evaluations spread over a quarter. Accounts: the ministry's (whole country) and one supervisor per province,
-limited to it.
+province sees, keys and checks its part), and desk evaluations spread over a quarter.
+Accounts: the ministry's (whole country) and one supervisor per province, limited to it.
 
 Provinces differ on purpose (a satisfaction shift per province), so that the ranking and
 the "cannot be told apart" words have something to say. Desk evaluations are written in
@@ -25,12 +25,17 @@ from typing import Any
 from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
-from survey.models import AdminUnit, Answer, Desk, Response, SampleUnit, Stratum, User
+from survey.models import AdminUnit, Desk, Response, SampleUnit, Stratum, User
 from survey.services.demo import _household_answers, _satisfaction
 from survey.services.geography import LEVELS_2025, ensure_levels
 from survey.services.instruments import latest_version
 from survey.services.instruments_text import parse_stored
-from survey.services.responses import answer_values, content_hash, store_response
+from survey.services.responses import (
+    answer_values,
+    answers_insert,
+    content_hash,
+    store_response,
+)
 from survey.services.sample.questionnaire_ids import make_questionnaire_id
 from survey.services.sample.rounds import create_round
 from survey.services.users import create_user
@@ -56,7 +61,7 @@ HAMLETS = 4  # per commune; two drawn
 DRAWN = 2
 QUESTIONNAIRES = 10  # keyed per drawn hamlet
 DESKS = 4  # per province: its public service centre and three communes' desks
-CHUNK = 5000  # desk evaluations per statement
+CHUNK = 5000  # desk evaluations per round of statements
 
 
 def build_national_demo(session: Session, secret: bytes, evaluations: int = 300_000,
@@ -201,8 +206,9 @@ def _evaluations(session: Session, rng: random.Random, version_id: int, form: An
             bodies.append(answers)
         ids = session.execute(insert(Response).returning(
             Response.id, sort_by_parameter_order=True), heads).scalars().all()
-        session.execute(insert(Answer), [{"response_id": rid, **row}
-                                         for rid, answers in zip(ids, bodies, strict=True)
-                                         for row in answer_values(answers)])
+        session.execute(answers_insert(session),  # pages of rows on PostgreSQL
+                        [{"response_id": rid, **row}
+                         for rid, answers in zip(ids, bodies, strict=True)
+                         for row in answer_values(answers)])
         done += batch
     return done
