@@ -53,21 +53,6 @@ def content_hash(answers: Mapping[str, AnswerValue], meta: Mapping[str, Any]) ->
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def answers_insert(session: Session) -> Any:
-    """The INSERT of many answers, as each database takes it fastest.
-
-    On PostgreSQL, RETURNING makes SQLAlchemy send them as one multi-row INSERT
-    ("insertmanyvalues"), where a plain executemany is one statement per answer on psycopg 3,
-    each running the per-statement tally trigger again: a QR submission's PostgreSQL time
-    4.0 → 2.6 ms, 115 → 140 submissions/s (bench_desk_submit.py). SQLite's triggers run per
-    row either way, and there RETURNING only costs (193 → 180/s): a plain executemany.
-    """
-    statement = insert(Answer)
-    if session.get_bind().dialect.name == "postgresql":
-        return statement.returning(Answer.response_id)
-    return statement
-
-
 def answer_values(answers: Mapping[str, AnswerValue]) -> list[dict[str, Any]]:
     """Numbers go to value_num, text and multi-select lists (space-separated) to value_text.
 
@@ -151,8 +136,9 @@ def store_response(
             session.add(response)
             session.flush()
             if values:
-                session.execute(answers_insert(session),
-                                [{"response_id": response.id, **row} for row in values])
+                session.execute(
+                    insert(Answer), [{"response_id": response.id, **row} for row in values]
+                )
     except IntegrityError:
         existing = session.exec(
             select(Response).where(Response.client_uuid == client_uuid)
