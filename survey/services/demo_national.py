@@ -118,6 +118,7 @@ def build_national_demo(session: Session, secret: bytes, evaluations: int = 300_
         for table, trigger in TALLY_TRIGGERS:
             session.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}"))
         tallies.rebuild(session)
+        session.execute(text("ANALYZE"))  # statistics of the loaded tables for the first pages
     lines.append(f"{len(PROVINCES)} provinces × {COMMUNES} communes × {HAMLETS} hamlets; the "
                  f"national round 2025 ({DRAWN} hamlets drawn per commune, communes as "
                  f"strata), {keyed} household questionnaires keyed and verified; "
