@@ -92,11 +92,11 @@ def _detail(code: str, problem: str | None = None, status: int = 200) -> tuple[s
                            form=request.form), status
 
 
-def _run_by_area(code: str) -> None:
-    """404 unless the reader's area runs the round (``owned_round``): a province sees the
-    ministry's national round but does not change it."""
+def _run_by_area(code: str) -> int:
+    """The round's id; 404 unless the reader's area runs the round (``owned_round``): a
+    province sees the ministry's national round but does not change it."""
     try:
-        owned_round(get_session(), code, current_scope())
+        return int(owned_round(get_session(), code, current_scope()).id)  # type: ignore[arg-type]
     except ValueError:
         abort(404)
 
@@ -113,7 +113,7 @@ def detail(code: str) -> tuple[str, int]:
 @area_scoped
 def listing(code: str) -> tuple[str, int] | WerkzeugResponse:
     db = get_session()
-    _run_by_area(code)
+    round_id = _run_by_area(code)
     try:
         text = uploaded_text("listing", MAX_UPLOAD_MB)
         if text is None:
@@ -123,8 +123,7 @@ def listing(code: str) -> tuple[str, int] | WerkzeugResponse:
     except ValueError as exc:
         db.rollback()
         return _detail(code, localise(exc), 400)
-    round_ = owned_round(db, code, current_scope())
-    record(db, "sample.listed", "survey_round", round_.id, user_id=int(current_user.id),
+    record(db, "sample.listed", "survey_round", round_id, user_id=int(current_user.id),
            detail={"hamlets": len(counts)})
     db.commit()
     flash(_("Listing counts saved for %(n)d hamlets.", n=len(counts)), "success")
