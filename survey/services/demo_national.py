@@ -100,7 +100,8 @@ def build_national_demo(session: Session, secret: bytes, evaluations: int = 300_
         password = secrets.token_urlsafe(9)
         keyer = keyers[code] = create_user(
             session, f"t{code}-giamsat", "supervisor", password,
-            f"Sở Nội vụ {name.split(' ', 1)[1]}", scope_unit_id=province.id)
+            f"Sở Nội vụ {name.removeprefix('Thành phố ').removeprefix('Tỉnh ')}",
+            scope_unit_id=province.id)
         lines.append(f"  {keyer.username:<16} supervisor  {password}  ({name})")
         for k, commune in enumerate([province, *communes[:DESKS - 1]]):
             desk = Desk(code=f"MC-{code}-{k}", name=(
