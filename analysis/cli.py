@@ -149,7 +149,7 @@ def _load(data: str, needed: list[str], opts: dict, codes: list[str] | None = No
     psu, fpc = _split(opts["psu"]), _split(opts["fpc"])
     strata = [c.strip() for c in opts["strata"].split(":")] if opts["strata"] else []
     cal_cols = _calibration_columns(opts)
-    text = [c for c in [*strata, opts["by"], *psu] if c] + cal_cols
+    text = [c for c in [*strata, opts["by"], opts.get("_within_column"), *psu] if c] + cal_cols
     cols = needed + text + [c for c in [opts["weight"], *fpc] if c]
     given = opts.get("_table")  # the app's database path hands the columns over directly
     if callable(given):  # ... or how to read them, when the answer was not kept already
@@ -167,8 +167,8 @@ def _load(data: str, needed: list[str], opts: dict, codes: list[str] | None = No
     )
     design = _calibrate(design, table, opts, cal_cols)
     by = Domains.of(opts["by"], table.categorical(opts["by"]) if opts["by"] else None)
-    for c in set(cols) - set(needed):  # the design holds what it needs of these now
-        table.release(c)
+    for c in set(cols) - set(needed) - {opts.get("_within_column")}:  # the design holds
+        table.release(c)  # what it needs of these now
     return table, design, by
 
 
@@ -350,12 +350,55 @@ def estimate_command(data: str, variables: tuple[str, ...], satisfied: str | Non
 @click.option("--element", "elements", multiple=True, help="NAME=COL,COL,... (repeatable).")
 @click.option("--satisfied", help="Satisfied codes (default 4,5 or the instrument's).")
 @click.option("--valid", help="Valid codes (default 1..5 or the instrument's).")
+@click.option("--within", help="COL=VALUE: only this subpopulation's estimates (a domain of "
+              "the whole design, as R's subset()); --by breaks it down.")
 @design_options
 @one_line_errors
 def index_command(data: str, elements: tuple[str, ...], satisfied: str | None,
                   valid: str | None, **opts: object) -> None:
     """SIPAS criterion, element and overall indices with logit CIs."""
     click.echo(index_output(data, elements, satisfied, valid, **opts))
+
+
+def _within(text: str | None) -> tuple[str, str] | None:
+    """``COL=VALUE`` → (column, value); refused without both."""
+    if not text:
+        return None
+    column, eq, value = text.partition("=")
+    if not eq or not column.strip() or not value.strip():
+        raise ValueError(f"--within takes COL=VALUE, e.g. province=Tỉnh An Hòa (got {text!r})")
+    return column.strip(), value.strip()
+
+
+def _within_rows(table, design, answers, els, by, within, opts, sat, val) -> list:  # type: ignore[no-untyped-def]
+    """Estimates for the rows with ``within`` = (column, value) and for each ``--by``
+    domain among them: domains of the whole design (its strata, PSUs and df, as R's
+    ``subset()`` keeps them), never the rows alone. Nothing of the other rows is shown:
+    an area's account reads its own area's numbers only."""
+    import numpy as np
+
+    from analysis.estimate import Domains
+    from analysis.index import sipas_index
+
+    column, value = within
+    cat = table.categorical(column)
+    inside = (cat.codes == cat.labels.index(value)) if value in cat.labels else \
+        np.zeros(table.n, dtype=bool)
+    table.release(column)
+    if not inside.any():
+        raise ValueError(f"no rows have {column} = {value!r}")
+    shown = opts.get("_within_as") or within  # the app names the area, not its code column
+    answers = {k: answers[k] for k in answers}  # read once: two estimations follow
+
+    def estimate(domains: Domains) -> list:  # type: ignore[type-arg]
+        return [r for r in sipas_index(design, answers, els, domains, sat, val,
+                                       opts["level"], opts["target"]) if r.domain]
+
+    rows = estimate(Domains.of(shown[0], np.where(inside, shown[1], "")))
+    if by.column is not None:
+        names = np.array([*by.labels, ""], dtype=object)[by.codes]  # -1: no value: ""
+        rows += estimate(Domains.of(by.column, np.where(inside, names, "")))
+    return rows
 
 
 def index_output(data: str, elements: tuple[str, ...], satisfied: str | None,
@@ -373,12 +416,20 @@ def index_output(data: str, elements: tuple[str, ...], satisfied: str | None,
     sat = _codes(satisfied, opts.get("_satisfied") or (4, 5), "--satisfied")  # type: ignore[arg-type]
     val = _codes(valid, opts.get("_valid") or (1, 2, 3, 4, 5), "--valid")  # type: ignore[arg-type]
     items = [c for e in els for c in e.items]
+    within = _within(opts.get("within"))  # type: ignore[arg-type]
+    opts["_within_column"] = within[0] if within else None
     table, design, by = _load(data, items, opts, codes=items)
     answers = _Released(table, items)
-    rows = sipas_index(design, answers, els, by, sat, val, opts["level"], opts["target"])
+    if within:
+        rows = _within_rows(table, design, answers, els, by, within, opts, sat, val)
+    else:
+        rows = sipas_index(design, answers, els, by, sat, val, opts["level"], opts["target"])
     info = _design_info(data, design, opts, {
         "satisfied": list(sat), "valid": list(val), "ci": "logit",
         "elements": {e.name: list(e.items) for e in els}})
+    if within:
+        shown = opts.get("_within_as") or within
+        info["within"] = {str(shown[0]): str(shown[1])}
     return render(rows, info, opts["fmt"], "indicator", opts["level"])
 
 

@@ -107,7 +107,7 @@ class AdminUnit(SQLModel, table=True):
     population: int | None = Field(default=None, ge=0)
     valid_from: date | None = None
     valid_to: date | None = None
-    successor_id: int | None = Field(default=None, foreign_key="admin_unit.id")
+    successor_id: int | None = Field(default=None, foreign_key="admin_unit.id", index=True)
 
 
 # --- sample design -------------------------------------------------------------------

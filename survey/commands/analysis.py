@@ -33,6 +33,32 @@ DB_OPTIONS = [
 ]
 INSTRUMENT_OPTION = click.Option(
     ["--instrument"], help="Instrument code in forms/ (its elements and codes).")
+AS_OPTION = click.Option(
+    ["--as", "as_user"], metavar="USER",
+    help="With --db: what this account may read: an account limited to an area gets its "
+         "area's estimates only (a domain of the round's design), as its dashboard.")
+
+
+def _area(kwargs: dict[str, Any]) -> None:
+    """``--as USER``: an area's account reads the round as a domain, its area's rows only."""
+    username = kwargs.pop("as_user", None)
+    if not username:
+        return
+    if not kwargs.get("db"):
+        raise ValueError("--as needs --db")
+    from survey.commands import area_of_account
+    from survey.services.data.analysis_extract import database_session
+    from survey.services.reports.round_data import CODE
+
+    with database_session() as session:
+        scope = area_of_account(session, username)
+    if scope.everything:
+        return
+    if kwargs.get("within"):
+        raise ValueError(f"--within: {username} is limited to {scope.name}, which --as "
+                         "chooses already")
+    kwargs["within"] = f"{CODE}{scope.level}={scope.code}"
+    kwargs["_within_as"] = (scope.level, scope.name)
 
 
 def _from_database(kwargs: dict[str, Any]) -> Path | None:
@@ -82,8 +108,9 @@ def _columns_asked(kwargs: dict[str, Any]) -> dict[str, list[str]] | None:
     elements = kwargs.get("_elements")
     if not elements or kwargs.get("fpc") or kwargs.get("poststratify") or kwargs.get("rake"):
         return None
+    within = (kwargs.get("within") or "").partition("=")[0].strip()
     return {"items": [c for e in elements for c in e.items],
-            "design": [c for c in (kwargs["weight"], kwargs["strata"], kwargs["by"],
+            "design": [c for c in (kwargs["weight"], kwargs["strata"], kwargs["by"], within,
                                    *analysis_cli._split(kwargs["psu"])) if c]}
 
 
@@ -146,8 +173,9 @@ association_command = _with_app(analysis_cli.association_command, DB_OPTIONS,
                                 [_from_database])
 replicates_command = analysis_cli.replicates_command  # a file in, a file out
 smallarea_command = analysis_cli.smallarea_command  # a table of areas in
-index_command = _with_app(analysis_cli.index_command, [INSTRUMENT_OPTION, *DB_OPTIONS],
-                          [_instrument, _from_database])
+index_command = _with_app(analysis_cli.index_command,
+                          [INSTRUMENT_OPTION, *DB_OPTIONS, AS_OPTION],
+                          [_instrument, _area, _from_database])
 
 
 def index_output_for(args: list[str], engine: Engine | None = None) -> tuple[str, list[str]]:
@@ -172,7 +200,7 @@ def index_output_for(args: list[str], engine: Engine | None = None) -> tuple[str
     try:
         with warnings.catch_warnings(record=True) as said:
             warnings.simplefilter("always")
-            for step in (_instrument, _from_database):
+            for step in (_instrument, _area, _from_database):
                 made = step(kwargs)
                 folder = folder or made
             question = kwargs.pop("_question", None)

@@ -56,3 +56,32 @@ def frame_show() -> None:
     with app_session() as (_app, session):
         for level, total, current in frame_summary(session):
             click.echo(f"{level:<12} {total:>6} units, {current:>6} current")
+
+
+@frame_group.command("crosswalk")
+@click.option("--level", default=None, help="Only this level's units (e.g. province).")
+@click.option("--on", "on", default=None, metavar="YYYY-MM-DD",
+              help="The map of this day (default: today).")
+@clear_errors
+def frame_crosswalk(level: str | None, on: str | None) -> None:
+    """What a reform merged: each unit taken over, and the unit holding its area now.
+
+    CSV on standard output (code, name, level, valid_to, now_code, now_name): the table
+    by which an earlier round is reported on today's map.
+    """
+    import csv
+    import sys
+    from datetime import date
+
+    from survey.services.sample.frame import taken_over_units
+
+    try:
+        day = date.fromisoformat(on) if on else None
+    except ValueError:
+        raise click.BadParameter(f"'{on}' is not a date (YYYY-MM-DD)", param_hint="--on") from None
+    with app_session() as (_app, session):
+        rows = taken_over_units(session, level, day)
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(("code", "name", "level", "valid_to", "now_code", "now_name"))
+    out.writerows(rows)
+    click.echo(f"{len(rows)} units taken over", err=True)

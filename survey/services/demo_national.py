@@ -8,6 +8,12 @@ ministry's national round (communes as strata, drawn by the app's own PPS draw; 
 province sees, keys and checks its part), and desk evaluations spread over a quarter.
 Accounts: the ministry's (whole country) and one supervisor per province, limited to it.
 
+The old map is there too: the 29 provinces merged away on 1 July 2025 (real names and the
+real mergers), each ended and naming the province that took it over, with invented
+communes and hamlets taken over by the new province's, and a round 2024 drawn on that map
+(the 63 provinces as strata). Read on today's map, it shows what the reform merged and
+lets 2024 and 2025 be compared for the same areas.
+
 Provinces differ on purpose (a satisfaction shift per province), so that the ranking and
 the "cannot be told apart" words have something to say. Desk evaluations are written in
 bulk (one statement per few thousand rows, the tally triggers keeping the dashboard's
@@ -19,7 +25,7 @@ from __future__ import annotations
 import random
 import secrets
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, text
@@ -36,22 +42,41 @@ from survey.services.sample.questionnaire_ids import make_questionnaire_id
 from survey.services.sample.rounds import create_round
 from survey.services.users import create_user
 
-# (code, name) of the 34 provinces and cities from 1 July 2025 (Resolution 202/2025/QH15);
-# codes are the demo's own.
+# (code, name) of the 34 provinces and cities from 1 July 2025 (Resolution 202/2025/QH15).
+# Codes are the demo's own: each is the old code of the province whose name it kept.
 PROVINCES = (
     ("01", "Thành phố Hà Nội"), ("04", "Tỉnh Cao Bằng"), ("08", "Tỉnh Tuyên Quang"),
     ("11", "Tỉnh Điện Biên"), ("12", "Tỉnh Lai Châu"), ("14", "Tỉnh Sơn La"),
-    ("15", "Tỉnh Lào Cai"), ("19", "Tỉnh Thái Nguyên"), ("20", "Tỉnh Lạng Sơn"),
-    ("22", "Tỉnh Quảng Ninh"), ("24", "Tỉnh Bắc Ninh"), ("25", "Tỉnh Phú Thọ"),
+    ("10", "Tỉnh Lào Cai"), ("19", "Tỉnh Thái Nguyên"), ("20", "Tỉnh Lạng Sơn"),
+    ("22", "Tỉnh Quảng Ninh"), ("27", "Tỉnh Bắc Ninh"), ("25", "Tỉnh Phú Thọ"),
     ("31", "Thành phố Hải Phòng"), ("33", "Tỉnh Hưng Yên"), ("37", "Tỉnh Ninh Bình"),
     ("38", "Tỉnh Thanh Hóa"), ("40", "Tỉnh Nghệ An"), ("42", "Tỉnh Hà Tĩnh"),
-    ("44", "Tỉnh Quảng Trị"), ("46", "Thành phố Huế"), ("48", "Thành phố Đà Nẵng"),
-    ("51", "Tỉnh Quảng Ngãi"), ("52", "Tỉnh Gia Lai"), ("56", "Tỉnh Khánh Hòa"),
+    ("45", "Tỉnh Quảng Trị"), ("46", "Thành phố Huế"), ("48", "Thành phố Đà Nẵng"),
+    ("51", "Tỉnh Quảng Ngãi"), ("64", "Tỉnh Gia Lai"), ("56", "Tỉnh Khánh Hòa"),
     ("66", "Tỉnh Đắk Lắk"), ("68", "Tỉnh Lâm Đồng"), ("75", "Tỉnh Đồng Nai"),
-    ("79", "Thành phố Hồ Chí Minh"), ("80", "Tỉnh Tây Ninh"), ("82", "Tỉnh Đồng Tháp"),
-    ("86", "Tỉnh Vĩnh Long"), ("91", "Tỉnh An Giang"), ("92", "Thành phố Cần Thơ"),
+    ("79", "Thành phố Hồ Chí Minh"), ("72", "Tỉnh Tây Ninh"), ("87", "Tỉnh Đồng Tháp"),
+    ("86", "Tỉnh Vĩnh Long"), ("89", "Tỉnh An Giang"), ("92", "Thành phố Cần Thơ"),
     ("96", "Tỉnh Cà Mau"),
 )
+# The other 29 of the 63 provinces before 1 July 2025: (old code, name, the province that
+# took it over). With the 34 above (which existed before too) they are the old map.
+MERGED_2025 = (
+    ("02", "Tỉnh Hà Giang", "08"), ("06", "Tỉnh Bắc Kạn", "19"), ("15", "Tỉnh Yên Bái", "10"),
+    ("17", "Tỉnh Hòa Bình", "25"), ("26", "Tỉnh Vĩnh Phúc", "25"),
+    ("24", "Tỉnh Bắc Giang", "27"), ("34", "Tỉnh Thái Bình", "33"),
+    ("30", "Tỉnh Hải Dương", "31"), ("35", "Tỉnh Hà Nam", "37"), ("36", "Tỉnh Nam Định", "37"),
+    ("44", "Tỉnh Quảng Bình", "45"), ("49", "Tỉnh Quảng Nam", "48"),
+    ("62", "Tỉnh Kon Tum", "51"), ("52", "Tỉnh Bình Định", "64"),
+    ("58", "Tỉnh Ninh Thuận", "56"), ("67", "Tỉnh Đắk Nông", "68"),
+    ("60", "Tỉnh Bình Thuận", "68"), ("54", "Tỉnh Phú Yên", "66"),
+    ("74", "Tỉnh Bình Dương", "79"), ("77", "Tỉnh Bà Rịa - Vũng Tàu", "79"),
+    ("70", "Tỉnh Bình Phước", "75"), ("80", "Tỉnh Long An", "72"),
+    ("94", "Tỉnh Sóc Trăng", "92"), ("93", "Tỉnh Hậu Giang", "92"),
+    ("83", "Tỉnh Bến Tre", "86"), ("84", "Tỉnh Trà Vinh", "86"),
+    ("82", "Tỉnh Tiền Giang", "87"), ("95", "Tỉnh Bạc Liêu", "96"),
+    ("91", "Tỉnh Kiên Giang", "89"),
+)
+LAST_DAY = date(2025, 6, 30)  # of the old map
 COMMUNES = 6  # per province; each a stratum of its round
 HAMLETS = 4  # per commune; two drawn
 DRAWN = 2
@@ -112,7 +137,14 @@ def build_national_demo(session: Session, secret: bytes, evaluations: int = 300_
             session.add(desk)
             desks.append((desk, shifts[code]))
     session.flush()
-    keyed = _round(session, rng, household, form, keyers, shifts)
+    _old_map(session, levels, rng, shifts)
+    keyers.update({old: keyers[new] for old, _name, new in MERGED_2025})  # the province now
+    before = _round(session, rng, household, form, keyers, shifts, "2024",
+                    "Khảo sát SIPAS 2024 (63 tỉnh, thành phố)", "province",
+                    date(2024, 6, 1), datetime(2024, 9, 9, 8, tzinfo=UTC))
+    keyed = _round(session, rng, household, form, keyers, shifts, "2025",
+                   "Khảo sát SIPAS 2025 (toàn quốc)", "commune", None,
+                   datetime(2025, 9, 8, 8, tzinfo=UTC))
     stored = _evaluations(session, rng, desk_version.id, desk_form, desks,  # type: ignore[arg-type]
                           evaluations)
     if postgres:
@@ -124,6 +156,9 @@ def build_national_demo(session: Session, secret: bytes, evaluations: int = 300_
                  f"national round 2025 ({DRAWN} hamlets drawn per commune, communes as "
                  f"strata), {keyed} household questionnaires keyed and verified; "
                  f"{len(desks)} desks with {stored} evaluations in 2026-Q1")
+    lines.append(f"the old map ({len(PROVINCES) + len(MERGED_2025)} provinces until "
+                 f"{LAST_DAY.isoformat()}) and its round 2024 ({DRAWN} hamlets per province, "
+                 f"{before} questionnaires), reported on today's map")
     return "\n".join(lines)
 
 
@@ -147,22 +182,59 @@ def _communes(session: Session, levels: dict[str, Any], province: AdminUnit,
     return out
 
 
+def _old_map(session: Session, levels: dict[str, Any], rng: random.Random,
+             shifts: dict[str, float]) -> None:
+    """The 29 provinces merged away on 1 July 2025, each with two communes of two hamlets,
+    all ended on :data:`LAST_DAY`, each naming the unit that took it over (a commune and
+    its hamlets of the province that took the province over): the crosswalk that puts an
+    old round on today's map."""
+    by_code = {u.code: u for u in session.exec(select(AdminUnit).where(
+        AdminUnit.level_id.in_([levels["province"].id, levels["commune"].id,  # type: ignore[attr-defined]
+                                levels["hamlet"].id])))}
+    taken: dict[str, int] = {}  # communes of each province already given an old one
+    for code, name, new in MERGED_2025:
+        shifts[code] = rng.gauss(0, 0.25)
+        province = AdminUnit(code=code, name=name, level_id=levels["province"].id,
+                             valid_to=LAST_DAY, successor_id=by_code[new].id)
+        session.add(province)
+        session.flush()
+        for c in range(1, 3):
+            taken[new] = taken.get(new, 2) + 1  # a rural commune: Xã Số 3, 4, …
+            heir = f"{new}{(taken[new] - 1) % COMMUNES + 1:03d}"
+            commune = AdminUnit(code=f"{code}{c:03d}", name=f"Xã Cũ Số {c}",
+                                level_id=levels["commune"].id, parent_id=province.id,
+                                urban_rural="rural", valid_to=LAST_DAY,
+                                successor_id=by_code[heir].id)
+            session.add(commune)
+            session.flush()
+            for h in range(1, 3):
+                households = rng.randint(150, 700)
+                session.add(AdminUnit(
+                    code=f"{commune.code}{h:02d}", name=f"Thôn {h}",
+                    level_id=levels["hamlet"].id, parent_id=commune.id, households=households,
+                    population=int(households * 3.6), valid_to=LAST_DAY,
+                    successor_id=by_code[f"{heir}{h:02d}"].id))
+    session.flush()
+
+
 def _round(session: Session, rng: random.Random, version: Any, form: Any,
-           keyers: dict[str, User], shifts: dict[str, float]) -> int:
-    """The ministry's national round: every province's communes as strata (provinces are
-    unions of strata, so their estimates are independent and can be ranked), drawn by the
-    app's own PPS draw, with verified questionnaires keyed by each province's staff."""
+           keyers: dict[str, User], shifts: dict[str, float], code: str, name: str,
+           strata_level: str, on: date | None, start: datetime) -> int:
+    """A ministry's national round: the 2025 one with every province's communes as strata
+    (provinces are unions of strata, so their estimates are independent and can be
+    ranked), the 2024 one on the old map of ``on`` with the 63 provinces as strata; drawn
+    by the app's own PPS draw, with verified questionnaires keyed by each province's
+    staff."""
     from survey.services.sample.draw import draw_sample
 
-    round_ = create_round(session, "2025", "Khảo sát SIPAS 2025 (toàn quốc)", 2025)
-    draw_sample(session, round_.code, strata_level="commune", hamlets_per_stratum=DRAWN,
-                per_hamlet=QUESTIONNAIRES + 4, seed=rng.randrange(10**9))
+    round_ = create_round(session, code, name, start.year)
+    draw_sample(session, round_.code, strata_level=strata_level, hamlets_per_stratum=DRAWN,
+                per_hamlet=QUESTIONNAIRES + 4, seed=rng.randrange(10**9), on=on)
     rows = session.exec(select(SampleUnit, Stratum, AdminUnit)
                         .join(Stratum, Stratum.id == SampleUnit.stratum_id)  # type: ignore[arg-type]
                         .join(AdminUnit, AdminUnit.id == SampleUnit.unit_id)  # type: ignore[arg-type]
                         .where(SampleUnit.round_id == round_.id)
                         .order_by(SampleUnit.psu_code)).all()
-    start = datetime(2025, 9, 8, 8, tzinfo=UTC)
     keyed = 0
     for psu, stratum, unit in rows:
         province = stratum.code[:2]  # a commune's code starts with its province's

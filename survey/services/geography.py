@@ -1,8 +1,17 @@
-"""Administrative geography as data: levels and units, walked up to name a unit's ancestors."""
+"""Administrative geography as data: levels and units, walked up to name a unit's ancestors.
+
+Two maps live in one table. A reform (1 July 2025: 63 provinces became 34, districts were
+abolished, communes merged) ends units with ``valid_to`` and names the unit that took each
+one over (``successor``); nothing is deleted, so every old questionnaire keeps the hamlet
+it was collected in. *The map as surveyed* walks parents; *today's map* walks a taken-over
+unit to its successor instead (:func:`todays_parent`), so Hà Giang's hamlets of a 2024
+round sit in today's Tuyên Quang and a trend across the reform compares the same area.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, date, datetime
 
 from sqlmodel import Session, select
 
@@ -31,9 +40,45 @@ def ensure_levels(
     return found
 
 
-def ancestry_table(session: Session, field: str = "name") -> dict[int, dict[str, str]]:
+def today() -> date:
+    """The date that decides which units have ended: UTC's, as the database's
+    ``CURRENT_DATE`` in :data:`survey.services.scope.SUBTREE_SQL`, so both agree."""
+    return datetime.now(UTC).date()
+
+
+def taken_over(unit: AdminUnit, on: date) -> bool:
+    """Whether another unit holds this one's area on ``on``: it has ended and names its
+    successor. An ended unit with no successor (a district abolished in 2025) is not
+    taken over; it stays where it was, under its parent, for the rounds that named it."""
+    return unit.successor_id is not None and unit.valid_to is not None and unit.valid_to < on
+
+
+def todays_parent(unit: AdminUnit, on: date) -> int | None:
+    """The unit above this one on today's map: its successor when taken over (which then
+    stands in its place), else its parent."""
+    return unit.successor_id if taken_over(unit, on) else unit.parent_id
+
+
+def lost_levels(session: Session, on: date | None = None) -> set[str]:
+    """Levels that today's map no longer has (districts since 2025): every unit ended."""
+    day = on or today()
+    levels = {lv.id: lv.code for lv in session.exec(select(GeoLevel))}
+    found: dict[str, bool] = {}
+    for level_id, valid_to in session.exec(select(AdminUnit.level_id, AdminUnit.valid_to)):
+        code = levels[level_id]
+        found[code] = found.get(code, False) or valid_to is None or valid_to >= day
+    return {code for code, current in found.items() if not current}
+
+
+def ancestry_table(session: Session, field: str = "name", todays_map: bool = False,
+                   on: date | None = None) -> dict[int, dict[str, str]]:
     """For every unit, the names (or ``field``, e.g. ``"code"``) of itself and its
     ancestors keyed by level code.
+
+    ``todays_map``: where the unit lies on the map of ``on`` (default :func:`today`): a
+    taken-over unit is replaced by its successor, so an old hamlet of Hà Giang reads
+    province = today's Tuyên Quang. Levels today's map no longer has (districts) keep the
+    name the unit had when surveyed, so an old round can still be broken down by them.
 
     Built once per export in memory (a province has a few thousand units), which is
     far cheaper than recursive SQL per response.
@@ -41,6 +86,8 @@ def ancestry_table(session: Session, field: str = "name") -> dict[int, dict[str,
     levels = {lv.id: lv.code for lv in session.exec(select(GeoLevel))}
     units = {u.id: u for u in session.exec(select(AdminUnit))}
     cache: dict[int, dict[str, str]] = {}
+    moved: dict[int, dict[str, str]] = {}
+    day = on or today()
 
     def resolve(unit_id: int) -> dict[str, str]:
         if unit_id in cache:
@@ -51,6 +98,29 @@ def ancestry_table(session: Session, field: str = "name") -> dict[int, dict[str,
         cache[unit_id] = names
         return names
 
+    def resolve_today(unit_id: int, seen: frozenset[int] = frozenset()) -> dict[str, str]:
+        if unit_id in moved:
+            return moved[unit_id]
+        unit = units[unit_id]
+        up = todays_parent(unit, day)
+        if up is not None and up in seen:  # a cycle in bad data: stop, as surveyed
+            return resolve(unit_id)
+        names = dict(resolve_today(up, seen | {unit_id})) if up is not None else {}
+        if not taken_over(unit, day):
+            names[levels[unit.level_id]] = getattr(unit, field)
+        moved[unit_id] = names
+        return names
+
+    if todays_map:
+        lost = lost_levels(session, day)
+        table = {}
+        for unit_id in units:
+            names = dict(resolve_today(unit_id))
+            for level, name in resolve(unit_id).items():
+                if level in lost:  # a level today's map has lost: as surveyed
+                    names.setdefault(level, name)
+            table[unit_id] = names
+        return table
     for unit_id in units:
         resolve(unit_id)
     return cache

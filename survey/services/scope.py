@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CTE, ColumnElement, literal, true
+from sqlalchemy import CTE, ColumnElement, and_, func, literal, not_, or_, true
 from sqlmodel import Session, select
 
 from survey.messages import N_, UserError
@@ -36,19 +36,33 @@ class Scope:
 
 EVERYTHING = Scope()
 
+# A unit taken over by a reform (ended, with a successor) lies below its successor on
+# today's map, no longer below its parent (see survey.services.geography): today's Tuyên
+# Quang holds the old Hà Giang's hamlets and their questionnaires. One condition per edge,
+# each served by its own index; UNION, so that bad data with a cycle still ends.
+_TAKEN_OVER = ("{u}.successor_id IS NOT NULL AND {u}.valid_to IS NOT NULL "
+               "AND {u}.valid_to < CURRENT_DATE")  # never NULL: NOT () must be true or false
+_EDGE = (f"({{u}}.parent_id = {{a}}.id AND NOT ({_TAKEN_OVER})) OR "
+         f"({{u}}.successor_id = {{a}}.id AND {_TAKEN_OVER})")
 # The same subtree for hand-written SQL (exports, coverage), bound as ``:area``: both
 # databases take a recursive CTE in a subquery.
-SUBTREE_SQL = ("(WITH RECURSIVE area_units(id) AS (SELECT CAST(:area AS INTEGER) UNION ALL "
-               "SELECT u.id FROM admin_unit u JOIN area_units a ON u.parent_id = a.id) "
-               "SELECT id FROM area_units)")
+SUBTREE_SQL = ("(WITH RECURSIVE area_units(id) AS (SELECT CAST(:area AS INTEGER) UNION "
+               "SELECT u.id FROM admin_unit u JOIN area_units a ON "
+               + _EDGE.format(u="u", a="a") + ") SELECT id FROM area_units)")
 
 
 def subtree(unit_id: int) -> CTE:
-    """The unit and every unit below it, as a recursive CTE of ids (one query, any depth)."""
+    """The unit and every unit below it on today's map, as a recursive CTE of ids (one
+    query, any depth)."""
     top = select(AdminUnit.id.label("id")).where(AdminUnit.id == unit_id)  # type: ignore[union-attr]
     tree = top.cte("scope_units", recursive=True, nesting=True)  # two in one query are two
-    below = select(AdminUnit.id).join(tree, AdminUnit.parent_id == tree.c.id)  # type: ignore[arg-type]
-    return tree.union_all(below)
+    taken = and_(AdminUnit.successor_id.is_not(None),  # type: ignore[union-attr]
+                 AdminUnit.valid_to.is_not(None),  # type: ignore[union-attr]
+                 AdminUnit.valid_to < func.current_date())  # type: ignore[operator]
+    below = select(AdminUnit.id).join(tree, or_(  # type: ignore[call-overload]
+        and_(AdminUnit.parent_id == tree.c.id, not_(taken)),
+        and_(AdminUnit.successor_id == tree.c.id, taken)))
+    return tree.union(below)
 
 
 def within(scope: Scope, column: Any) -> ColumnElement[bool]:

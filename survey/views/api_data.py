@@ -152,8 +152,11 @@ def responses(limit: int, with_comments: bool, **args: Any) -> Any:
 @bp.alt_response(404, schema=ErrorSchema, description="No such questionnaire or round.")
 @bp.alt_response(409, schema=ErrorSchema,
                  description="The round's data cannot give these estimates (yet).")
+@area_scoped
 def index(**args: Any) -> Any:
-    """SIPAS indices of a round: exactly what ``sipas index --db --format json`` prints."""
+    """SIPAS indices of a round: exactly what ``sipas index --db --format json`` prints
+    (with ``--as`` the token's account: an area's token gets its area's estimates only, a
+    domain of the round's design, as its dashboard)."""
     import click
     from sqlmodel import select
 
@@ -167,10 +170,14 @@ def index(**args: Any) -> Any:
     if args.get("round") and session.exec(select(SurveyRound.id).where(
             SurveyRound.code == args["round"])).first() is None:
         return error_body(404, gettext("No survey round %(code)s.", code=args["round"]))
+    # who reads, found before this session's reading ends
+    as_user = None if current_scope().everything else g.api_user.username
     session.commit()  # the command reads through its own session: end this one's reading
 
     argv = ["--db", "--format", "json", "--instrument", args["instrument"],
             "--level", repr(args["level"])]
+    if as_user:
+        argv += ["--as", as_user]
     for name, option in (("round", "--round"), ("by", "--by"), ("target", "--target"),
                          ("lonely_psu", "--lonely-psu")):
         if args.get(name) is not None:

@@ -12,7 +12,6 @@ from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, request, url_for
-from flask_babel import gettext
 
 from survey.app import csrf, get_session, localise
 from survey.messages import N_, UserError
@@ -20,7 +19,7 @@ from survey.security import area_scoped
 from survey.services.api import odata, odata_index, pages
 from survey.services.audit import record
 from survey.services.data.export import count_rows
-from survey.views.api import OUTSIDE_AREA, error_body, operation_plain
+from survey.views.api import error_body, operation_plain
 from survey.views.area import current_scope
 
 bp = Blueprint("odata", __name__, url_prefix="/odata/v1")
@@ -41,12 +40,11 @@ def _root() -> str:
 @operation_plain
 @area_scoped
 def service() -> Response:
-    """The service document: one entity set per questionnaire (and the index sets, which
-    are not yet limited to an area, for whole-deployment tokens)."""
+    """The service document: one entity set per questionnaire, and one index set per
+    household questionnaire (an area's token gets its area's estimates there)."""
     from survey.services.api.odata_index import index_sets
 
-    sets = odata.entity_sets(get_session()) + (
-        index_sets(get_session()) if current_scope().everything else [])
+    sets = odata.entity_sets(get_session()) + index_sets(get_session())
     return _json({"@odata.context": _root() + "$metadata",
                   "value": [{"name": s, "kind": "EntitySet", "url": s} for s in sets]})
 
@@ -77,8 +75,6 @@ def entity_set(name: str) -> Response:
     page's link."""
     session = get_session()
     if name.startswith(odata_index.PREFIX) and name in odata_index.index_sets(session):
-        if not current_scope().everything:  # the index by area is not built yet: refuse
-            return error_body(403, gettext(OUTSIDE_AREA))
         return _index(name)
     versions = pages.instrument_versions(session, name)
     if not versions:  # not a questionnaire with a stored version: no such entity set
@@ -144,10 +140,12 @@ def _index(name: str) -> Response:
                                   name=wrong[0][:64])
     except ValueError as exc:
         return error_body(400, localise(exc))
+    as_user = None if current_scope().everything else g.api_user.username
     get_session().commit()  # the command reads through its own session
     try:
-        rows = odata_index.index_rows(current_app.extensions["sipas_engine"],
-                                      name.removeprefix(odata_index.PREFIX), round_code, by)
+        rows = odata_index.index_rows(
+            current_app.extensions["sipas_engine"], name.removeprefix(odata_index.PREFIX),
+            round_code, by, as_user)
     except ValueError as exc:  # no such round, no verified data yet, a lonely PSU
         return error_body(409, localise(exc))
     rows = rows[skip:] if top is None else rows[skip:skip + top]

@@ -30,6 +30,7 @@ from survey.services.data.formats import FORMATS, MEDIA_TYPES, TEXT_ROLES, expor
 from survey.services.data.uploads import upload_text
 from survey.services.reports.dashboard import BREAKDOWN_CHOICES, DashboardOptions, build_dashboard
 from survey.services.reports.period import parse_period
+from survey.services.reports.words import merged_text
 from survey.services.sample.rounds import get_round, pick_round, visible_rounds
 from survey.views.area import current_scope
 from survey.views.files import disposition
@@ -116,7 +117,8 @@ def dashboard() -> str | tuple[str, int]:
     uris = {k: charts.data_uri(v) for k, v in images.items()}
     query = {k: v for k, v in request.args.items() if v}
     return render_template("reports/dashboard.html", dash=dash, hh=hh, desk=desk, charts=uris,
-                           query=query, opts=opts, names=names)
+                           query=query, opts=opts, names=names,
+                           merged=merged_text(hh.formers, lang))
 
 
 @bp.route("/report")

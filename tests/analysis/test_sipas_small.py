@@ -112,3 +112,40 @@ def test_overall_names_the_element_without_answers(index_rows):
     assert "V" in overall.note
     v = next(r for r in d3 if r.name == "V")
     assert v.estimate is None and v.n == 0
+
+
+@pytest.mark.parametrize("district", ["D1", "D2"])
+def test_within_gives_one_districts_index_as_r_subset(district, r_expected):
+    """``sipas index --within district=D1`` is R's ``subset(ds, district == "D1")`` (values
+    in r_expected.csv, the R call beside each): a domain of the whole design (its df is the
+    subset's), and nothing of the other districts or of the whole sample is printed."""
+    import json
+
+    from click.testing import CliRunner
+
+    from analysis.cli import index_command
+
+    args = [str(SMALL), "--weight", "weight", "--strata", "stratum2", "--psu", "psu",
+            "--within", f"district={district}", "--format", "json"]
+    for e in ELEMENTS:
+        args += ["--element", f"{e.name}={','.join(e.items)}"]
+    done = CliRunner().invoke(index_command, args)
+    assert done.exit_code == 0, done.output
+    printed = json.loads(done.output)
+    rows = printed["estimates"]
+    assert printed["design"]["within"] == {"district": district}
+    assert {json.dumps(r["domain"]) for r in rows} == {json.dumps({"district": district})}
+    checked = 0
+    for row in rows:
+        k = f"index.{district}.{row['indicator']}"
+        if row["n"] == 0:
+            continue
+        assert row["estimate"] == pytest.approx(r_expected[k + ".est"], rel=REL)
+        assert row["se"] == pytest.approx(r_expected[k + ".se"], rel=REL)
+        assert row["df"] == r_expected[k + ".df"]
+        checked += 1
+    assert checked == 7 + 3 + 1  # every criterion, element and the overall index
+    none = CliRunner().invoke(index_command, [*args[:-4], "--within", "district=D9"])
+    assert none.exit_code == 1 and "no rows have district = 'D9'" in none.output
+    bad = CliRunner().invoke(index_command, [*args[:-4], "--within", "district"])
+    assert bad.exit_code == 1 and "--within takes COL=VALUE" in bad.output

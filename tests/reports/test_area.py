@@ -131,10 +131,61 @@ def test_an_area_accounts_export_api_and_feed_hold_only_its_rows(demo: Flask,
     households = {i for i in expected if i in {int(r["response_id"]) for r in rows
                                                if r["instrument"] == "sipas_services"}}
     assert feed["@odata.count"] == len(households)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+def test_an_area_accounts_index_is_its_domain_and_nothing_else(demo: Flask,
+                                                               cli_env: dict[str, str]) -> None:
+    """``sipas index --db --as``, ``/api/v1/index`` and the OData index set of an area's
+    account: the area's estimates alone, a domain of the round's design, to the last digit
+    the dashboard's district filter; the ministry's token still gets the whole."""
+    import json
+
+    from click.testing import CliRunner
+
+    from survey.cli import main
+    from survey.services.reports.household import household_report
+
+    user_id = _area_account(demo, "tanphu", DISTRICT)
+    with Session(demo.extensions["sipas_engine"]) as session:
+        filtered = household_report(session, filter_by=("district", DISTRICT))
+        admin = factories.user(session, "analyst", username="bo-analyst", password=PASSWORD)
+        session.commit()
+        admin_id = admin.id
+    assert filtered.overall is not None
+    runner = CliRunner()
+    done = runner.invoke(main, ["index", "--db", "--instrument", "sipas_services",
+                                "--as", "tanphu", "--by", "commune", "--format", "json"])
+    assert done.exit_code == 0, done.output
+    printed = json.loads(done.output[done.output.index("{"):])
+    rows = printed["estimates"]
+    assert printed["design"]["within"] == {"district": DISTRICT}
+    assert {tuple(r["domain"].items())[0][0] for r in rows} == {"district", "commune"}
+    assert all(r["domain"] for r in rows)  # nothing of the whole province
+    mine = next(r for r in rows if r["domain"] == {"district": DISTRICT}
+                and r["indicator"] == "SIPAS")
+    assert mine["estimate"] == pytest.approx(filtered.overall.estimate, abs=1e-12)
+    assert mine["se"] == pytest.approx(filtered.overall.se, abs=1e-12)
+    assert mine["df"] == filtered.overall.df
+    communes = {r["domain"]["commune"] for r in rows if "commune" in r["domain"]}
+    assert communes == {d.domain for d in filtered.breakdowns["commune"]}
+
+    api = demo.test_client()
+    auth = {"Authorization": f"Bearer {_token(demo, user_id)}"}
+    reply = api.get("/api/v1/index?by=commune", headers=auth)
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    assert reply.get_json()["estimates"] == rows  # the command's answer, by construction
     names = [s["name"] for s in api.get("/odata/v1/", headers=auth).get_json()["value"]]
-    assert names and not any(n.startswith("index_") for n in names)
-    refused = api.get("/api/v1/index?round=" + feed["value"][0]["round"], headers=auth)
-    assert refused.status_code == 403
+    assert "index_sipas_services" in names
+    feed = api.get("/odata/v1/index_sipas_services", headers=auth).get_json()["value"]
+    assert {r["domain"] for r in feed} == {DISTRICT}
+    assert next(r for r in feed if r["indicator"] == "SIPAS")["estimate"] == mine["estimate"]
+    whole = api.get("/api/v1/index", headers={
+        "Authorization": f"Bearer {_token(demo, admin_id)}"}).get_json()["estimates"]
+    assert any(r["domain"] == {} for r in whole)
+    clash = runner.invoke(main, ["index", "--db", "--instrument", "sipas_services",
+                                 "--as", "tanphu", "--within", "district=Huyện Long Điền"])
+    assert clash.exit_code == 1 and "limited to Huyện Tân Phú" in clash.output
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

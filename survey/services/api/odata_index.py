@@ -70,11 +70,14 @@ def chosen(filter_text: str) -> tuple[str | None, str | None]:
 
 
 def index_rows(engine: Engine, instrument: str, round_code: str | None,
-               by: str | None) -> list[dict[str, Any]]:
-    """The command's estimates as rows of the entity set (ValueError: the data cannot)."""
+               by: str | None, as_user: str | None = None) -> list[dict[str, Any]]:
+    """The command's estimates as rows of the entity set (ValueError: the data cannot);
+    ``as_user``: an area's account, which gets its area's estimates only."""
     from survey.commands.analysis import index_output_for
 
     argv = ["--db", "--format", "json", "--instrument", instrument]
+    if as_user:
+        argv += ["--as", as_user]
     if round_code:
         argv += ["--round", round_code]
     if by:

@@ -31,7 +31,9 @@ from survey.services.sample.rounds import pick_round
 if TYPE_CHECKING:
     from analysis.io import Table
 
-DIRECT = ("weight", "stratum", "psu", *GEO_LEVELS)  # columns the direct reader provides
+# columns the direct reader provides: the design, geography (names, and unit codes as
+# "@province", the columns an area's estimates are a domain of)
+DIRECT = ("weight", "stratum", "psu", *GEO_LEVELS, *(f"@{level}" for level in GEO_LEVELS))
 
 
 @dataclass(frozen=True)
@@ -57,17 +59,24 @@ def using_engine(engine: Engine) -> Iterator[None]:
 
 
 @contextmanager
-def _round_session(round_code: str | None) -> Iterator[tuple[Session, SurveyRound]]:
-    """A session on DATABASE_URL (or the app's engine) and the round asked for (the latest
-    when None)."""
+def database_session() -> Iterator[Session]:
+    """A session on DATABASE_URL (or the app's engine, inside :func:`using_engine`)."""
     given = _APP_ENGINE.get()
     engine = given or make_engine(load_settings().database_url)
     try:
         with Session(engine) as session:
-            yield session, pick_round(session, round_code)
+            yield session
     finally:
         if given is None:
             engine.dispose()
+
+
+@contextmanager
+def _round_session(round_code: str | None) -> Iterator[tuple[Session, SurveyRound]]:
+    """A session on DATABASE_URL (or the app's engine) and the round asked for (the latest
+    when None)."""
+    with database_session() as session:
+        yield session, pick_round(session, round_code)
 
 
 def extract_round(round_code: str | None, folder: Path | None = None) -> RoundExtract:

@@ -14,7 +14,7 @@ from survey.services.reports import charts
 from survey.services.reports.compare import Difference
 from survey.services.reports.dashboard import Dashboard
 from survey.services.reports.rows import IndexRow, ci_text, in_language, number, pct
-from survey.services.reports.words import T, verdict_words
+from survey.services.reports.words import T, merged_text, verdict_words
 
 WIDE_FIRST = (40, 11, 22, 7, 20)
 WITH_RANK = (32, 10, 20, 6, 17, 15)  # a breakdown whose areas are ranked
@@ -81,6 +81,7 @@ def build_content(dash: Dashboard, lang: str = "vi", png: bool = True) -> Conten
     hh = dash.household
     fmt = "png" if png else "svg"
     blocks: list[Block] = [Block("p", headline(dash, lang))]
+    blocks += [Block("p", line) for line in merged_text(hh.formers, lang)]
 
     def chart(rows: list[tuple[str, IndexRow]], title: str, target: float | None) -> None:
         blocks.append(_image(title, charts.dot_chart(rows, target, title, fmt=fmt, lang=lang),

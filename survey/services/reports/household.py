@@ -31,7 +31,7 @@ from survey.services.data.export import GEO_LEVELS
 from survey.services.instruments import latest_version
 from survey.services.instruments_text import parse_stored
 from survey.services.reports import cache
-from survey.services.reports.round_data import CODE, RoundData, fingerprint, load_round
+from survey.services.reports.round_data import CODE, SURVEYED, RoundData, fingerprint, load_round
 from survey.services.reports.rows import IndexRow, index_row
 from survey.services.reports.words import T
 from survey.services.sample.rounds import pick_round
@@ -77,6 +77,9 @@ class HouseholdReport:
     selection_titles: dict[str, str] = field(default_factory=dict)  # item code → question
     priorities: tuple[IndexRow, ...] = ()
     problem: str | None = None
+    # level → today's unit → the units as surveyed that it took over (a reform since the
+    # round: the round is read on today's map, and the report says what was merged)
+    formers: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 def _label(labels: dict, lang: str) -> str:
@@ -200,13 +203,33 @@ def _household_report(
         if found:
             selections[code] = found
     return HouseholdReport(
-        **base, design=_design_summary(design, data, inside, rows[-1]),
+        **base, formers=_formers(data, inside),
+        design=_design_summary(design, data, inside, rows[-1]),
         overall=by_code[OVERALL], elements=tuple(by_code[e.name] for e in elements),
         criteria=criteria, breakdowns=breakdowns, selections=selections,
         selection_titles={c: _label(form.item(c).label, lang) for c in selections},
         priorities=(_priorities(design, data, form, head_dom, level, min_n, lang)
                     if only is None or PRIORITY_LIST in only else ()),
     )
+
+
+def _formers(data: RoundData, inside: np.ndarray) -> dict[str, dict[str, tuple[str, ...]]]:
+    """For each level, today's units that hold (part of) a unit the round surveyed under
+    another name: the 2025 reform's mergers, as the rows of this report saw them."""
+    out = {}
+    for level in GEO_LEVELS:
+        was = data.text.get(SURVEYED + level)
+        if was is None:
+            continue
+        now = data.text[level]
+        changed = inside & (was != now) & (was != "") & (now != "")
+        found: dict[str, set[str]] = {}
+        for today_name, old_name in zip(now[changed].tolist(), was[changed].tolist(),
+                                        strict=True):
+            found.setdefault(today_name, set()).add(old_name)
+        if found:
+            out[level] = {t: tuple(sorted(found[t])) for t in sorted(found)}
+    return out
 
 
 def chosen(answers: np.ndarray, code: str) -> np.ndarray:

@@ -7,10 +7,15 @@ straight from the two tables into arrays (no formatting to text and parsing back
 through the export did) and kept in the process for later pages, under a fingerprint of
 everything it is made of: the round's verified responses (a hash of every one's id, last
 change, stratum, PSU, weight and unit) and the geography (a hash of every unit's id,
-parent, level and name). Any change a reader could see (a questionnaire verified or sent
-back, an answer corrected, which stamps ``updated_at``, new weights even with the same
-total, a moved PSU, a renamed commune) makes a new fingerprint, so a kept copy is never
-stale; it is only ever older than the database when nobody could notice.
+parent, level, name and successor, and which units today's map has replaced). Any
+change a reader could see (a questionnaire verified or sent back, an answer corrected,
+which stamps ``updated_at``, new weights even with the same total, a moved PSU, a renamed
+commune, a reform taking effect) makes a new fingerprint, so a kept copy is never stale;
+it is only ever older than the database when nobody could notice.
+
+Every questionnaire is placed on today's map (:func:`ancestry_table` with
+``todays_map``): an old round's provinces and communes are read as the ones that hold
+their area now, so its index and a new round's are for the same areas.
 """
 
 from __future__ import annotations
@@ -20,13 +25,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 from sqlalchemy import Connection, String, TextClause, bindparam, text
 from sqlmodel import Session
 
 from survey.services.data.export import GEO_LEVELS
-from survey.services.geography import ancestry_table
+from survey.services.geography import ancestry_table, lost_levels, today
 
 _WHERE = """
 FROM response r
@@ -50,6 +56,8 @@ _ANSWERS = ("SELECT a.response_id, a.item_code, a.value_text FROM answer a "
             "WHERE r.status = 'verified' AND sr.code = :round AND i.code = :instrument")
 CHUNK = 200_000  # answers converted at a time
 CODE = "@"  # text column "@province": each row's province code (no item code has an "@")
+# text column "=province": the province as surveyed, only where today's map differs
+SURVEYED = "="
 KEEP = 3  # rounds kept per process (about 40 MB each at 37,000 questionnaires)
 _kept: OrderedDict[tuple, RoundData] = OrderedDict()
 _lock = threading.Lock()
@@ -84,9 +92,12 @@ def fingerprint(session: Session, round_code: str, instrument: str) -> tuple[str
         finally:
             result.close()
         stamp = (str(count), digest.hexdigest())
-    units = conn.execute(text("SELECT id, parent_id, level_id, name FROM admin_unit "
-                              "ORDER BY id")).all()
-    geo_stamp = hashlib.sha256(repr([tuple(u) for u in units]).encode()).hexdigest()
+    units = conn.execute(text("SELECT id, parent_id, level_id, name, successor_id, valid_to "
+                              "FROM admin_unit ORDER BY id")).all()
+    day = today()  # the map changes on the day a reform takes effect, not on the import
+    geo = [(*u[:5], u[5] is not None and u[4] is not None
+            and date.fromisoformat(str(u[5])[:10]) < day) for u in units]
+    geo_stamp = hashlib.sha256(repr(geo).encode()).hexdigest()
     url = session.get_bind().url.render_as_string(hide_password=True)
     return (url, round_code, instrument, *stamp, geo_stamp)
 
@@ -139,15 +150,24 @@ def _read(session: Session, params: dict[str, str], items: list[str] | None = No
     resp = conn.execute(text(_RESPONSES), params).all()
     n = len(resp)
     row_of = {r[0]: k for k, r in enumerate(resp)}
-    geo, geo_codes = ancestry_table(session), ancestry_table(session, "code")
+    # today's map: a round from before a reform is read as the areas that exist now
+    geo = ancestry_table(session, todays_map=True)
+    geo_codes = ancestry_table(session, "code", todays_map=True)
     names = [geo.get(r[4], {}) if r[4] is not None else {} for r in resp]
     codes = [geo_codes.get(r[4], {}) if r[4] is not None else {} for r in resp]
     texts: dict[str, np.ndarray] = {
         "stratum": np.array(["" if r[1] is None else str(r[1]) for r in resp], dtype=object),
         "psu": np.array(["" if r[2] is None else str(r[2]) for r in resp], dtype=object),
     }
+    surveyed, lost = ancestry_table(session), lost_levels(session)
+    was = [surveyed.get(r[4], {}) if r[4] is not None else {} for r in resp]
     for level in GEO_LEVELS:
         texts[level] = np.array([m.get(level) or "" for m in names], dtype=object)
+        before = np.array([m.get(level) or "" for m in was], dtype=object)
+        # a reform since: say what was merged (not for abolished levels: nothing took
+        # a district over, its rows simply sit in their commune's today)
+        if level not in lost and (before != texts[level]).any():
+            texts[SURVEYED + level] = before
         # the unit codes too: an account's area is a unit, and names repeat ("Phường 1")
         texts[CODE + level] = np.array([m.get(level) or "" for m in codes], dtype=object)
     numbers = {"weight": np.array([np.nan if r[3] is None else float(r[3]) for r in resp])}

@@ -33,6 +33,11 @@ T: dict[str, dict[str, str]] = {
         "rank_note": ("Xếp hạng: 1 là chỉ số cao nhất. Khoảng trong ngoặc chứa thứ hạng thực "
                       "của địa bàn với độ tin cậy 95%, nên các địa bàn có khoảng chồng lên "
                       "nhau thì chưa phân biệt được với nhau."),
+        "map_note": ("Đợt này được khảo sát theo địa giới hành chính cũ. Kết quả được trình "
+                     "bày theo địa giới hiện hành: phiếu của đơn vị đã sáp nhập được tính "
+                     "vào đơn vị tiếp nhận."),
+        "now_includes": "{unit} nay gồm cả {former} trước đây",
+        "and_more": "và {n} đơn vị khác",
         "all_desks": "Tất cả các Bộ phận",
         "round_trend": "Chỉ số SIPAS qua các đợt khảo sát",
         "priorities": "Mong muốn cải thiện (rất nhiều hoặc nhiều)", "priority": "Nội dung",
@@ -103,6 +108,11 @@ T: dict[str, dict[str, str]] = {
         "rank_note": ("Rank: 1 is the highest index. The interval in brackets holds the area's "
                       "true rank with 95% confidence, so areas whose intervals overlap cannot "
                       "be told apart."),
+        "map_note": ("This round was surveyed on the former administrative map. It is shown "
+                     "on today's map: the questionnaires of a merged unit count in the unit "
+                     "that took it over."),
+        "now_includes": "{unit} now includes the former {former}",
+        "and_more": "and {n} more units",
         "all_desks": "All desks",
         "round_trend": "SIPAS index by survey round",
         "priorities": "Improvement priorities (very much or much)", "priority": "Priority",
@@ -161,3 +171,23 @@ def verdict_words(row: IndexRow, target: float | None, lang: str, short: bool = 
     if row.p_value is None:
         return f"{text}."
     return f"{text}, p = {number(row.p_value, '.3f', lang)}."
+
+
+MERGERS_SHOWN = 30  # per level: a commune list can run to hundreds after a reform
+
+
+def merged_text(formers: dict[str, dict[str, tuple[str, ...]]], lang: str) -> list[str]:
+    """What the reform merged, in words: the note first, then one line per level
+    ("Tỉnh: Tỉnh Tuyên Quang nay gồm cả Tỉnh Hà Giang trước đây; …"); nothing when the
+    round was surveyed on today's map."""
+    if not formers:
+        return []
+    t = T.get(lang, T["vi"])
+    out = [t["map_note"]]
+    for level, units in formers.items():
+        parts = [t["now_includes"].format(unit=unit, former=", ".join(olds))
+                 for unit, olds in list(units.items())[:MERGERS_SHOWN]]
+        if len(units) > MERGERS_SHOWN:
+            parts.append(t["and_more"].format(n=number(len(units) - MERGERS_SHOWN, "d", lang)))
+        out.append(f"{t[level].capitalize()}: {'; '.join(parts)}.")
+    return out

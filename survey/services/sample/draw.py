@@ -14,6 +14,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
@@ -22,6 +23,7 @@ from survey.messages import N_, UserError
 from survey.models import AdminUnit, GeoLevel, Response, SampleUnit, Stratum, SurveyRound, User
 from survey.models_sample import FieldAssignment
 from survey.services.audit import record
+from survey.services.geography import today, todays_parent
 from survey.services.sample.pps import inclusion_probabilities, pps_systematic, stratum_rng
 from survey.services.sample.rounds import ensure_open, get_round
 from survey.services.scope import subtree
@@ -68,10 +70,15 @@ class FrameHamlet:
 
 def frame_hamlets(
     session: Session, strata_level: str, size: str = "households", psu_level: str = "hamlet",
-    area: int | None = None,
+    area: int | None = None, on: date | None = None,
 ) -> dict[str, list[FrameHamlet]]:
-    """Current hamlets (of the unit ``area`` only, if given: a province's round) grouped by
-    stratum code, each list in code order."""
+    """The hamlets of the map of ``on`` (default today; of the unit ``area`` only, if given:
+    a province's round) grouped by stratum code, each list in code order.
+
+    A hamlet is on the map when ``on`` lies between its ``valid_from`` and ``valid_to``; its
+    stratum is found walking up that day's map, so a hamlet left under a commune a reform
+    merged away is stratified with the commune that took it over."""
+    day = on or today()
     if size not in SIZE_MEASURES:
         raise UserError(N_("the measure of size must be one of %(sizes)s, not '%(size)s'"),
                         sizes=", ".join(SIZE_MEASURES), size=size)
@@ -89,7 +96,9 @@ def frame_hamlets(
     units = {u.id: u for u in session.exec(select(AdminUnit))}
     inside = None if area is None else set(session.exec(select(subtree(area).c.id)))
     hamlets = sorted((u for u in units.values()
-                      if u.level_id == levels[psu_level].id and u.valid_to is None
+                      if u.level_id == levels[psu_level].id
+                      and (u.valid_from is None or u.valid_from <= day)
+                      and (u.valid_to is None or u.valid_to >= day)
                       and (inside is None or u.id in inside)),
                      key=lambda u: u.code)
     if not hamlets:
@@ -98,9 +107,13 @@ def frame_hamlets(
     groups: dict[str, list[FrameHamlet]] = {}
     orphans, sizeless = [], []
     for hamlet in hamlets:
-        ancestor = units.get(hamlet.parent_id) if hamlet.parent_id else None
-        while ancestor is not None and ancestor.level_id != levels[strata_level].id:
-            ancestor = units.get(ancestor.parent_id) if ancestor.parent_id else None
+        up = todays_parent(hamlet, day)
+        ancestor = units.get(up) if up else None
+        for _ in range(len(units)):  # bounded: bad data with a cycle ends
+            if ancestor is None or ancestor.level_id == levels[strata_level].id:
+                break
+            up = todays_parent(ancestor, day)
+            ancestor = units.get(up) if up else None
         value = getattr(hamlet, size)
         if ancestor is None:
             orphans.append(hamlet.code)
@@ -167,8 +180,10 @@ def draw_sample(
     replace: bool = False,
     reason: str | None = None,
     user_id: int | None = None,
+    on: date | None = None,
 ) -> SampleDraw:
-    """Draw and store the round's sample; see the module docstring."""
+    """Draw and store the round's sample; see the module docstring. ``on``: the map to
+    draw from (default today's; an earlier day draws from the units valid then)."""
     if hamlets_per_stratum < 1:
         raise UserError(N_("the hamlets per stratum must be at least 1, got %(n)d"),
                         n=hamlets_per_stratum)
@@ -188,7 +203,7 @@ def draw_sample(
                         n=existing)
     if existing and not (reason or "").strip():
         raise UserError(N_("a redraw of round %(round)s needs a reason"), round=round_code)
-    groups = frame_hamlets(session, strata_level, size, area=round_.unit_id)
+    groups = frame_hamlets(session, strata_level, size, area=round_.unit_id, on=on)
     small = [f"{code} ({len(h)})" for code, h in groups.items() if len(h) < hamlets_per_stratum]
     if small:
         raise UserError(N_("%(n)d strata have fewer hamlets than the %(k)d to draw per stratum: "

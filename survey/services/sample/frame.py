@@ -33,7 +33,7 @@ from sqlmodel import Session, select
 from survey.messages import N_, UserError
 from survey.models import AdminUnit, GeoLevel
 from survey.services.data.csv_text import csv_records
-from survey.services.geography import ensure_levels
+from survey.services.geography import ensure_levels, taken_over, today
 from survey.services.scope import EVERYTHING, Scope, within
 
 COLUMNS = (
@@ -287,16 +287,36 @@ def crosswalk(session: Session, on: date | None = None) -> dict[str, str]:
     itself. Used to compare an old round's hamlets and communes with today's.
     """
     units = {u.id: u for u in session.exec(select(AdminUnit))}
+    day = on or today()
     result: dict[str, str] = {}
     for unit in units.values():
         current = unit
         for _ in range(len(units)):
-            ended = current.valid_to is not None and (on is None or current.valid_to < on)
-            if not ended or current.successor_id is None:
+            if not taken_over(current, day):
                 break
+            assert current.successor_id is not None
             current = units[current.successor_id]
         result[unit.code] = current.code
     return result
+
+
+def taken_over_units(session: Session, level: str | None = None, on: date | None = None
+                     ) -> list[tuple[str, str, str, str, str, str]]:
+    """(code, name, level, valid_to, today's code, today's name) of every unit another one
+    took over by ``on`` (default today), of ``level`` only if given, in code order.
+
+    A ``level`` the frame does not have is a :class:`UserError` naming the levels."""
+    levels = {lv.id: lv.code for lv in session.exec(select(GeoLevel))}
+    if level is not None and level not in levels.values():
+        raise UserError(N_("'%(level)s' is not a level of the frame (levels: %(known)s)"),
+                        level=level, known=", ".join(levels.values()))
+    day = on or today()
+    now = crosswalk(session, day)
+    units = list(session.exec(select(AdminUnit).order_by(AdminUnit.code)))
+    names = {u.code: u.name for u in units}
+    return [(u.code, u.name, levels[u.level_id], str(u.valid_to), now[u.code],
+             names[now[u.code]]) for u in units
+            if taken_over(u, day) and (level is None or levels[u.level_id] == level)]
 
 
 def frame_summary(session: Session, scope: Scope = EVERYTHING) -> list[tuple[str, int, int]]:
