@@ -124,3 +124,41 @@ def ancestry_table(session: Session, field: str = "name", todays_map: bool = Fal
     for unit_id in units:
         resolve(unit_id)
     return cache
+
+
+def distinct_names(names: dict[int, dict[str, str]], codes: dict[int, dict[str, str]],
+                   order: Iterable[str]) -> dict[int, dict[str, str]]:
+    """The same table with every name a reader can tell apart: a name two units share
+    ("Phường 1" in two districts, "Thôn 1" in every commune) gets the names above it, the
+    nearest first, until each reads differently ("Thôn 1, Xã Số 3, Tỉnh Tuyên Quang"); the
+    code in brackets if even that is not enough. A breakdown or a filter by name then
+    never puts two units in one row. Labels depend on the frame, not on a round's data, so
+    one unit reads the same in every round.
+
+    ``names`` and ``codes``: :func:`ancestry_table` by name and by code (the same map);
+    ``order``: the level codes from the top.
+    """
+    levels = list(order)
+    relabel: dict[tuple[str, str], str] = {}
+    for k, level in enumerate(levels):
+        groups: dict[str, dict[str, int]] = {}  # name → code → one unit at or below it
+        for unit, named in names.items():
+            if level in named:
+                groups.setdefault(named[level], {}).setdefault(codes[unit][level], unit)
+        above = levels[:k][::-1]
+        for name, by_code in groups.items():
+            if len(by_code) < 2:
+                continue
+            labels = {c: f"{name} ({c})" for c in by_code}
+            for depth in range(1, len(above) + 1):
+                tried = {c: ", ".join([name, *(names[u][a] for a in above[:depth]
+                                               if names[u].get(a))])
+                         for c, u in by_code.items()}
+                if len(set(tried.values())) == len(tried):
+                    labels = tried
+                    break
+            relabel.update({(level, c): label for c, label in labels.items()})
+    if not relabel:
+        return names
+    return {unit: {level: relabel.get((level, codes[unit][level]), name)
+                   for level, name in named.items()} for unit, named in names.items()}

@@ -209,3 +209,38 @@ def test_todays_map_follows_a_province_merger_and_the_crosswalk(engine) -> None:
         assert ancestry_table(session, todays_map=True)[hamlet.id]["hamlet"] == "Thôn Làng Má"
         assert tq.id in set(session.exec(select(AdminUnit.id).where(
             within(Scope(hg.id, "02", hg.name, "province"), AdminUnit.id))))
+
+
+def test_names_two_units_share_read_apart() -> None:
+    """"Phường 1" in two districts and "Thôn 1" in both: each label tells them apart with
+    the names above it, nearest first; unique names stay as they are."""
+    from survey.services.geography import distinct_names
+
+    names = {
+        1: {"province": "Tỉnh A"}, 2: {"province": "Tỉnh A", "district": "Huyện X"},
+        3: {"province": "Tỉnh A", "district": "Huyện Y"},
+        4: {"province": "Tỉnh A", "district": "Huyện X", "commune": "Phường 1"},
+        5: {"province": "Tỉnh A", "district": "Huyện Y", "commune": "Phường 1"},
+        6: {"province": "Tỉnh A", "district": "Huyện X", "commune": "Phường 1",
+            "hamlet": "Thôn 1"},
+        7: {"province": "Tỉnh A", "district": "Huyện Y", "commune": "Phường 1",
+            "hamlet": "Thôn 1"},
+        8: {"province": "Tỉnh A", "district": "Huyện Y", "commune": "Phường 1",
+            "hamlet": "Thôn 2"},
+    }
+    # each unit's code and its ancestors' (districts X = 2, Y = 3; communes 4, 5)
+    codes = {1: {"province": "1"}, 2: {"province": "1", "district": "2"},
+             3: {"province": "1", "district": "3"},
+             4: {"province": "1", "district": "2", "commune": "4"},
+             5: {"province": "1", "district": "3", "commune": "5"},
+             6: {"province": "1", "district": "2", "commune": "4", "hamlet": "6"},
+             7: {"province": "1", "district": "3", "commune": "5", "hamlet": "7"},
+             8: {"province": "1", "district": "3", "commune": "5", "hamlet": "8"}}
+    shown = distinct_names(names, codes, ("province", "district", "commune", "hamlet"))
+    assert shown[6] == {"province": "Tỉnh A", "district": "Huyện X",
+                        "commune": "Phường 1, Huyện X", "hamlet": "Thôn 1, Phường 1, Huyện X"}
+    assert shown[7]["hamlet"] == "Thôn 1, Phường 1, Huyện Y"
+    assert shown[8]["hamlet"] == "Thôn 2"  # only one: as it is
+    assert shown[5]["commune"] == "Phường 1, Huyện Y"
+    unique = {u: m for u, m in names.items() if u in (1, 2, 4)}
+    assert distinct_names(unique, codes, ("province", "district", "commune")) == unique

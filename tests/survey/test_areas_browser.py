@@ -1,5 +1,7 @@
 """In a real browser: the ministry's analyst compares two provinces; a province's supervisor
-sees only their own province and cannot reach the other's desk even by typing its address.
+sees only their own province and cannot reach the other's desk even by typing its address;
+after a reform merges the other province into theirs, they see it, and the round (read on
+today's map) says what was merged.
 
 The demo province with its second district moved under a province of its own ("Tỉnh Bình
 Sơn"): one round whose strata lie in two provinces, as a national round's do.
@@ -7,6 +9,7 @@ Sơn"): one round whose strata lie in two provinces, as a national round's do.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -95,3 +98,21 @@ def test_the_ministry_compares_provinces_and_a_province_sees_only_its_own(
         assert province.locator("#frame-national").count() == 1
         assert province.locator("input#frame").count() == 0
         province.screenshot(path=str(tmp_path / "province.png"), full_page=True)
+
+        # the reform: An Hòa takes Bình Sơn over. Its supervisor now sees what Bình Sơn's
+        # desks and hamlets collected, and the round, read on today's map, says so
+        with Session(app.extensions["sipas_engine"]) as session:
+            old = session.exec(select(AdminUnit).where(AdminUnit.code == "91")).one()
+            new = session.exec(select(AdminUnit).where(AdminUnit.code == "90")).one()
+            old.valid_to, old.successor_id = date(2025, 6, 30), new.id
+            session.commit()
+        province.goto(base + "/desks/")
+        assert "MC-LONGDIEN" in province.locator("#desks").inner_text()
+        province.goto(base + "/reports/?period=2025")
+        note = province.locator("#merged-note").inner_text()
+        assert "Tỉnh An Hòa nay gồm cả Tỉnh Bình Sơn trước đây" in note
+        assert "Huyện Long Điền" in province.locator("#table-district").inner_text()
+        ministry.goto(base + "/reports/?period=2025")
+        assert ministry.locator("#table-province").count() == 0  # one province today
+        assert "Tỉnh Bình Sơn" in ministry.locator("#merged-note").inner_text()
+        province.screenshot(path=str(tmp_path / "after-reform.png"), full_page=True)

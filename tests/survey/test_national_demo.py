@@ -71,6 +71,10 @@ def test_the_national_demo_is_the_whole_country(runner: CliRunner, cli_env: dict
         new = build_dashboard(session, DashboardOptions(period="2026-Q1", round_code="2025"))
         assert new.previous_round == "2024" and new.round_changes
         assert new.household.formers == {}
+        # 34 provinces' "Phường Số 1": 204 communes, each its own row, told apart
+        communes = [d.domain for d in new.household.breakdowns["commune"]]
+        assert len(communes) == len(set(communes)) == 34 * demo_national.COMMUNES
+        assert "Phường Số 1, Tỉnh Tuyên Quang" in communes
         # Tuyên Quang's supervisor: the 2024 index of today's Tuyên Quang, Hà Giang included
         user = session.exec(select(User).where(User.username == "t08-giamsat")).one()
         mine = build_dashboard(session, DashboardOptions(period="2026-Q1", round_code="2024",

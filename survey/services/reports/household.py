@@ -218,11 +218,12 @@ def _formers(data: RoundData, inside: np.ndarray) -> dict[str, dict[str, tuple[s
     another name: the 2025 reform's mergers, as the rows of this report saw them."""
     out = {}
     for level in GEO_LEVELS:
-        was = data.text.get(SURVEYED + level)
-        if was is None:
+        was_code = data.text.get(SURVEYED + CODE + level)
+        if was_code is None:
             continue
-        now = data.text[level]
-        changed = inside & (was != now) & (was != "") & (now != "")
+        now_code, now, was = (data.text[CODE + level], data.text[level],
+                              data.text[SURVEYED + level])
+        changed = inside & (was_code != now_code) & (was_code != "") & (now_code != "")
         found: dict[str, set[str]] = {}
         for today_name, old_name in zip(now[changed].tolist(), was[changed].tolist(),
                                         strict=True):

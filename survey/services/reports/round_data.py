@@ -32,7 +32,7 @@ from sqlalchemy import Connection, String, TextClause, bindparam, text
 from sqlmodel import Session
 
 from survey.services.data.export import GEO_LEVELS
-from survey.services.geography import ancestry_table, lost_levels, today
+from survey.services.geography import ancestry_table, distinct_names, lost_levels, today
 
 _WHERE = """
 FROM response r
@@ -56,7 +56,8 @@ _ANSWERS = ("SELECT a.response_id, a.item_code, a.value_text FROM answer a "
             "WHERE r.status = 'verified' AND sr.code = :round AND i.code = :instrument")
 CHUNK = 200_000  # answers converted at a time
 CODE = "@"  # text column "@province": each row's province code (no item code has an "@")
-# text column "=province": the province as surveyed, only where today's map differs
+# text columns "=province", "=@province": the province as surveyed (name, code), only where
+# today's map differs
 SURVEYED = "="
 KEEP = 3  # rounds kept per process (about 40 MB each at 37,000 questionnaires)
 _kept: OrderedDict[tuple, RoundData] = OrderedDict()
@@ -151,25 +152,30 @@ def _read(session: Session, params: dict[str, str], items: list[str] | None = No
     n = len(resp)
     row_of = {r[0]: k for k, r in enumerate(resp)}
     # today's map: a round from before a reform is read as the areas that exist now
-    geo = ancestry_table(session, todays_map=True)
     geo_codes = ancestry_table(session, "code", todays_map=True)
+    geo = distinct_names(ancestry_table(session, todays_map=True), geo_codes, GEO_LEVELS)
     names = [geo.get(r[4], {}) if r[4] is not None else {} for r in resp]
     codes = [geo_codes.get(r[4], {}) if r[4] is not None else {} for r in resp]
     texts: dict[str, np.ndarray] = {
         "stratum": np.array(["" if r[1] is None else str(r[1]) for r in resp], dtype=object),
         "psu": np.array(["" if r[2] is None else str(r[2]) for r in resp], dtype=object),
     }
-    surveyed, lost = ancestry_table(session), lost_levels(session)
+    surveyed_codes = ancestry_table(session, "code")
+    surveyed = distinct_names(ancestry_table(session), surveyed_codes, GEO_LEVELS)
+    lost = lost_levels(session)
     was = [surveyed.get(r[4], {}) if r[4] is not None else {} for r in resp]
+    was_codes = [surveyed_codes.get(r[4], {}) if r[4] is not None else {} for r in resp]
     for level in GEO_LEVELS:
         texts[level] = np.array([m.get(level) or "" for m in names], dtype=object)
-        before = np.array([m.get(level) or "" for m in was], dtype=object)
+        # the unit codes too: an account's area is a unit
+        texts[CODE + level] = np.array([m.get(level) or "" for m in codes], dtype=object)
+        before = np.array([m.get(level) or "" for m in was_codes], dtype=object)
         # a reform since: say what was merged (not for abolished levels: nothing took
         # a district over, its rows simply sit in their commune's today)
-        if level not in lost and (before != texts[level]).any():
-            texts[SURVEYED + level] = before
-        # the unit codes too: an account's area is a unit, and names repeat ("Phường 1")
-        texts[CODE + level] = np.array([m.get(level) or "" for m in codes], dtype=object)
+        if level not in lost and (before != texts[CODE + level]).any():
+            texts[SURVEYED + CODE + level] = before
+            texts[SURVEYED + level] = np.array([m.get(level) or "" for m in was],
+                                               dtype=object)
     numbers = {"weight": np.array([np.nan if r[3] is None else float(r[3]) for r in resp])}
     ids = np.array([r[0] for r in resp], dtype=np.int64)  # sorted: ORDER BY r.id
     worded: set[str] = set()
