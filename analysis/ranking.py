@@ -32,7 +32,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,9 @@ def rank_intervals(names: list[str], estimates: np.ndarray, ses: np.ndarray,
     if cov.shape != (k, k):
         raise ValueError("the covariance matrix must be K × K")
     comparisons = k * (k - 1) / 2 if joint else k - 1
-    z = float(stats.norm.ppf(1 - (1 - level) / (2 * comparisons)))
+    from scipy.special import ndtri  # the normal quantile; scipy.stats takes 0.9 s to import
+
+    z = float(ndtri(1 - (1 - level) / (2 * comparisons)))
     diff = theta[:, None] - theta[None, :]  # θ_i − θ_j
     var = np.diag(cov)[:, None] + np.diag(cov)[None, :] - 2 * cov
     half = z * np.sqrt(np.maximum(var, 0.0))

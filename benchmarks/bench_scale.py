@@ -213,6 +213,15 @@ with Session(app.extensions["sipas_engine"]) as s:
         s.commit()
     except Exception:
         s.rollback()
+class _Log:  # what gunicorn hands its hooks
+    def info(self, *args): print("WARMUP", args[1] if len(args) > 1 else "")
+    def warning(self, *args): print("WARMUP failed", *args)
+class _Worker:
+    log = _Log()
+import os
+if os.environ.get("SIPAS_WARM_UP", "1") != "0":  # as a production worker, before requests
+    from survey.serving import post_worker_init
+    post_worker_init(_Worker())
 c = app.test_client()
 page = c.get("/auth/login").get_data(as_text=True)
 tok = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)

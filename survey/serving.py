@@ -21,8 +21,12 @@ Why these settings:
 - **Small request heads** (``limit_request_*``) and the app's own body limits (64 KB on the
   public form, ``MAX_CONTENT_LENGTH`` for staff uploads).
 
+- **Workers warmed up** before they take requests (:func:`post_worker_init`): the
+  estimation engine and matplotlib are loaded and one chart drawn, so no analyst waits for
+  a worker's imports.
+
 Settings by environment: ``SIPAS_BIND`` (default 127.0.0.1:8000), ``SIPAS_WORKERS``,
-``SIPAS_THREADS``, ``SIPAS_REQUEST_SECONDS``.
+``SIPAS_THREADS``, ``SIPAS_REQUEST_SECONDS``, ``SIPAS_WARM_UP`` (``0``: no warm-up).
 """
 
 from __future__ import annotations
@@ -137,3 +141,25 @@ def on_starting(server: Any) -> None:
             f"SIPAS cannot start {server.cfg.workers} workers with per-process rate-limit "
             "counters: each worker would count alone. Set REDIS_URL (e.g. "
             "redis://127.0.0.1:6379/0) or run one worker (SIPAS_WORKERS=1).")
+
+
+def post_worker_init(worker: Any) -> None:
+    """Load what the analysts' pages need before the worker takes requests: the estimation
+    engine and matplotlib with its fonts (about 1.5 s of imports and a first chart), paid
+    once at start instead of by the first analyst each worker serves. ``SIPAS_WARM_UP=0``
+    skips it (throwaway test servers that never draw a chart)."""
+    if os.environ.get("SIPAS_WARM_UP", "1") == "0":
+        return
+    started = time.perf_counter()
+    try:
+        import analysis.compare  # noqa: F401
+        import analysis.engine  # noqa: F401
+        import analysis.index  # noqa: F401
+        import analysis.ranking  # noqa: F401
+        from survey.services.reports import charts
+
+        charts.warm_up()
+    except Exception as exc:  # noqa: BLE001 - a warm-up never stops a worker from serving
+        worker.log.warning("reports warm-up skipped: %s", exc)
+        return
+    worker.log.info("reports warmed up in %.1f s", time.perf_counter() - started)

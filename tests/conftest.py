@@ -42,6 +42,9 @@ except ImportError:  # pragma: no cover
 # fingerprint; test databases are rebuilt under the same names run after run, so the suite
 # keeps none, except the cache's own tests, which point it at a fresh folder.
 os.environ["SIPAS_REPORT_CACHE"] = "off"
+# The production server's workers load the reports' libraries before serving (about 1.5 s
+# each): the test servers never draw a chart, so they skip it; test_serving checks it.
+os.environ["SIPAS_WARM_UP"] = "0"
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ("sqlite", "postgresql")

@@ -123,3 +123,19 @@ def test_several_workers_without_shared_counters_refuse_to_start(
             timeout=60)
     assert done.returncode != 0
     assert "REDIS_URL" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_production_worker_loads_the_reports_libraries_before_serving(tmp_path: Path) -> None:
+    """The first analyst a worker serves does not wait for matplotlib and the engine: the
+    worker loads them (and draws one chart) before it takes requests, and says so."""
+    import os
+
+    log = tmp_path / "error.log"
+    with throwaway_instance("sqlite", "", prefix="sipas-serving") as (folder, url):
+        env = {**instance_env(folder, url, keep_redis=False), "SIPAS_WARM_UP": "1"}
+        subprocess.run([str(BIN / "sipas"), "init"], env=env, cwd=REPO, check=True,
+                       capture_output=True)
+        with gunicorn(env, free_port(), 1, [*PRODUCTION, "--error-logfile", str(log)]):
+            text = log.read_text()
+    assert "reports warmed up in" in text, text[-2000:]
+    assert os.environ.get("SIPAS_WARM_UP") == "0"  # the other test servers skip it

@@ -46,6 +46,16 @@ def _render(fig, fmt: str) -> bytes:  # type: ignore[no-untyped-def]
     return buf.getvalue()
 
 
+def warm_up() -> None:
+    """Import matplotlib and draw one small chart, as a server worker starts: a worker's
+    first dashboard otherwise pays about a second of imports and font loading that every
+    later one is spared (survey/serving.py calls this)."""
+    fig, ax = _figure(2, 1)
+    ax.errorbar([0.5], [0], xerr=[[0.1], [0.1]], fmt="o")
+    ax.set_title("SIPAS")
+    _render(fig, "svg")
+
+
 def data_uri(svg: bytes) -> str:
     """An ``<img src>`` for an SVG (the CSP allows ``data:`` images, not inline SVG styles)."""
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
