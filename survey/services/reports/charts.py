@@ -38,12 +38,37 @@ def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
     return fig, fig.add_subplot(1, 1, 1)
 
 
-def _render(fig, fmt: str) -> bytes:  # type: ignore[no-untyped-def]
+def _render(fig, fmt: str, tight: bool = True) -> bytes:  # type: ignore[no-untyped-def]
+    """The figure as SVG or PNG. ``tight``: cropped to what is drawn, which costs matplotlib
+    a whole second layout pass; a chart that placed its own margins (:func:`_fit`) is
+    saved as it is, in one pass."""
     buf = io.BytesIO()
     meta = {"Date": None} if fmt == "svg" else {}
-    fig.savefig(buf, format=fmt, bbox_inches="tight", dpi=150 if fmt == "png" else 100,
-                metadata=meta)
+    fig.savefig(buf, format=fmt, bbox_inches="tight" if tight else None,
+                dpi=150 if fmt == "png" else 100, metadata=meta)
     return buf.getvalue()
+
+
+def _text_inches(text: str, size: float) -> float:
+    """How wide ``text`` prints in DejaVu Sans at ``size`` points: FreeType lays the line
+    out as matplotlib's own renderer does, with no drawing."""
+    from matplotlib.font_manager import FontProperties, findfont, get_font
+
+    font = get_font(findfont(FontProperties(family="DejaVu Sans")))
+    font.set_size(size, 72)  # 72 dpi: the width comes out in points
+    font.set_text(text, 0.0)
+    return float(font.get_width_height()[0]) / 64 / 72  # 26.6 fixed point
+
+
+def _fit(fig, labels: Sequence[str], title: str, height: float) -> None:  # type: ignore[no-untyped-def]
+    """Margins for a dot chart measured from its words, instead of a layout pass: the
+    longest row label (8 pt) on the left, the title (10 pt) above, the axis label below.
+    The figure widens when its title would not fit."""
+    left = max([_text_inches(lab, 8) for lab in labels] or [0.0]) + 0.2
+    width = max(7.5, left + _text_inches(title, 10) + 0.2)
+    fig.set_size_inches(width, height)
+    fig.subplots_adjust(left=left / width, right=1 - 0.1 / width, top=1 - 0.35 / height,
+                        bottom=0.45 / height)
 
 
 def warm_up() -> None:
@@ -119,7 +144,8 @@ def _draw_dots(rows: tuple[tuple[str, IndexRow], ...], target: float | None, tit
         gap = (words["chart_more"].format(n=format_decimal(left_out, locale=lang)), None)
         rows = (*drawn[:half], gap, *drawn[half:])  # type: ignore[assignment]
         title = f"{title} ({words['chart_extremes'].format(n=half)})"
-    fig, ax = _figure(7.5, 0.9 + 0.42 * max(len(rows), 1))
+    height = 0.9 + 0.42 * max(len(rows), 1)
+    fig, ax = _figure(7.5, height)
     ys = list(range(len(rows)))[::-1]
     # every dot with an interval in one errorbar (one set of artists, not one per row:
     # drawing is most of a page's cost), every dot without one in one plot
@@ -150,13 +176,15 @@ def _draw_dots(rows: tuple[tuple[str, IndexRow], ...], target: float | None, tit
         ax.axvline(100 * target, color=RED, linestyle="--", linewidth=1)
         ax.text(100 * target, -0.65, f" {100 * target:.0f}%", color=RED, fontsize=8)
     ax.set_yticks(ys)
-    ax.set_yticklabels([_short(label) for label, _ in rows], fontsize=8)
+    labels = [_short(label) for label, _ in rows]
+    ax.set_yticklabels(labels, fontsize=8)
     ax.set_xlim(0, 108)
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.set_xlabel("%", fontsize=8)
     ax.set_title(title, fontsize=10, loc="left")
     ax.grid(axis="x", color="#dddddd", linewidth=0.5)
-    return _render(fig, fmt)
+    _fit(fig, labels, title, height)
+    return _render(fig, fmt, tight=False)
 
 
 PALETTE = (BLUE, "#e07b00", "#2e8b57", "#8e44ad", "#b8860b", "#555555", "#c2185b")
