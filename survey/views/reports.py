@@ -112,7 +112,7 @@ def dashboard() -> str | tuple[str, int]:
     trend = dash.desk_trend
     if trend is not None:
         images["trend"] = charts.trend_chart(
-            trend.quarters, trend.series(_("all desks")), opts.target,
+            trend.quarters, trend.charted(_("all desks")), opts.target,
             _("Trend by quarter (desk evaluations)"), lang=lang, counts=trend.counts)
     uris = {k: charts.data_uri(v) for k, v in images.items()}
     query = {k: v for k, v in request.args.items() if v}

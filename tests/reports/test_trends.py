@@ -143,3 +143,28 @@ def test_the_page_computes_each_quarter_and_round_once(demo: Flask,
     assert sorted(calls["desk"]) == sorted(set(quarters) - {"2025-Q3", "2025-Q2"})
     assert calls["household"] == []  # the page's own round: reused
     assert dash.desk_trend == fresh_trend  # and the figures are the same
+
+
+def test_the_trend_chart_draws_all_desks_and_the_biggest_agencies_only() -> None:
+    """Forty agencies in one chart are neither legible nor cheap: the chart draws all
+    desks and the six agencies with the most answers in the latest quarter; the table
+    (``series``) keeps every one."""
+    from survey.services.reports.rows import IndexRow
+    from survey.services.reports.trend import CHART_AGENCIES, DeskTrend
+
+    def row(n: int) -> IndexRow:
+        return IndexRow("q1", "x", "item", n, 0.8, 0.02, 0.76, 0.84, n - 1, 1.0, None, None,
+                        None, None, "", False)
+
+    agencies = tuple((f"UBND {k:02d}", (row(500), row(10 * k + 40) if k != 3 else None))
+                     for k in range(10))
+    trend = DeskTrend(("2025-Q4", "2026-Q1"), (row(900), row(950)), agencies)
+    drawn = trend.charted("all")
+    assert len(trend.series("all")) == 11 and len(drawn) == 1 + CHART_AGENCIES
+    assert drawn[0][0] == "all"
+    # the six largest in the latest quarter (agency 3 has none then, whatever it had before)
+    assert [name for name, _r in drawn[1:]] == ["UBND 04", "UBND 05", "UBND 06", "UBND 07",
+                                                "UBND 08", "UBND 09"]
+    assert trend.agencies_left_out == 10 - CHART_AGENCIES
+    small = DeskTrend(trend.quarters, trend.overall, agencies[:4])
+    assert small.charted("all") == small.series("all") and small.agencies_left_out == 0

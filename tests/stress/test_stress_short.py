@@ -1,7 +1,7 @@
 """Under re-sends, racing double taps and SIGKILLed workers, is every acknowledged
 evaluation stored exactly once, unaltered, with no canary in the logs?
 
-The short CI variant of ``benchmarks/stress_submissions.py`` (same code, 160 evaluations
+The short CI variant of ``benchmarks/stress_submissions.py`` (same code, 112 evaluations
 from 16 phones, a worker killed every 1–2 s; each phone fetches a fresh form per
 evaluation, so a kill lands on a GET as often as on a POST) on SQLite and PostgreSQL.
 """
@@ -36,12 +36,12 @@ def test_killed_workers_lose_and_double_nothing(
         pg = request.getfixturevalue("postgres_admin_url")
         if pg is None:
             unavailable("PostgreSQL is not reachable (set SIPAS_TEST_POSTGRES_URL)")
-    fig = run(backend, 160, 16, workers=3, desks=2, kill_every=(1.0, 2.0), max_seconds=120,
+    fig = run(backend, 112, 16, workers=3, desks=2, kill_every=(1.0, 2.0), max_seconds=120,
               **({"pg_admin_url": pg} if pg else {}))
     assert fig.kills >= 2, "the saboteur must actually have killed workers"
-    assert fig.acknowledged == fig.evaluations == 160
+    assert fig.acknowledged == fig.evaluations == 112
     assert fig.lost == 0 and fig.duplicates == 0 and fig.altered == 0
-    assert fig.stored == 160 and fig.unacknowledged == 0
+    assert fig.stored == 112 and fig.unacknowledged == 0
     assert not {s for s in fig.statuses if s not in (0, 303)}, fig.statuses
     assert fig.requests > fig.evaluations  # the re-sends really happened
     assert fig.leaks == 0

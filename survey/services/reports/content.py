@@ -14,6 +14,7 @@ from survey.services.reports import charts
 from survey.services.reports.compare import Difference
 from survey.services.reports.dashboard import Dashboard
 from survey.services.reports.rows import IndexRow, ci_text, in_language, number, pct
+from survey.services.reports.trend import CHART_AGENCIES
 from survey.services.reports.words import T, merged_text, verdict_words
 
 WIDE_FIRST = (40, 11, 22, 7, 20)
@@ -216,9 +217,13 @@ def desk_trend_blocks(dash: Dashboard, lang: str, fmt: str, png: bool) -> list[B
     series = trend.series(t["all_desks"])
     table = Block("table", header=("", *trend.quarters), rows=tuple(
         (name, *(_cell(r, lang) for r in rows)) for name, rows in series))
-    img = charts.trend_chart(trend.quarters, series, dash.options.target, t["trend"], fmt=fmt,
-                             lang=lang, counts=trend.counts)
-    return [Block("h2", t["trend"]), table, _image(t["trend"], img, png)]
+    img = charts.trend_chart(trend.quarters, trend.charted(t["all_desks"]),
+                             dash.options.target, t["trend"], fmt=fmt, lang=lang,
+                             counts=trend.counts)
+    out = [Block("h2", t["trend"]), table, _image(t["trend"], img, png)]
+    if trend.agencies_left_out:
+        out.append(Block("p", t["trend_biggest"].format(n=CHART_AGENCIES)))
+    return out
 
 
 def round_trend_blocks(dash: Dashboard, lang: str, fmt: str, png: bool) -> list[Block]:

@@ -16,6 +16,8 @@ from sqlmodel import Session, select
 
 from survey.messages import N_, UserError
 from survey.models import DeskTally
+from survey.services.instruments import latest_version
+from survey.services.instruments_text import parse_stored
 from survey.services.reports import cache
 from survey.services.reports.compare import Difference, compare_rows
 from survey.services.reports.desk import DeskReport, desk_report
@@ -26,9 +28,10 @@ from survey.services.reports.household import (
     Area,
     HouseholdReport,
     household_report,
+    report_items,
 )
 from survey.services.reports.period import Period, parse_period
-from survey.services.reports.round_data import CODE, fingerprint, read_items
+from survey.services.reports.round_data import CODE, RoundData, fingerprint, load_round
 from survey.services.reports.rows import IndexRow
 from survey.services.reports.trend import DeskTrend, desk_trend, household_trend
 from survey.services.reports.words import T
@@ -199,16 +202,21 @@ def _area_pairs(session: Session, round_code: str, instrument: str,
     """(district, commune) names of the round's verified questionnaires (in the area).
 
     Kept on disk under the round's fingerprint like the reports (the question is the same
-    while the data is), and read without any answers when it is not there: the choices
-    of a filter must not cost a national round's millions of answers.
+    while the data is). When it is not there, the round is read as the household report
+    reads it (:func:`load_round`, kept in the process): the report that follows then finds
+    it read, instead of the round being read twice (0.4 s at 37,000 questionnaires).
     """
-    return cache.remember("areas", (*fingerprint(session, round_code, instrument), area),
-                          lambda: _read_area_pairs(session, round_code, instrument, area))
+    stamp = fingerprint(session, round_code, instrument)
+
+    def read() -> set[tuple[str, str]]:
+        form = parse_stored(latest_version(session, instrument).source_text)
+        return _read_area_pairs(load_round(session, round_code, instrument, key=stamp,
+                                           items=report_items(form)), area)
+
+    return cache.remember("areas", (*stamp, area), read)
 
 
-def _read_area_pairs(session: Session, round_code: str, instrument: str,
-                     area: Area | None) -> set[tuple[str, str]]:
-    data = read_items(session, round_code, instrument, [])
+def _read_area_pairs(data: RoundData, area: Area | None) -> set[tuple[str, str]]:
     n = data.n
     districts = data.text["district"].tolist() if "district" in data.text else [""] * n
     communes = data.text["commune"].tolist() if "commune" in data.text else [""] * n

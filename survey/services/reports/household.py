@@ -126,7 +126,8 @@ def _household_report(
     words = T.get(lang, T["vi"])
     base = dict(round_code=round_.code, round_name=round_.name, instrument=instrument,
                 target=target, level=level, min_n=min_n, scope=scope)
-    data = load_round(session, round_.code, instrument, key=stamp)  # not hashed twice
+    data = load_round(session, round_.code, instrument, key=stamp,  # not hashed twice
+                      items=report_items(form))
     if data.n == 0:
         return HouseholdReport(**base,
                                problem=words["no_verified_round"].format(round=round_.code))
@@ -211,6 +212,14 @@ def _household_report(
         priorities=(_priorities(design, data, form, head_dom, level, min_n, lang)
                     if only is None or PRIORITY_LIST in only else ()),
     )
+
+
+def report_items(form: Instrument) -> tuple[str, ...]:
+    """The answers the household report reads: the criteria, the multi-select groups and
+    the improvement priorities (about 35 of a questionnaire's 128), in form order."""
+    criteria = {c for e in form.elements for c in e.items}
+    return tuple(i.code for i in form.items if i.code in criteria or i.code in SELECTIONS
+                 or i.choice_list == PRIORITY_LIST)
 
 
 def _formers(data: RoundData, inside: np.ndarray) -> dict[str, dict[str, tuple[str, ...]]]:

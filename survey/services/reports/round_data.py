@@ -104,18 +104,22 @@ def fingerprint(session: Session, round_code: str, instrument: str) -> tuple[str
 
 
 def load_round(session: Session, round_code: str, instrument: str,
-               key: tuple[str, ...] | None = None) -> RoundData:
+               key: tuple[str, ...] | None = None, items: Sequence[str] | None = None
+               ) -> RoundData:
     """The round's verified questionnaires (kept for later pages while nothing changes).
 
-    ``key`` is the round's :func:`fingerprint` when the caller has it already.
+    ``key`` is the round's :func:`fingerprint` when the caller has it already. ``items``:
+    only these answers (the report's: its criteria, groups and priorities, a third of a
+    questionnaire's), None for every one.
     """
     params = {"round": round_code, "instrument": instrument}
-    key = key or fingerprint(session, round_code, instrument)
+    key = (*(key or fingerprint(session, round_code, instrument)),
+           "items", *(items if items is not None else ("*",)))
     with _lock:
         if key in _kept:
             _kept.move_to_end(key)
             return _kept[key]
-    data = _read(session, params)
+    data = _read(session, params, None if items is None else list(items))
     with _lock:
         for old in [k for k in _kept if k[:3] == key[:3]]:
             del _kept[old]  # the same round as it was before a change

@@ -21,6 +21,7 @@ from survey.services.scope import EVERYTHING, Scope
 
 MAX_QUARTERS = 8
 MAX_ROUNDS = 6
+CHART_AGENCIES = 6  # lines of the trend chart besides all desks (the palette has seven)
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,28 @@ class DeskTrend:
 
     def series(self, all_desks: str) -> list[tuple[str, tuple[IndexRow | None, ...]]]:
         return [(all_desks, self.overall), *self.agencies]
+
+    def charted(self, all_desks: str, limit: int = CHART_AGENCIES
+                ) -> list[tuple[str, tuple[IndexRow | None, ...]]]:
+        """What the chart draws: all desks and the ``limit`` agencies with the most answers
+        in the latest quarter (forty lines in one chart are neither legible nor cheap: a
+        national chart took 0.6 s); the table beside it lists every agency."""
+        def latest(rows: tuple[IndexRow | None, ...]) -> int:
+            return rows[-1].n if rows and rows[-1] is not None else 0
+
+        biggest = sorted(self.agencies, key=lambda a: (-latest(a[1]), a[0]))[:limit]
+        kept = {name for name, _rows in biggest}
+        return [(all_desks, self.overall), *(a for a in self.agencies if a[0] in kept)]
+
+    @property
+    def chart_limit(self) -> int:
+        """Agencies the chart draws at most."""
+        return CHART_AGENCIES
+
+    @property
+    def agencies_left_out(self) -> int:
+        """Agencies in the table but not in the chart."""
+        return max(0, len(self.agencies) - CHART_AGENCIES)
 
 
 def trend_quarters(period: Period, limit: int = MAX_QUARTERS) -> list[Period]:

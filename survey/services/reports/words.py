@@ -39,6 +39,8 @@ T: dict[str, dict[str, str]] = {
         "now_includes": "{unit} nay gồm cả {former} trước đây",
         "and_more": "và {n} đơn vị khác",
         "all_desks": "Tất cả các Bộ phận",
+        "trend_biggest": ("Biểu đồ vẽ tất cả các Bộ phận và {n} cơ quan có nhiều lượt đánh "
+                          "giá nhất trong quý gần nhất; bảng trên liệt kê mọi cơ quan."),
         "round_trend": "Chỉ số SIPAS qua các đợt khảo sát",
         "priorities": "Mong muốn cải thiện (rất nhiều hoặc nhiều)", "priority": "Nội dung",
         "vs_previous_round": "So với đợt trước", "difference": "Chênh lệch (điểm %)",
@@ -114,6 +116,9 @@ T: dict[str, dict[str, str]] = {
         "now_includes": "{unit} now includes the former {former}",
         "and_more": "and {n} more units",
         "all_desks": "All desks",
+        "trend_biggest": ("The chart draws all desks and the {n} agencies with the most "
+                          "evaluations in the latest quarter; the table above lists every "
+                          "agency."),
         "round_trend": "SIPAS index by survey round",
         "priorities": "Improvement priorities (very much or much)", "priority": "Priority",
         "vs_previous_round": "Against the previous round", "difference": "Difference (points)",
