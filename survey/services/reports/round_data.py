@@ -26,9 +26,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, String, TextClause, bindparam, text
+from sqlalchemy import Connection, String, TextClause, bindparam, event, text
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from survey.services.data.export import GEO_LEVELS
@@ -73,11 +75,38 @@ class RoundData:
     numbers: dict[str, np.ndarray]
 
 
+_MEMO = "sipas_round_fingerprints"
+
+
+def _forget(session: Any, *_args: Any) -> None:
+    session.info.pop(_MEMO, None)
+
+
+def _forget_on_write(state: Any) -> None:
+    if not state.is_select:
+        _forget(state.session)
+
+
+# A page asks for a round's fingerprint several times (the filter's choices, the report,
+# the trend); it is hashed once per session while the session writes nothing: any flush,
+# write statement, commit or rollback forgets it.
+for _name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+    event.listen(OrmSession, _name, _forget)
+event.listen(OrmSession, "do_orm_execute", _forget_on_write)
+
+
 def fingerprint(session: Session, round_code: str, instrument: str) -> tuple[str, ...]:
     """What a reader could notice of the round: the database, the round and instrument,
     the count and a hash of every verified questionnaire's id, last change, stratum, PSU,
     weight and unit, and a hash of the geography. Equal fingerprints mean equal data (see
     the module's docstring); on PostgreSQL the rows are hashed in the database."""
+    memo = session.info.setdefault(_MEMO, {})
+    if (round_code, instrument) not in memo:
+        memo[(round_code, instrument)] = _fingerprint(session, round_code, instrument)
+    return memo[(round_code, instrument)]  # type: ignore[no-any-return]
+
+
+def _fingerprint(session: Session, round_code: str, instrument: str) -> tuple[str, ...]:
     params = {"round": round_code, "instrument": instrument}
     conn = session.connection()
     if conn.dialect.name == "postgresql":  # hashed where the rows are: one short reply

@@ -55,22 +55,26 @@ def read_counts(session: Session, period: Period, scope: Scope = EVERYTHING) -> 
     out)."""
     months = months_of(period)
     ours = [] if scope.everything else [DeskTally.desk_id.in_(desk_ids_within(scope))]  # type: ignore[attr-defined]
-    ev = session.exec(
+    # through the connection, not the ORM: a national quarter is 20,000 counts, which the
+    # ORM's row handling made 0.11 s (plain rows: a third of that)
+    conn = session.connection()
+    ev = conn.execute(
         select(DeskTally.desk_id, DeskTally.mode, func.sum(DeskTally.n))
         .where(DeskTally.month.in_(months), *ours)  # type: ignore[attr-defined]
         .group_by(DeskTally.desk_id, DeskTally.mode)
         .having(func.sum(DeskTally.n) > 0).order_by(DeskTally.desk_id, DeskTally.mode)
     ).all()
     t = DeskAnswerTally
-    ans = session.exec(
+    ans = conn.execute(
         select(t.desk_id, t.mode, t.item_code, t.value_num, func.sum(t.n))
         .where(t.month.in_(months),  # type: ignore[attr-defined]
                *([] if scope.everything else [t.desk_id.in_(desk_ids_within(scope))]))  # type: ignore[attr-defined]
         .group_by(t.desk_id, t.mode, t.item_code, t.value_num)
         .having(func.sum(t.n) > 0)
     ).all()
-    return DeskCounts(tuple((int(d), m, int(n)) for d, m, n in ev),
-                      tuple((int(d), m, c, float(v), int(n)) for d, m, c, v, n in ans))
+    # the driver gives ints and floats already (integer and double columns, integer sums
+    # on both databases): rows become plain tuples at C speed
+    return DeskCounts(tuple(map(tuple, ev)), tuple(map(tuple, ans)))  # type: ignore[arg-type]
 
 
 def _month_sql(session: Session):
