@@ -15,6 +15,7 @@ from survey.models import Response, SurveyRound, User
 from survey.services import demo_national
 from survey.services.reports import tallies
 from survey.services.reports.dashboard import DashboardOptions, build_dashboard
+from survey.services.reports.words import merged_text
 from survey.services.scope import of_user
 
 
@@ -68,6 +69,12 @@ def test_the_national_demo_is_the_whole_country(runner: CliRunner, cli_env: dict
         assert old.formers["province"]["Thành phố Hồ Chí Minh"] == (
             "Tỉnh Bà Rịa - Vũng Tàu", "Tỉnh Bình Dương")
         assert len(old.formers["province"]) == 23  # 34 provinces, 11 unchanged
+        said = merged_text(old.formers, "en")  # provinces named, communes counted
+        assert "Tỉnh Tuyên Quang now includes the former Tỉnh Hà Giang" in said[1]
+        merged = {c for names in old.formers["commune"].values() for c in names}
+        assert said[2] == (f"Commune: {len(merged)} former units now lie in "
+                           f"{len(old.formers['commune'])} of today's (see the table by "
+                           "this level).")
         new = build_dashboard(session, DashboardOptions(period="2026-Q1", round_code="2025"))
         assert new.previous_round == "2024" and new.round_changes
         assert new.household.formers == {}

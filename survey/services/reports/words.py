@@ -38,6 +38,7 @@ T: dict[str, dict[str, str]] = {
                      "vào đơn vị tiếp nhận."),
         "now_includes": "{unit} nay gồm cả {former} trước đây",
         "and_more": "và {n} đơn vị khác",
+        "merged_count": "{old} đơn vị cũ nay thuộc {new} đơn vị hiện nay (xem bảng theo cấp này).",
         "all_desks": "Tất cả các Bộ phận",
         "trend_biggest": ("Biểu đồ vẽ tất cả các Bộ phận và {n} cơ quan có nhiều lượt đánh "
                           "giá nhất trong quý gần nhất; bảng trên liệt kê mọi cơ quan."),
@@ -115,6 +116,8 @@ T: dict[str, dict[str, str]] = {
                      "that took it over."),
         "now_includes": "{unit} now includes the former {former}",
         "and_more": "and {n} more units",
+        "merged_count": "{old} former units now lie in {new} of today's (see the table by this "
+                        "level).",
         "all_desks": "All desks",
         "trend_biggest": ("The chart draws all desks and the {n} agencies with the most "
                           "evaluations in the latest quarter; the table above lists every "
@@ -182,14 +185,20 @@ MERGERS_SHOWN = 30  # per level: a commune list can run to hundreds after a refo
 
 
 def merged_text(formers: dict[str, dict[str, tuple[str, ...]]], lang: str) -> list[str]:
-    """What the reform merged, in words: the note first, then one line per level
-    ("Tỉnh: Tỉnh Tuyên Quang nay gồm cả Tỉnh Hà Giang trước đây; …"); nothing when the
-    round was surveyed on today's map."""
+    """What the reform merged, in words: the note first, then the highest level's mergers
+    ("Tỉnh: Tỉnh Tuyên Quang nay gồm cả Tỉnh Hà Giang trước đây; …") and, for each level
+    below, how many units were merged into how many; nothing when the round was surveyed
+    on today's map."""
     if not formers:
         return []
     t = T.get(lang, T["vi"])
     out = [t["map_note"]]
-    for level, units in formers.items():
+    for k, (level, units) in enumerate(formers.items()):
+        if k:  # below the first level, how many: a national list of communes is a wall
+            olds = {old for names in units.values() for old in names}
+            out.append(f"{t[level].capitalize()}: " + t["merged_count"].format(
+                old=number(len(olds), "d", lang), new=number(len(units), "d", lang)))
+            continue
         parts = [t["now_includes"].format(unit=unit, former=", ".join(olds))
                  for unit, olds in list(units.items())[:MERGERS_SHOWN]]
         if len(units) > MERGERS_SHOWN:
