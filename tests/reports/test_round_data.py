@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from flask import Flask
 from sqlmodel import Session, select
 
-from survey.models import AdminUnit, Response
+from survey.models import AdminUnit, Response, SurveyRound
 from survey.services.data.export import ExportFilter, export_rows
 from survey.services.reports import round_data
 from survey.services.reports.dashboard import DashboardOptions, build_dashboard
@@ -64,3 +65,37 @@ def test_is_the_round_read_once_and_again_after_a_change(demo: Flask,
         session.flush()
         build_dashboard(session, DashboardOptions(period="2025-Q3"))
         assert len(reads) == 3
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_kept_fingerprint_is_forgotten_when_the_session_writes_or_ends(demo: Flask) -> None:
+    """The fingerprint is hashed once per page, never kept past a write or a transaction:
+    a questionnaire sent back in the same session, or in another one after this one's
+    transaction ended, gives a new fingerprint."""
+    from survey.services.reports.round_data import fingerprint
+
+    with Session(demo.extensions["sipas_engine"]) as session:
+        code = session.exec(select(SurveyRound.code)).first()
+        assert code is not None
+        first = fingerprint(session, code, "sipas_services")
+        assert fingerprint(session, code, "sipas_services") is first  # kept: one hash
+        row = session.exec(select(Response).where(Response.status == "verified")).first()
+        assert row is not None
+        row.status = "has_issues"
+        session.add(row)
+        session.flush()
+        second = fingerprint(session, code, "sipas_services")
+        assert second != first
+        row_id = row.id
+        session.commit()
+        with Session(demo.extensions["sipas_engine"]) as other:
+            again = other.exec(select(Response).where(Response.id == row_id)).one()
+            again.status = "verified"
+            other.add(again)
+            other.commit()
+        session.close()  # the page's transaction ended: nothing kept
+        now = fingerprint(session, code, "sipas_services")
+        assert now != second
+        session.close()  # (SQLite: one transaction at a time)
+        with Session(demo.extensions["sipas_engine"]) as fresh:
+            assert now == fingerprint(fresh, code, "sipas_services")

@@ -216,7 +216,7 @@ def _household_report(
 
 def report_items(form: Instrument) -> tuple[str, ...]:
     """The answers the household report reads: the criteria, the multi-select groups and
-    the improvement priorities (about 35 of a questionnaire's 128), in form order."""
+    the improvement priorities (30 of the standard questionnaire's 128), in form order."""
     criteria = {c for e in form.elements for c in e.items}
     return tuple(i.code for i in form.items if i.code in criteria or i.code in SELECTIONS
                  or i.choice_list == PRIORITY_LIST)

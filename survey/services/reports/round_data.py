@@ -88,9 +88,10 @@ def _forget_on_write(state: Any) -> None:
 
 
 # A page asks for a round's fingerprint several times (the filter's choices, the report,
-# the trend); it is hashed once per session while the session writes nothing: any flush,
-# write statement, commit or rollback forgets it.
-for _name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+# the trend); it is hashed once per transaction while the session writes nothing: any
+# flush, write statement, or end of the transaction (commit, rollback, close) forgets it.
+for _name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback",
+              "after_transaction_end"):
     event.listen(OrmSession, _name, _forget)
 event.listen(OrmSession, "do_orm_execute", _forget_on_write)
 
