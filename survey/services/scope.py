@@ -150,11 +150,19 @@ def set_scope(session: Session, actor: Scope, user: User, code: str | None) -> t
     return old.code, of_user(session, user).code
 
 
+def on_todays_map() -> ColumnElement[bool]:
+    """A WHERE clause keeping the units that exist today (no end date, or one still to
+    come): what a picker offers, never a province or district a reform has ended."""
+    return or_(AdminUnit.valid_to.is_(None),  # type: ignore[union-attr]
+               AdminUnit.valid_to >= func.current_date())  # type: ignore[operator]
+
+
 def units_in_scope(session: Session, scope: Scope, limit: int = 5000) -> list[tuple[str, str, str]]:
-    """(code, name, level) of the area's units above hamlets, for a picker of areas."""
+    """(code, name, level) of the area's units above hamlets that exist today, for a picker
+    of areas (an account's, a desk's)."""
     query = (select(AdminUnit.code, AdminUnit.name, GeoLevel.code)  # type: ignore[call-overload]
              .join(GeoLevel, GeoLevel.id == AdminUnit.level_id)
-             .where(within(scope, AdminUnit.id), GeoLevel.code != "hamlet")
+             .where(within(scope, AdminUnit.id), GeoLevel.code != "hamlet", on_todays_map())
              .order_by(GeoLevel.depth, AdminUnit.code).limit(limit))
     return [tuple(r) for r in session.exec(query).all()]
 

@@ -244,3 +244,32 @@ def test_names_two_units_share_read_apart() -> None:
     assert shown[5]["commune"] == "Phường 1, Huyện Y"
     unique = {u: m for u, m in names.items() if u in (1, 2, 4)}
     assert distinct_names(unique, codes, ("province", "district", "commune")) == unique
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+def test_pickers_and_the_ministrys_list_use_todays_units(demo: Flask) -> None:
+    """After the reform, no picker offers a district or commune that has ended (an account
+    or a desk placed there would hold nothing), and the ministry's list shows a province
+    merged away under the province that holds it now, and never offers it as a filter."""
+    from survey.services.scope import EVERYTHING, units_in_scope
+
+    gone, kept = _reform(demo)
+    with Session(demo.extensions["sipas_engine"]) as session:
+        level = session.exec(select(GeoLevel).where(GeoLevel.code == "province")).one()
+        an_hoa = session.exec(select(AdminUnit).where(AdminUnit.code == "90")).one()
+        old = AdminUnit(code="91", name="Tỉnh Bình Sơn Cũ", level_id=level.id,
+                        valid_to=REFORM, successor_id=an_hoa.id)
+        session.add(old)
+        session.flush()
+        district = session.exec(select(AdminUnit).where(
+            AdminUnit.name == "Huyện Long Điền")).one()
+        district.parent_id = old.id  # Long Điền was surveyed in the old province
+        offered = {name for _code, name, _level in units_in_scope(session, EVERYTHING)}
+        factories.user(session, "supervisor", username="bo-duyet", password=PASSWORD)
+        session.commit()
+    assert kept in offered and gone not in offered
+    assert not offered & {"Huyện Long Điền", "Huyện Tân Phú", "Tỉnh Bình Sơn Cũ"}
+    client = demo.test_client()
+    sign_in(client, "bo-duyet", PASSWORD)
+    page = client.get("/entry/ministry?size=200").get_data(as_text=True)
+    assert "Tỉnh An Hòa" in page and "Tỉnh Bình Sơn Cũ" not in page

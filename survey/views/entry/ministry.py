@@ -22,7 +22,7 @@ from survey.services.entry.review import ReviewError
 from survey.services.geography import ancestry_table
 from survey.services.paging import clamp, paginate
 from survey.services.sample.rounds import visible_rounds
-from survey.services.scope import EVERYTHING, Scope
+from survey.services.scope import EVERYTHING, Scope, on_todays_map
 from survey.typed import whole_number
 from survey.views.entry.blueprint import bp
 
@@ -36,8 +36,10 @@ def _me() -> User:
 
 
 def _provinces() -> list[AdminUnit]:
+    """Today's provinces (a questionnaire of one merged away counts in its successor)."""
     return list(get_session().exec(select(AdminUnit).join(
-        GeoLevel, GeoLevel.id == AdminUnit.level_id).where(GeoLevel.code == "province")
+        GeoLevel, GeoLevel.id == AdminUnit.level_id).where(GeoLevel.code == "province",
+                                                           on_todays_map())
         .order_by(AdminUnit.name)))
 
 
@@ -77,7 +79,7 @@ def ministry_review() -> str | WerkzeugResponse:
         else EVERYTHING
     number, size = clamp(request.args.get("page"), request.args.get("size"))
     page = paginate(db, awaiting(chosen.id if chosen else None, area), number, size)
-    names = ancestry_table(db)
+    names = ancestry_table(db, todays_map=True)  # as the province filter reads it
     return render_template("entry/ministry.html", page=page, rounds=rounds, chosen=chosen,
                            provinces=provinces, province=province,
                            province_of={r.id: names.get(r.unit_id, {}).get("province", "")
