@@ -56,9 +56,7 @@ def subtree(unit_id: int) -> CTE:
     query, any depth)."""
     top = select(AdminUnit.id.label("id")).where(AdminUnit.id == unit_id)  # type: ignore[union-attr]
     tree = top.cte("scope_units", recursive=True, nesting=True)  # two in one query are two
-    taken = and_(AdminUnit.successor_id.is_not(None),  # type: ignore[union-attr]
-                 AdminUnit.valid_to.is_not(None),  # type: ignore[union-attr]
-                 AdminUnit.valid_to < func.current_date())  # type: ignore[operator]
+    taken = and_(AdminUnit.successor_id.is_not(None), not_(on_todays_map()))  # type: ignore[union-attr]
     below = select(AdminUnit.id).join(tree, or_(  # type: ignore[call-overload]
         and_(AdminUnit.parent_id == tree.c.id, not_(taken)),
         and_(AdminUnit.successor_id == tree.c.id, taken)))
