@@ -25,7 +25,7 @@ from survey.models_dossiers import Dossier
 from survey.services.desks.links import desk_url, dossier_secret
 from survey.services.dossiers.records import plain_words
 from survey.services.responses import dossier_hash
-from survey.services.scope import EVERYTHING, Scope, desks_within
+from survey.services.scope import EVERYTHING, Scope, contains_unit
 
 SALT = "sipas.dossier-link.v1"
 DEFAULT_DAYS = 30
@@ -56,9 +56,10 @@ def make_link(session: Session, base_url: str, secret_key: str, code: str,
     desks: another area's dossier is no dossier)."""
     dossier = session.exec(select(Dossier).where(
         Dossier.code_hash == dossier_hash(dossier_secret(secret_key), code))).first()
-    if dossier is not None and not scope.everything and dossier.desk_id not in set(
-            session.exec(select(Desk.id).where(desks_within(scope)))):
-        dossier = None
+    if dossier is not None and not scope.everything:  # one desk's unit, not the area's list
+        owner = session.get(Desk, dossier.desk_id) if dossier.desk_id else None
+        if owner is None or not contains_unit(session, scope, owner.unit_id):
+            dossier = None
     if dossier is None:
         raise UserError(N_("no dossier with this code: import or push it first"))
     desk = session.get(Desk, dossier.desk_id) if dossier.desk_id else None

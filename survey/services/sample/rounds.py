@@ -87,10 +87,7 @@ def create_round(session: Session, code: str, name: str, year: int,
 
 def list_rounds(session: Session, scope: Scope = EVERYTHING) -> list[RoundInfo]:
     out = []
-    seen = {r.id for r in visible_rounds(session, scope)}
-    for r in session.exec(select(SurveyRound).order_by(SurveyRound.year, SurveyRound.code)):
-        if r.id not in seen:
-            continue
+    for r in sorted(visible_rounds(session, scope), key=lambda r: (r.year, r.code)):
         hamlets = session.exec(
             select(func.count()).select_from(SampleUnit).where(SampleUnit.round_id == r.id)
         ).one()
