@@ -173,13 +173,20 @@ def _communes(session: Session, levels: dict[str, Any], province: AdminUnit,
         session.add(commune)
         session.flush()
         for h in range(1, HAMLETS + 1):
-            households = rng.randint(150, 700)
-            session.add(AdminUnit(code=f"{commune.code}{h:02d}", name=f"Thôn {h}",
-                                  level_id=levels["hamlet"].id, parent_id=commune.id,
-                                  households=households, population=int(households * 3.6)))
+            session.add(_hamlet(levels, commune, h, rng))
         out.append(commune)
     session.flush()
     return out
+
+
+def _hamlet(levels: dict[str, Any], commune: AdminUnit, h: int, rng: random.Random,
+            **ended: Any) -> AdminUnit:
+    """Hamlet ``h`` of a commune, with households (its measure of size) and people;
+    ``ended``: its end date and successor, for a hamlet of the old map."""
+    households = rng.randint(150, 700)
+    return AdminUnit(code=f"{commune.code}{h:02d}", name=f"Thôn {h}",
+                     level_id=levels["hamlet"].id, parent_id=commune.id,
+                     households=households, population=int(households * 3.6), **ended)
 
 
 def _old_map(session: Session, levels: dict[str, Any], rng: random.Random,
@@ -208,12 +215,8 @@ def _old_map(session: Session, levels: dict[str, Any], rng: random.Random,
             session.add(commune)
             session.flush()
             for h in range(1, 3):
-                households = rng.randint(150, 700)
-                session.add(AdminUnit(
-                    code=f"{commune.code}{h:02d}", name=f"Thôn {h}",
-                    level_id=levels["hamlet"].id, parent_id=commune.id, households=households,
-                    population=int(households * 3.6), valid_to=LAST_DAY,
-                    successor_id=by_code[f"{heir}{h:02d}"].id))
+                session.add(_hamlet(levels, commune, h, rng, valid_to=LAST_DAY,
+                                    successor_id=by_code[f"{heir}{h:02d}"].id))
     session.flush()
 
 

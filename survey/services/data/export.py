@@ -59,15 +59,14 @@ def check_filter(flt: ExportFilter) -> None:
         raise ValueError(f"unknown status {flt.status!r}; choose one of {', '.join(sorted(valid))}")
 
 
-_SUBTREE = SUBTREE_SQL  # the area's unit and every unit below it
 _CONDITIONS = {
     "status": "r.status = :status", "round": "sr.code = :round",
     "instrument": "i.code = :instrument", "start": "r.created_at >= :start",
     "end": "r.created_at < :end", "updated_since": "r.updated_at >= :updated_since",
     "mode": "r.mode = :mode", "desk": "r.desk_id IN (SELECT id FROM desk WHERE code = :desk)",
     "after": "r.id > :after",
-    "area": f"(r.unit_id IN {_SUBTREE} OR r.desk_id IN "
-            f"(SELECT d.id FROM desk d WHERE d.unit_id IN {_SUBTREE}))",
+    "area": f"(r.unit_id IN {SUBTREE_SQL} OR r.desk_id IN "  # the area's units and desks
+            f"(SELECT d.id FROM desk d WHERE d.unit_id IN {SUBTREE_SQL}))",
 }  # fmt: skip
 _MOMENTS = ("start", "end", "updated_since")  # bound as the dialect stores moments
 _FILTER = "{where}"  # the conditions of the filters that are set (see ``_filtered``)
