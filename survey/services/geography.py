@@ -11,6 +11,7 @@ round sit in today's Tuyên Quang and a trend across the reform compares the sam
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlmodel import Session, select
@@ -59,19 +60,37 @@ def todays_parent(unit: AdminUnit, on: date) -> int | None:
     return unit.successor_id if taken_over(unit, on) else unit.parent_id
 
 
-def lost_levels(session: Session, on: date | None = None) -> set[str]:
+@dataclass(frozen=True)
+class Frame:
+    """Every level (id → code) and unit (id → row), read once for several tables."""
+
+    levels: dict[int, str]
+    units: dict[int, AdminUnit]
+
+
+def read_frame(session: Session) -> Frame:
+    """The levels and units, in two queries: pass it to :func:`ancestry_table` and
+    :func:`lost_levels` when a caller needs several of them (a national frame is 100,000
+    units)."""
+    return Frame({lv.id: lv.code for lv in session.exec(select(GeoLevel))},  # type: ignore[misc]
+                 {u.id: u for u in session.exec(select(AdminUnit))})  # type: ignore[misc]
+
+
+def lost_levels(session: Session, on: date | None = None, frame: Frame | None = None
+                ) -> set[str]:
     """Levels that today's map no longer has (districts since 2025): every unit ended."""
     day = on or today()
-    levels = {lv.id: lv.code for lv in session.exec(select(GeoLevel))}
+    frame = frame or read_frame(session)
     found: dict[str, bool] = {}
-    for level_id, valid_to in session.exec(select(AdminUnit.level_id, AdminUnit.valid_to)):
-        code = levels[level_id]
-        found[code] = found.get(code, False) or valid_to is None or valid_to >= day
+    for unit in frame.units.values():
+        code = frame.levels[unit.level_id]
+        found[code] = found.get(code, False) or unit.valid_to is None or unit.valid_to >= day
     return {code for code, current in found.items() if not current}
 
 
 def ancestry_table(session: Session, field: str = "name", todays_map: bool = False,
-                   on: date | None = None) -> dict[int, dict[str, str]]:
+                   on: date | None = None, frame: Frame | None = None
+                   ) -> dict[int, dict[str, str]]:
     """For every unit, the names (or ``field``, e.g. ``"code"``) of itself and its
     ancestors keyed by level code.
 
@@ -81,10 +100,10 @@ def ancestry_table(session: Session, field: str = "name", todays_map: bool = Fal
     name the unit had when surveyed, so an old round can still be broken down by them.
 
     Built once per export in memory (a province has a few thousand units), which is
-    far cheaper than recursive SQL per response.
+    far cheaper than recursive SQL per response. ``frame``: the units already read.
     """
-    levels = {lv.id: lv.code for lv in session.exec(select(GeoLevel))}
-    units = {u.id: u for u in session.exec(select(AdminUnit))}
+    frame = frame or read_frame(session)
+    levels, units = frame.levels, frame.units
     cache: dict[int, dict[str, str]] = {}
     moved: dict[int, dict[str, str]] = {}
     day = on or today()
@@ -112,7 +131,7 @@ def ancestry_table(session: Session, field: str = "name", todays_map: bool = Fal
         return names
 
     if todays_map:
-        lost = lost_levels(session, day)
+        lost = lost_levels(session, day, frame)
         table = {}
         for unit_id in units:
             names = dict(resolve_today(unit_id))

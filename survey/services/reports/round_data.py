@@ -34,7 +34,13 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from survey.services.data.export import GEO_LEVELS
-from survey.services.geography import ancestry_table, distinct_names, lost_levels, today
+from survey.services.geography import (
+    ancestry_table,
+    distinct_names,
+    lost_levels,
+    read_frame,
+    today,
+)
 
 _WHERE = """
 FROM response r
@@ -186,17 +192,19 @@ def _read(session: Session, params: dict[str, str], items: list[str] | None = No
     n = len(resp)
     row_of = {r[0]: k for k, r in enumerate(resp)}
     # today's map: a round from before a reform is read as the areas that exist now
-    geo_codes = ancestry_table(session, "code", todays_map=True)
-    geo = distinct_names(ancestry_table(session, todays_map=True), geo_codes, GEO_LEVELS)
+    frame = read_frame(session)  # four tables of one read of the units
+    geo_codes = ancestry_table(session, "code", todays_map=True, frame=frame)
+    geo = distinct_names(ancestry_table(session, todays_map=True, frame=frame), geo_codes,
+                         GEO_LEVELS)
     names = [geo.get(r[4], {}) if r[4] is not None else {} for r in resp]
     codes = [geo_codes.get(r[4], {}) if r[4] is not None else {} for r in resp]
     texts: dict[str, np.ndarray] = {
         "stratum": np.array(["" if r[1] is None else str(r[1]) for r in resp], dtype=object),
         "psu": np.array(["" if r[2] is None else str(r[2]) for r in resp], dtype=object),
     }
-    surveyed_codes = ancestry_table(session, "code")
-    surveyed = distinct_names(ancestry_table(session), surveyed_codes, GEO_LEVELS)
-    lost = lost_levels(session)
+    surveyed_codes = ancestry_table(session, "code", frame=frame)
+    surveyed = distinct_names(ancestry_table(session, frame=frame), surveyed_codes, GEO_LEVELS)
+    lost = lost_levels(session, frame=frame)
     was = [surveyed.get(r[4], {}) if r[4] is not None else {} for r in resp]
     was_codes = [surveyed_codes.get(r[4], {}) if r[4] is not None else {} for r in resp]
     for level in GEO_LEVELS:
