@@ -210,6 +210,9 @@ def test_the_command_line_acts_as_an_area_account_with_as(demo: Flask, cli_env: 
                                 "--as", "tanphu", "--lang", "en"])
     assert made.exit_code == 0, made.output
     assert pdf.read_bytes().startswith(b"%PDF")
+    no_db = runner.invoke(main, ["index", "--instrument", "sipas_services", "--as", "tanphu"])
+    assert no_db.exit_code == 1 and "--as needs --db" in no_db.output
+    assert "Traceback" not in no_db.output
     for who, words in (("nobody", "no active account 'nobody'"),
                        ("keyer-tp", "keyer-tp is enumerator")):
         refused = runner.invoke(main, ["export", "--out", str(out), "--as", who])

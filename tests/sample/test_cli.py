@@ -88,6 +88,10 @@ def test_a_bad_frame_is_one_clear_message_and_nothing_is_imported(
         (["round", "publish", "2026"], "no computed weights"),
         (["round", "create", "--code", "2026", "--name", "x", "--year", "2026"], "already exists"),
         (["round", "create", "--code", "2027", "--name", "x", "--year", "1900"], "year must be"),
+        (["round", "create", "--code", "2027", "--name", "x", "--year", "2027", "--area", "99"],
+         "no administrative unit has the code '99'"),
+        (["frame", "crosswalk", "--on", "2025-13-01"], "'2025-13-01' is not a date"),
+        (["frame", "crosswalk", "--level", "tinh"], "'tinh' is not a level of the frame"),
     ],
 )
 def test_bad_options_give_one_clear_line(
