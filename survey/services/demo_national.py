@@ -132,7 +132,7 @@ def build_national_demo(session: Session, secret: bytes, evaluations: int = 300_
             desk = Desk(code=f"MC-{code}-{k}", name=(
                 f"Trung tâm Phục vụ hành chính công {name}" if k == 0 else
                 f"Bộ phận Một cửa {commune.name}, {name}"), agency=(
-                f"UBND {name}" if k == 0 else f"UBND {commune.name}"),
+                f"UBND {name}" if k == 0 else f"UBND {commune.name}, {name}"),
                 admin_level="province" if k == 0 else "commune", unit_id=commune.id)
             session.add(desk)
             desks.append((desk, shifts[code]))
