@@ -6,8 +6,9 @@ estimate``, ``sipas index`` or a Python caller), so reports and tests read one s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from math import isfinite
 
 import numpy as np
 
@@ -78,10 +79,16 @@ def to_rows(
     levels: Sequence[str | None] | None = None,
     notes: np.ndarray | None = None,
     design_rows: int | None = None,
+    skip: np.ndarray | None = None,
+    extras: Callable[[int, int], dict] | None = None,
 ) -> list[Estimate]:
     """Attach CIs and target verdicts and flatten to rows: whole sample first, then domains.
 
     ``design_rows``: all rows of a calibrated design (R's beta interval counts them).
+    ``skip`` (domains × names, True: leave out) drops rows nobody reads: a breakdown of
+    800 communes needs their element and overall rows, not 22 criteria each. ``extras(d,
+    j)`` gives a row's ``extra`` (rows with an estimate only). Numbers are read from lists,
+    not array by array: a national breakdown is tens of thousands of rows.
     """
     prop = np.broadcast_to(np.array(proportion, dtype=bool), res.estimate.shape)
     ci = intervals(res.estimate, res.se, res.df, res.n, method, level, prop, design_rows)
@@ -89,23 +96,39 @@ def to_rows(
     if target is not None:
         ver = verdicts(res.estimate, res.se, res.df, res.n, ci.low, ci.high, target, method,
                        level, prop, design_rows)
+    est_l, se_l, n_l, df_l, deff_l = (np.asarray(x).tolist() for x in (
+        res.estimate, res.se, res.n, res.df, res.deff))
+    low_l, high_l, note_l, prop_l = (np.asarray(x).tolist() for x in (
+        ci.low, ci.high, ci.note, prop))
+    verdict_l = p_l = None
+    if ver is not None:
+        verdict_l, p_l = np.asarray(ver.verdict).tolist(), np.asarray(ver.p_value).tolist()
     rows = []
     for d, dom in enumerate(domains.names()):
         for j, name in enumerate(names):
-            note = ci.note[d, j] if res.n[d, j] > 0 else "no valid answers"
+            if skip is not None and skip[d, j]:
+                continue
+            n = int(n_l[d][j])
+            note = note_l[d][j] if n > 0 else "no valid answers"
             if notes is not None and notes[d, j]:
                 note = f"{notes[d, j]}; {note}" if note else notes[d, j]
-            est = _num(res.estimate[d, j]) if res.n[d, j] > 0 else None
+            est = _value(est_l[d][j]) if n > 0 else None
             rows.append(Estimate(
-                name=name, domain=dom, n=int(res.n[d, j]), estimate=est,
-                se=_num(res.se[d, j]) if est is not None else None,
-                ci_low=_num(ci.low[d, j]), ci_high=_num(ci.high[d, j]),
-                df=int(res.df[d, j]), deff=_num(res.deff[d, j]), note=note or "",
-                level=levels[j] if levels else None, proportion=bool(prop[d, j]),
-                target=target, verdict=None if ver is None else ver.verdict[d, j],
-                p_value=None if ver is None else _num(ver.p_value[d, j]),
+                name=name, domain=dom, n=n, estimate=est,
+                se=_value(se_l[d][j]) if est is not None else None,
+                ci_low=_value(low_l[d][j]), ci_high=_value(high_l[d][j]),
+                df=int(df_l[d][j]), deff=_value(deff_l[d][j]), note=note or "",
+                level=levels[j] if levels else None, proportion=bool(prop_l[d][j]),
+                target=target, verdict=None if verdict_l is None else verdict_l[d][j],
+                p_value=None if p_l is None else _value(p_l[d][j]),
+                extra=extras(d, j) if extras is not None and n > 0 else {},
             ))
     return rows
+
+
+def _value(x: float) -> float | None:
+    """:func:`_num` for a Python float from ``tolist()`` (no NumPy scalar per number)."""
+    return x if isfinite(x) else None
 
 
 def satisfied_indicator(name: str, values: np.ndarray, satisfied: Sequence[int],

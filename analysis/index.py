@@ -47,11 +47,14 @@ def sipas_index(
     valid: Sequence[int] = (1, 2, 3, 4, 5),
     level: float = 0.95,
     target: float | None = None,
+    domain_criteria: bool = True,
 ) -> list[Estimate]:
     """Criterion, element and overall rows for the whole sample and every domain.
 
     Criterion rows also carry ``mean_score`` (1–5) and ``dissatisfied`` (share of the two
-    lowest valid codes) with their SEs in ``extra``.
+    lowest valid codes) with their SEs in ``extra``. ``domain_criteria=False``: domains
+    get only their element and overall rows (what a breakdown's table shows; the
+    criteria are still estimated, the elements are made of them), the whole sample all.
     """
     bad = set(satisfied) - set(valid)
     if bad:
@@ -112,9 +115,12 @@ def sipas_index(
     keep = list(range(k)) + list(range(3 * k, 3 * k + len(elements) + 1))
     sub = _select(res, keep)
     notes = _notes(state["has"], state["here"], elements, items, sub.n)
-    rows = to_rows(sub, names, domains, [True] * len(names), "logit", level, target,
-                   levels, notes)
-    return _attach_scores(rows, res, k, len(names))
+    skip = None
+    if not domain_criteria:
+        skip = np.zeros(sub.estimate.shape, dtype=bool)
+        skip[1:, :k] = True
+    return to_rows(sub, names, domains, [True] * len(names), "logit", level, target,
+                   levels, notes, skip=skip, extras=_scores(res, k))
 
 
 def _select(res, cols: list[int]):
@@ -140,20 +146,14 @@ def _notes(has: np.ndarray, here: np.ndarray, elements: Sequence[Element], items
     return notes
 
 
-def _attach_scores(rows: list[Estimate], res, k: int, per_domain: int) -> list[Estimate]:
-    """Add mean score and share dissatisfied (with SEs) to the criterion rows."""
-    from dataclasses import replace
+def _scores(res, k: int):  # type: ignore[no-untyped-def]
+    """A criterion row's ``extra``: its mean score and share dissatisfied, with SEs (None
+    where R gives NaN: an SE a lonely-PSU policy cannot compute)."""
+    est, se = res.estimate[:, k:3 * k].tolist(), res.se[:, k:3 * k].tolist()
 
-    out = []
-    for i, row in enumerate(rows):
-        d, j = divmod(i, per_domain)
-        if j < k and row.n > 0:
-            extra = {  # None where R gives NaN (an SE a lonely-PSU policy cannot compute)
-                "mean_score": _num(res.estimate[d, k + j]),
-                "mean_score_se": _num(res.se[d, k + j]),
-                "dissatisfied": _num(res.estimate[d, 2 * k + j]),
-                "dissatisfied_se": _num(res.se[d, 2 * k + j]),
-            }
-            row = replace(row, extra=extra)
-        out.append(row)
-    return out
+    def extra(d: int, j: int) -> dict:
+        if j >= k:
+            return {}
+        return {"mean_score": _num(est[d][j]), "mean_score_se": _num(se[d][j]),
+                "dissatisfied": _num(est[d][k + j]), "dissatisfied_se": _num(se[d][k + j])}
+    return extra

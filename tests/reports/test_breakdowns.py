@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlmodel import Session
+from sqlalchemy import delete, update
+from sqlmodel import Session, select
 
 from analysis.design import make_design
 from analysis.estimate import Domains
 from analysis.index import Element, sipas_index
+from survey.models import Answer, Response
 from survey.services.instruments import latest_version
 from survey.services.instruments_text import parse_stored
 from survey.services.reports.dashboard import DashboardOptions, build_dashboard
@@ -31,10 +35,12 @@ def _engine_on_subset(session: Session, item: str, code: str) -> tuple:
                       tuple(form.valid_codes), 0.95, 0.80)
     overall = [e for e in est if e.level == "overall" and e.domain == {item: "chosen"}]
     assert len(overall) == 1
+    elements_of = {e.name: e for e in est if e.level == "element"
+                   and e.domain == {item: "chosen"}}
     psus = {(s, p) for s, p, r in zip(data.text["stratum"], data.text["psu"], rows,
                                       strict=True) if r}
     df_by_hand = len(psus) - len({s for s, _p in psus})
-    return overall[0], int(rows.sum()), df_by_hand
+    return overall[0], int(rows.sum()), df_by_hand, elements_of
 
 
 @pytest.mark.parametrize("item", ["e_levels", "e_fields"])
@@ -49,7 +55,7 @@ def test_does_each_chosen_answer_equal_the_engine_on_its_subset(demo: Flask, ite
         assert [d.code for d in domains] == [str(c.code) for c in form.item(item).choices
                                              if str(c.code) in used]
         for d in domains:
-            expected, chosen, df = _engine_on_subset(session, item, d.code)
+            expected, chosen, df, elements = _engine_on_subset(session, item, d.code)
             assert d.overall.n == expected.n == chosen
             assert d.overall.estimate == pytest.approx(expected.estimate, rel=1e-12)
             assert d.overall.se == pytest.approx(expected.se, rel=1e-12)
@@ -57,8 +63,36 @@ def test_does_each_chosen_answer_equal_the_engine_on_its_subset(demo: Flask, ite
             assert d.overall.ci_high == pytest.approx(expected.ci_high, rel=1e-12)
             # df per domain: PSUs with a respondent who chose it, minus their strata
             assert d.overall.df == expected.df == df
+            # the elements too (linear combinations of the criteria, their own n and df)
+            assert [e.code for e in d.elements] == list(elements)
+            for row in d.elements:
+                want = elements[row.code]
+                assert (row.n, row.df) == (want.n, want.df)
+                assert row.estimate == pytest.approx(want.estimate, rel=1e-12)
+                assert row.se == pytest.approx(want.se, rel=1e-12)
     # a respondent who chose two answers counts in both: the domains overlap
     assert sum(d.overall.n for d in domains) > rep.overall.n  # type: ignore[union-attr]
+
+
+def test_does_a_psu_where_nobody_chose_keep_its_place_in_the_design(demo: Flask) -> None:
+    """The choices are estimated in one pass over copies of the rows; a PSU where nobody
+    chose anything must still count in its stratum, as in R's ``subset()``."""
+    with Session(demo.extensions["sipas_engine"]) as session:
+        data = load_round(session, "2025", "sipas_services")
+        psu = data.text["psu"][0]
+        ids = [r.id for r in session.exec(select(Response).where(
+            Response.status == "verified", Response.psu == psu)).all()]
+        session.execute(delete(Answer).where(Answer.response_id.in_(ids),
+                                             Answer.item_code == "e_levels"))
+        session.execute(update(Response).where(Response.id.in_(ids))
+                        .values(updated_at=datetime.now(UTC)))  # as an edit stamps it
+        session.flush()
+        rep = household_report(session, "2025", min_n=1)
+        for d in rep.selections["e_levels"]:
+            expected, _chosen, df, _elements = _engine_on_subset(session, "e_levels", d.code)
+            assert (d.overall.n, d.overall.df) == (expected.n, expected.df)
+            assert d.overall.se == pytest.approx(expected.se, rel=1e-12)
+        session.rollback()
 
 
 def test_are_the_domains_named_with_the_instruments_vietnamese_labels(demo: Flask) -> None:

@@ -65,6 +65,12 @@ def key_of(kind: str, parts: tuple) -> str:
     return f"{kind}-{hashlib.sha256(text).hexdigest()}"
 
 
+def has(kind: str, parts: tuple) -> bool:
+    """Is an answer to (kind, parts) kept (it may still turn out unreadable)?"""
+    where = folder()
+    return where is not None and (where / f"{key_of(kind, parts)}.pickle").exists()
+
+
 def remember(kind: str, parts: tuple, compute: Callable[[], T]) -> T:
     """The stored answer to (kind, parts), or ``compute()``'s, stored for next time.
 

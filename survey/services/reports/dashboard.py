@@ -7,6 +7,7 @@ period (month, quarter, year) selects the desk evaluations and, by its year, the
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -31,7 +32,13 @@ from survey.services.reports.household import (
     report_items,
 )
 from survey.services.reports.period import Period, parse_period
-from survey.services.reports.round_data import CODE, RoundData, fingerprint, load_round
+from survey.services.reports.round_data import (
+    CODE,
+    RoundData,
+    fingerprint,
+    load_round,
+    prefetch,
+)
 from survey.services.reports.rows import IndexRow
 from survey.services.reports.trend import DeskTrend, desk_trend, household_trend
 from survey.services.reports.words import T
@@ -149,11 +156,23 @@ def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
                              scope="", problem=T.get(options.lang, T["vi"])["no_round"])
     else:
         code = round_for(session, period, options.round_code, scope)
+    # a round nobody has asked about yet is read while the desk results are estimated
+    reading = _read_ahead(session, code, options.instrument, area) if code else None
+    desk = desk_report(session, period, weighted=options.weighted, scope=scope, **common)
+    prev_period = period.previous()
+    before = desk_report(session, prev_period, weighted=options.weighted, scope=scope,
+                         **common)
+    # the trend is unweighted: the page's own reports are reused unless they are weighted
+    trend = desk_trend(session, period, options.level, options.min_n, options.lang,
+                       known={} if options.weighted else
+                       {desk.period.code: desk, before.period.code: before}, scope=scope)
+    if reading is not None:
+        reading.join()
+    if code:
         pairs = _area_pairs(session, code, options.instrument, area)  # once: checks, choices
         _check_area(pairs, options)
         hh = household_report(session, code, options.instrument, options.target,
                               filter_by=options.filter_by, only=only, area=area, **common)
-    desk = desk_report(session, period, weighted=options.weighted, scope=scope, **common)
     codes = [r.code for r in visible]
     prev_code = codes[codes.index(code) - 1] if code in codes[1:] else None
     round_changes: tuple[Difference, ...] = ()
@@ -165,9 +184,6 @@ def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
         if prev.overall is not None:
             round_changes = tuple(compare_rows([hh.overall, *hh.elements],
                                                [prev.overall, *prev.elements], options.level))
-    prev_period = period.previous()
-    before = desk_report(session, prev_period, weighted=options.weighted, scope=scope,
-                         **common)
     desk_changes: tuple[Difference, ...] = ()
     if desk.overall is not None and before.overall is not None:
         now = [desk.overall] + [_keyed(d.key, d.headline) for d in desk.desks]
@@ -181,11 +197,7 @@ def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
         household_trend=household_trend(session, rounds, options.instrument, options.target,
                                         options.level, options.min_n, options.lang,
                                         options.filter_by, known=overalls, area=area),
-        # the trend is unweighted: the page's own reports are reused unless they are weighted
-        desk_trend=desk_trend(session, period, options.level, options.min_n, options.lang,
-                              known={} if options.weighted else
-                              {desk.period.code: desk, before.period.code: before},
-                              scope=scope),
+        desk_trend=trend,
         areas=_areas(pairs, options) if code else {},
         periods=evaluation_periods(session),
     )
@@ -195,6 +207,17 @@ def _keyed(key: str, row: IndexRow) -> IndexRow:
     from dataclasses import replace
 
     return replace(row, code=key, label=key)
+
+
+def _read_ahead(session: Session, round_code: str, instrument: str, area: Area | None
+                ) -> threading.Thread | None:
+    """Start reading the round (:func:`prefetch`) unless its filter choices are kept on
+    disk: then the household results most likely are too, and nothing needs reading."""
+    stamp = fingerprint(session, round_code, instrument)
+    if cache.has("areas", (*stamp, area)):
+        return None
+    form = parse_stored(latest_version(session, instrument).source_text)
+    return prefetch(session, round_code, instrument, stamp, report_items(form))
 
 
 def _area_pairs(session: Session, round_code: str, instrument: str,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from sqlmodel import Session
 
+from analysis.codes import Categorical, factorize
 from analysis.compare import Difference, index_against_whole
 from analysis.design import Design, make_design
 from analysis.engine import run
@@ -86,9 +87,21 @@ def _label(labels: dict, lang: str) -> str:
     return labels.get(lang) or labels.get("vi") or ""
 
 
-def _design(data: RoundData) -> Design:
-    return make_design(data.n, weights=data.numbers["weight"], strata=data.text["stratum"],
-                       clusters=[data.text["psu"]])
+def _design(data: RoundData, rows: np.ndarray | None = None,
+            codes: tuple[Categorical, Categorical] | None = None) -> Design:
+    """The round's design; with ``rows`` (indexes, every row at least once, repeats
+    allowed), of those rows. ``codes``: the stratum and PSU columns already factorized
+    (sorting 37,000 strings once per page, not once per design)."""
+    strata, psus = codes or (data.text["stratum"], data.text["psu"])
+    if rows is None:
+        return make_design(data.n, weights=data.numbers["weight"], strata=strata,
+                           clusters=[psus])
+    if codes is not None:
+        strata, psus = (Categorical(c.codes[rows], c.labels) for c in codes)
+    else:
+        strata, psus = strata[rows], psus[rows]
+    return make_design(rows.size, weights=data.numbers["weight"][rows], strata=strata,
+                       clusters=[psus])
 
 
 def household_report(
@@ -132,7 +145,8 @@ def _household_report(
         return HouseholdReport(**base,
                                problem=words["no_verified_round"].format(round=round_.code))
     try:
-        design = _design(data)
+        codes = (factorize(data.text["stratum"]), factorize(data.text["psu"]))
+        design = _design(data, codes=codes)
     except ValueError as exc:
         return HouseholdReport(**base, problem=words["design_unusable"].format(reason=exc))
     elements = [Element(e.code, tuple(e.items), _label(e.label, lang)) for e in form.elements]
@@ -140,8 +154,16 @@ def _household_report(
     answers = {c: data.numbers.get(c, np.full(data.n, np.nan)) for c in items}
     sat, val = tuple(form.satisfied_codes), tuple(form.valid_codes)
 
-    def index(domain: Domains) -> list[Estimate]:
-        return sipas_index(design, answers, elements, domain, sat, val, level, target)
+    def index(domain: Domains, rows: np.ndarray | None = None,
+              breakdown: bool = False) -> list[Estimate]:
+        """The index of every domain; ``rows`` (indexes, every row at least once, repeats
+        allowed): of those rows. ``breakdown``: domains without their criteria rows."""
+        if rows is None:
+            return sipas_index(design, answers, elements, domain, sat, val, level, target,
+                               domain_criteria=not breakdown)
+        return sipas_index(_design(data, rows, codes), {c: a[rows] for c, a in answers.items()},
+                           elements, domain, sat, val, level, target,
+                           domain_criteria=not breakdown)
 
     inside = np.ones(data.n, dtype=bool)
     head_dom = Domains(None, None, ())
@@ -187,7 +209,7 @@ def _household_report(
         if col == "province" and len(set(data.text[col][inside].tolist()) - {""}) < 2:
             continue  # one province is the whole: nothing to compare it with
         dom = Domains.of(col, np.where(inside, data.text[col], ""))
-        found = _domains(index(dom), dom, elements, per, min_n, labels)
+        found = _domains(index(dom, breakdown=True), dom, elements, per, min_n, labels)
         try:  # is each area different from the whole? (the area is part of it)
             against = index_against_whole(
                 design, answers, [e.items for e in elements], sat, val, dom.codes,
@@ -199,8 +221,8 @@ def _household_report(
                                 for row, diff, rank in zip(found, against, ranks, strict=True))
     selections: dict[str, tuple[DomainRow, ...]] = {}
     for code in (c for c in SELECTIONS if c in wanted and c in data.text):
-        found = _chosen_domains(index, data.text[code], form.item(code), inside, per, min_n,
-                                labels, lang)
+        found = _chosen_domains(index, data, data.text[code], form.item(code), inside, per,
+                                min_n, labels, lang)
         if found:
             selections[code] = found
     return HouseholdReport(
@@ -255,23 +277,38 @@ def chosen_all(answers: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def _chosen_domains(index: Callable[[Domains], list[Estimate]], answers: np.ndarray,
-                    item: Item, inside: np.ndarray, per: int, min_n: int,
+def _chosen_domains(index: Callable[..., list[Estimate]], data: RoundData,
+                    answers: np.ndarray, item: Item, inside: np.ndarray, per: int, min_n: int,
                     labels: dict[str, str], lang: str) -> tuple[DomainRow, ...]:
     """One domain per choice of a multi-select item, each estimated as its own subset.
 
     The domains overlap (a respondent who chose two levels is in both), so they cannot be
-    one partition of the engine: each choice is a separate domain estimate, with its own
+    one partition of the rows: each choice is a domain estimate of its own, with its own
     df (PSUs with a respondent in it minus their strata), like R's ``subset(design, …)``.
+    They are still computed in one pass, not one per choice: every row once in no domain
+    (so each stratum keeps all its PSUs), then a copy of each row per choice it made, in
+    that choice's domain. A domain's estimate, SE and df read only its own rows and the
+    design's PSUs, so they are exactly the separate subsets' (a test compares the two);
+    only the whole-sample line, which counts copies, is not used.
     """
-    out = []
     picked = chosen_all(answers)
+    found = []
     for choice in item.choices:
-        rows = inside & picked.get(code_text(choice.code), np.zeros(len(answers), dtype=bool))
-        if not rows.any():
-            continue
-        name = _label(choice.label, lang)
-        block = index(Domains.of(item.code, np.where(rows, name, "")))[per:2 * per]
+        rows = np.flatnonzero(inside & picked.get(code_text(choice.code),
+                                                  np.zeros(len(answers), dtype=bool)))
+        if rows.size:
+            found.append((choice, rows))
+    if not found:
+        return ()
+    take = np.concatenate([np.arange(data.n), *(rows for _c, rows in found)])
+    codes = np.concatenate([np.full(data.n, -1, dtype=np.int64),
+                            *(np.full(rows.size, k, dtype=np.int64)
+                              for k, (_c, rows) in enumerate(found))])
+    names = tuple(_label(choice.label, lang) for choice, _rows in found)
+    est = index(Domains(item.code, codes, names), take, breakdown=True)
+    out = []
+    for (choice, _rows), name, block in zip(found, names, _blocks(est, per, len(found)),
+                                            strict=True):
         el = tuple(index_row(e, labels.get(e.name, e.name), min_n) for e in block
                    if e.level == "element")
         out.append(DomainRow(name, index_row(block[-1], "SIPAS", min_n), el,
@@ -307,11 +344,17 @@ def _ranks(rows: tuple[DomainRow, ...], strata: np.ndarray, codes: np.ndarray | 
     return none
 
 
+def _blocks(est: list[Estimate], per: int, count: int) -> list[list[Estimate]]:
+    """Each domain's rows of a breakdown's :func:`sipas_index` (``domain_criteria=False``):
+    after the whole sample's ``per`` rows, each domain's elements and overall."""
+    size = len(est[per:]) // count if count else 0
+    return [est[per + d * size:per + (d + 1) * size] for d in range(count)]
+
+
 def _domains(est: list[Estimate], dom: Domains, elements: list[Element], per: int,
              min_n: int, labels: dict[str, str]) -> tuple[DomainRow, ...]:
     out = []
-    for d, name in enumerate(dom.labels, start=1):
-        block = est[d * per:(d + 1) * per]
+    for name, block in zip(dom.labels, _blocks(est, per, len(dom.labels)), strict=True):
         el = tuple(index_row(e, labels.get(e.name, e.name), min_n) for e in block
                    if e.level == "element")
         out.append(DomainRow(name, index_row(block[-1], "SIPAS", min_n), el))

@@ -21,6 +21,7 @@ their area now, so its index and a new round's are for the same areas.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -29,7 +30,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, String, TextClause, bindparam, event, text
+from sqlalchemy import Connection, Engine, String, TextClause, bindparam, event, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
@@ -82,23 +83,36 @@ class RoundData:
 
 
 _MEMO = "sipas_round_fingerprints"
+_WROTE = "sipas_wrote"  # the session's transaction has written (nothing another sees yet)
+log = logging.getLogger(__name__)
 
 
 def _forget(session: Any, *_args: Any) -> None:
     session.info.pop(_MEMO, None)
 
 
+def _wrote(session: Any, *_args: Any) -> None:
+    _forget(session)
+    session.info[_WROTE] = True
+
+
+def _ended(session: Any, *_args: Any) -> None:
+    _forget(session)
+    session.info.pop(_WROTE, None)
+
+
 def _forget_on_write(state: Any) -> None:
     if not state.is_select:
-        _forget(state.session)
+        _wrote(state.session)
 
 
 # A page asks for a round's fingerprint several times (the filter's choices, the report,
 # the trend); it is hashed once per transaction while the session writes nothing: any
 # flush, write statement, or end of the transaction (commit, rollback, close) forgets it.
-for _name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback",
-              "after_transaction_end"):
-    event.listen(OrmSession, _name, _forget)
+event.listen(OrmSession, "after_flush", _wrote)
+for _name in ("after_commit", "after_rollback", "after_soft_rollback"):
+    event.listen(OrmSession, _name, _ended)
+event.listen(OrmSession, "after_transaction_end", _forget)
 event.listen(OrmSession, "do_orm_execute", _forget_on_write)
 
 
@@ -149,8 +163,7 @@ def load_round(session: Session, round_code: str, instrument: str,
     questionnaire's), None for every one.
     """
     params = {"round": round_code, "instrument": instrument}
-    key = (*(key or fingerprint(session, round_code, instrument)),
-           "items", *(items if items is not None else ("*",)))
+    key = _key(key or fingerprint(session, round_code, instrument), items)
     with _lock:
         if key in _kept:
             _kept.move_to_end(key)
@@ -163,6 +176,44 @@ def load_round(session: Session, round_code: str, instrument: str,
         while len(_kept) > KEEP:
             _kept.popitem(last=False)
     return data
+
+
+def _key(stamp: tuple[str, ...], items: Sequence[str] | None) -> tuple[str, ...]:
+    return (*stamp, "items", *(items if items is not None else ("*",)))
+
+
+def prefetch(session: Session, round_code: str, instrument: str, key: tuple[str, ...],
+             items: Sequence[str] | None = None) -> threading.Thread | None:
+    """Start reading the round on a connection of its own, for :func:`load_round` to find.
+
+    Most of a national round's read is the database working (about 1 s at 37,000
+    questionnaires) while Python waits; a page that has other things to compute first (the
+    desk results) does them meanwhile, then joins the thread. Only on PostgreSQL (SQLite
+    reads in this process: nothing to overlap), and only when this session has written
+    nothing: another connection would not see its writes, and the read would be kept
+    under a fingerprint that includes them. The read is kept exactly as the page's own
+    would be; if it fails, the page reads the round itself. Returns the thread, or None
+    when there is nothing to start.
+    """
+    bind = session.get_bind()
+    if (not isinstance(bind, Engine) or bind.dialect.name != "postgresql"
+            or session.info.get(_WROTE)):
+        return None
+    with _lock:
+        if _key(key, items) in _kept:
+            return None
+
+    def read() -> None:
+        try:
+            with Session(bind) as other:
+                load_round(other, round_code, instrument, key=key, items=items)
+        except Exception:  # noqa: BLE001 - the page reads the round itself
+            log.warning("reading round %s ahead failed; the page reads it", round_code,
+                        exc_info=True)
+
+    thread = threading.Thread(target=read, name="sipas-round-read", daemon=True)
+    thread.start()
+    return thread
 
 
 def read_items(session: Session, round_code: str, instrument: str,
