@@ -218,6 +218,7 @@ class _Log:  # what gunicorn hands its hooks
     def warning(self, *args): print("WARMUP failed", *args)
 class _Worker:
     log = _Log()
+    wsgi = app
 import os
 if os.environ.get("SIPAS_WARM_UP", "1") != "0":  # as a production worker, before requests
     from survey.serving import post_worker_init
@@ -238,7 +239,36 @@ assert again.status_code == 200, again.status_code
 t = time.perf_counter()
 c.get("/reports/?period=%s")
 cached = time.perf_counter() - t
-print(f"SECONDS {took:.3f} WARM {warm:.3f} CACHED {cached:.3f} BYTES {len(r.data)}")
+# New data, as a live service gets it: the same page after one more desk evaluation (a
+# copy of the latest, through the tally triggers), then after one household questionnaire
+# is edited (its last change stamped). Each recomputes only what the new data touch.
+from sqlalchemy import text as sql
+with app.extensions["sipas_engine"].begin() as conn:
+    old = conn.execute(sql("SELECT max(id) FROM response WHERE desk_id IS NOT NULL")).scalar()
+    new = conn.execute(sql(
+        "INSERT INTO response (client_uuid, content_hash, instrument_version_id, round_id, "
+        "mode, status, outcome, created_at, updated_at, unit_id, desk_id) SELECT "
+        "gen_random_uuid(), content_hash, instrument_version_id, round_id, mode, status, "
+        "outcome, created_at, now(), unit_id, desk_id FROM response WHERE id = :id "
+        "RETURNING id"), {"id": old}).scalar()
+    conn.execute(sql("INSERT INTO answer (response_id, item_code, value_num, value_text) "
+                     "SELECT :new, item_code, value_num, value_text FROM answer "
+                     "WHERE response_id = :old"), {"new": new, "old": old})
+try:
+    t = time.perf_counter()
+    assert c.get("/reports/?period=%s").status_code == 200
+    evaluation = time.perf_counter() - t
+finally:  # the database keeps its size (--reuse)
+    with app.extensions["sipas_engine"].begin() as conn:
+        conn.execute(sql("DELETE FROM response WHERE id = :id"), {"id": new})
+with app.extensions["sipas_engine"].begin() as conn:
+    conn.execute(sql("UPDATE response SET updated_at = now() WHERE id = (SELECT max(id) "
+                     "FROM response WHERE round_id IS NOT NULL AND status = 'verified')"))
+t = time.perf_counter()
+assert c.get("/reports/?period=%s").status_code == 200
+questionnaire = time.perf_counter() - t
+print(f"SECONDS {took:.3f} WARM {warm:.3f} CACHED {cached:.3f} EVALUATION {evaluation:.3f} "
+      f"QUESTIONNAIRE {questionnaire:.3f} BYTES {len(r.data)}")
 """
 
 
@@ -253,10 +283,13 @@ def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
                            f"{done.stderr[-3000:]}")
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
     own = re.search(r"SECONDS ([\d.]+)", done.stdout)
-    warm = re.search(r"WARM ([\d.]+) CACHED ([\d.]+)", done.stdout)
+    warm = re.search(r"WARM ([\d.]+) CACHED ([\d.]+) EVALUATION ([\d.]+) QUESTIONNAIRE "
+                     r"([\d.]+)", done.stdout)
     if warm:
         print(f"    (fresh worker {own.group(1)} s; warm worker, other numbers "  # type: ignore[union-attr]
-              f"{warm.group(1)} s; same page again {warm.group(2)} s)")
+              f"{warm.group(1)} s; same page again {warm.group(2)} s; after one more desk "
+              f"evaluation {warm.group(3)} s; after a questionnaire is edited "
+              f"{warm.group(4)} s)")
     return (float(own.group(1)) if own else wall), int(peak.group(1)) / 1024 if peak else 0.0
 
 
@@ -288,7 +321,7 @@ def run_size(url: str, evaluations: int, households: int, repeat: int,
     py, sipas = sys.executable, str(Path(sys.executable).parent / "sipas")
     out = Path(tempfile.mkdtemp())
     jobs = {
-        "dashboard": [py, "-c", DASHBOARD % (PERIOD, PERIOD, PERIOD), url],
+        "dashboard": [py, "-c", DASHBOARD % ((PERIOD,) * 5), url],
         "report PDF": [sipas, "report", "--period", PERIOD, "--round", ROUND,
                        "--out", str(out / "r.pdf")],
         "index --db": [sipas, "index", "--db", "--round", ROUND, "--instrument",

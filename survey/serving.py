@@ -22,8 +22,8 @@ Why these settings:
   public form, ``MAX_CONTENT_LENGTH`` for staff uploads).
 
 - **Workers warmed up** before they take requests (:func:`post_worker_init`): the
-  estimation engine and matplotlib are loaded and one chart drawn, so no analyst waits for
-  a worker's imports.
+  estimation engine and matplotlib are loaded, one chart drawn and the published
+  questionnaires parsed, so no analyst waits for a worker's imports.
 
 Settings by environment: ``SIPAS_BIND`` (default 127.0.0.1:8000), ``SIPAS_WORKERS``,
 ``SIPAS_THREADS``, ``SIPAS_REQUEST_SECONDS``, ``SIPAS_WARM_UP`` (``0``: no warm-up).
@@ -145,9 +145,10 @@ def on_starting(server: Any) -> None:
 
 def post_worker_init(worker: Any) -> None:
     """Load what the analysts' pages need before the worker takes requests: the estimation
-    engine and matplotlib with its fonts (about 1.5 s of imports and a first chart), paid
-    once at start instead of by the first analyst each worker serves. ``SIPAS_WARM_UP=0``
-    skips it (throwaway test servers that never draw a chart)."""
+    engine, matplotlib with its fonts and the published questionnaires (about 1.5 s of
+    imports, a first chart and parsing), paid once at start instead of by the first
+    analyst each worker serves. ``SIPAS_WARM_UP=0`` skips it (throwaway test servers that
+    never draw a chart)."""
     if os.environ.get("SIPAS_WARM_UP", "1") == "0":
         return
     started = time.perf_counter()
@@ -159,7 +160,14 @@ def post_worker_init(worker: Any) -> None:
         from survey.services.reports import charts
 
         charts.warm_up()
+        parsed = 0
+        engine = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("sipas_engine")
+        if engine is not None:  # the published questionnaires, parsed once per worker
+            from survey.services.instruments_text import warm_up
+
+            parsed = warm_up(engine)
     except Exception as exc:  # noqa: BLE001 - a warm-up never stops a worker from serving
         worker.log.warning("reports warm-up skipped: %s", exc)
         return
-    worker.log.info("reports warmed up in %.1f s", time.perf_counter() - started)
+    worker.log.info("reports warmed up in %.1f s (%d questionnaires parsed)",
+                    time.perf_counter() - started, parsed)
