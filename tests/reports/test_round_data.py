@@ -99,3 +99,41 @@ def test_a_kept_fingerprint_is_forgotten_when_the_session_writes_or_ends(demo: F
         session.close()  # (SQLite: one transaction at a time)
         with Session(demo.extensions["sipas_engine"]) as fresh:
             assert now == fingerprint(fresh, code, "sipas_services")
+
+
+def test_is_the_round_read_ahead_only_where_it_can_be_trusted(demo: Flask) -> None:
+    """The dashboard reads the round on another connection while it estimates the desks:
+    only on PostgreSQL, only when nothing is kept, and never when this session has
+    written (the other connection would read the data without the writes, under a
+    fingerprint that includes them)."""
+    engine = demo.extensions["sipas_engine"]
+    items = ("c1_1", "e_levels")
+    with Session(engine) as session:
+        stamp = round_data.fingerprint(session, "2025", "sipas_services")
+        with round_data._lock:
+            round_data._kept.clear()
+        thread = round_data.prefetch(session, "2025", "sipas_services", stamp, items)
+        if engine.dialect.name != "postgresql":
+            assert thread is None  # SQLite reads in this process: nothing to overlap
+            return
+        assert thread is not None
+        thread.join()
+        ahead = round_data._kept[round_data._key(stamp, items)]
+        assert round_data.load_round(session, "2025", "sipas_services", key=stamp,
+                                     items=items) is ahead  # the page finds it read
+        mine = round_data.read_items(session, "2025", "sipas_services", list(items))
+        np.testing.assert_array_equal(ahead.numbers["c1_1"], mine.numbers["c1_1"])
+        assert list(ahead.text["e_levels"]) == list(mine.text["e_levels"])
+        assert round_data.prefetch(session, "2025", "sipas_services", stamp, items) is None
+        with round_data._lock:
+            round_data._kept.clear()
+        first = session.exec(select(Response).where(Response.status == "verified")).first()
+        first.stratum = "moved"  # type: ignore[union-attr]
+        session.flush()
+        written = round_data.fingerprint(session, "2025", "sipas_services")
+        assert written != stamp
+        assert round_data.prefetch(session, "2025", "sipas_services", written, items) is None
+        session.rollback()
+        again = round_data.prefetch(session, "2025", "sipas_services", stamp, items)
+        assert again is not None  # the transaction is over: reading ahead is safe again
+        again.join()

@@ -158,16 +158,19 @@ def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
         code = round_for(session, period, options.round_code, scope)
     # a round nobody has asked about yet is read while the desk results are estimated
     reading = _read_ahead(session, code, options.instrument, area) if code else None
-    desk = desk_report(session, period, weighted=options.weighted, scope=scope, **common)
-    prev_period = period.previous()
-    before = desk_report(session, prev_period, weighted=options.weighted, scope=scope,
-                         **common)
-    # the trend is unweighted: the page's own reports are reused unless they are weighted
-    trend = desk_trend(session, period, options.level, options.min_n, options.lang,
-                       known={} if options.weighted else
-                       {desk.period.code: desk, before.period.code: before}, scope=scope)
-    if reading is not None:
-        reading.join()
+    try:
+        desk = desk_report(session, period, weighted=options.weighted, scope=scope, **common)
+        prev_period = period.previous()
+        before = desk_report(session, prev_period, weighted=options.weighted, scope=scope,
+                             **common)
+        # the trend is unweighted: the page's own reports are reused unless weighted
+        trend = desk_trend(session, period, options.level, options.min_n, options.lang,
+                           known={} if options.weighted else
+                           {desk.period.code: desk, before.period.code: before},
+                           scope=scope)
+    finally:  # never leave a read running past the page, even when the page fails
+        if reading is not None:
+            reading.join()
     if code:
         pairs = _area_pairs(session, code, options.instrument, area)  # once: checks, choices
         _check_area(pairs, options)
