@@ -133,6 +133,11 @@ def test_is_the_round_read_ahead_only_where_it_can_be_trusted(demo: Flask) -> No
         written = round_data.fingerprint(session, "2025", "sipas_services")
         assert written != stamp
         assert round_data.prefetch(session, "2025", "sipas_services", written, items) is None
+        savepoint = session.begin_nested()  # rolled back inside the transaction
+        first.psu = "moved too"  # type: ignore[union-attr]
+        session.flush()
+        savepoint.rollback()
+        assert round_data.prefetch(session, "2025", "sipas_services", written, items) is None
         session.rollback()
         again = round_data.prefetch(session, "2025", "sipas_services", stamp, items)
         assert again is not None  # the transaction is over: reading ahead is safe again

@@ -101,6 +101,13 @@ def _ended(session: Any, *_args: Any) -> None:
     session.info.pop(_WROTE, None)
 
 
+def _transaction_end(session: Any, transaction: Any) -> None:
+    if transaction.parent is None:  # the session's own transaction, not a savepoint
+        _ended(session)
+    else:  # a savepoint's end: forget, but what the transaction wrote before it remains
+        _forget(session)
+
+
 def _forget_on_write(state: Any) -> None:
     if not state.is_select:
         _wrote(state.session)
@@ -109,10 +116,13 @@ def _forget_on_write(state: Any) -> None:
 # A page asks for a round's fingerprint several times (the filter's choices, the report,
 # the trend); it is hashed once per transaction while the session writes nothing: any
 # flush, write statement, or end of the transaction (commit, rollback, close) forgets it.
+# Whether the transaction has written (:func:`prefetch` must not read around it) is kept
+# until the session's own transaction ends, whatever savepoints roll back inside it.
+# (``after_rollback`` also fires when a savepoint rolls back: it only forgets the memo.)
 event.listen(OrmSession, "after_flush", _wrote)
 for _name in ("after_commit", "after_rollback", "after_soft_rollback"):
-    event.listen(OrmSession, _name, _ended)
-event.listen(OrmSession, "after_transaction_end", _forget)
+    event.listen(OrmSession, _name, _forget)
+event.listen(OrmSession, "after_transaction_end", _transaction_end)
 event.listen(OrmSession, "do_orm_execute", _forget_on_write)
 
 
