@@ -36,7 +36,7 @@ def test_killed_workers_lose_and_double_nothing(
         pg = request.getfixturevalue("postgres_admin_url")
         if pg is None:
             unavailable("PostgreSQL is not reachable (set SIPAS_TEST_POSTGRES_URL)")
-    fig = run(backend, 112, 16, workers=3, desks=2, kill_every=(1.0, 2.0), max_seconds=120,
+    fig = run(backend, 112, 16, workers=3, desks=2, kill_every=(0.5, 0.8), max_seconds=120,
               **({"pg_admin_url": pg} if pg else {}))
     assert fig.kills >= 2, "the saboteur must actually have killed workers"
     assert fig.acknowledged == fig.evaluations == 112
