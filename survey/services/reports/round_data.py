@@ -209,6 +209,8 @@ def prefetch(session: Session, round_code: str, instrument: str, key: tuple[str,
     if (not isinstance(bind, Engine) or bind.dialect.name != "postgresql"
             or session.info.get(_WROTE)):
         return None
+    if not _spare_connection(bind):
+        return None
     with _lock:
         if _key(key, items) in _kept:
             return None
@@ -224,6 +226,17 @@ def prefetch(session: Session, round_code: str, instrument: str, key: tuple[str,
     thread = threading.Thread(target=read, name="sipas-round-read", daemon=True)
     thread.start()
     return thread
+
+
+def _spare_connection(engine: Engine) -> bool:
+    """Can the pool lend one more connection, with one to spare, without waiting? A page
+    joins its read-ahead while holding its own connection: if every connection were held
+    by pages waiting for their reads, the reads would wait for the pool's timeout."""
+    pool = engine.pool
+    size, checked = getattr(pool, "size", None), getattr(pool, "checkedout", None)
+    if size is None or checked is None:
+        return False
+    return bool(checked() + 2 <= size() + max(getattr(pool, "_max_overflow", 0), 0))
 
 
 def read_items(session: Session, round_code: str, instrument: str,
