@@ -65,10 +65,14 @@ def key_of(kind: str, parts: tuple) -> str:
     return f"{kind}-{hashlib.sha256(text).hexdigest()}"
 
 
+def _path(where: Path, kind: str, parts: tuple) -> Path:
+    return where / f"{key_of(kind, parts)}.pickle"
+
+
 def has(kind: str, parts: tuple) -> bool:
     """Is an answer to (kind, parts) kept (it may still turn out unreadable)?"""
     where = folder()
-    return where is not None and (where / f"{key_of(kind, parts)}.pickle").exists()
+    return where is not None and _path(where, kind, parts).exists()
 
 
 def remember(kind: str, parts: tuple, compute: Callable[[], T]) -> T:
@@ -80,7 +84,7 @@ def remember(kind: str, parts: tuple, compute: Callable[[], T]) -> T:
     where = folder()
     if where is None:
         return compute()
-    path = where / f"{key_of(kind, parts)}.pickle"
+    path = _path(where, kind, parts)
     try:
         with path.open("rb") as fh:
             return pickle.load(fh)  # noqa: S301 - the app's own private folder (see above)

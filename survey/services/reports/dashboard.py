@@ -212,12 +212,17 @@ def _keyed(key: str, row: IndexRow) -> IndexRow:
     return replace(row, code=key, label=key)
 
 
+def _areas_question(stamp: tuple[str, ...], area: Area | None) -> tuple:
+    """What the filter's choices are kept under (:func:`_read_ahead` asks if they are)."""
+    return (*stamp, area)
+
+
 def _read_ahead(session: Session, round_code: str, instrument: str, area: Area | None
                 ) -> threading.Thread | None:
     """Start reading the round (:func:`prefetch`) unless its filter choices are kept on
     disk: then the household results most likely are too, and nothing needs reading."""
     stamp = fingerprint(session, round_code, instrument)
-    if cache.has("areas", (*stamp, area)):
+    if cache.has("areas", _areas_question(stamp, area)):
         return None
     form = parse_stored(latest_version(session, instrument).source_text)
     return prefetch(session, round_code, instrument, stamp, report_items(form))
@@ -239,7 +244,7 @@ def _area_pairs(session: Session, round_code: str, instrument: str,
         return _read_area_pairs(load_round(session, round_code, instrument, key=stamp,
                                            items=report_items(form)), area)
 
-    return cache.remember("areas", (*stamp, area), read)
+    return cache.remember("areas", _areas_question(stamp, area), read)
 
 
 def _read_area_pairs(data: RoundData, area: Area | None) -> set[tuple[str, str]]:

@@ -87,21 +87,18 @@ def _label(labels: dict, lang: str) -> str:
     return labels.get(lang) or labels.get("vi") or ""
 
 
-def _design(data: RoundData, rows: np.ndarray | None = None,
-            codes: tuple[Categorical, Categorical] | None = None) -> Design:
-    """The round's design; with ``rows`` (indexes, every row at least once, repeats
-    allowed), of those rows. ``codes``: the stratum and PSU columns already factorized
-    (sorting 37,000 strings once per page, not once per design)."""
-    strata, psus = codes or (data.text["stratum"], data.text["psu"])
+def _design(data: RoundData, codes: tuple[Categorical, Categorical],
+            rows: np.ndarray | None = None) -> Design:
+    """The round's design from its stratum and PSU columns factorized once per page
+    (sorting 37,000 strings once, not once per design); with ``rows`` (indexes, every
+    row at least once, repeats allowed), the design of those rows."""
+    strata, psus = codes
     if rows is None:
         return make_design(data.n, weights=data.numbers["weight"], strata=strata,
                            clusters=[psus])
-    if codes is not None:
-        strata, psus = (Categorical(c.codes[rows], c.labels) for c in codes)
-    else:
-        strata, psus = strata[rows], psus[rows]
-    return make_design(rows.size, weights=data.numbers["weight"][rows], strata=strata,
-                       clusters=[psus])
+    return make_design(rows.size, weights=data.numbers["weight"][rows],
+                       strata=Categorical(strata.codes[rows], strata.labels),
+                       clusters=[Categorical(psus.codes[rows], psus.labels)])
 
 
 def household_report(
@@ -146,7 +143,7 @@ def _household_report(
                                problem=words["no_verified_round"].format(round=round_.code))
     try:
         codes = (factorize(data.text["stratum"]), factorize(data.text["psu"]))
-        design = _design(data, codes=codes)
+        design = _design(data, codes)
     except ValueError as exc:
         return HouseholdReport(**base, problem=words["design_unusable"].format(reason=exc))
     elements = [Element(e.code, tuple(e.items), _label(e.label, lang)) for e in form.elements]
@@ -161,7 +158,7 @@ def _household_report(
         if rows is None:
             return sipas_index(design, answers, elements, domain, sat, val, level, target,
                                domain_criteria=not breakdown)
-        return sipas_index(_design(data, rows, codes), {c: a[rows] for c, a in answers.items()},
+        return sipas_index(_design(data, codes, rows), {c: a[rows] for c, a in answers.items()},
                            elements, domain, sat, val, level, target,
                            domain_criteria=not breakdown)
 
@@ -221,8 +218,8 @@ def _household_report(
                                 for row, diff, rank in zip(found, against, ranks, strict=True))
     selections: dict[str, tuple[DomainRow, ...]] = {}
     for code in (c for c in SELECTIONS if c in wanted and c in data.text):
-        found = _chosen_domains(index, data, data.text[code], form.item(code), inside, per,
-                                min_n, labels, lang)
+        found = _chosen_domains(index, data.text[code], form.item(code), inside, per, min_n,
+                                labels, lang)
         if found:
             selections[code] = found
     return HouseholdReport(
@@ -277,9 +274,9 @@ def chosen_all(answers: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def _chosen_domains(index: Callable[..., list[Estimate]], data: RoundData,
-                    answers: np.ndarray, item: Item, inside: np.ndarray, per: int, min_n: int,
-                    labels: dict[str, str], lang: str) -> tuple[DomainRow, ...]:
+def _chosen_domains(index: Callable[..., list[Estimate]], answers: np.ndarray, item: Item,
+                    inside: np.ndarray, per: int, min_n: int, labels: dict[str, str],
+                    lang: str) -> tuple[DomainRow, ...]:
     """One domain per choice of a multi-select item, each estimated as its own subset.
 
     The domains overlap (a respondent who chose two levels is in both), so they cannot be
@@ -300,8 +297,9 @@ def _chosen_domains(index: Callable[..., list[Estimate]], data: RoundData,
             found.append((choice, rows))
     if not found:
         return ()
-    take = np.concatenate([np.arange(data.n), *(rows for _c, rows in found)])
-    codes = np.concatenate([np.full(data.n, -1, dtype=np.int64),
+    n = len(answers)
+    take = np.concatenate([np.arange(n), *(rows for _c, rows in found)])
+    codes = np.concatenate([np.full(n, -1, dtype=np.int64),
                             *(np.full(rows.size, k, dtype=np.int64)
                               for k, (_c, rows) in enumerate(found))])
     names = tuple(_label(choice.label, lang) for choice, _rows in found)

@@ -264,7 +264,6 @@ def _read(session: Session, params: dict[str, str], items: list[str] | None = No
 
     resp = conn.execute(text(_RESPONSES), params).all()
     n = len(resp)
-    row_of = {r[0]: k for k, r in enumerate(resp)}
     # today's map: a round from before a reform is read as the areas that exist now
     frame = read_frame(session)  # four tables of one read of the units
     geo_codes = ancestry_table(session, "code", todays_map=True, frame=frame)
@@ -309,11 +308,12 @@ def _read(session: Session, params: dict[str, str], items: list[str] | None = No
                 columns[code][np.searchsorted(ids, np.array(num_ids, dtype=np.int64))] = \
                     np.array(nums, dtype=float)
     elif asked:
-        for rid, code, txt in conn.execute(query(answers + " AND a.value_text IS NOT NULL"),
-                                           params).all():
+        words = conn.execute(query(answers + " AND a.value_text IS NOT NULL"), params).all()
+        at = np.searchsorted(ids, np.array([w[0] for w in words], dtype=np.int64))
+        for row, (_rid, code, txt) in zip(at.tolist(), words, strict=True):
             if code not in texts:
                 texts[code] = np.full(n, "", dtype=object)
-            texts[code][row_of[rid]] = txt
+            texts[code][row] = txt
             worded.add(code)
         numeric = answers.replace("a.value_text", "a.value_num") + \
             " AND a.value_num IS NOT NULL"
