@@ -139,6 +139,9 @@ def test_a_production_worker_loads_the_reports_libraries_before_serving(tmp_path
         with gunicorn(env, free_port(), 1, [*PRODUCTION, "--error-logfile", str(log)]):
             text = log.read_text()
     assert "reports warmed up in" in text, text[-2000:]
-    # `sipas init` publishes the household and desk questionnaires: both parsed ahead
-    assert re.search(r"warmed up in [\d.]+ s \(2 questionnaires parsed\)", text), text[-2000:]
+    # `sipas init` publishes the household and desk questionnaires: both parsed ahead; and
+    # every page template is compiled ahead
+    pages = len(list((REPO / "survey" / "templates").rglob("*.html")))
+    assert re.search(rf"warmed up in [\d.]+ s \(2 questionnaires parsed, {pages} templates "
+                     r"compiled\)", text), text[-2000:]
     assert os.environ.get("SIPAS_WARM_UP") == "0"  # the other test servers skip it
