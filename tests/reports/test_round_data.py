@@ -45,8 +45,8 @@ def test_is_the_round_read_once_and_again_after_a_change(demo: Flask,
     reads = []
     real = round_data._read
     # count every read of the round (the report's answers, or all of them)
-    monkeypatch.setattr(round_data, "_read", lambda s, p, items=None: (
-        reads.append(p)) or real(s, p, items))
+    monkeypatch.setattr(round_data, "_read", lambda s, p, items=None, base=None: (
+        reads.append(p)) or real(s, p, items, base=base))
     with Session(demo.extensions["sipas_engine"]) as session:
         build_dashboard(session, DashboardOptions(period="2025-Q3"))
         assert len(reads) == 1  # the area filter, the index and the trend share one read
@@ -59,6 +59,7 @@ def test_is_the_round_read_once_and_again_after_a_change(demo: Flask,
         after = build_dashboard(session, DashboardOptions(period="2025-Q3"))
         assert len(reads) == 2  # the verified set changed: read again, never a stale copy
         assert after.household.overall is not None
+        assert first.id not in set(next(iter(round_data._kept.values())).ids.tolist())
         unit = session.exec(select(AdminUnit).where(AdminUnit.parent_id.is_not(None))).first()
         unit.name = unit.name + " (mới)"  # a renamed unit: names are part of the data
         session.add(unit)
@@ -150,3 +151,96 @@ def test_is_the_round_read_ahead_only_where_it_can_be_trusted(demo: Flask) -> No
         again = round_data.prefetch(session, "2025", "sipas_services", stamp, items)
         assert again is not None  # the transaction is over: reading ahead is safe again
         again.join()
+
+
+def _same(got: round_data.RoundData, whole: round_data.RoundData) -> None:
+    """Two reads of a round hold the same columns, values and rows."""
+    assert got.n == whole.n and list(got.ids) == list(whole.ids)
+    assert got.stamps == whole.stamps
+    assert sorted(got.text) == sorted(whole.text) and sorted(got.numbers) == sorted(whole.numbers)
+    for name, column in whole.text.items():
+        assert list(got.text[name]) == list(column), name
+    for name, column in whole.numbers.items():
+        np.testing.assert_array_equal(got.numbers[name], column, err_msg=name)
+
+
+def test_is_a_changed_round_read_in_part_and_equal_to_a_whole_read(demo: Flask,
+                                                                     monkeypatch) -> None:
+    """After a change, only the questionnaires whose last change moved (or that are new) are
+    read again; the rest come from the kept read. The result equals a whole read after each
+    kind of change: a corrected number, a questionnaire sent back, one verified again, an
+    item that becomes worded (no longer a number) and back, and many changes at once (then
+    it is read whole)."""
+    from datetime import timedelta
+
+    from survey.models import Answer
+
+    engine = demo.extensions["sipas_engine"]
+    items = ("c1_1", "c2_1", "e_levels", "e_fields")
+    asked: list[int | None] = []
+    real = round_data._answers
+
+    def counting(conn, sql, query, params):  # type: ignore[no-untyped-def]
+        asked.append(len(params["changed"]) if "changed" in params else None)
+        return real(conn, sql, query, params)
+
+    monkeypatch.setattr(round_data, "_answers", counting)
+    with round_data._lock:
+        round_data._kept.clear()
+
+    def check(session: Session) -> round_data.RoundData:
+        """The page's read (from the kept one) against a whole read of the same data;
+        ``asked`` says what the page's read asked the database for."""
+        asked.clear()
+        got = round_data.load_round(session, "2025", "sipas_services", items=items)
+        seen = list(asked)
+        _same(got, round_data.read_items(session, "2025", "sipas_services", list(items)))
+        asked[:] = seen
+        return got
+
+    def touch(session: Session, row: Response) -> None:
+        row.updated_at = row.updated_at + timedelta(seconds=1)
+        session.add(row)
+        session.flush()
+
+    with Session(engine) as session:
+        check(session)
+        assert asked == [None]  # nothing kept: the whole round
+        rows = session.exec(select(Response).where(Response.status == "verified",
+                                                   Response.round_id.is_not(None))
+                            .order_by(Response.id)).all()
+        one, two, three = rows[0], rows[1], rows[2]
+        answer = session.get(Answer, (one.id, "c1_1"))
+        assert answer is not None and answer.value_num is not None
+        answer.value_num = 1.0 if answer.value_num != 1.0 else 5.0
+        session.add(answer)
+        touch(session, one)
+        got = check(session)
+        assert asked == [1]  # one questionnaire read again
+        assert got.numbers["c1_1"][list(got.ids).index(one.id)] == answer.value_num
+        two.status = "has_issues"  # sent back: it leaves the round, nothing to read
+        session.add(two)
+        session.flush()
+        got = check(session)
+        assert asked == [] and two.id not in set(got.ids.tolist())
+        two.status = "verified"  # verified again: read again
+        touch(session, two)
+        check(session)
+        assert asked == [1]
+        worded = session.get(Answer, (three.id, "c2_1"))
+        assert worded is not None
+        worded.value_num, worded.value_text = None, "không rõ"  # words where numbers were
+        session.add(worded)
+        touch(session, three)
+        got = check(session)
+        assert asked == [1] and "c2_1" in got.text and "c2_1" not in got.numbers
+        worded.value_num, worded.value_text = 4.0, None  # and back: a number again
+        session.add(worded)
+        touch(session, three)
+        got = check(session)
+        assert asked == [1] and "c2_1" in got.numbers and "c2_1" not in got.text
+        for row in rows[: len(rows) // 2]:  # half the round at once: read whole
+            touch(session, row)
+        check(session)
+        assert asked == [None]
+        session.rollback()

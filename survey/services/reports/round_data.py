@@ -25,7 +25,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -56,7 +56,8 @@ _FINGERPRINT = ("SELECT r.id, r.updated_at, r.stratum, r.psu, r.weight, r.unit_i
                 + _WHERE + " ORDER BY r.id")
 _FINGERPRINT_PG = ("SELECT count(*), md5(string_agg(concat_ws(',', r.id, r.updated_at, "
                    "r.stratum, r.psu, r.weight, r.unit_id), ';' ORDER BY r.id)) " + _WHERE)
-_RESPONSES = "SELECT r.id, r.stratum, r.psu, r.weight, r.unit_id " + _WHERE + " ORDER BY r.id"
+_RESPONSES = ("SELECT r.id, r.stratum, r.psu, r.weight, r.unit_id, r.updated_at " + _WHERE
+              + " ORDER BY r.id")
 _ANSWERS = ("SELECT a.response_id, a.item_code, a.value_text FROM answer a "
             "JOIN response r ON r.id = a.response_id "
             "JOIN instrument_version iv ON iv.id = r.instrument_version_id "
@@ -68,18 +69,34 @@ CODE = "@"  # text column "@province": each row's province code (no item code ha
 # text columns "=province", "=@province": the province as surveyed (name, code), only where
 # today's map differs
 SURVEYED = "="
-KEEP = 3  # rounds kept per process (about 40 MB each at 37,000 questionnaires)
+KEEP = 3  # rounds kept per process (about 60 MB each at 37,000 questionnaires)
+# a changed round is re-read in part (:func:`_changed`) while at most this share of its
+# questionnaires, and this many, changed; more, and reading it whole is as quick
+REREAD_SHARE, REREAD_MOST = 0.2, 10_000
 _kept: OrderedDict[tuple, RoundData] = OrderedDict()
 _lock = threading.Lock()
 
 
+# one item's answers as read: the response ids with a number and the numbers, the ids with
+# words and the words (a response has at most one answer per item)
+Sparse = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+_NO_IDS = np.zeros(0, dtype=np.int64)
+
+
 @dataclass(frozen=True, eq=False)
 class RoundData:
-    """Verified rows of a round: text for design, geography and multi-selects; floats else."""
+    """Verified rows of a round: text for design, geography and multi-selects; floats else.
+
+    ``ids``, ``stamps`` (each row's last change) and ``answers`` (as read) let the next
+    read after a change fetch only the questionnaires that changed (:func:`_changed`).
+    """
 
     n: int
     text: dict[str, np.ndarray]
     numbers: dict[str, np.ndarray]
+    ids: np.ndarray = field(default_factory=lambda: _NO_IDS)
+    stamps: tuple[Any, ...] = ()
+    answers: dict[str, Sparse] = field(default_factory=dict)
 
 
 _MEMO = "sipas_round_fingerprints"
@@ -178,7 +195,12 @@ def load_round(session: Session, round_code: str, instrument: str,
         if key in _kept:
             _kept.move_to_end(key)
             return _kept[key]
-    data = _read(session, params, None if items is None else list(items))
+        # the same round and answers as read before a change: only what changed is read
+        base = next((d for k, d in reversed(_kept.items())
+                     if k[:3] == key[:3] and _items_of(k) == _items_of(key)), None)
+    wanted = None if items is None else list(items)
+    data = (_read(session, params, wanted) if base is None
+            else _read(session, params, wanted, base=base))
     with _lock:
         for old in [k for k in _kept if k[:3] == key[:3]]:
             del _kept[old]  # the same round as it was before a change
@@ -190,6 +212,11 @@ def load_round(session: Session, round_code: str, instrument: str,
 
 def _key(stamp: tuple[str, ...], items: Sequence[str] | None) -> tuple[str, ...]:
     return (*stamp, "items", *(items if items is not None else ("*",)))
+
+
+def _items_of(key: tuple[str, ...]) -> tuple[str, ...]:
+    """The answers a kept read holds (the part of its key after the fingerprint)."""
+    return key[key.index("items", 3):]
 
 
 def prefetch(session: Session, round_code: str, instrument: str, key: tuple[str, ...],
@@ -249,8 +276,13 @@ def read_items(session: Session, round_code: str, instrument: str,
     return _read(session, {"round": round_code, "instrument": instrument}, list(items))
 
 
-def _read(session: Session, params: dict[str, str], items: list[str] | None = None
-          ) -> RoundData:
+def _read(session: Session, params: dict[str, str], items: list[str] | None = None,
+          base: RoundData | None = None) -> RoundData:
+    """The round as columns. With ``base``, an earlier read of the same round and answers,
+    the answers of questionnaires whose last change is the same are taken from it and only
+    the others are read (the design and geography columns are always read whole: one row
+    per questionnaire). The result is the same as a whole read: a changed answer always
+    stamps its questionnaire's last change (which the fingerprint relies on too)."""
     conn = session.connection()
     answers = _ANSWERS
     if items is not None:
@@ -259,8 +291,11 @@ def _read(session: Session, params: dict[str, str], items: list[str] | None = No
 
     def query(sql: str):  # type: ignore[no-untyped-def]
         q = text(sql)
-        return (q.bindparams(bindparam("items", expanding=True, type_=String()))
-                if items is not None else q)
+        for name in ("items", "changed"):
+            if f":{name}" in sql:
+                q = q.bindparams(bindparam(name, expanding=True,
+                                           type_=String() if name == "items" else None))
+        return q
 
     resp = conn.execute(text(_RESPONSES), params).all()
     n = len(resp)
@@ -293,46 +328,101 @@ def _read(session: Session, params: dict[str, str], items: list[str] | None = No
                                                dtype=object)
     numbers = {"weight": np.array([np.nan if r[3] is None else float(r[3]) for r in resp])}
     ids = np.array([r[0] for r in resp], dtype=np.int64)  # sorted: ORDER BY r.id
+    stamps = tuple(r[5] for r in resp)
+    read: dict[str, Sparse] = {}
+    if items is None or len(items) > 0:  # no items: the design and geography alone
+        changed = None if base is None else _changed(ids, stamps, base)
+        if changed is None:
+            read = _answers(conn, answers, query, params)
+        else:
+            fresh = _answers(conn, answers + " AND a.response_id IN :changed", query,
+                             {**params, "changed": changed}) if changed else {}
+            read = _merged(base.answers, ids, np.array(changed, dtype=np.int64), fresh)  # type: ignore[union-attr]
     worded: set[str] = set()
-    asked = items is None or len(items) > 0  # no items: the design and geography alone
-    columns: dict[str, np.ndarray] = {}
-    if asked and conn.dialect.name == "postgresql":
-        for code, num_ids, nums, word_ids, words in _grouped(conn, answers, query, params):
-            if word_ids:
-                texts[code] = np.full(n, "", dtype=object)
-                texts[code][np.searchsorted(ids, np.array(word_ids, dtype=np.int64))] = \
-                    np.array(words, dtype=object)
-                worded.add(code)
-            if num_ids:
-                columns[code] = np.full(n, np.nan)
-                columns[code][np.searchsorted(ids, np.array(num_ids, dtype=np.int64))] = \
-                    np.array(nums, dtype=float)
-    elif asked:
-        words = conn.execute(query(answers + " AND a.value_text IS NOT NULL"), params).all()
-        at = np.searchsorted(ids, np.array([w[0] for w in words], dtype=np.int64))
-        for row, (_rid, code, txt) in zip(at.tolist(), words, strict=True):
-            if code not in texts:
-                texts[code] = np.full(n, "", dtype=object)
-            texts[code][row] = txt
+    for code in sorted(read):
+        num_ids, nums, word_ids, words = read[code]
+        if word_ids.size:
+            texts[code] = np.full(n, "", dtype=object)
+            texts[code][np.searchsorted(ids, word_ids)] = words
             worded.add(code)
-        numeric = answers.replace("a.value_text", "a.value_num") + \
-            " AND a.value_num IS NOT NULL"
-        for rid, item, item_names, values in _numeric_chunks(conn, numeric, query, params):
-            rows = np.searchsorted(ids, rid)
-            order = np.argsort(item, kind="stable")
-            bounds = np.searchsorted(item[order], np.arange(len(item_names) + 1))
-            for j, name in enumerate(item_names):
-                mine = order[bounds[j]:bounds[j + 1]]
-                column = columns.get(str(name))
-                if column is None:
-                    column = columns[str(name)] = np.full(n, np.nan)
-                column[rows[mine]] = values[mine]
-    numbers.update(columns)
-    for code in worded:  # an item answered in words anywhere is not a number (as the export)
-        numbers.pop(code, None)
-    for column in (*texts.values(), *numbers.values()):
+        elif num_ids.size:  # an item answered in words anywhere is not a number (as the export)
+            numbers[code] = np.full(n, np.nan)
+            numbers[code][np.searchsorted(ids, num_ids)] = nums
+    for column in (*texts.values(), *numbers.values(), ids,
+                   *(a for sparse in read.values() for a in sparse)):
         column.flags.writeable = False  # shared by every page of the process: read-only
-    return RoundData(n, texts, numbers)
+    return RoundData(n, texts, numbers, ids, stamps, read)
+
+
+def _changed(ids: np.ndarray, stamps: tuple[Any, ...], base: RoundData) -> list[int] | None:
+    """Ids of the questionnaires that are new or changed since ``base`` was read (None:
+    so many that reading the round whole is as quick). One that left the round needs no
+    reading: its answers are simply not taken from ``base``."""
+    before = dict(zip(base.ids.tolist(), base.stamps, strict=True))
+    changed = [i for i, stamp in zip(ids.tolist(), stamps, strict=True)
+               if i not in before or before[i] != stamp]
+    if len(changed) > min(REREAD_MOST, max(REREAD_SHARE * len(ids), 100)):
+        return None
+    return changed
+
+
+def _merged(before: dict[str, Sparse], ids: np.ndarray, changed: np.ndarray,
+            fresh: dict[str, Sparse]) -> dict[str, Sparse]:
+    """``before``'s answers of the questionnaires still in the round and unchanged, with the
+    ``fresh`` answers of the changed ones: exactly what a whole read gives (up to order
+    within an item, which placing them by id undoes)."""
+    renewed = np.zeros(len(ids), dtype=bool)
+    renewed[np.searchsorted(ids, changed)] = True
+
+    def kept(of: np.ndarray) -> np.ndarray:
+        at = np.minimum(np.searchsorted(ids, of), max(len(ids) - 1, 0))
+        if not len(ids):
+            return np.zeros(len(of), dtype=bool)
+        return (ids[at] == of) & ~renewed[at]
+
+    out: dict[str, Sparse] = {}
+    none = (_NO_IDS, np.zeros(0), _NO_IDS, np.zeros(0, dtype=object))
+    for code in set(before) | set(fresh):
+        old, new = before.get(code, none), fresh.get(code, none)
+        num, word = kept(old[0]), kept(old[2])
+        merged = (np.concatenate([old[0][num], new[0]]), np.concatenate([old[1][num], new[1]]),
+                  np.concatenate([old[2][word], new[2]]),
+                  np.concatenate([old[3][word], new[3]]))
+        if merged[0].size or merged[2].size:
+            out[code] = merged
+    return out
+
+
+def _answers(conn: Connection, sql: str, query: Callable[[str], TextClause], params: dict
+             ) -> dict[str, Sparse]:
+    """Every item's answers (:data:`Sparse`), read in one pass on PostgreSQL."""
+    out: dict[str, Sparse] = {}
+    if conn.dialect.name == "postgresql":
+        for code, num_ids, nums, word_ids, words in _grouped(conn, sql, query, params):
+            out[code] = (np.array(num_ids, dtype=np.int64), np.array(nums, dtype=float),
+                         np.array(word_ids, dtype=np.int64), np.array(words, dtype=object))
+        return out
+    words = conn.execute(query(sql + " AND a.value_text IS NOT NULL"), params).all()
+    worded: dict[str, tuple[list[int], list[str]]] = {}
+    for rid, code, txt in words:
+        got = worded.setdefault(str(code), ([], []))
+        got[0].append(rid)
+        got[1].append(txt)
+    numeric = sql.replace("a.value_text", "a.value_num") + " AND a.value_num IS NOT NULL"
+    parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    for rid, item, item_names, values in _numeric_chunks(conn, numeric, query, params):
+        order = np.argsort(item, kind="stable")
+        bounds = np.searchsorted(item[order], np.arange(len(item_names) + 1))
+        for j, name in enumerate(item_names):
+            mine = order[bounds[j]:bounds[j + 1]]
+            parts.setdefault(str(name), []).append((rid[mine], values[mine]))
+    for code in set(worded) | set(parts):
+        pieces = parts.get(code, [])
+        word_ids, texts = worded.get(code, ([], []))
+        out[code] = (np.concatenate([p[0] for p in pieces]) if pieces else _NO_IDS,
+                     np.concatenate([p[1] for p in pieces]) if pieces else np.zeros(0),
+                     np.array(word_ids, dtype=np.int64), np.array(texts, dtype=object))
+    return out
 
 
 def _grouped(conn: Connection, sql: str, query: Callable[[str], TextClause], params: dict
