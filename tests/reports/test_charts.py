@@ -65,3 +65,24 @@ def test_a_vietnamese_chart_says_why_a_dot_is_missing_in_vietnamese() -> None:
     assert "min n" not in vi and "no CI" not in vi
     en = charts.dot_chart(rows, 0.8, "Index by commune", lang="en").decode()
     assert "n &lt; min n" in en and "no CI" in en
+
+
+def test_are_label_widths_measured_as_the_chart_lays_them_out() -> None:
+    """A dot chart's left margin comes from its longest label, measured character by
+    character (a label laid out whole costs FreeType milliseconds): the sum of advances
+    is what matplotlib's unhinted layout gives, never narrower (kerning only narrows a
+    line), so no label is cut at the edge."""
+    from matplotlib.font_manager import FontProperties, findfont, get_font
+    from matplotlib.ft2font import LoadFlags
+
+    font = get_font(findfont(FontProperties(family="DejaVu Sans")))
+    for text in ("Bộ phận Một cửa số 001 huyện Đông Hòa", "Ấp 01-2-3",
+                 "Xã Vĩnh Lợi — Huyện Đông Hòa, Tỉnh Phú Yên", "WAVE To Ty",
+                 "Tỷ lệ hài lòng theo Bộ phận (15 cao nhất và 15 thấp nhất)"):
+        for size in (8, 10):
+            font.set_size(size, 72)
+            font.set_text(text, 0.0, flags=LoadFlags.NO_HINTING)
+            laid_out = font.get_width_height()[0] / 64 / 72
+            measured = charts._text_inches(text, size)
+            assert laid_out * 0.999 <= measured <= laid_out * 1.1, (text, size)
+            assert charts._text_inches(text, size) == measured  # the same, from the table
