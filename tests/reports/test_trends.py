@@ -138,9 +138,9 @@ def test_the_page_computes_each_quarter_and_round_once(demo: Flask,
         monkeypatch.setattr(trend, "desk_report", desk_spy)
         monkeypatch.setattr(trend, "household_report", household_spy)
         dash = dashboard.build_dashboard(session, DashboardOptions(period="2025-Q3"))
-    quarters = [q.code for q in trend_quarters(parse_period("2025-Q3"))]
-    assert "2025-Q3" not in calls["desk"] and "2025-Q2" not in calls["desk"]
-    assert sorted(calls["desk"]) == sorted(set(quarters) - {"2025-Q3", "2025-Q2"})
+    # the page's own quarter and the one before are reused; the quarters before them hold
+    # no evaluation in the demo: nothing to estimate
+    assert calls["desk"] == []
     assert calls["household"] == []  # the page's own round: reused
     assert dash.desk_trend == fresh_trend  # and the figures are the same
 
@@ -168,3 +168,42 @@ def test_the_trend_chart_draws_all_desks_and_the_biggest_agencies_only() -> None
     assert trend.agencies_left_out == 10 - CHART_AGENCIES
     small = DeskTrend(trend.quarters, trend.overall, agencies[:4])
     assert small.charted("all") == small.series("all") and small.agencies_left_out == 0
+
+
+def test_a_quarter_without_evaluations_is_a_gap_not_an_estimate(demo: Flask,
+                                                                 monkeypatch: pytest.MonkeyPatch
+                                                                 ) -> None:
+    """Quarters with no counted evaluation are not estimated: before the first one they are
+    left out, between two others they are a gap (no point), and the others are each
+    quarter's own desk report."""
+    from sqlalchemy import text
+
+    from survey.services.reports import trend
+
+    estimated: list[str] = []
+    real = trend.desk_report
+
+    def spy(session, period, *args, **kw):  # type: ignore[no-untyped-def]
+        estimated.append(period.code)
+        return real(session, period, *args, **kw)
+
+    monkeypatch.setattr(trend, "desk_report", spy)
+    with Session(demo.extensions["sipas_engine"]) as session:
+        for table in ("desk_tally", "desk_answer_tally"):  # 2025-Q3's counts moved to Q1
+            for old, new in (("2025-07", "2025-01"), ("2025-08", "2025-02"),
+                             ("2025-09", "2025-03")):
+                session.exec(text(f"UPDATE {table} SET month = :new WHERE month = :old"),  # type: ignore[call-overload]
+                             params={"old": old, "new": new})
+        got = trend.desk_trend(session, parse_period("2025-Q4"), min_n=5)
+        assert got is not None
+        assert got.quarters == ("2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4")
+        assert sorted(estimated) == ["2025-Q1", "2025-Q4"]  # the gaps cost nothing
+        assert got.overall[1] is None and got.overall[2] is None
+        for i, code in ((0, "2025-Q1"), (3, "2025-Q4")):
+            rep = real(session, parse_period(code), min_n=5)
+            assert rep.overall is not None and got.overall[i] == rep.overall
+            for name, rows in got.agencies:
+                assert rows[1] is None and rows[2] is None
+                assert rows[i] == next((a.headline for a in rep.agencies if a.name == name),
+                                       None)
+        session.rollback()

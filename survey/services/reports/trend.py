@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from survey.models import DeskTally
 from survey.services.reports.desk import DeskReport, desk_report
 from survey.services.reports.household import Area, household_report
 from survey.services.reports.period import Period, quarters_of
 from survey.services.reports.rows import IndexRow
-from survey.services.scope import EVERYTHING, Scope
+from survey.services.reports.tallies import months_of
+from survey.services.scope import EVERYTHING, Scope, desk_ids_within
 
 MAX_QUARTERS = 8
 MAX_ROUNDS = 6
@@ -81,19 +83,39 @@ def desk_trend(session: Session, period: Period, level: float = 0.95, min_n: int
     period's own quarter, the previous one): they are reused, not computed again.
     """
     known = known or {}
-    reports = [known.get(q.code) or desk_report(session, q, level, min_n, lang, scope=scope)
-               for q in trend_quarters(period)]
-    while reports and reports[0].overall is None:
+    quarters = trend_quarters(period)
+    busy = counted_quarters(session, quarters, scope)
+    # a quarter without a counted evaluation is a gap (its report would say only that):
+    # not estimated, which cost each of them four queries and a hash of every desk
+    reports: list[tuple[str, DeskReport | None]] = [
+        (q.code, known.get(q.code) or (desk_report(session, q, level, min_n, lang, scope=scope)
+                                       if q.code in busy else None))
+        for q in quarters]
+    while reports and (reports[0][1] is None or reports[0][1].overall is None):
         reports.pop(0)
     if not reports:
         return None
-    names = sorted({a.name for r in reports for a in r.agencies})
+    names = sorted({a.name for _q, r in reports if r is not None for a in r.agencies})
     agencies = tuple(
-        (name, tuple(next((a.headline for a in r.agencies if a.name == name), None)
-                     for r in reports))
+        (name, tuple(None if r is None else
+                     next((a.headline for a in r.agencies if a.name == name), None)
+                     for _q, r in reports))
         for name in names)
-    return DeskTrend(quarters=tuple(r.period.code for r in reports),
-                     overall=tuple(r.overall for r in reports), agencies=agencies)
+    return DeskTrend(quarters=tuple(q for q, _r in reports),
+                     overall=tuple(None if r is None else r.overall for _q, r in reports),
+                     agencies=agencies)
+
+
+def counted_quarters(session: Session, quarters: list[Period], scope: Scope = EVERYTHING
+                     ) -> set[str]:
+    """Codes of the quarters with at least one counted desk evaluation at the area's desks
+    (one query of the monthly tallies)."""
+    months = {m: q.code for q in quarters for m in months_of(q)}
+    query = select(DeskTally.month).where(DeskTally.n > 0,
+                                          DeskTally.month.in_(list(months)))  # type: ignore[attr-defined]
+    if not scope.everything:
+        query = query.where(DeskTally.desk_id.in_(desk_ids_within(scope)))  # type: ignore[attr-defined]
+    return {months[m] for m in session.exec(query.distinct())}
 
 
 def household_trend(session: Session, rounds: tuple[str, ...], instrument: str, target: float,
