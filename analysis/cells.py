@@ -131,10 +131,10 @@ def run_cells(table: CellTable, design: CellDesign, indicators: Sequence[CellInd
     # each cell counts in the whole sample (slot 0) and, when in a domain, in 1 + domain
     inside = dom_slot < n_domains
     cell_dom = np.concatenate([np.zeros(n_cells, dtype=np.int64), dom_slot[inside] + 1])
-    pick = np.concatenate([np.arange(n_cells), np.flatnonzero(inside)])
+    in_domain = np.flatnonzero(inside)
 
-    def stack(x: np.ndarray) -> np.ndarray:
-        return x[pick]
+    def stack(x: np.ndarray) -> np.ndarray:  # every cell, then the cells in a domain again
+        return np.concatenate([x, x[in_domain]])
 
     ta, tb, taa = (group_sum(cell_dom, stack(x), n_dom) for x in (wa, wb, waa))
     n_valid = group_sum(cell_dom, stack(cnt), n_dom)
@@ -147,11 +147,11 @@ def run_cells(table: CellTable, design: CellDesign, indicators: Sequence[CellInd
         mu = ta / tb
         srs = (taa - 2 * mu * ta + mu**2 * tb) / tb / (n_valid - 1)
     present = stack(cnt)
-    strata = table.stratum[pick]
+    strata = stack(table.stratum)
     if design.psu_stratum is not None:
         if table.psu is None:
             raise ValueError("a clustered cell table needs the PSU of every cell")
-        var, df = _clustered(design, table.psu[pick], cell_dom, n_dom, z, present)
+        var, df = _clustered(design, stack(table.psu), cell_dom, n_dom, z, present)
     else:
         if table.wsum2 is None:
             raise ValueError("cells of rows that are their own units need Σw² (wsum2)")

@@ -142,6 +142,7 @@ def test_a_production_worker_loads_the_reports_libraries_before_serving(tmp_path
     # `sipas init` publishes the household and desk questionnaires: both parsed ahead; and
     # every page template is compiled ahead
     pages = len(list((REPO / "survey" / "templates").rglob("*.html")))
-    assert re.search(rf"warmed up in [\d.]+ s \(2 questionnaires parsed, {pages} templates "
-                     r"compiled\)", text), text[-2000:]
+    found = re.search(rf"warmed up in [\d.]+ s \(2 questionnaires parsed, {pages} templates "
+                      r"compiled, (\d+) objects set aside from garbage collection\)", text)
+    assert found and int(found.group(1)) > 10_000, text[-2000:]  # what it loaded, frozen
     assert os.environ.get("SIPAS_WARM_UP") == "0"  # the other test servers skip it
