@@ -44,6 +44,22 @@ def test_does_new_data_draw_a_new_chart() -> None:
     assert again != first and b"71.0" in again and b"81.0" in first
 
 
+def test_is_a_long_chart_kept_while_the_rows_it_draws_are_the_same() -> None:
+    """Of 500 desks the chart draws the extremes: a new evaluation at a desk in the middle
+    changes its row, not the chart; one at a drawn desk draws it again."""
+    rows = [(f"MC{i:03d}", _row(0.3 + 0.6 * ((i * 37) % 500) / 500)) for i in range(500)]
+    first = charts.dot_chart(rows, 0.8, "Share satisfied by desk", lang="en")
+    drawn = {key for key, _r in charts.extremes(rows)[0]}
+    middle = next(i for i, (key, _r) in enumerate(rows) if key not in drawn)
+    moved = list(rows)
+    moved[middle] = (rows[middle][0], replace(rows[middle][1], estimate=0.6, n=41))
+    assert charts.dot_chart(moved, 0.8, "Share satisfied by desk", lang="en") is first
+    top = next(i for i, (key, _r) in enumerate(rows) if key in drawn)
+    moved[top] = (rows[top][0], replace(rows[top][1], estimate=0.95, ci_high=0.97))
+    again = charts.dot_chart(moved, 0.8, "Share satisfied by desk", lang="en")
+    assert again != first and b"95.0" in again
+
+
 def test_is_a_trend_chart_kept_only_while_its_numbers_are_the_same() -> None:
     series = [("all desks", [_row(0.7), None, _row(0.8)])]
     first = charts.trend_chart(["2025-Q1", "2025-Q2", "2025-Q3"], series, 0.8, "t",

@@ -130,26 +130,29 @@ def extremes(rows: Sequence[tuple[str, IndexRow]], limit: int = CHART_ROWS
 
 def dot_chart(rows: Sequence[tuple[str, IndexRow]], target: float | None, title: str,
               fmt: str = "svg", note_suppressed: str = "n < min n", lang: str = "en") -> bytes:
-    """Horizontal dots (percent) with CI bars, one line per row, top to bottom.
+    """Horizontal dots (percent) with CI bars, one line per row, top to bottom; of a long
+    list, its extremes (:func:`extremes`).
 
     Drawing costs far more than estimating, so charts are kept per process and on disk
-    (:mod:`survey.services.reports.cache`) keyed by exactly what they draw (rows, target,
-    title, format, language): new data is a new key, so a kept chart can never show old
-    numbers.
+    (:mod:`survey.services.reports.cache`) keyed by exactly what they draw (the rows drawn,
+    how many were left out, target, title, format, language): new data is a new key, so a
+    kept chart can never show old numbers, and a new evaluation at a desk the chart of 500
+    desks does not draw does not draw it again.
     """
-    return _dot_chart(tuple(rows), target, title, fmt, note_suppressed, lang)
+    drawn, left_out = extremes(rows)
+    return _dot_chart(tuple(drawn), left_out, target, title, fmt, note_suppressed, lang)
 
 
 @lru_cache(maxsize=128)  # an SVG is up to ~100 KB
-def _dot_chart(rows: tuple[tuple[str, IndexRow], ...], target: float | None, title: str,
-               fmt: str, note_suppressed: str, lang: str) -> bytes:
-    args = (rows, target, title, fmt, note_suppressed, lang)
+def _dot_chart(drawn: tuple[tuple[str, IndexRow], ...], left_out: int, target: float | None,
+               title: str, fmt: str, note_suppressed: str, lang: str) -> bytes:
+    args = (drawn, left_out, target, title, fmt, note_suppressed, lang)
     return cache.remember("dot-chart", args, lambda: _draw_dots(*args))
 
 
-def _draw_dots(rows: tuple[tuple[str, IndexRow], ...], target: float | None, title: str,
-               fmt: str, note_suppressed: str, lang: str) -> bytes:
-    drawn, left_out = extremes(rows)
+def _draw_dots(drawn: tuple[tuple[str, IndexRow], ...], left_out: int, target: float | None,
+               title: str, fmt: str, note_suppressed: str, lang: str) -> bytes:
+    rows = drawn
     if left_out:
         half = len(drawn) // 2
         words = T.get(lang, T["en"])
