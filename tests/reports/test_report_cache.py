@@ -131,7 +131,7 @@ def test_the_dashboard_of_a_fresh_worker_draws_no_chart_twice(demo: Flask, kept:
     svg = charts.dot_chart([("A", first.household.overall)], 0.8, "SIPAS")
     drawn: list[str] = []
     real = charts._draw_dots
-    monkeypatch.setattr(charts, "_draw_dots", lambda *a: drawn.append(a[2]) or real(*a))
+    monkeypatch.setattr(charts, "_draw_dots", lambda *a: drawn.append(a[3]) or real(*a))  # title
     _fresh_worker()
     assert charts.dot_chart([("A", first.household.overall)], 0.8, "SIPAS") == svg
     assert drawn == []  # read from disk

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, func, insert, text
+from sqlalchemy import Connection, Select, delete, func, insert, text
 from sqlmodel import Session, select
 
 from survey.models import (
@@ -55,26 +55,33 @@ def read_counts(session: Session, period: Period, scope: Scope = EVERYTHING) -> 
     out)."""
     months = months_of(period)
     ours = [] if scope.everything else [DeskTally.desk_id.in_(desk_ids_within(scope))]  # type: ignore[attr-defined]
-    # through the connection, not the ORM: a national quarter is 20,000 counts, which the
-    # ORM's row handling made 0.11 s (plain rows: a third of that)
+    # the driver's own rows, not the ORM's or SQLAlchemy's: a national quarter is 20,000
+    # counts, which the ORM's row handling made 0.11 s and SQLAlchemy's rows 0.08 s
     conn = session.connection()
-    ev = conn.execute(
+    ev = _plain(conn,
         select(DeskTally.desk_id, DeskTally.mode, func.sum(DeskTally.n))
         .where(DeskTally.month.in_(months), *ours)  # type: ignore[attr-defined]
         .group_by(DeskTally.desk_id, DeskTally.mode)
-        .having(func.sum(DeskTally.n) > 0).order_by(DeskTally.desk_id, DeskTally.mode)
-    ).all()
+        .having(func.sum(DeskTally.n) > 0).order_by(DeskTally.desk_id, DeskTally.mode))
     t = DeskAnswerTally
-    ans = conn.execute(
+    ans = _plain(conn,
         select(t.desk_id, t.mode, t.item_code, t.value_num, func.sum(t.n))
         .where(t.month.in_(months),  # type: ignore[attr-defined]
                *([] if scope.everything else [t.desk_id.in_(desk_ids_within(scope))]))  # type: ignore[attr-defined]
         .group_by(t.desk_id, t.mode, t.item_code, t.value_num)
-        .having(func.sum(t.n) > 0)
-    ).all()
-    # the driver gives ints and floats already (integer and double columns, integer sums
-    # on both databases): rows become plain tuples at C speed
-    return DeskCounts(tuple(map(tuple, ev)), tuple(map(tuple, ans)))  # type: ignore[arg-type]
+        .having(func.sum(t.n) > 0))
+    return DeskCounts(ev, ans)  # type: ignore[arg-type]
+
+
+def _plain(conn: Connection, query: Select) -> tuple[tuple, ...]:
+    """The query's rows as the database driver gives them: plain tuples of ints, floats
+    and text (integer and double columns, integer sums on both databases), which is what
+    SQLAlchemy's rows would convert them to, at half the cost."""
+    result = conn.execute(query)
+    try:
+        return tuple(map(tuple, result.cursor.fetchall()))  # type: ignore[union-attr]
+    finally:
+        result.close()
 
 
 def _month_sql(session: Session):
