@@ -29,7 +29,9 @@ from survey.services.data.export import ExportFilter
 from survey.services.data.formats import FORMATS, MEDIA_TYPES, TEXT_ROLES, export_bytes
 from survey.services.data.uploads import upload_text
 from survey.services.reports.dashboard import BREAKDOWN_CHOICES, DashboardOptions, build_dashboard
+from survey.services.reports.desk import DeskReport
 from survey.services.reports.period import parse_period
+from survey.services.reports.trend import DeskTrend
 from survey.services.reports.words import merged_text
 from survey.services.sample.rounds import get_round, pick_round, visible_rounds
 from survey.views.area import current_scope
@@ -77,9 +79,12 @@ def breakdown_names() -> dict[str, str]:
 def dashboard() -> str | tuple[str, int]:
     from survey.services.reports import charts
 
+    desk_images: dict[str, bytes] = {}
     try:
         opts = _options()
-        dash = build_dashboard(get_session(), opts)
+        # the desk charts are drawn while the household round is still being read
+        dash = build_dashboard(get_session(), opts, while_reading=lambda desk, trend: (
+            desk_images.update(_desk_charts(desk, trend, opts.target, opts.lang))))
     except ValueError as exc:
         return render_template("reports/problem.html", message=localise(exc)), 400
     hh, desk = dash.household, dash.desk
@@ -106,19 +111,28 @@ def dashboard() -> str | tuple[str, int]:
                                                               dash.household_trend])],
             hh.target, _("SIPAS index by survey round"), lang=lang,
             counts=[r.n for _c, r in dash.household_trend])
-    if desk.desks:
-        images["desks"] = charts.dot_chart([(d.key, d.headline) for d in desk.desks],
-                                           opts.target, _("Share satisfied by desk"), lang=lang)
-    trend = dash.desk_trend
-    if trend is not None:
-        images["trend"] = charts.trend_chart(
-            trend.quarters, trend.charted(_("all desks")), opts.target,
-            _("Trend by quarter (desk evaluations)"), lang=lang, counts=trend.counts)
+    images.update(desk_images)
     uris = {k: charts.data_uri(v) for k, v in images.items()}
     query = {k: v for k, v in request.args.items() if v}
     return render_template("reports/dashboard.html", dash=dash, hh=hh, desk=desk, charts=uris,
                            query=query, opts=opts, names=names,
                            merged=merged_text(hh.formers, lang))
+
+
+def _desk_charts(desk: DeskReport, trend: DeskTrend | None, target: float, lang: str
+                 ) -> dict[str, bytes]:
+    """The desk results' charts: by desk (its extremes) and the trend by quarter."""
+    from survey.services.reports import charts
+
+    images = {}
+    if desk.desks:
+        images["desks"] = charts.dot_chart([(d.key, d.headline) for d in desk.desks],
+                                           target, _("Share satisfied by desk"), lang=lang)
+    if trend is not None:
+        images["trend"] = charts.trend_chart(
+            trend.quarters, trend.charted(_("all desks")), target,
+            _("Trend by quarter (desk evaluations)"), lang=lang, counts=trend.counts)
+    return images
 
 
 @bp.route("/report")

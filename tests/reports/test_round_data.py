@@ -244,3 +244,36 @@ def test_is_a_changed_round_read_in_part_and_equal_to_a_whole_read(demo: Flask,
         check(session)
         assert asked == [None]
         session.rollback()
+
+
+def test_the_desk_charts_are_drawn_while_the_round_is_read(demo: Flask, monkeypatch) -> None:
+    """The page hands the desk report and its trend over (to draw their charts) before it
+    waits for the household round: on PostgreSQL, while the round is still being read on
+    the other connection."""
+    import threading
+
+    engine = demo.extensions["sipas_engine"]
+    with round_data._lock:
+        round_data._kept.clear()
+    handed = threading.Event()
+    seen: list[bool] = []
+    real = round_data._answers
+
+    def slow(conn, sql, query, params):  # type: ignore[no-untyped-def]
+        seen.append(handed.wait(timeout=10))  # the read goes on only once the page handed
+        return real(conn, sql, query, params)
+
+    monkeypatch.setattr(round_data, "_answers", slow)
+    got: list[tuple] = []
+
+    def drawing(desk, trend):  # type: ignore[no-untyped-def]
+        got.append((desk, trend))
+        handed.set()
+
+    with Session(engine) as session:
+        dash = build_dashboard(session, DashboardOptions(period="2025-Q3"),
+                               while_reading=drawing)
+    assert got == [(dash.desk, dash.desk_trend)] and dash.desk.desks
+    if engine.dialect.name == "postgresql":
+        assert seen and seen[0]  # the reader was still waiting when the page handed over
+    assert dash.household.overall is not None

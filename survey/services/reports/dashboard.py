@@ -8,6 +8,7 @@ period (month, quarter, year) selects the desk evaluations and, by its year, the
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -139,8 +140,16 @@ def round_for(session: Session, period: Period, round_code: str | None,
     return same_year[0].code if same_year else pick_round(session, None, scope).code
 
 
-def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
-    """Compute everything the dashboard and the printable report show."""
+def build_dashboard(session: Session, options: DashboardOptions,
+                    while_reading: Callable[[DeskReport, DeskTrend | None], object] | None
+                    = None) -> Dashboard:
+    """Compute everything the dashboard and the printable report show.
+
+    ``while_reading`` is called with the desk report and its trend as soon as they are
+    computed, while the household round may still be read on another connection (the
+    page draws the desk charts then: the database's share of the read and the drawing
+    overlap).
+    """
     period = parse_period(options.period) if options.period else default_period(session)
     common = dict(level=options.level, min_n=options.min_n, lang=options.lang)
     only = None if options.breakdown is None else (options.breakdown, PRIORITY_LIST)
@@ -168,6 +177,8 @@ def build_dashboard(session: Session, options: DashboardOptions) -> Dashboard:
                            known={} if options.weighted else
                            {desk.period.code: desk, before.period.code: before},
                            scope=scope)
+        if while_reading is not None:
+            while_reading(desk, trend)
     finally:  # never leave a read running past the page, even when the page fails
         if reading is not None:
             reading.join()
