@@ -46,12 +46,14 @@ def factorize(values: Categorical | np.ndarray | list) -> Categorical:
         labels, inner = np.unique(arr[ok], return_inverse=True)
         codes[ok] = inner
         return Categorical(codes, tuple(label_text(v) for v in labels))
-    text = np.array(["" if v is None else str(v) for v in arr.tolist()], dtype=object)
-    ok = text != ""
-    codes = np.full(arr.shape, MISSING, dtype=np.int64)
-    labels, inner = np.unique(text[ok].astype(str), return_inverse=True)
-    codes[ok] = inner
-    return Categorical(codes, tuple(str(v) for v in labels))
+    # words: a dictionary of the distinct ones (a few hundred areas), not a sort of every
+    # row's text (np.unique sorted 37,000 names in 20-40 ms); the same sorted labels
+    text = ["" if v is None else str(v) for v in arr.ravel().tolist()]
+    labels = sorted(set(text) - {""})
+    slot = dict(zip(labels, range(len(labels)), strict=True))
+    slot[""] = MISSING
+    codes = np.fromiter((slot[v] for v in text), dtype=np.int64, count=len(text))
+    return Categorical(codes.reshape(arr.shape), tuple(labels))
 
 
 def dense_codes(keys: np.ndarray, size: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -327,8 +327,11 @@ def _ranks(rows: tuple[DomainRow, ...], strata: np.ndarray, codes: np.ndarray | 
     if codes is None:
         return none
     keep = inside & (codes >= 0)
-    pairs = np.unique(np.stack([strata[keep], codes[keep]]), axis=1)
-    if pairs.shape[1] != np.unique(strata[keep]).size:
+    mine, area = strata[keep].astype(np.int64), codes[keep].astype(np.int64)
+    # distinct (stratum, area) pairs as one integer each (np.unique by columns sorts them
+    # as records: 25 ms a breakdown at 37,000 rows)
+    pairs = np.unique(mine * (int(area.max(initial=0)) + 1) + area).size
+    if pairs != np.unique(mine).size:
         return none  # a stratum in two areas
     ranked = [k for k, r in enumerate(rows) if r.overall.shown and r.overall.se is not None
               and np.isfinite(r.overall.se)]
@@ -367,7 +370,7 @@ def _design_summary(design: Design, data: RoundData, inside: np.ndarray,
     psus = data.text["psu"][inside]
     return {
         "rows": int(inside.sum()), "respondents": overall.n,
-        "strata": int(np.unique(strata).size), "psus": int(np.unique(psus).size),
+        "strata": len(set(strata.tolist())), "psus": len(set(psus.tolist())),
         "df_design": summary["df"], "df": overall.df,
         "sum_weights": float(data.numbers["weight"][inside].sum()),
     }
