@@ -239,9 +239,10 @@ assert again.status_code == 200, again.status_code
 t = time.perf_counter()
 c.get("/reports/?period=%s")
 cached = time.perf_counter() - t
-# New data, as a live service gets it: the same page after one more desk evaluation (a
-# copy of the latest, through the tally triggers), then after one household questionnaire
-# is edited (its last change stamped). Each recomputes only what the new data touch.
+# New data, as a live service gets it: the same page after one more desk evaluation (at a
+# desk picked at random, with answers at random: counts no earlier run kept, through the
+# tally triggers), then after one household questionnaire is edited (its last change
+# stamped). Each recomputes only what the new data touch.
 from sqlalchemy import text as sql
 with app.extensions["sipas_engine"].begin() as conn:
     old = conn.execute(sql("SELECT max(id) FROM response WHERE desk_id IS NOT NULL")).scalar()
@@ -249,10 +250,10 @@ with app.extensions["sipas_engine"].begin() as conn:
         "INSERT INTO response (client_uuid, content_hash, instrument_version_id, round_id, "
         "mode, status, outcome, created_at, updated_at, unit_id, desk_id) SELECT "
         "gen_random_uuid(), content_hash, instrument_version_id, round_id, mode, status, "
-        "outcome, created_at, now(), unit_id, desk_id FROM response WHERE id = :id "
-        "RETURNING id"), {"id": old}).scalar()
+        "outcome, created_at, now(), unit_id, (SELECT id FROM desk ORDER BY random() LIMIT 1) "
+        "FROM response WHERE id = :id RETURNING id"), {"id": old}).scalar()
     conn.execute(sql("INSERT INTO answer (response_id, item_code, value_num, value_text) "
-                     "SELECT :new, item_code, value_num, value_text FROM answer "
+                     "SELECT :new, item_code, floor(random() * 5) + 1, value_text FROM answer "
                      "WHERE response_id = :old"), {"new": new, "old": old})
 try:
     t = time.perf_counter()
