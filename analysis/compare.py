@@ -171,21 +171,33 @@ def _index_influence(design: Design, answers, elements, satisfied, valid,  # typ
     return overall, z, answered
 
 
+def whole_influence(design: Design, answers, elements, satisfied, valid,  # type: ignore[no-untyped-def]
+                    whole: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The whole's SIPAS index, each row's influence on it and the rows with a valid answer
+    (what :func:`index_against_whole` needs of the whole): the same for every breakdown of
+    one page, so a page computes it once and hands it to each."""
+    return _index_influence(design, answers, elements, satisfied, valid,
+                            np.where(whole, 0, -1), 1)
+
+
 def index_against_whole(design: Design, answers, elements, satisfied, valid,  # type: ignore[no-untyped-def]
                         domain: np.ndarray, labels: Sequence[str], whole: np.ndarray,
-                        whole_name: str, level: float = 0.95) -> list[Difference]:
+                        whole_name: str, level: float = 0.95,
+                        whole_parts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                        ) -> list[Difference]:
     """Each domain's SIPAS overall index minus the whole's (``whole``: the rows of the
     province, or of the filtered unit), with the SE of that difference: the domain is part
     of the whole, which the influence difference accounts for (R: ``svycontrast`` of the
     two indices from one ``svyratio(..., covmat = TRUE)``). Domains must be made of whole
     PSUs (districts, communes, hamlets of a hamlet sample), which lets a million rows be
-    one matrix of PSU totals. df: the PSUs minus strata of the whole."""
+    one matrix of PSU totals. df: the PSUs minus strata of the whole. ``whole_parts``: the
+    whole's :func:`whole_influence`, when the caller has it already."""
     n_dom = len(labels)
     inside = (domain >= 0) & whole
     est_d, z_d, ok_d = _index_influence(design, answers, elements, satisfied, valid,
                                         np.where(inside, domain, -1), n_dom)
-    est_w, z_w, ok_w = _index_influence(design, answers, elements, satisfied, valid,
-                                        np.where(whole, 0, -1), 1)
+    est_w, z_w, ok_w = whole_parts or whole_influence(design, answers, elements, satisfied,
+                                                      valid, whole)
     unit_row, n_units = finest_unit(design)
     unit_dom = np.full(n_units, -1)
     unit_dom[unit_row[inside]] = domain[inside]

@@ -18,7 +18,7 @@ import numpy as np
 from sqlmodel import Session
 
 from analysis.codes import Categorical, factorize
-from analysis.compare import Difference, index_against_whole
+from analysis.compare import Difference, index_against_whole, whole_influence
 from analysis.design import Design, make_design
 from analysis.engine import run
 from analysis.estimate import Domains, Estimate, satisfied_indicator, to_rows
@@ -200,6 +200,7 @@ def _household_report(
     criteria = tuple((e.name, tuple(by_code[c] for c in e.items)) for e in elements)
     wanted = set(BREAKDOWNS + SELECTIONS if only is None else only)
     breakdowns = {}
+    whole: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     for col in (c for c in below if c in wanted):
         if not (data.text[col][inside] != "").any():
             continue  # a level the geography lacks (no districts since 2025)
@@ -207,10 +208,13 @@ def _household_report(
             continue  # one province is the whole: nothing to compare it with
         dom = Domains.of(col, np.where(inside, data.text[col], ""))
         found = _domains(index(dom, breakdown=True), dom, elements, per, min_n, labels)
+        if whole is None:  # the same whole for every breakdown: its influence once
+            whole = whole_influence(design, answers, [e.items for e in elements], sat, val,
+                                    inside)
         try:  # is each area different from the whole? (the area is part of it)
             against = index_against_whole(
                 design, answers, [e.items for e in elements], sat, val, dom.codes,
-                dom.labels, inside, scope, level)
+                dom.labels, inside, scope, level, whole_parts=whole)
         except ValueError:  # a PSU in two areas: no comparison rather than a wrong one
             against = [None] * len(found)
         ranks = _ranks(found, design.strata, dom.codes, inside, level)
