@@ -220,17 +220,22 @@ def worker_pids(master: int) -> list[int]:
 
 
 class Saboteur(threading.Thread):
-    """SIGKILL one random worker every ``low``–``high`` seconds until stopped."""
+    """SIGKILL one random worker every ``low``–``high`` seconds until stopped, or until
+    ``most`` kills (a short run's kills early and often, then its workers left to finish:
+    on a slow machine, killing faster than workers boot stalls the run for minutes)."""
 
-    def __init__(self, master: int, low: float, high: float, seed: int) -> None:
+    def __init__(self, master: int, low: float, high: float, seed: int,
+                 most: int | None = None) -> None:
         super().__init__(daemon=True)
-        self.master, self.low, self.high = master, low, high
+        self.master, self.low, self.high, self.most = master, low, high, most
         self.rng = random.Random(seed)
         self.stopped = threading.Event()
         self.kills = 0
 
     def run(self) -> None:
         while not self.stopped.wait(self.rng.uniform(self.low, self.high)):
+            if self.most is not None and self.kills >= self.most:
+                return
             workers = worker_pids(self.master)
             if not workers:
                 continue

@@ -174,7 +174,8 @@ def leaks(folder: Path, evaluations: list[Evaluation], backend: str) -> int:
 
 def run(backend: str, evaluations: int, clients: int, *, workers: int = 4, desks: int = 4,
         kill_every: tuple[float, float] = (2.0, 4.0), max_seconds: float = 900.0,
-        processes: int = 2, pg_admin_url: str = DEFAULT_PG, seed: int = 1) -> Figures:
+        processes: int = 2, pg_admin_url: str = DEFAULT_PG, seed: int = 1,
+        max_kills: int | None = None) -> Figures:
     """One complete run on one backend; bounded by ``max_seconds``."""
     from survey.services.desks.links import dossier_secret
 
@@ -187,7 +188,7 @@ def run(backend: str, evaluations: int, clients: int, *, workers: int = 4, desks
                  seed * 100_000 + k) for k in range(clients)]
         started = time.monotonic()
         deadline = started + max_seconds
-        saboteur = Saboteur(master, *kill_every, seed=seed)
+        saboteur = Saboteur(master, *kill_every, seed=seed, most=max_kills)
         saboteur.start()
         with mp.get_context("fork").Pool(processes) as pool:
             parts = pool.map(run_phones, [(port, plan[k::processes], deadline)
