@@ -64,8 +64,9 @@ class Domains:
 
 def _num(x: float) -> float | None:
     """A number for the output, or None where there is none (NaN, infinite): JSON's null,
-    an empty CSV cell, never ``nan``."""
-    return float(x) if np.isfinite(x) else None
+    an empty CSV cell, never ``nan``. ``math.isfinite``: a national breakdown's tens of
+    thousands of numbers come as Python floats (``tolist()``), not one NumPy call each."""
+    return float(x) if isfinite(x) else None
 
 
 def to_rows(
@@ -112,23 +113,18 @@ def to_rows(
             note = note_l[d][j] if n > 0 else "no valid answers"
             if notes is not None and notes[d, j]:
                 note = f"{notes[d, j]}; {note}" if note else notes[d, j]
-            est = _value(est_l[d][j]) if n > 0 else None
+            est = _num(est_l[d][j]) if n > 0 else None
             rows.append(Estimate(
                 name=name, domain=dom, n=n, estimate=est,
-                se=_value(se_l[d][j]) if est is not None else None,
-                ci_low=_value(low_l[d][j]), ci_high=_value(high_l[d][j]),
-                df=int(df_l[d][j]), deff=_value(deff_l[d][j]), note=note or "",
+                se=_num(se_l[d][j]) if est is not None else None,
+                ci_low=_num(low_l[d][j]), ci_high=_num(high_l[d][j]),
+                df=int(df_l[d][j]), deff=_num(deff_l[d][j]), note=note or "",
                 level=levels[j] if levels else None, proportion=bool(prop_l[d][j]),
                 target=target, verdict=None if verdict_l is None else verdict_l[d][j],
-                p_value=None if p_l is None else _value(p_l[d][j]),
+                p_value=None if p_l is None else _num(p_l[d][j]),
                 extra=extras(d, j) if extras is not None and n > 0 else {},
             ))
     return rows
-
-
-def _value(x: float) -> float | None:
-    """:func:`_num` for a Python float from ``tolist()`` (no NumPy scalar per number)."""
-    return x if isfinite(x) else None
 
 
 def satisfied_indicator(name: str, values: np.ndarray, satisfied: Sequence[int],

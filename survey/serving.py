@@ -22,8 +22,9 @@ Why these settings:
   public form, ``MAX_CONTENT_LENGTH`` for staff uploads).
 
 - **Workers warmed up** before they take requests (:func:`post_worker_init`): the
-  estimation engine and matplotlib are loaded, one chart drawn and the published
-  questionnaires parsed, so no analyst waits for a worker's imports.
+  estimation engine and matplotlib are loaded, one chart drawn, the published
+  questionnaires parsed and the page templates compiled, then what was loaded is set
+  aside from the garbage collector, so no analyst waits for a worker's imports.
 
 Settings by environment: ``SIPAS_BIND`` (default 127.0.0.1:8000), ``SIPAS_WORKERS``,
 ``SIPAS_THREADS``, ``SIPAS_REQUEST_SECONDS``, ``SIPAS_WARM_UP`` (``0``: no warm-up).
@@ -147,9 +148,8 @@ def post_worker_init(worker: Any) -> None:
     """Load what the analysts' pages need before the worker takes requests: the estimation
     engine and the intervals' quantiles, matplotlib with its fonts, the published
     questionnaires and the page templates (about 2 s of imports, a first chart, parsing and
-    compiling), paid once at start instead of by the first
-    analyst each worker serves. ``SIPAS_WARM_UP=0`` skips it (throwaway test servers that
-    never draw a chart)."""
+    compiling), paid once at start instead of by the first analyst each worker serves.
+    ``SIPAS_WARM_UP=0`` skips it (throwaway test servers that never draw a chart)."""
     if os.environ.get("SIPAS_WARM_UP", "1") == "0":
         return
     started = time.perf_counter()

@@ -101,7 +101,7 @@ def test_index_db_reads_the_tables_directly_and_equals_the_export(
     monkeypatch.setenv("SIPAS_REPORT_CACHE", str(demo_export.parent / "kept"))
     reads: list[int] = []
     real_read = round_data._read
-    monkeypatch.setattr(round_data, "_read", lambda *a: reads.append(1) or real_read(*a))
+    monkeypatch.setattr(round_data, "_read", lambda *a, **k: reads.append(1) or real_read(*a, **k))
     ask = ["index", "--db", "--instrument", "sipas_services", "--by", "district",
            "--format", "json"]
     first, again = _json(runner, ask), _json(runner, ask)

@@ -8,7 +8,6 @@ never exported (only their keyed hash is stored at all).
 from __future__ import annotations
 
 import csv
-import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -20,6 +19,7 @@ from typing import IO, Any
 from sqlalchemy import Connection, DateTime, bindparam, text
 from sqlmodel import Session, select
 
+from survey.db import driver_sql
 from survey.models import InstrumentVersion, ReviewStatus
 from survey.services.data.ahead import read_ahead
 from survey.services.data.cells import neutralise_formula
@@ -132,9 +132,6 @@ def _query(sql: str, params: dict[str, Any]):  # type: ignore[no-untyped-def]
                                   for k in _MOMENTS if k in params))
 
 
-_NAMED = re.compile(r"(?<![:\w]):(\w+)")
-
-
 def _driver_query(conn: Connection, sql: str, params: dict[str, Any]
                   ) -> tuple[str, dict[str, Any]]:
     """The SQL and values as the database driver itself takes them.
@@ -148,9 +145,7 @@ def _driver_query(conn: Connection, sql: str, params: dict[str, Any]
     bind = DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect)
     values = {k: (bind(v) if bind is not None and k in _MOMENTS and v is not None
                   else v) for k, v in params.items()}
-    if dialect.paramstyle == "pyformat":  # psycopg
-        sql = _NAMED.sub(r"%(\1)s", sql)
-    return sql, values
+    return driver_sql(sql, dialect), values
 
 
 def _format_number(value: float | None) -> str:

@@ -155,11 +155,9 @@ def _household_report(
               breakdown: bool = False) -> list[Estimate]:
         """The index of every domain; ``rows`` (indexes, every row at least once, repeats
         allowed): of those rows. ``breakdown``: domains without their criteria rows."""
-        if rows is None:
-            return sipas_index(design, answers, elements, domain, sat, val, level, target,
-                               domain_criteria=not breakdown)
-        return sipas_index(_design(data, codes, rows), {c: a[rows] for c, a in answers.items()},
-                           elements, domain, sat, val, level, target,
+        mine, picked = (design, answers) if rows is None else (
+            _design(data, codes, rows), {c: a[rows] for c, a in answers.items()})
+        return sipas_index(mine, picked, elements, domain, sat, val, level, target,
                            domain_criteria=not breakdown)
 
     inside = np.ones(data.n, dtype=bool)
@@ -201,20 +199,20 @@ def _household_report(
     wanted = set(BREAKDOWNS + SELECTIONS if only is None else only)
     breakdowns = {}
     whole: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    element_items = [e.items for e in elements]
     for col in (c for c in below if c in wanted):
         if not (data.text[col][inside] != "").any():
             continue  # a level the geography lacks (no districts since 2025)
         if col == "province" and len(set(data.text[col][inside].tolist()) - {""}) < 2:
             continue  # one province is the whole: nothing to compare it with
         dom = Domains.of(col, np.where(inside, data.text[col], ""))
-        found = _domains(index(dom, breakdown=True), dom, elements, per, min_n, labels)
+        found = _domains(index(dom, breakdown=True), dom, per, min_n, labels)
         if whole is None:  # the same whole for every breakdown: its influence once
-            whole = whole_influence(design, answers, [e.items for e in elements], sat, val,
-                                    inside)
+            whole = whole_influence(design, answers, element_items, sat, val, inside)
         try:  # is each area different from the whole? (the area is part of it)
             against = index_against_whole(
-                design, answers, [e.items for e in elements], sat, val, dom.codes,
-                dom.labels, inside, scope, level, whole_parts=whole)
+                design, answers, element_items, sat, val, dom.codes, dom.labels, inside,
+                scope, level, whole_parts=whole)
         except ValueError:  # a PSU in two areas: no comparison rather than a wrong one
             against = [None] * len(found)
         ranks = _ranks(found, design.strata, dom.codes, inside, level)
@@ -308,14 +306,10 @@ def _chosen_domains(index: Callable[..., list[Estimate]], answers: np.ndarray, i
                               for k, (_c, rows) in enumerate(found))])
     names = tuple(_label(choice.label, lang) for choice, _rows in found)
     est = index(Domains(item.code, codes, names), take, breakdown=True)
-    out = []
-    for (choice, _rows), name, block in zip(found, names, _blocks(est, per, len(found)),
-                                            strict=True):
-        el = tuple(index_row(e, labels.get(e.name, e.name), min_n) for e in block
-                   if e.level == "element")
-        out.append(DomainRow(name, index_row(block[-1], "SIPAS", min_n), el,
-                             code_text(choice.code)))
-    return tuple(out)
+    return tuple(_domain_row(name, block, labels, min_n, code_text(choice.code))
+                 for (choice, _rows), name, block in zip(found, names,
+                                                         _blocks(est, per, len(found)),
+                                                         strict=True))
 
 
 def _ranks(rows: tuple[DomainRow, ...], strata: np.ndarray, codes: np.ndarray | None,
@@ -356,14 +350,19 @@ def _blocks(est: list[Estimate], per: int, count: int) -> list[list[Estimate]]:
     return [est[per + d * size:per + (d + 1) * size] for d in range(count)]
 
 
-def _domains(est: list[Estimate], dom: Domains, elements: list[Element], per: int,
-             min_n: int, labels: dict[str, str]) -> tuple[DomainRow, ...]:
-    out = []
-    for name, block in zip(dom.labels, _blocks(est, per, len(dom.labels)), strict=True):
-        el = tuple(index_row(e, labels.get(e.name, e.name), min_n) for e in block
-                   if e.level == "element")
-        out.append(DomainRow(name, index_row(block[-1], "SIPAS", min_n), el))
-    return tuple(out)
+def _domains(est: list[Estimate], dom: Domains, per: int, min_n: int,
+             labels: dict[str, str]) -> tuple[DomainRow, ...]:
+    return tuple(_domain_row(name, block, labels, min_n)
+                 for name, block in zip(dom.labels, _blocks(est, per, len(dom.labels)),
+                                        strict=True))
+
+
+def _domain_row(name: str, block: list[Estimate], labels: dict[str, str], min_n: int,
+                code: str = "") -> DomainRow:
+    """One domain's row from its block of :func:`_blocks`: its elements, then its overall."""
+    el = tuple(index_row(e, labels.get(e.name, e.name), min_n) for e in block
+               if e.level == "element")
+    return DomainRow(name, index_row(block[-1], "SIPAS", min_n), el, code)
 
 
 def _design_summary(design: Design, data: RoundData, inside: np.ndarray,

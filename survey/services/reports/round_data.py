@@ -38,6 +38,7 @@ from sqlalchemy import Connection, Engine, String, TextClause, bindparam, event,
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
+from survey.db import driver_sql, plain_rows
 from survey.services.data.export import GEO_LEVELS
 from survey.services.geography import (
     ancestry_table,
@@ -202,9 +203,7 @@ def load_round(session: Session, round_code: str, instrument: str,
         # the same round and answers as read before a change: only what changed is read
         base = next((d for k, d in reversed(_kept.items())
                      if k[:3] == key[:3] and _items_of(k) == _items_of(key)), None)
-    wanted = None if items is None else list(items)
-    data = (_read(session, params, wanted) if base is None
-            else _read(session, params, wanted, base=base))
+    data = _read(session, params, None if items is None else list(items), base=base)
     with _lock:
         for old in [k for k in _kept if k[:3] == key[:3]]:
             del _kept[old]  # the same round as it was before a change
@@ -301,11 +300,7 @@ def _read(session: Session, params: dict[str, str], items: list[str] | None = No
                                            type_=String() if name == "items" else None))
         return q
 
-    result = conn.execute(text(_RESPONSES), params)
-    try:  # the driver's rows: SQLAlchemy's cost a tenth of a second at 37,000
-        resp = result.cursor.fetchall()  # type: ignore[union-attr]
-    finally:
-        result.close()
+    resp = plain_rows(conn, text(_RESPONSES), params)
     n = len(resp)
     # today's map: a round from before a reform is read as the areas that exist now
     frame = read_frame(session)  # four tables of one read of the units
@@ -456,8 +451,7 @@ def _grouped(conn: Connection, sql: str, params: dict) -> Iterator[tuple[str, Sp
                f"FROM ({inner} AND (a.value_num IS NOT NULL OR a.value_text IS NOT NULL)) q "
                "GROUP BY q.item_code")
     # the driver's own form: lists bound as arrays, names as %(name)s
-    grouped = re.sub(r" IN :(\w+)", r" = ANY(:\1)", grouped)
-    grouped = re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", grouped)
+    grouped = driver_sql(re.sub(r" IN :(\w+)", r" = ANY(:\1)", grouped), conn.dialect)
     driver = conn.connection.dbapi_connection
     assert driver is not None
     cursor = driver.cursor(name=f"sipas_round_{uuid.uuid4().hex}", binary=True)  # type: ignore[call-arg]

@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, Select, delete, func, insert, text
+from sqlalchemy import delete, func, insert, text
 from sqlmodel import Session, select
 
+from survey.db import plain_rows
 from survey.models import (
     NOT_COUNTED,
     Answer,
@@ -58,30 +59,19 @@ def read_counts(session: Session, period: Period, scope: Scope = EVERYTHING) -> 
     # the driver's own rows, not the ORM's or SQLAlchemy's: a national quarter is 20,000
     # counts, which the ORM's row handling made 0.11 s and SQLAlchemy's rows 0.08 s
     conn = session.connection()
-    ev = _plain(conn,
+    ev = plain_rows(conn,
         select(DeskTally.desk_id, DeskTally.mode, func.sum(DeskTally.n))
         .where(DeskTally.month.in_(months), *ours)  # type: ignore[attr-defined]
         .group_by(DeskTally.desk_id, DeskTally.mode)
         .having(func.sum(DeskTally.n) > 0).order_by(DeskTally.desk_id, DeskTally.mode))
     t = DeskAnswerTally
-    ans = _plain(conn,
+    ans = plain_rows(conn,
         select(t.desk_id, t.mode, t.item_code, t.value_num, func.sum(t.n))
         .where(t.month.in_(months),  # type: ignore[attr-defined]
                *([] if scope.everything else [t.desk_id.in_(desk_ids_within(scope))]))  # type: ignore[attr-defined]
         .group_by(t.desk_id, t.mode, t.item_code, t.value_num)
         .having(func.sum(t.n) > 0))
     return DeskCounts(ev, ans)  # type: ignore[arg-type]
-
-
-def _plain(conn: Connection, query: Select) -> tuple[tuple, ...]:
-    """The query's rows as the database driver gives them: plain tuples of ints, floats
-    and text (integer and double columns, integer sums on both databases), which is what
-    SQLAlchemy's rows would convert them to, at half the cost."""
-    result = conn.execute(query)
-    try:
-        return tuple(map(tuple, result.cursor.fetchall()))  # type: ignore[union-attr]
-    finally:
-        result.close()
 
 
 def _month_sql(session: Session):
