@@ -228,10 +228,20 @@ page = c.get("/auth/login").get_data(as_text=True)
 tok = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
 assert c.post("/auth/login", data={"username": "bench_analyst", "password": "mật khẩu đủ dài 123",
               "csrf_token": tok}).status_code == 302
+from html import unescape
+def charts_of(page):
+    # every chart the page links, asked for as the browser does after the page (here one
+    # after another, on this one worker): seconds until the last one has arrived
+    t = time.perf_counter()
+    for src in re.findall(r'<img src="(/reports/charts/[^"]+)"', page.get_data(as_text=True)):
+        got = c.get(unescape(src))
+        assert got.status_code == 200 and got.data.startswith(b"<?xml"), got.status_code
+    return time.perf_counter() - t
 t = time.perf_counter()
 r = c.get("/reports/?period=%s")
 took = time.perf_counter() - t
 assert r.status_code == 200, r.status_code
+drawn = charts_of(r)
 t = time.perf_counter()
 again = c.get("/reports/?period=%s&min_n=29")  # a warm worker; new numbers, new charts
 warm = time.perf_counter() - t
@@ -257,8 +267,10 @@ with app.extensions["sipas_engine"].begin() as conn:
                      "WHERE response_id = :old"), {"new": new, "old": old})
 try:
     t = time.perf_counter()
-    assert c.get("/reports/?period=%s").status_code == 200
+    after = c.get("/reports/?period=%s")
     evaluation = time.perf_counter() - t
+    assert after.status_code == 200
+    redrawn = charts_of(after)
 finally:  # the database keeps its size (--reuse)
     with app.extensions["sipas_engine"].begin() as conn:
         conn.execute(sql("DELETE FROM response WHERE id = :id"), {"id": new})
@@ -269,7 +281,8 @@ t = time.perf_counter()
 assert c.get("/reports/?period=%s").status_code == 200
 questionnaire = time.perf_counter() - t
 print(f"SECONDS {took:.3f} WARM {warm:.3f} CACHED {cached:.3f} EVALUATION {evaluation:.3f} "
-      f"QUESTIONNAIRE {questionnaire:.3f} BYTES {len(r.data)}")
+      f"QUESTIONNAIRE {questionnaire:.3f} BYTES {len(r.data)} CHARTS {drawn:.3f} "
+      f"REDRAWN {redrawn:.3f}")
 """
 
 
@@ -286,10 +299,12 @@ def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     own = re.search(r"SECONDS ([\d.]+)", done.stdout)
     warm = re.search(r"WARM ([\d.]+) CACHED ([\d.]+) EVALUATION ([\d.]+) QUESTIONNAIRE "
                      r"([\d.]+)", done.stdout)
-    if warm:
-        print(f"    (fresh worker {own.group(1)} s; warm worker, other numbers "  # type: ignore[union-attr]
-              f"{warm.group(1)} s; same page again {warm.group(2)} s; after one more desk "
-              f"evaluation {warm.group(3)} s; after a questionnaire is edited "
+    drawn = re.search(r"CHARTS ([\d.]+) REDRAWN ([\d.]+)", done.stdout)
+    if warm and drawn:
+        print(f"    (fresh worker {own.group(1)} s, its charts {drawn.group(1)} s after it; "  # type: ignore[union-attr]
+              f"warm worker, other numbers {warm.group(1)} s; same page again "
+              f"{warm.group(2)} s; after one more desk evaluation {warm.group(3)} s, its "
+              f"charts {drawn.group(2)} s after it; after a questionnaire is edited "
               f"{warm.group(4)} s)")
     return (float(own.group(1)) if own else wall), int(peak.group(1)) / 1024 if peak else 0.0
 

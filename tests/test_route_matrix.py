@@ -95,6 +95,7 @@ MATRIX: dict[str, tuple[str, frozenset[str]]] = {
     "uploads.template": ("/uploads/templates/frame.csv", REPORT_READERS),
     # reports and exports: analysts, supervisors and admins; never keyers or the public
     "reports.dashboard": ("/reports/", REPORT_READERS),
+    "reports.chart": ("/reports/charts/elements/no-such-chart.svg", REPORT_READERS),
     "reports.report": ("/reports/report", REPORT_READERS),
     "reports.exports": ("/reports/exports", REPORT_READERS),
     "reports.download": ("/reports/exports/download", REPORT_READERS),

@@ -58,7 +58,7 @@ SCOPED = frozenset({
     "admin.users", "admin.set_user_active", "admin.reset_password",
     "admin.sign_out_everywhere", "admin.change_role", "admin.change_scope",
     "api.me", "api.desks", "api.units", "api.open_kiosk_ticket",
-    "reports.dashboard", "reports.report", "reports.exports", "reports.download",
+    "reports.dashboard", "reports.chart", "reports.report", "reports.exports", "reports.download",
     "reports.volumes", "api.responses", "api.rounds",
     "odata.service", "odata.metadata", "odata.entity_set",
     "entry.start", "entry.key", "entry.keep", "entry.review", "entry.reconcile_case",

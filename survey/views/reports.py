@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     redirect,
@@ -28,7 +30,13 @@ from survey.services.audit import record
 from survey.services.data.export import ExportFilter
 from survey.services.data.formats import FORMATS, MEDIA_TYPES, TEXT_ROLES, export_bytes
 from survey.services.data.uploads import upload_text
-from survey.services.reports.dashboard import BREAKDOWN_CHOICES, DashboardOptions, build_dashboard
+from survey.services.reports import charts
+from survey.services.reports.dashboard import (
+    BREAKDOWN_CHOICES,
+    Dashboard,
+    DashboardOptions,
+    build_dashboard,
+)
 from survey.services.reports.desk import DeskReport
 from survey.services.reports.period import parse_period
 from survey.services.reports.trend import DeskTrend
@@ -39,6 +47,9 @@ from survey.views.files import disposition
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 READERS = ("analyst", "supervisor", "admin")
+# what the dashboard's query string may ask (:func:`_options` reads these)
+QUESTION = ("period", "round", "target", "min_n", "district", "commune", "weighted",
+            "breakdown")
 
 
 def _options() -> DashboardOptions:
@@ -77,62 +88,113 @@ def breakdown_names() -> dict[str, str]:
 @roles_required(*READERS)
 @area_scoped
 def dashboard() -> str | tuple[str, int]:
-    from survey.services.reports import charts
-
-    desk_images: dict[str, bytes] = {}
+    """The page's words and tables; its charts are links the browser asks for (:func:`chart`)."""
     try:
         opts = _options()
-        # the desk charts are drawn while the household round is still being read
-        dash = build_dashboard(get_session(), opts, while_reading=lambda desk, trend: (
-            desk_images.update(_desk_charts(desk, trend, opts.target, opts.lang))))
+        # the desk charts are drawn while the household round is still being read, so that
+        # they are ready when the browser asks
+        dash = build_dashboard(get_session(), opts, while_reading=lambda desk, trend: [
+            c.draw() for c in _desk_charts(desk, trend, opts.target, opts.lang).values()])
     except ValueError as exc:
         return render_template("reports/problem.html", message=localise(exc)), 400
-    hh, desk = dash.household, dash.desk
-    lang, names = opts.lang, breakdown_names()
-    images = {}
+    query = {k: v for k, v in request.args.items() if v}
+    question = {k: v for k, v in query.items() if k in QUESTION}  # never url_for's own
+    area = opts.area.unit_id
+    links = {name: ChartLink(url_for(".chart", name=name, key=charts.keep(plan, area),
+                                     **question), *plan.inches)
+             for name, plan in _page_charts(dash, opts).items()}
+    return render_template("reports/dashboard.html", dash=dash, hh=dash.household,
+                           desk=dash.desk, charts=links, query=query, opts=opts,
+                           names=breakdown_names(), merged=merged_text(dash.household.formers,
+                                                                       opts.lang))
+
+
+@dataclass(frozen=True)
+class ChartLink:
+    """An ``<img>`` of the page: where the chart is, and its size in inches."""
+
+    src: str
+    width_in: float
+    height_in: float
+
+    @property
+    def width(self) -> int:
+        return round(96 * self.width_in)  # CSS pixels
+
+    @property
+    def height(self) -> int:
+        return round(96 * self.height_in)
+
+
+@bp.route("/charts/<name>/<key>.svg")
+@roles_required(*READERS)
+@area_scoped
+def chart(name: str, key: str) -> Response:
+    """One chart of the dashboard, as SVG.
+
+    Its plan is normally held (:func:`charts.keep`) by the page that linked it, for the
+    reader's area. When it is not (another host, a full cache), the chart is planned again
+    from the page's question in the link, for the reader's own area; if the data changed
+    since, that is the chart of today's data, and the browser is told not to keep it.
+    """
+    area = current_scope().unit_id
+    plan = charts.kept(key, area)
+    if plan is None:
+        try:
+            opts = _options()
+            plan = _page_charts(build_dashboard(get_session(), opts), opts).get(name)
+        except ValueError:
+            plan = None
+        if plan is None:
+            abort(404)
+    response = Response(plan.draw(), mimetype="image/svg+xml")
+    if plan.key == key:  # the link names exactly this drawing: it never changes
+        response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    else:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _page_charts(dash: Dashboard, opts: DashboardOptions) -> dict[str, charts.Chart]:
+    """The dashboard's charts by name, planned, not drawn."""
+    hh, lang, names = dash.household, opts.lang, breakdown_names()
+    plans: dict[str, charts.Chart] = {}
     if hh.overall is not None:
-        images["elements"] = charts.dot_chart(
+        plans["elements"] = charts.plan_dots(
             [(e.label if e.code == e.label else f"{e.code}. {e.label}", e)
              for e in (hh.overall, *hh.elements)], hh.target,
             _("Index by element"), lang=lang)
-        groups = {**hh.breakdowns, **hh.selections}
-        for col, rows in groups.items():
+        for col, rows in {**hh.breakdowns, **hh.selections}.items():
             if col != "hamlet":
-                images[col] = charts.dot_chart(
+                plans[col] = charts.plan_dots(
                     [(d.domain, d.overall) for d in rows], hh.target,
                     _("Index by %(level)s", level=names[col]), lang=lang)
         if hh.priorities:
-            images["priorities"] = charts.dot_chart(
+            plans["priorities"] = charts.plan_dots(
                 [(p.label, p) for p in hh.priorities], None, _("Improvement priorities"),
                 lang=lang)
     if len(dash.household_trend) > 1:
-        images["rounds"] = charts.trend_chart(
+        plans["rounds"] = charts.plan_trend(
             [c for c, _r in dash.household_trend], [("SIPAS", [r for _c, r in
                                                               dash.household_trend])],
             hh.target, _("SIPAS index by survey round"), lang=lang,
             counts=[r.n for _c, r in dash.household_trend])
-    images.update(desk_images)
-    uris = {k: charts.data_uri(v) for k, v in images.items()}
-    query = {k: v for k, v in request.args.items() if v}
-    return render_template("reports/dashboard.html", dash=dash, hh=hh, desk=desk, charts=uris,
-                           query=query, opts=opts, names=names,
-                           merged=merged_text(hh.formers, lang))
+    plans.update(_desk_charts(dash.desk, dash.desk_trend, opts.target, opts.lang))
+    return plans
 
 
 def _desk_charts(desk: DeskReport, trend: DeskTrend | None, target: float, lang: str
-                 ) -> dict[str, bytes]:
+                 ) -> dict[str, charts.Chart]:
     """The desk results' charts: by desk (its extremes) and the trend by quarter."""
-    from survey.services.reports import charts
-
-    images = {}
+    plans = {}
     if desk.desks:
-        images["desks"] = charts.dot_chart([(d.key, d.headline) for d in desk.desks],
-                                           target, _("Share satisfied by desk"), lang=lang)
+        plans["desks"] = charts.plan_dots([(d.key, d.headline) for d in desk.desks],
+                                          target, _("Share satisfied by desk"), lang=lang)
     if trend is not None:
-        images["trend"] = charts.trend_chart(
+        plans["trend"] = charts.plan_trend(
             trend.quarters, trend.charted(_("all desks")), target,
             _("Trend by quarter (desk evaluations)"), lang=lang, counts=trend.counts)
-    return images
+    return plans
 
 
 @bp.route("/report")

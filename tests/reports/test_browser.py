@@ -16,6 +16,16 @@ from tests.support import artifact_dir
 PASSWORD = "mật khẩu phân tích 123"
 
 
+def _charts_arrive(page) -> None:  # type: ignore[no-untyped-def]
+    """Every chart the page links is fetched and drawn by the browser (the page's CSP, the
+    session cookie and the chart route together), in the room the page kept for it."""
+    page.wait_for_function("[...document.querySelectorAll('figure.chart img')]"
+                           ".every(i => i.complete && i.naturalWidth > 0)", timeout=20_000)
+    for box in page.locator("figure.chart img").evaluate_all(
+            "imgs => imgs.map(i => [i.naturalWidth, i.width, i.height])"):
+        assert box[0] > 300 and box[1] > 300 and box[2] > 100
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_analyst_reads_filters_and_downloads(app: Flask, tmp_path: Path) -> None:
@@ -42,6 +52,7 @@ def test_analyst_reads_filters_and_downloads(app: Flask, tmp_path: Path) -> None
         assert page.locator("#sipas-ci").is_visible()
         assert page.locator("#table-criteria tbody tr").count() == 19
         assert page.locator("figure.chart img").count() >= 3
+        _charts_arrive(page)
         page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
 
         page.select_option("#filter-district", "Huyện Tân Phú")
@@ -50,6 +61,7 @@ def test_analyst_reads_filters_and_downloads(app: Flask, tmp_path: Path) -> None
         assert "Huyện Tân Phú" in page.locator("h2").first.inner_text()
         assert int(page.locator("#sipas-n").inner_text()) < n_whole
         assert page.locator("#table-district").count() == 0
+        _charts_arrive(page)
         page.screenshot(path=str(shots / "dashboard-district.png"), full_page=True)
 
         page.select_option("#filter-breakdown", "e_levels")

@@ -81,22 +81,41 @@ def remember(kind: str, parts: tuple, compute: Callable[[], T]) -> T:
     A missing, unreadable or half-written file is a miss (the value is computed again); a
     folder that cannot be written only costs the saving, never the page.
     """
+    value = recall(kind, parts)
+    if value is not MISSING:
+        return value  # type: ignore[return-value]
+    value = compute()
+    keep(kind, parts, value)
+    return value
+
+
+MISSING = object()  # what :func:`recall` returns when nothing readable is kept
+
+
+def recall(kind: str, parts: tuple) -> object:
+    """The stored answer to (kind, parts), or :data:`MISSING`."""
     where = folder()
     if where is None:
-        return compute()
-    path = _path(where, kind, parts)
+        return MISSING
     try:
-        with path.open("rb") as fh:
+        with _path(where, kind, parts).open("rb") as fh:
             return pickle.load(fh)  # noqa: S301 - the app's own private folder (see above)
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError,
             IndexError, TypeError, ValueError):
-        pass
-    value = compute()
+        return MISSING
+
+
+def keep(kind: str, parts: tuple, value: object) -> None:
+    """Store ``value`` as the answer to (kind, parts); a folder that cannot be written
+    (switched off, full, read-only) only costs the saving."""
+    where = folder()
+    if where is None:
+        return
     try:
-        _write(where, path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        _write(where, _path(where, kind, parts),
+               pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         pass
-    return value
 
 
 def _write(where: Path, path: Path, body: bytes) -> None:

@@ -1,16 +1,21 @@
 """Server-rendered charts (matplotlib): dots with CI error bars and the target line.
 
 Charts are drawn with ``matplotlib.figure.Figure`` (no pyplot global state, safe in a
-threaded server) and returned as SVG for pages (embedded as ``data:`` images, which the
-CSP allows and which need no JavaScript) or PNG for the PDF. Suppressed cells and estimates
-without an interval are drawn as what they are: a label saying why, or a dot without bars.
+threaded server) and returned as SVG or PNG (for the PDF). The dashboard links its charts
+(:class:`Chart`, :func:`keep`): the browser asks for each while it shows the page's words
+and tables, and keeps an unchanged one. The printable HTML report embeds them as ``data:``
+images (one self-contained file). Suppressed cells and estimates without an interval are
+drawn as what they are: a label saying why, or a dot without bars.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from babel.numbers import format_decimal
@@ -76,11 +81,16 @@ def _fit(fig, labels: Sequence[str], title: str, height: float) -> None:  # type
     """Margins for a dot chart measured from its words, instead of a layout pass: the
     longest row label (8 pt) on the left, the title (10 pt) above, the axis label below.
     The figure widens when its title would not fit."""
-    left = max([_text_inches(lab, 8) for lab in labels] or [0.0]) + 0.2
-    width = max(7.5, left + _text_inches(title, 10) + 0.2)
+    left, width = _fit_width(labels, title)
     fig.set_size_inches(width, height)
     fig.subplots_adjust(left=left / width, right=1 - 0.1 / width, top=1 - 0.35 / height,
                         bottom=0.45 / height)
+
+
+def _fit_width(labels: Sequence[str], title: str) -> tuple[float, float]:
+    """A dot chart's left margin and whole width, in inches (see :func:`_fit`)."""
+    left = max([_text_inches(lab, 8) for lab in labels] or [0.0]) + 0.2
+    return left, max(7.5, left + _text_inches(title, 10) + 0.2)
 
 
 def warm_up() -> None:
@@ -128,10 +138,81 @@ def extremes(rows: Sequence[tuple[str, IndexRow]], limit: int = CHART_ROWS
     return shown[:half] + shown[-half:], len(rows) - 2 * half
 
 
+@dataclass(frozen=True)
+class Chart:
+    """A chart to draw: everything it draws, not yet drawn.
+
+    The dashboard links its charts (``<img src>``) instead of drawing them into the page:
+    the browser asks for them while it shows the page's words and tables, the server draws
+    each on its own request (and any worker may), and an unchanged chart is kept by the
+    browser under its key. :func:`keep` and :func:`kept` hold the plans for those requests.
+    """
+
+    kind: str  # "dot-chart" or "trend-chart"
+    args: tuple
+
+    @property
+    def key(self) -> str:
+        """Names exactly what is drawn (and the code that draws it): a chart's URL."""
+        return cache.key_of(self.kind, self.args)
+
+    def draw(self) -> bytes:
+        """The chart as SVG or PNG, drawn once per process and kept on disk."""
+        return (_dot_chart if self.kind == "dot-chart" else _trend_chart)(*self.args)
+
+    @property
+    def inches(self) -> tuple[float, float]:
+        """Its width and height as drawn (a trend chart's, before it is cropped): the page
+        reserves the room before the image arrives."""
+        if self.kind == "trend-chart":
+            return 7.5, 3.2 if len(self.args[1]) < 2 else 3.8
+        drawn, left_out, _target, title, _fmt, _note, lang = self.args
+        rows, title, height = _dot_layout(drawn, left_out, title, lang)
+        return _fit_width([_short(label) for label, _row in rows], title)[1], height
+
+
+_PLANS: OrderedDict[tuple[str, int | None], Chart] = OrderedDict()
+_PLANS_LOCK = threading.Lock()
+PLANS_KEPT = 256  # about 30 pages of charts per process; older ones are read from disk
+
+
+def keep(chart: Chart, area: int | None) -> str:
+    """Hold a chart's plan for the request that will ask for it, in this process and on
+    disk (another worker, or this one after a restart, may get that request). Returns its
+    key. The plan is held for the reader's area (``area``: the unit id of the account's
+    area, None for the whole deployment): only a reader of that same area finds it."""
+    key = chart.key
+    with _PLANS_LOCK:
+        _PLANS[(key, area)] = chart
+        _PLANS.move_to_end((key, area))
+        while len(_PLANS) > PLANS_KEPT:
+            _PLANS.popitem(last=False)
+    if not cache.has("chart-plan", (key, area)):
+        cache.keep("chart-plan", (key, area), chart)
+    return key
+
+
+def kept(key: str, area: int | None) -> Chart | None:
+    """The plan held under ``key`` for a reader of ``area`` (:func:`keep`), or None."""
+    with _PLANS_LOCK:
+        chart = _PLANS.get((key, area))
+    if chart is not None:
+        return chart
+    found = cache.recall("chart-plan", (key, area))
+    return found if isinstance(found, Chart) and found.key == key else None
+
+
 def dot_chart(rows: Sequence[tuple[str, IndexRow]], target: float | None, title: str,
               fmt: str = "svg", note_suppressed: str = "n < min n", lang: str = "en") -> bytes:
     """Horizontal dots (percent) with CI bars, one line per row, top to bottom; of a long
-    list, its extremes (:func:`extremes`).
+    list, its extremes (:func:`extremes`). See :func:`plan_dots`."""
+    return plan_dots(rows, target, title, fmt, note_suppressed, lang).draw()
+
+
+def plan_dots(rows: Sequence[tuple[str, IndexRow]], target: float | None, title: str,
+              fmt: str = "svg", note_suppressed: str = "n < min n", lang: str = "en"
+              ) -> Chart:
+    """The dot chart of ``rows``, to draw now or when asked for.
 
     Drawing costs far more than estimating, so charts are kept per process and on disk
     (:mod:`survey.services.reports.cache`) keyed by exactly what they draw (the rows drawn,
@@ -140,7 +221,8 @@ def dot_chart(rows: Sequence[tuple[str, IndexRow]], target: float | None, title:
     desks does not draw does not draw it again.
     """
     drawn, left_out = extremes(rows)
-    return _dot_chart(tuple(drawn), left_out, target, title, fmt, note_suppressed, lang)
+    return Chart("dot-chart", (tuple(drawn), left_out, target, title, fmt, note_suppressed,
+                               lang))
 
 
 @lru_cache(maxsize=128)  # an SVG is up to ~100 KB
@@ -150,16 +232,23 @@ def _dot_chart(drawn: tuple[tuple[str, IndexRow], ...], left_out: int, target: f
     return cache.remember("dot-chart", args, lambda: _draw_dots(*args))
 
 
-def _draw_dots(drawn: tuple[tuple[str, IndexRow], ...], left_out: int, target: float | None,
-               title: str, fmt: str, note_suppressed: str, lang: str) -> bytes:
-    rows = drawn
+def _dot_layout(drawn: tuple[tuple[str, IndexRow], ...], left_out: int, title: str, lang: str
+                ) -> tuple[tuple[tuple[str, IndexRow | None], ...], str, float]:
+    """The rows a dot chart prints (with the line saying how many were left out, between
+    the highest and the lowest), its title and its height in inches."""
+    rows: tuple[tuple[str, IndexRow | None], ...] = drawn
     if left_out:
         half = len(drawn) // 2
         words = T.get(lang, T["en"])
         gap = (words["chart_more"].format(n=format_decimal(left_out, locale=lang)), None)
-        rows = (*drawn[:half], gap, *drawn[half:])  # type: ignore[assignment]
+        rows = (*drawn[:half], gap, *drawn[half:])
         title = f"{title} ({words['chart_extremes'].format(n=half)})"
-    height = 0.9 + 0.42 * max(len(rows), 1)
+    return rows, title, 0.9 + 0.42 * max(len(rows), 1)
+
+
+def _draw_dots(drawn: tuple[tuple[str, IndexRow], ...], left_out: int, target: float | None,
+               title: str, fmt: str, note_suppressed: str, lang: str) -> bytes:
+    rows, title, height = _dot_layout(drawn, left_out, title, lang)
     fig, ax = _figure(7.5, height)
     ys = list(range(len(rows)))[::-1]
     # every dot with an interval in one errorbar (one set of artists, not one per row:
@@ -215,15 +304,25 @@ def point_id(series: int, label: str) -> str:
 def trend_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[IndexRow | None]]],
                 target: float | None, title: str, fmt: str = "svg", lang: str = "en",
                 counts: Sequence[int] | None = None) -> bytes:
-    """Estimates over time (quarters or rounds), one line per series, CI bars, target line.
+    """Estimates over time (quarters or rounds), one line per series, CI bars, target
+    line. See :func:`plan_trend`."""
+    return plan_trend(labels, series, target, title, fmt, lang, counts).draw()
+
+
+def plan_trend(labels: Sequence[str], series: Sequence[tuple[str, Sequence[IndexRow | None]]],
+               target: float | None, title: str, fmt: str = "svg", lang: str = "en",
+               counts: Sequence[int] | None = None) -> Chart:
+    """The trend chart, to draw now or when asked for.
 
     ``series`` pairs a name with one row per label (``None`` or a suppressed row: no
     point). Series are dodged sideways so their bars do not hide each other; ``counts``
     (n of the first series) print under the period labels, so every point shows its n.
-    Kept per process like :func:`dot_chart`, keyed by everything it draws.
+    Kept per process and on disk like :func:`plan_dots`, keyed by everything it draws.
     """
-    return _trend_chart(tuple(labels), tuple((name, tuple(rows)) for name, rows in series),
-                        target, title, fmt, lang, None if counts is None else tuple(counts))
+    return Chart("trend-chart", (tuple(labels),
+                                 tuple((name, tuple(rows)) for name, rows in series),
+                                 target, title, fmt, lang,
+                                 None if counts is None else tuple(counts)))
 
 
 @lru_cache(maxsize=64)

@@ -146,9 +146,10 @@ def build_dashboard(session: Session, options: DashboardOptions,
     """Compute everything the dashboard and the printable report show.
 
     ``while_reading`` is called with the desk report and its trend as soon as they are
-    computed, while the household round may still be read on another connection (the
-    page draws the desk charts then: the database's share of the read and the drawing
-    overlap).
+    computed if the household round is still being read on another connection (the page
+    draws the desk charts then, for the browser's request that will follow: the
+    database's share of the read and the drawing overlap, and a page whose round is read
+    already does not wait for a drawing).
     """
     period = parse_period(options.period) if options.period else default_period(session)
     common = dict(level=options.level, min_n=options.min_n, lang=options.lang)
@@ -177,7 +178,7 @@ def build_dashboard(session: Session, options: DashboardOptions,
                            known={} if options.weighted else
                            {desk.period.code: desk, before.period.code: before},
                            scope=scope)
-        if while_reading is not None:
+        if while_reading is not None and reading is not None and reading.is_alive():
             while_reading(desk, trend)
     finally:  # never leave a read running past the page, even when the page fails
         if reading is not None:
