@@ -10,6 +10,7 @@ few names the glossary keeps (e.g. "(PSU)" after its Vietnamese name in the expo
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 
 import pytest
@@ -43,14 +44,14 @@ class VisibleText(HTMLParser):
         self.hidden = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "code"):
+        if tag in ("script", "style", "code", "metadata"):  # an SVG's metadata: its maker
             self.hidden += 1
         for name, value in attrs:
             if name in ("title", "aria-label", "placeholder", "alt") and value:
                 self.parts.append(value)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "code"):
+        if tag in ("script", "style", "code", "metadata"):
             self.hidden -= 1
 
     def handle_data(self, data: str) -> None:
@@ -121,7 +122,12 @@ def test_every_staff_page_in_vietnamese_is_in_vietnamese_only(app: Flask) -> Non
                 path = reply.headers["Location"]
             reply = client.get(path)
             assert reply.status_code in (200, 404), (role, path, reply.status_code)
-            text = _visible(reply.get_data(as_text=True))
+            html = reply.get_data(as_text=True)
+            text = _visible(html)
+            for src in re.findall(r'<img src="(/reports/charts/[^"]+)"', html):
+                chart = client.get(unescape(src))  # the dashboard's charts are its words too
+                assert chart.status_code == 200, (role, src)
+                text += " " + _visible(chart.get_data(as_text=True))
             for match in RAW.finditer(text):
                 if (path, match.group(0)) not in ALLOWED:
                     problems.append(f"{role} {path}: {match.group(0)!r} in "
