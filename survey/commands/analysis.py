@@ -89,7 +89,7 @@ def _from_database(kwargs: dict[str, Any]) -> Path | None:
         code, stamp = round_fingerprint(round_code, instrument)
         options = sorted((k, repr(v)) for k, v in kwargs.items() if k != "data")
         kwargs["_question"] = (stamp, tuple(options))
-        kwargs["_table"] = lambda: read_round(code, instrument, asked).table  # type: ignore[union-attr]
+        kwargs["_table"] = lambda: read_round(code, instrument, asked, stamp).table  # type: ignore[union-attr]
         kwargs["_source"] = {"database_round": code}
         return None
     direct = read_round(round_code, instrument, asked)

@@ -11,6 +11,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -30,7 +31,7 @@ from survey.services.audit import record
 from survey.services.data.export import ExportFilter
 from survey.services.data.formats import FORMATS, MEDIA_TYPES, TEXT_ROLES, export_bytes
 from survey.services.data.uploads import upload_text
-from survey.services.reports import charts
+from survey.services.reports import charts, round_data
 from survey.services.reports.dashboard import (
     BREAKDOWN_CHOICES,
     Dashboard,
@@ -50,6 +51,26 @@ READERS = ("analyst", "supervisor", "admin")
 # what the dashboard's query string may ask (:func:`_options` reads these)
 QUESTION = ("period", "round", "target", "min_n", "district", "commune", "weighted",
             "breakdown")
+
+
+@bp.before_app_request
+def _hold_round_writes() -> None:
+    """A round read by any request (a page, a chart, the API's index) is kept on disk for
+    the other workers only once the response is sent (:func:`round_data.hold_writes`)."""
+    g.sipas_round_writes = round_data.hold_writes()
+
+
+@bp.after_app_request
+def _write_rounds_after(response: Response) -> Response:
+    held = g.pop("sipas_round_writes", None)
+    if held is not None:
+        response.call_on_close(lambda: round_data.write_held(held))
+    return response
+
+
+@bp.teardown_app_request
+def _stop_holding(_error: BaseException | None) -> None:
+    round_data.stop_holding()  # the worker's thread outlives the request
 
 
 def _options() -> DashboardOptions:

@@ -102,3 +102,19 @@ def test_are_label_widths_measured_as_the_chart_lays_them_out() -> None:
             measured = charts._text_inches(text, size)
             assert laid_out * 0.999 <= measured <= laid_out * 1.1, (text, size)
             assert charts._text_inches(text, size) == measured  # the same, from the table
+
+
+def test_a_warm_worker_measures_vietnamese_labels_without_freetype(monkeypatch) -> None:
+    """The warm-up measures every Vietnamese and English letter at both sizes, so a first
+    page's labels are added up from the table instead of asked of FreeType one by one."""
+    import matplotlib.font_manager
+
+    monkeypatch.setattr(charts, "_ADVANCES", {})  # a new worker's table
+    charts.warm_up()
+    monkeypatch.setattr(matplotlib.font_manager, "get_font", _refuse)
+    for size in (8, 10):
+        assert charts._text_inches("Ủy ban nhân dân xã Đông Hòa – Bộ phận Một cửa", size) > 1
+
+
+def _refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+    raise AssertionError("FreeType asked for a letter the warm-up measured")

@@ -283,3 +283,79 @@ def test_the_desk_charts_are_drawn_while_the_round_is_read(demo: Flask, monkeypa
         with Session(engine) as session:
             build_dashboard(session, DashboardOptions(period="2025-Q3"), while_reading=drawing)
     assert got == []
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+def test_a_round_read_by_one_process_is_loaded_by_the_next(demo: Flask, monkeypatch,
+                                                           tmp_path) -> None:
+    """Another worker, or a command, loads the round's latest read from disk instead of
+    reading the database again; only while its fingerprint is exactly the same: after a
+    change it is read again, and the disk keeps that one version of the round."""
+    from datetime import timedelta
+
+    monkeypatch.setenv("SIPAS_REPORT_CACHE", str(tmp_path))
+    items = ("c1_1", "c2_1", "e_levels", "e_fields")
+    real = round_data._read
+    reads: list[int] = []
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        reads.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(round_data, "_read", counted)
+
+    def another_process() -> None:
+        round_data.wait_for_writes()
+        with round_data._lock:
+            round_data._kept.clear()
+
+    with Session(demo.extensions["sipas_engine"]) as session:
+        another_process()
+        first = round_data.load_round(session, "2025", "sipas_services", items=items)
+        assert reads == [1]
+        another_process()
+        loaded = round_data.load_round(session, "2025", "sipas_services", items=items)
+        assert reads == [1]  # from disk
+        _same(loaded, first)
+        # a command asking about the same answers keeps its own read the same way
+        stamp = round_data.fingerprint(session, "2025", "sipas_services")
+        asked = round_data.read_items(session, "2025", "sipas_services", ["c1_1"], key=stamp)
+        another_process()
+        _same(round_data.read_items(session, "2025", "sipas_services", ["c1_1"], key=stamp),
+              asked)
+        assert reads == [1, 1]
+        row = session.exec(select(Response).where(Response.status == "verified",
+                                                  Response.round_id.is_not(None))).first()
+        assert row is not None
+        row.updated_at = row.updated_at + timedelta(seconds=1)  # an answer corrected
+        session.add(row)
+        session.flush()
+        changed = round_data.load_round(session, "2025", "sipas_services", items=items)
+        assert reads == [1, 1, 1]  # a new fingerprint: never the old read
+        _same(changed, round_data.read_items(session, "2025", "sipas_services", list(items)))
+        another_process()
+        _same(round_data.load_round(session, "2025", "sipas_services", items=items), changed)
+        assert len(reads) == 4  # the read above (not kept), then the new version from disk
+        session.rollback()
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith("round-")]
+    assert len(kept) == 2  # one version per round and answers asked: the page's, the command's
+
+
+def test_a_page_keeps_its_round_on_disk_once_it_is_sent(analyst, monkeypatch,
+                                                        tmp_path) -> None:
+    """A page does not share the processor with writing the round it read: the write
+    starts when the server closes the sent response; and the worker's next work outside
+    a request writes as it reads again."""
+    monkeypatch.setenv("SIPAS_REPORT_CACHE", str(tmp_path))
+    with round_data._lock:
+        round_data._kept.clear()
+
+    def kept() -> list[str]:
+        round_data.wait_for_writes()
+        return [p.name for p in tmp_path.iterdir() if p.name.startswith("round-")]
+
+    page = analyst.get("/reports/?period=2025-Q4&min_n=5")
+    assert page.status_code == 200 and page.data and kept() == []
+    page.close()
+    assert len(kept()) == 1
+    assert round_data._held.get() is None  # not holding once the request is over

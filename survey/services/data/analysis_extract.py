@@ -112,12 +112,15 @@ def round_fingerprint(round_code: str | None, instrument: str) -> tuple[str, tup
 
 
 def read_round(round_code: str | None, instrument: str | None,
-               asked: dict[str, list[str]] | None) -> RoundColumns | None:
+               asked: dict[str, list[str]] | None, key: tuple[str, ...] | None = None
+               ) -> RoundColumns | None:
     """The round's verified questionnaires of ``instrument`` as columns, read directly.
 
     ``asked`` holds the criteria (``items``) and the design and domain columns (``design``);
     None, or a design column the direct reader does not provide (an export column such as
-    ``mode``), means: use :func:`extract_round` instead.
+    ``mode``), means: use :func:`extract_round` instead. ``key``: the round's fingerprint
+    (:func:`round_fingerprint`), when the caller has it: the read is then kept on disk for
+    the next command about the same answers.
     """
     if instrument is None or asked is None:
         return None
@@ -128,7 +131,7 @@ def read_round(round_code: str | None, instrument: str | None,
     from survey.services.reports.round_data import read_items
 
     with _round_session(round_code) as (session, chosen):
-        data = read_items(session, chosen.code, instrument, items)
+        data = read_items(session, chosen.code, instrument, items, key=key)
     if data.n == 0:
         raise ValueError(f"round {chosen.code} has no verified responses yet")
     numbers, texts = dict(data.numbers), dict(data.text)

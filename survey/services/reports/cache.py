@@ -118,6 +118,40 @@ def keep(kind: str, parts: tuple, value: object) -> None:
         pass
 
 
+def keep_version(kind: str, slot: tuple, version: tuple, value: object) -> None:
+    """Store ``value`` as the one kept ``version`` of ``slot``, in place of any other.
+
+    For large answers that change often (a national round as read, about 30 MB): one file
+    per version would fill the disk, and an old version is never asked for again. The
+    version is written first, so that :func:`recall_version` tells a stale file from the
+    right one without reading the rest.
+    """
+    where = folder()
+    if where is None:
+        return
+    try:
+        _write(where, _path(where, kind, slot),
+               pickle.dumps(version, protocol=pickle.HIGHEST_PROTOCOL)
+               + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:
+        pass
+
+
+def recall_version(kind: str, slot: tuple, version: tuple) -> object:
+    """The value kept for ``slot`` if it is exactly ``version``, else :data:`MISSING`."""
+    where = folder()
+    if where is None:
+        return MISSING
+    try:
+        with _path(where, kind, slot).open("rb") as fh:
+            if pickle.load(fh) != version:  # noqa: S301 - the app's own folder (above)
+                return MISSING
+            return pickle.load(fh)  # noqa: S301
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError,
+            IndexError, TypeError, ValueError):
+        return MISSING
+
+
 def _write(where: Path, path: Path, body: bytes) -> None:
     """Write atomically (another worker may read the same file at the same moment)."""
     where.mkdir(parents=True, exist_ok=True, mode=0o700)

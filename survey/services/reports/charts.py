@@ -93,14 +93,24 @@ def _fit_width(labels: Sequence[str], title: str) -> tuple[float, float]:
     return left, max(7.5, left + _text_inches(title, 10) + 0.2)
 
 
+_VIETNAMESE = "àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ"
+LETTERS = "".join(chr(c) for c in range(32, 127)) + _VIETNAMESE + _VIETNAMESE.upper() + "–…·"
+
+
 def warm_up() -> None:
     """Import matplotlib and draw one small chart, as a server worker starts: a worker's
     first dashboard otherwise pays about a second of imports and font loading that every
-    later one is spared (survey/serving.py calls this)."""
+    later one is spared (survey/serving.py calls this). Then every letter of Vietnamese
+    and English is measured (:func:`_text_inches`) and both languages' number formats are
+    loaded: a first page otherwise asks FreeType and Babel for them one by one."""
     fig, ax = _figure(2, 1)
     ax.errorbar([0.5], [0], xerr=[[0.1], [0.1]], fmt="o")
     ax.set_title("SIPAS")
     _render(fig, "svg")
+    for size in (8, 10):
+        _text_inches(LETTERS, size)
+    for lang in ("vi", "en"):
+        format_decimal(1234.5, locale=lang)
 
 
 def data_uri(svg: bytes) -> str:
