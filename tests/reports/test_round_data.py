@@ -317,13 +317,20 @@ def test_a_round_read_by_one_process_is_loaded_by_the_next(demo: Flask, monkeypa
         loaded = round_data.load_round(session, "2025", "sipas_services", items=items)
         assert reads == [1]  # from disk
         _same(loaded, first)
-        # a command asking about the same answers keeps its own read the same way
+        # a command asking for some of those answers takes them from the page's read,
+        # exactly as its own read of them alone
         stamp = round_data.fingerprint(session, "2025", "sipas_services")
         asked = round_data.read_items(session, "2025", "sipas_services", ["c1_1"], key=stamp)
+        assert reads == [1] and "c2_1" not in asked.numbers and "c1_1" in asked.numbers
+        _same(asked, round_data.read_items(session, "2025", "sipas_services", ["c1_1"]))
+        assert reads == [1, 1]  # (the read of c1_1 alone, to compare)
+        # one asking for more reads the database, and never takes the page's place
+        more = round_data.read_items(session, "2025", "sipas_services", ["c1_1", "c3_1"],
+                                     key=stamp)
+        assert reads == [1, 1, 1] and "c3_1" in more.numbers
         another_process()
-        _same(round_data.read_items(session, "2025", "sipas_services", ["c1_1"], key=stamp),
-              asked)
-        assert reads == [1, 1]
+        _same(round_data.load_round(session, "2025", "sipas_services", items=items), first)
+        assert reads == [1, 1, 1]
         row = session.exec(select(Response).where(Response.status == "verified",
                                                   Response.round_id.is_not(None))).first()
         assert row is not None
@@ -331,14 +338,16 @@ def test_a_round_read_by_one_process_is_loaded_by_the_next(demo: Flask, monkeypa
         session.add(row)
         session.flush()
         changed = round_data.load_round(session, "2025", "sipas_services", items=items)
-        assert reads == [1, 1, 1]  # a new fingerprint: never the old read
+        assert len(reads) == 4  # a new fingerprint: never the old read
         _same(changed, round_data.read_items(session, "2025", "sipas_services", list(items)))
         another_process()
         _same(round_data.load_round(session, "2025", "sipas_services", items=items), changed)
-        assert len(reads) == 4  # the read above (not kept), then the new version from disk
+        assert len(reads) == 5  # the read above (not kept), then the new version from disk
+        loaded = round_data.load_round(session, "2025", "sipas_services", items=items)
+        assert not loaded.numbers["c1_1"].flags.writeable  # shared: read-only, as read
         session.rollback()
     kept = [p for p in tmp_path.iterdir() if p.name.startswith("round-")]
-    assert len(kept) == 2  # one version per round and answers asked: the page's, the command's
+    assert len(kept) == 1  # one version of the round: the latest
 
 
 def test_a_page_keeps_its_round_on_disk_once_it_is_sent(analyst, monkeypatch,

@@ -137,19 +137,34 @@ def keep_version(kind: str, slot: tuple, version: tuple, value: object) -> None:
         pass
 
 
-def recall_version(kind: str, slot: tuple, version: tuple) -> object:
-    """The value kept for ``slot`` if it is exactly ``version``, else :data:`MISSING`."""
+def recall_version(kind: str, slot: tuple, accept: Callable[[tuple], bool]
+                   ) -> tuple[tuple, object] | object:
+    """(version, value) kept for ``slot`` if ``accept(version)``, else :data:`MISSING`."""
     where = folder()
     if where is None:
         return MISSING
     try:
         with _path(where, kind, slot).open("rb") as fh:
-            if pickle.load(fh) != version:  # noqa: S301 - the app's own folder (above)
+            version = pickle.load(fh)  # noqa: S301 - the app's own folder (see above)
+            if not isinstance(version, tuple) or not accept(version):
                 return MISSING
-            return pickle.load(fh)  # noqa: S301
+            return version, pickle.load(fh)  # noqa: S301
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError,
             IndexError, TypeError, ValueError):
         return MISSING
+
+
+def kept_version(kind: str, slot: tuple) -> object:
+    """Which version of ``slot`` is kept (None: none, or unreadable)."""
+    where = folder()
+    if where is None:
+        return None
+    try:
+        with _path(where, kind, slot).open("rb") as fh:
+            return pickle.load(fh)  # noqa: S301 - the app's own folder (see above)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError,
+            IndexError, TypeError, ValueError):
+        return None
 
 
 def _write(where: Path, path: Path, body: bytes) -> None:

@@ -221,17 +221,62 @@ def load_round(session: Session, round_code: str, instrument: str,
 
 
 def _slot(key: tuple[str, ...]) -> tuple[str, ...]:
-    """Where a round's read is kept on disk: its database, round, instrument and answers;
-    each new version (fingerprint) of the round takes the place of the last."""
-    return (*key[:3], *_items_of(key))
+    """Where a round's read is kept on disk: its database, round and instrument. Each new
+    version (fingerprint) of the round takes the place of the last."""
+    return key[:3]
+
+
+def _stamp_of(key: tuple[str, ...]) -> tuple[str, ...]:
+    """A read's fingerprint: its key without the answers asked."""
+    return key[:key.index("items", 3)]
+
+
+def _holds(kept: tuple[str, ...], key: tuple[str, ...]) -> bool:
+    """Does the read kept under ``kept`` hold everything a read under ``key`` asks for:
+    the same fingerprint, and every answer asked?"""
+    if _stamp_of(kept) != _stamp_of(key):
+        return False
+    having, asked = _items_of(kept)[1:], _items_of(key)[1:]
+    return having == ("*",) or (asked != ("*",) and set(asked) <= set(having))
 
 
 def _on_disk(key: tuple[str, ...]) -> RoundData | None:
     """The round as another process (a worker, a command) read it, if its fingerprint is
-    exactly ``key``'s: a fraction of a second to load instead of about a second to read a
-    national round from the database."""
-    found = cache.recall_version("round", _slot(key), key)
-    return found if isinstance(found, RoundData) else None
+    exactly ``key``'s and it holds every answer asked (the dashboard's read serves a
+    command asking for the criteria alone): a fraction of a second to load instead of
+    about a second to read a national round from the database."""
+    found = cache.recall_version("round", _slot(key), lambda kept: _holds(kept, key))
+    if found is cache.MISSING:
+        return None
+    kept, data = found  # type: ignore[misc]
+    if not isinstance(data, RoundData):
+        return None
+    asked = _items_of(key)[1:]
+    if asked != _items_of(kept)[1:] and asked != ("*",):
+        data = _only(data, set(asked))
+    for column in (*data.text.values(), *data.numbers.values(), data.ids,
+                   *(a for sparse in data.answers.values() for a in sparse)):
+        column.flags.writeable = False  # as a read's own (a loaded array is writeable)
+    return data
+
+
+def _only(data: RoundData, items: set[str]) -> RoundData:
+    """A read with only these answers (and every design and geography column): what a read
+    asking for them alone gives, since each answer's column is made from its own rows."""
+    other = {code for code in data.answers if code not in items}
+    return RoundData(data.n, {k: v for k, v in data.text.items() if k not in other},
+                     {k: v for k, v in data.numbers.items() if k not in other}, data.ids,
+                     data.stamps, {k: v for k, v in data.answers.items() if k not in other})
+
+
+def _keep_on_disk(key: tuple[str, ...], data: RoundData) -> None:
+    """Write the read in place of the kept one: of older data, or holding no answer this
+    one does not (a command's few answers never take the place of the dashboard's)."""
+    kept = cache.kept_version("round", _slot(key))
+    if isinstance(kept, tuple) and "items" in kept[3:] and \
+            _stamp_of(kept) == _stamp_of(key) and not _holds(key, kept):
+        return
+    cache.keep_version("round", _slot(key), key, data)
 
 
 _writing: list[threading.Thread] = []
@@ -251,8 +296,7 @@ def _to_disk(key: tuple[str, ...], data: RoundData) -> None:
     if held is not None:
         held.append((key, data))
         return
-    writer = threading.Thread(target=cache.keep_version, args=("round", _slot(key), key, data),
-                              name="sipas-keep-round")
+    writer = threading.Thread(target=_keep_on_disk, args=(key, data), name="sipas-keep-round")
     writer.start()
     with _lock:
         _writing[:] = [w for w in _writing if w.is_alive()] + [writer]
