@@ -14,6 +14,8 @@ version, every option, the language, and a hash of the code that computes it (th
 reads an old release's numbers. A published round or a closed period keeps its
 fingerprint, so it is computed once; anything that changes the data changes the key. Old
 entries are simply never asked for again, and the oldest are removed beyond ``KEEP`` files.
+Large answers that change often (a round as read) are kept one version per question
+instead (:func:`keep_version`): the file names the question, and holds which version it is.
 
 Pickle is the format, as in Django's file and database caches: the folder is the app's
 own (created private), written only by the app, never by a user upload.
