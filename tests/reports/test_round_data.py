@@ -258,6 +258,8 @@ def test_the_desk_charts_are_drawn_while_the_round_is_read(demo: Flask, monkeypa
     with round_data._lock:
         round_data._kept.clear()
     handed = threading.Event()
+    if engine.dialect.name != "postgresql":
+        handed.set()  # the page reads the round itself: nothing is handed over to wait for
     seen: list[bool] = []
     real = round_data._answers
 

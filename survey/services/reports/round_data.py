@@ -398,15 +398,16 @@ def read_items(session: Session, round_code: str, instrument: str,
 
     ``sipas index --db`` needs the criteria alone: 22 answers of 128 per questionnaire, so a
     national round is read in a fraction of the time of the whole. With ``key``, the
-    round's :func:`fingerprint`, the read is kept on disk for the next command that asks
-    about the same answers (another breakdown, another target), and taken from there.
+    round's :func:`fingerprint`, a read of the same data kept on disk (the dashboard's, a
+    command's) that holds these answers is taken instead, and this one is kept there for
+    the next command (another breakdown, another target) when none is.
     """
-    slot = None if key is None else _key(key, items)
-    data = None if slot is None else _on_disk(slot)
+    asked = None if key is None else _key(key, items)
+    data = None if asked is None else _on_disk(asked)
     if data is None:
         data = _read(session, {"round": round_code, "instrument": instrument}, list(items))
-        if slot is not None:
-            _to_disk(slot, data)
+        if asked is not None:
+            _to_disk(asked, data)
     return data
 
 
