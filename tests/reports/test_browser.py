@@ -19,8 +19,14 @@ PASSWORD = "mật khẩu phân tích 123"
 def _charts_arrive(page) -> None:  # type: ignore[no-untyped-def]
     """Every chart the page links is fetched and drawn by the browser (the page's CSP, the
     session cookie and the chart route together), in the room the page kept for it."""
-    page.wait_for_function("[...document.querySelectorAll('figure.chart img')]"
-                           ".every(i => i.complete && i.naturalWidth > 0)", timeout=20_000)
+    import time
+
+    waited = time.monotonic()
+    # polled from here: the page's CSP (rightly) forbids the eval Playwright's own wait uses
+    while not page.evaluate("[...document.querySelectorAll('figure.chart img')]"
+                            ".every(i => i.complete && i.naturalWidth > 0)"):
+        assert time.monotonic() - waited < 20, "the charts did not arrive in 20 s"
+        time.sleep(0.05)
     for box in page.locator("figure.chart img").evaluate_all(
             "imgs => imgs.map(i => [i.naturalWidth, i.width, i.height])"):
         assert box[0] > 300 and box[1] > 300 and box[2] > 100
