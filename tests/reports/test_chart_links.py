@@ -127,3 +127,43 @@ def test_a_district_reader_never_gets_the_province_chart(demo: Flask, client: Fl
     borrowed = client.get(province_src)
     assert borrowed.status_code == 200 and borrowed.data == own.data != province
     assert borrowed.headers["Cache-Control"] == "no-store"
+
+
+def test_charts_asked_for_at_once_are_each_drawn_whole(monkeypatch) -> None:
+    """A browser asks for a page's charts together, so a worker's threads would draw them
+    at the same moment: matplotlib is not thread-safe, so they are drawn one at a time, and
+    each comes out exactly as drawn alone."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from survey.services.reports.rows import IndexRow
+
+    def plan(k: int) -> charts.Chart:
+        rows = [(f"Xã số {k}-{i}", IndexRow(str(i), "x", "x", 50, 0.5 + i / 100, 0.02,
+                                             0.45 + i / 100, 0.55 + i / 100, 40, 1.1, None,
+                                             None, None, None, "", False))
+                for i in range(12 + k)]
+        return charts.plan_dots(rows, 0.8, f"Biểu đồ {k}", lang="vi")
+
+    plans = [plan(k) for k in range(8)]
+    alone = [charts._draw_dots(*p.args) for p in plans]
+    charts._dot_chart.cache_clear()
+    real, drawing, most = charts._draw_dots, [0], [0]
+    lock = threading.Lock()
+
+    def counted(*args):  # type: ignore[no-untyped-def]
+        with lock:
+            drawing[0] += 1
+            most[0] = max(most[0], drawing[0])
+        try:
+            time.sleep(0.01)  # room for another thread to start drawing, if it may
+            return real(*args)
+        finally:
+            with lock:
+                drawing[0] -= 1
+
+    monkeypatch.setattr(charts, "_draw_dots", counted)
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda p: p.draw(), plans))
+    assert together == alone and most[0] == 1

@@ -14,7 +14,7 @@ import base64
 import io
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -181,6 +181,17 @@ class Chart:
         return _fit_width([_short(label) for label, _row in rows], title)[1], height
 
 
+_DRAWING = threading.Lock()
+
+
+def _one_at_a_time(draw: Callable[..., bytes], args: tuple) -> bytes:
+    """Draw one chart at a time per process. matplotlib is not thread-safe, and a browser
+    asks for a page's charts all at once, so several threads of one worker would draw
+    together; under the GIL they would not draw any sooner."""
+    with _DRAWING:
+        return draw(*args)
+
+
 _PLANS: OrderedDict[tuple[str, int | None], Chart] = OrderedDict()
 _PLANS_LOCK = threading.Lock()
 PLANS_KEPT = 256  # about 30 pages of charts per process; older ones are read from disk
@@ -239,7 +250,7 @@ def plan_dots(rows: Sequence[tuple[str, IndexRow]], target: float | None, title:
 def _dot_chart(drawn: tuple[tuple[str, IndexRow], ...], left_out: int, target: float | None,
                title: str, fmt: str, note_suppressed: str, lang: str) -> bytes:
     args = (drawn, left_out, target, title, fmt, note_suppressed, lang)
-    return cache.remember("dot-chart", args, lambda: _draw_dots(*args))
+    return cache.remember("dot-chart", args, lambda: _one_at_a_time(_draw_dots, args))
 
 
 def _dot_layout(drawn: tuple[tuple[str, IndexRow], ...], left_out: int, title: str, lang: str
@@ -341,7 +352,7 @@ def _trend_chart(labels: tuple[str, ...],
                  target: float | None, title: str, fmt: str, lang: str,
                  counts: tuple[int, ...] | None) -> bytes:
     args = (labels, series, target, title, fmt, lang, counts)
-    return cache.remember("trend-chart", args, lambda: _draw_trend(*args))
+    return cache.remember("trend-chart", args, lambda: _one_at_a_time(_draw_trend, args))
 
 
 def _draw_trend(labels: tuple[str, ...],
