@@ -63,7 +63,7 @@ def _hold_round_writes() -> None:
 @bp.after_app_request
 def _write_rounds_after(response: Response) -> Response:
     held = g.pop("sipas_round_writes", None)
-    if held is not None:
+    if held:  # a round was read (its read-ahead joined before the page was made)
         response.call_on_close(lambda: round_data.write_held(held))
     return response
 

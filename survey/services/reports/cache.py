@@ -30,7 +30,7 @@ import tempfile
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 from survey.config import instance_path_from_env
 
@@ -95,29 +95,15 @@ MISSING = object()  # what :func:`recall` returns when nothing readable is kept
 
 
 def recall(kind: str, parts: tuple) -> object:
-    """The stored answer to (kind, parts), or :data:`MISSING`."""
-    where = folder()
-    if where is None:
-        return MISSING
-    try:
-        with _path(where, kind, parts).open("rb") as fh:
-            return pickle.load(fh)  # noqa: S301 - the app's own private folder (see above)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError,
-            IndexError, TypeError, ValueError):
-        return MISSING
+    """The stored answer to (kind, parts), or :data:`MISSING`. Of a slot kept by
+    :func:`keep_version`, this is the version kept."""
+    return _load(kind, parts, pickle.load)
 
 
 def keep(kind: str, parts: tuple, value: object) -> None:
     """Store ``value`` as the answer to (kind, parts); a folder that cannot be written
     (switched off, full, read-only) only costs the saving."""
-    where = folder()
-    if where is None:
-        return
-    try:
-        _write(where, _path(where, kind, parts),
-               pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-    except OSError:
-        pass
+    _store(kind, parts, value)
 
 
 def keep_version(kind: str, slot: tuple, version: tuple, value: object) -> None:
@@ -126,47 +112,47 @@ def keep_version(kind: str, slot: tuple, version: tuple, value: object) -> None:
     For large answers that change often (a national round as read, about 30 MB): one file
     per version would fill the disk, and an old version is never asked for again. The
     version is written first, so that :func:`recall_version` tells a stale file from the
-    right one without reading the rest.
+    right one without reading the rest (and :func:`recall` reads the version alone).
     """
-    where = folder()
-    if where is None:
-        return
-    try:
-        _write(where, _path(where, kind, slot),
-               pickle.dumps(version, protocol=pickle.HIGHEST_PROTOCOL)
-               + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-    except OSError:
-        pass
+    _store(kind, slot, version, value)
 
 
 def recall_version(kind: str, slot: tuple, accept: Callable[[tuple], bool]
                    ) -> tuple[tuple, object] | object:
     """(version, value) kept for ``slot`` if ``accept(version)``, else :data:`MISSING`."""
+    def take(fh: BinaryIO) -> object:
+        version = pickle.load(fh)  # noqa: S301 - the app's own folder (see above)
+        if not isinstance(version, tuple) or not accept(version):
+            return MISSING
+        return version, pickle.load(fh)  # noqa: S301
+
+    return _load(kind, slot, take)
+
+
+def _load(kind: str, parts: tuple, take: Callable[[BinaryIO], object]) -> object:
+    """``take`` of the file kept for (kind, parts), or :data:`MISSING`: none kept, the
+    cache off, or a missing, unreadable or half-written file."""
     where = folder()
     if where is None:
         return MISSING
     try:
-        with _path(where, kind, slot).open("rb") as fh:
-            version = pickle.load(fh)  # noqa: S301 - the app's own folder (see above)
-            if not isinstance(version, tuple) or not accept(version):
-                return MISSING
-            return version, pickle.load(fh)  # noqa: S301
+        with _path(where, kind, parts).open("rb") as fh:
+            return take(fh)
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError,
             IndexError, TypeError, ValueError):
         return MISSING
 
 
-def kept_version(kind: str, slot: tuple) -> object:
-    """Which version of ``slot`` is kept (None: none, or unreadable)."""
+def _store(kind: str, parts: tuple, *values: object) -> None:
+    """Write ``values`` pickled one after another as the file of (kind, parts)."""
     where = folder()
     if where is None:
-        return None
+        return
     try:
-        with _path(where, kind, slot).open("rb") as fh:
-            return pickle.load(fh)  # noqa: S301 - the app's own folder (see above)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError,
-            IndexError, TypeError, ValueError):
-        return None
+        _write(where, _path(where, kind, parts),
+               b"".join(pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL) for v in values))
+    except OSError:
+        pass
 
 
 def _write(where: Path, path: Path, body: bytes) -> None:

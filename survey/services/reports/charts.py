@@ -219,8 +219,8 @@ def kept(key: str, area: int | None) -> Chart | None:
         chart = _PLANS.get((key, area))
     if chart is not None:
         return chart
-    found = cache.recall("chart-plan", (key, area))
-    return found if isinstance(found, Chart) and found.key == key else None
+    found = cache.recall("chart-plan", (key, area))  # its file is named by key and area
+    return found if isinstance(found, Chart) else None
 
 
 def dot_chart(rows: Sequence[tuple[str, IndexRow]], target: float | None, title: str,

@@ -254,9 +254,14 @@ def _on_disk(key: tuple[str, ...]) -> RoundData | None:
     asked = _items_of(key)[1:]
     if asked != _items_of(kept)[1:] and asked != ("*",):
         data = _only(data, set(asked))
+    return _read_only(data)  # as a read's own (a loaded array is writeable)
+
+
+def _read_only(data: RoundData) -> RoundData:
+    """Every array of the read made read-only: it is shared by every page of the process."""
     for column in (*data.text.values(), *data.numbers.values(), data.ids,
                    *(a for sparse in data.answers.values() for a in sparse)):
-        column.flags.writeable = False  # as a read's own (a loaded array is writeable)
+        column.flags.writeable = False
     return data
 
 
@@ -272,7 +277,7 @@ def _only(data: RoundData, items: set[str]) -> RoundData:
 def _keep_on_disk(key: tuple[str, ...], data: RoundData) -> None:
     """Write the read in place of the kept one: of older data, or holding no answer this
     one does not (a command's few answers never take the place of the dashboard's)."""
-    kept = cache.kept_version("round", _slot(key))
+    kept = cache.recall("round", _slot(key))  # the version kept (read alone)
     if isinstance(kept, tuple) and "items" in kept[3:] and \
             _stamp_of(kept) == _stamp_of(key) and not _holds(key, kept):
         return
@@ -488,10 +493,7 @@ def _read(session: Session, params: dict[str, str], items: list[str] | None = No
         elif num_ids.size:  # an item answered in words anywhere is not a number (as the export)
             numbers[code] = np.full(n, np.nan)
             numbers[code][np.searchsorted(ids, num_ids)] = nums
-    for column in (*texts.values(), *numbers.values(), ids,
-                   *(a for sparse in read.values() for a in sparse)):
-        column.flags.writeable = False  # shared by every page of the process: read-only
-    return RoundData(n, texts, numbers, ids, stamps, read)
+    return _read_only(RoundData(n, texts, numbers, ids, stamps, read))
 
 
 def _changed(ids: np.ndarray, stamps: tuple[Any, ...], base: RoundData) -> list[int] | None:
