@@ -102,3 +102,28 @@ def test_the_lean_read_gives_the_numbers_of_the_plain_one(monkeypatch) -> None:
 
     monkeypatch.setattr(io, "read_csv", plain)
     assert _index(SMALL, "--target", "0.8") == lean
+
+
+def test_import_ahead_imports_in_a_thread_and_leaves_a_missing_module_to_the_caller(
+) -> None:
+    """A command reading a round imports what its estimate needs while the database
+    works (analysis.io.import_ahead): the modules are there once the thread is joined,
+    and a module that cannot be imported stops the thread quietly, not the command."""
+    import subprocess
+    import sys
+
+    script = ("import sys, threading\n"
+              "from analysis.io import AHEAD, import_ahead\n"
+              "assert 'pandas' not in sys.modules and 'scipy.special' not in sys.modules\n"
+              "t = import_ahead()\n"
+              "assert t.name == 'sipas-import-ahead' and t is not threading.current_thread()\n"
+              "t.join()\n"
+              "print(all(m in sys.modules for m in AHEAD))\n"
+              "t = import_ahead(('no_such_module_sipas', 'colorsys'))\n"
+              "t.join()\n"
+              "print('colorsys' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "False"]  # stopped at the first failure
+    assert done.stderr == ""

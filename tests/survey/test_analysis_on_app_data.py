@@ -112,6 +112,13 @@ def test_index_db_reads_the_tables_directly_and_equals_the_export(
     with round_data._lock:
         round_data._kept.clear()
     assert _json(runner, [*ask, "--target", "0.9"]) != first and len(reads) == 1
+    # the table handed to the index holds the columns asked, not the round's every column
+    from survey.services.data.analysis_extract import read_round
+
+    asked = {"items": ["c1_1", "c1_2"], "design": ["weight", "stratum", "psu", "commune"]}
+    table = read_round("2025", "sipas_services", asked)
+    assert table is not None and set(table.table.names) == {
+        "c1_1", "c1_2", "weight", "stratum", "psu", "commune"}
     # the direct reader's columns are the whole round's (the dashboard's, tested = export)
     import numpy as np
     from sqlmodel import Session

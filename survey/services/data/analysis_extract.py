@@ -127,14 +127,21 @@ def read_round(round_code: str | None, instrument: str | None,
     criteria = asked["items"]
     extra = [c for c in asked["design"] if c not in DIRECT and c not in criteria]
     items = [*criteria, *extra]  # a --by column beyond geography may be another answer
-    from analysis.io import from_columns
+    from analysis.io import from_columns, import_ahead
     from survey.services.reports.round_data import read_items
 
-    with _round_session(round_code) as (session, chosen):
-        data = read_items(session, chosen.code, instrument, items, key=key)
+    ahead = import_ahead()  # while the database reads the answers
+    try:
+        with _round_session(round_code) as (session, chosen):
+            data = read_items(session, chosen.code, instrument, items, key=key)
+    finally:
+        ahead.join()
     if data.n == 0:
         raise ValueError(f"round {chosen.code} has no verified responses yet")
-    numbers, texts = dict(data.numbers), dict(data.text)
+    # only the columns asked become the table's: Arrow converts each one
+    wanted = {*asked["design"], *items}
+    numbers = {c: v for c, v in data.numbers.items() if c in wanted}
+    texts = {c: v for c, v in data.text.items() if c in wanted}
     if any(c not in numbers and c not in texts for c in extra):
         return None  # not an answer here (an export column such as mode): the export has it
     for item in criteria:  # a criterion nobody answered is an empty column, as exported
