@@ -149,3 +149,34 @@ def _slots(values: np.ndarray, numer: np.ndarray) -> np.ndarray:
     from analysis.engine import slots_of
 
     return slots_of(values, len(numer) - 2)
+
+
+@pytest.mark.parametrize("clustered", [False, True])
+def test_items_and_domains_without_a_valid_answer_equal_rows(clustered: bool) -> None:
+    """run_cells sums only the cells with a valid answer to an indicator's item: an item
+    nobody answered validly (all 9 or missing), a domain with no valid answer to anything
+    and a table with no valid answer at all give the rows' numbers (n 0, no estimate)."""
+    rng = np.random.default_rng(7)
+    n_strata, items = 6, 3
+    stratum, psu, w, answers, domain = _rows(rng, 300, n_strata, items, zero_w=False)
+    answers[:, 1] = rng.choice([9.0, np.nan], size=answers.shape[0])  # item 1: none valid
+    answers[domain == 2, :] = np.nan  # domain 2: no answer at all
+    inds = _indicators(items)
+    psu_codes, psu_of_row = np.unique(psu, return_inverse=True)
+    psu_stratum = np.zeros(psu_codes.size, dtype=np.int64)
+    psu_stratum[psu_of_row] = stratum
+    labels = tuple(str(h) for h in range(n_strata))
+    for case in (answers, np.full_like(answers, np.nan)):
+        design = make_design(stratum.size, weights=w, strata=stratum,
+                             clusters=[psu] if clustered else [], lonely_psu="adjust")
+        rows = run(design, [CodedIndicator(nm, _slots(case[:, it], nu), nu, de)
+                            for nm, it, nu, de in inds], domain, 6)
+        cell_design = (CellDesign(labels, psu_stratum=psu_stratum, lonely_psu="adjust")
+                       if clustered else
+                       CellDesign(labels, units=np.bincount(stratum, minlength=n_strata),
+                                  lonely_psu="adjust"))
+        cells = run_cells(_cells(stratum, psu_of_row, w, case, domain, clustered=clustered),
+                          cell_design, [CellIndicator(*i) for i in inds], 6)
+        _compare(rows, cells)
+        assert (cells.n[:, 1] == 0).all() and np.isnan(cells.estimate[:, 1]).all()
+        assert (cells.n[3] == 0).all()  # domain 2 is row 1 + 2

@@ -67,14 +67,14 @@ def key_of(kind: str, parts: tuple) -> str:
     return f"{kind}-{hashlib.sha256(text).hexdigest()}"
 
 
-def _path(where: Path, kind: str, parts: tuple) -> Path:
-    return where / f"{key_of(kind, parts)}.pickle"
+def _path(where: Path, name: str) -> Path:
+    return where / f"{name}.pickle"
 
 
 def has(kind: str, parts: tuple) -> bool:
     """Is an answer to (kind, parts) kept (it may still turn out unreadable)?"""
     where = folder()
-    return where is not None and _path(where, kind, parts).exists()
+    return where is not None and _path(where, key_of(kind, parts)).exists()
 
 
 def remember(kind: str, parts: tuple, compute: Callable[[], T]) -> T:
@@ -83,11 +83,12 @@ def remember(kind: str, parts: tuple, compute: Callable[[], T]) -> T:
     A missing, unreadable or half-written file is a miss (the value is computed again); a
     folder that cannot be written only costs the saving, never the page.
     """
-    value = recall(kind, parts)
+    name = key_of(kind, parts)  # once: a question may hold thousands of counts
+    value = _load(name, pickle.load)
     if value is not MISSING:
         return value  # type: ignore[return-value]
     value = compute()
-    keep(kind, parts, value)
+    _store(name, value)
     return value
 
 
@@ -97,13 +98,13 @@ MISSING = object()  # what :func:`recall` returns when nothing readable is kept
 def recall(kind: str, parts: tuple) -> object:
     """The stored answer to (kind, parts), or :data:`MISSING`. Of a slot kept by
     :func:`keep_version`, this is the version kept."""
-    return _load(kind, parts, pickle.load)
+    return _load(key_of(kind, parts), pickle.load)
 
 
 def keep(kind: str, parts: tuple, value: object) -> None:
     """Store ``value`` as the answer to (kind, parts); a folder that cannot be written
     (switched off, full, read-only) only costs the saving."""
-    _store(kind, parts, value)
+    _store(key_of(kind, parts), value)
 
 
 def keep_version(kind: str, slot: tuple, version: tuple, value: object) -> None:
@@ -114,7 +115,7 @@ def keep_version(kind: str, slot: tuple, version: tuple, value: object) -> None:
     version is written first, so that :func:`recall_version` tells a stale file from the
     right one without reading the rest (and :func:`recall` reads the version alone).
     """
-    _store(kind, slot, version, value)
+    _store(key_of(kind, slot), version, value)
 
 
 def recall_version(kind: str, slot: tuple, accept: Callable[[tuple], bool]
@@ -126,30 +127,30 @@ def recall_version(kind: str, slot: tuple, accept: Callable[[tuple], bool]
             return MISSING
         return version, pickle.load(fh)  # noqa: S301
 
-    return _load(kind, slot, take)
+    return _load(key_of(kind, slot), take)
 
 
-def _load(kind: str, parts: tuple, take: Callable[[BinaryIO], object]) -> object:
-    """``take`` of the file kept for (kind, parts), or :data:`MISSING`: none kept, the
-    cache off, or a missing, unreadable or half-written file."""
+def _load(name: str, take: Callable[[BinaryIO], object]) -> object:
+    """``take`` of the file kept under ``name`` (:func:`key_of`), or :data:`MISSING`: none
+    kept, the cache off, or a missing, unreadable or half-written file."""
     where = folder()
     if where is None:
         return MISSING
     try:
-        with _path(where, kind, parts).open("rb") as fh:
+        with _path(where, name).open("rb") as fh:
             return take(fh)
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError,
             IndexError, TypeError, ValueError):
         return MISSING
 
 
-def _store(kind: str, parts: tuple, *values: object) -> None:
-    """Write ``values`` pickled one after another as the file of (kind, parts)."""
+def _store(name: str, *values: object) -> None:
+    """Write ``values`` pickled one after another as the file kept under ``name``."""
     where = folder()
     if where is None:
         return
     try:
-        _write(where, _path(where, kind, parts),
+        _write(where, _path(where, name),
                b"".join(pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL) for v in values))
     except OSError:
         pass
