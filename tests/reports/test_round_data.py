@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from flask import Flask
@@ -261,13 +263,13 @@ def test_the_desk_charts_are_drawn_while_the_round_is_read(demo: Flask, monkeypa
     if engine.dialect.name != "postgresql":
         handed.set()  # the page reads the round itself: nothing is handed over to wait for
     seen: list[bool] = []
-    real = round_data._answers
+    real = round_data._grouped  # PostgreSQL's read of the answers, on either connection
 
-    def slow(conn, sql, query, params):  # type: ignore[no-untyped-def]
+    def slow(conn, sql, params):  # type: ignore[no-untyped-def]
         seen.append(handed.wait(timeout=10))  # the read goes on only once the page handed
-        return real(conn, sql, query, params)
+        yield from real(conn, sql, params)
 
-    monkeypatch.setattr(round_data, "_answers", slow)
+    monkeypatch.setattr(round_data, "_grouped", slow)
     got: list[tuple] = []
 
     def drawing(desk, trend):  # type: ignore[no-untyped-def]
@@ -370,3 +372,59 @@ def test_a_page_keeps_its_round_on_disk_once_it_is_sent(analyst, monkeypatch,
     page.close()
     assert len(kept()) == 1
     assert round_data._held.get() is None  # not holding once the request is over
+
+
+def test_the_answers_read_on_a_second_connection_see_the_first_ones_snapshot(
+        demo: Flask, monkeypatch) -> None:
+    """A command's read (and a page's read-ahead) takes its answers on a second connection
+    while the first reads the design columns and geography: on PostgreSQL, in a session
+    that sees one snapshot, which the second connection shares. An answer corrected and
+    committed elsewhere in between is seen by neither (the read equals the one before the
+    change, never a mix); if the second connection fails, the answers are read in turn;
+    a session of ordinary transactions, or SQLite, reads them in turn."""
+    from sqlalchemy import text
+
+    engine = demo.extensions["sipas_engine"]
+    params = {"round": "2025", "instrument": "sipas_services"}
+    with Session(engine) as session:
+        before = round_data._read(session, params)
+        assert round_data._answers_ahead(session, round_data._ANSWERS, params) is None
+    if engine.dialect.name != "postgresql":
+        assert round_data.one_snapshot(engine) is engine
+        return
+    target = int(before.ids[0])
+    old = before.numbers["c1_1"][0]
+    assert old in (1.0, 2.0, 3.0, 4.0, 5.0)
+    new = 1.0 if old != 1.0 else 5.0
+    threads: list[str] = []
+    real = round_data._grouped
+
+    def correct_meanwhile(conn, sql, p):  # type: ignore[no-untyped-def]
+        # on the second connection, after it took the snapshot: another user corrects an
+        # answer and commits before the answers are read
+        threads.append(threading.current_thread().name)
+        with engine.begin() as other:
+            other.execute(text("UPDATE answer SET value_num = :v WHERE response_id = :r "
+                               "AND item_code = 'c1_1'"), {"v": new, "r": target})
+            other.execute(text("UPDATE response SET updated_at = now() WHERE id = :r"),
+                          {"r": target})
+        yield from real(conn, sql, p)
+
+    monkeypatch.setattr(round_data, "_grouped", correct_meanwhile)
+    with Session(round_data.one_snapshot(engine)) as session:
+        got = round_data._read(session, params)
+    assert threads == ["sipas-round-answers"]  # the answers came on the second connection
+    _same(got, before)  # neither the corrected answer nor its new stamp: one snapshot
+    monkeypatch.setattr(round_data, "_grouped", real)
+    with Session(engine) as session:
+        after = round_data._read(session, params)
+    assert after.numbers["c1_1"][0] == new and after.stamps[0] != before.stamps[0]
+
+    def fails(conn, sql, p):  # type: ignore[no-untyped-def]
+        if threading.current_thread().name == "sipas-round-answers":
+            raise RuntimeError("connection lost")
+        yield from real(conn, sql, p)
+
+    monkeypatch.setattr(round_data, "_grouped", fails)
+    with Session(round_data.one_snapshot(engine)) as session:
+        _same(round_data._read(session, params), after)  # read in turn instead

@@ -26,6 +26,7 @@ from survey.config import load_settings
 from survey.db import make_engine
 from survey.models import SurveyRound
 from survey.services.data.export import GEO_LEVELS, ExportFilter, export_csv
+from survey.services.reports.round_data import one_snapshot
 from survey.services.sample.rounds import pick_round
 
 if TYPE_CHECKING:
@@ -59,12 +60,14 @@ def using_engine(engine: Engine) -> Iterator[None]:
 
 
 @contextmanager
-def database_session() -> Iterator[Session]:
-    """A session on DATABASE_URL (or the app's engine, inside :func:`using_engine`)."""
+def database_session(one_view: bool = False) -> Iterator[Session]:
+    """A session on DATABASE_URL (or the app's engine, inside :func:`using_engine`).
+    ``one_view``: its transaction sees one snapshot throughout (a round's read, whose
+    answers then come on a second connection at the same time)."""
     given = _APP_ENGINE.get()
     engine = given or make_engine(load_settings().database_url)
     try:
-        with Session(engine) as session:
+        with Session(one_snapshot(engine) if one_view else engine) as session:
             yield session
     finally:
         if given is None:
@@ -72,10 +75,11 @@ def database_session() -> Iterator[Session]:
 
 
 @contextmanager
-def _round_session(round_code: str | None) -> Iterator[tuple[Session, SurveyRound]]:
+def _round_session(round_code: str | None, one_view: bool = False
+                   ) -> Iterator[tuple[Session, SurveyRound]]:
     """A session on DATABASE_URL (or the app's engine) and the round asked for (the latest
     when None)."""
-    with database_session() as session:
+    with database_session(one_view) as session:
         yield session, pick_round(session, round_code)
 
 
@@ -132,7 +136,7 @@ def read_round(round_code: str | None, instrument: str | None,
 
     ahead = import_ahead()  # while the database reads the answers
     try:
-        with _round_session(round_code) as (session, chosen):
+        with _round_session(round_code, one_view=True) as (session, chosen):
             data = read_items(session, chosen.code, instrument, items, key=key)
     finally:
         ahead.join()
