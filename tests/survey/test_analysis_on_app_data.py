@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,38 @@ def test_index_db_reads_the_tables_directly_and_equals_the_export(
         np.testing.assert_array_equal(values, whole.numbers[name], err_msg=name)
     for name in ("stratum", "psu", "commune"):
         assert list(some.text[name]) == list(whole.text[name])
+
+
+def test_the_console_script_prints_the_index_and_leaves_its_read_whole(
+    demo: Flask, runner: CliRunner, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """``sipas`` (the console script, :func:`survey.cli.run`) leaves quickly, its modules
+    frozen for the way out: what it prints is the in-process command's, its exit codes are
+    click's, and the round it read is on disk whole (the writer thread was waited for)."""
+    import subprocess
+    import sys
+    from importlib.metadata import entry_points
+
+    from survey.services.reports import round_data
+
+    assert [e.value for e in entry_points(group="console_scripts", name="sipas")] == [
+        "survey.cli:run"]
+    kept = tmp_path / "kept"
+    env = {**os.environ, **cli_env, "SIPAS_REPORT_CACHE": str(kept), "SIPAS_LANG": "vi"}
+    ask = ["index", "--db", "--round", "2025", "--instrument", "sipas_services",
+           "--by", "district", "--format", "json"]
+    done = subprocess.run([sys.executable, "-m", "survey.cli", *ask], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == _json(runner, ask)
+    rounds = list(kept.glob("round-*.pickle"))
+    assert len(rounds) == 1 and not list(kept.glob(".part-*"))
+    with rounds[0].open("rb") as fh:  # the version first, then the read (cache.keep_version)
+        version, data = pickle.load(fh), pickle.load(fh)  # noqa: S301 - written above
+    assert isinstance(version, tuple) and isinstance(data, round_data.RoundData)
+    assert data.n > 100 and "c1_1" in data.numbers
+    wrong = subprocess.run([sys.executable, "-m", "survey.cli", "index", "--db", "--round",
+                            "1999", "--instrument", "sipas_services"], env=env,
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert wrong.returncode == 1 and "1999" in wrong.stderr + wrong.stdout
+    assert "Traceback" not in wrong.stderr
