@@ -26,12 +26,25 @@ class VarianceResult:
     df: np.ndarray  # (n_dom, k) int
 
 
+# a matrix of at most this many entries with at least FLAT_COLUMNS columns is summed in one
+# bincount over (group, column) pairs: its index array costs 8 bytes an entry (32 MB here)
+FLAT_MOST, FLAT_COLUMNS = 4_000_000, 16
+
+
 def group_sum(group: np.ndarray, x: np.ndarray, n_groups: int) -> np.ndarray:
     """Column sums of ``x`` (n, k) by integer ``group``: one ``np.bincount`` per column
     (3-7 times quicker than sorting the rows by group for ``np.add.reduceat``, and no
-    copy of the whole matrix)."""
+    copy of the whole matrix). A household index's matrices (57 columns: three per
+    criterion) are summed in a single bincount over (group, column) pairs instead, 1.2-1.7
+    times quicker: each sum still adds its rows in row order, so the result is the same
+    to the last bit."""
     if x.ndim == 1:
         return np.bincount(group, weights=x, minlength=n_groups)
+    n, k = x.shape
+    if k >= FLAT_COLUMNS and n * k <= FLAT_MOST:
+        pairs = (group[:, None] * k + np.arange(k)).ravel()
+        return np.bincount(pairs, weights=x.ravel(), minlength=n_groups * k).reshape(
+            n_groups, k)
     out = np.zeros((n_groups, x.shape[1]))
     for j in range(x.shape[1]):
         out[:, j] = np.bincount(group, weights=x[:, j], minlength=n_groups)

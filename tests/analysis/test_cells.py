@@ -180,3 +180,22 @@ def test_items_and_domains_without_a_valid_answer_equal_rows(clustered: bool) ->
         _compare(rows, cells)
         assert (cells.n[:, 1] == 0).all() and np.isnan(cells.estimate[:, 1]).all()
         assert (cells.n[3] == 0).all()  # domain 2 is row 1 + 2
+
+
+def test_group_sums_in_one_bincount_equal_the_column_loop_to_the_last_bit(monkeypatch) -> None:
+    """A wide matrix (a household index: three columns per criterion) is summed in one
+    bincount over (group, column) pairs; each sum adds the same rows in the same order as
+    one bincount per column, so the two agree exactly, whatever the memory layout."""
+    from analysis import variance
+
+    rng = np.random.default_rng(11)
+    group = rng.integers(0, 300, 2000)
+    for x in (rng.normal(size=(2000, 57)), np.asfortranarray(rng.normal(size=(2000, 57))),
+              rng.normal(size=(2000, 57))[:, ::2]):
+        wide = variance.group_sum(group, x, 300)
+        monkeypatch.setattr(variance, "FLAT_MOST", 0)  # the column loop
+        loop = variance.group_sum(group, x, 300)
+        monkeypatch.undo()
+        assert wide.shape == loop.shape == (300, x.shape[1])
+        assert np.array_equal(wide, loop)
+        np.testing.assert_allclose(wide[5], x[group == 5].sum(axis=0), rtol=1e-12)
