@@ -135,16 +135,24 @@ def with_choice_columns(cols: Columns, rows: Iterator[list[str]]
     added = {n for n in names if n not in cols.names}
     expanded = replace(cols, names=tuple(names), numeric=cols.numeric | added)
 
+    # per select-multiple column, in order: its place, its choices, its missing code, and
+    # the cells it gets when unanswered
+    cuts = [(at, picks, str(cols.missing[code]) if code in cols.missing else None,
+             [""] * len(picks)) for at, (code, picks) in sorted(after.items())]
+
     def widen(row: list[str]) -> list[str]:
+        # the cells between the select-multiple columns are copied as slices, not one by one
         out: list[str] = []
-        for at, cell in enumerate(row):
-            out.append(cell)
-            if at in after:
-                code, picks = after[at]
-                chosen = set(cell.split())
-                missing = str(cols.missing[code]) if code in cols.missing else None
-                empty = not chosen or chosen == {missing}
-                out.extend("" if empty else ("1" if c in chosen else "0") for c in picks)
+        start = 0
+        for at, picks, missing, blank in cuts:
+            out += row[start:at + 1]
+            chosen = set(row[at].split())
+            if not chosen or chosen == {missing}:
+                out += blank
+            else:
+                out += ["1" if c in chosen else "0" for c in picks]
+            start = at + 1
+        out += row[start:]
         return out
     return expanded, (widen(r) for r in rows)
 
