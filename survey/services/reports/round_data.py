@@ -439,7 +439,8 @@ def _answers_ahead(session: Session, sql: str, params: dict) -> _Ahead | None:
     snapshot = str(conn.execute(text("SELECT pg_export_snapshot()")).scalar_one())
     if not re.fullmatch(r"[0-9A-F-]+", snapshot):  # the server's own id, quoted below
         return None
-    engine, box = conn.engine, {}
+    engine = conn.engine
+    box: dict[str, Any] = {}  # the thread leaves its answers here
 
     def read() -> None:
         try:
