@@ -129,6 +129,9 @@ def run() -> None:
     """
     import gc
 
+    from survey.memory import one_job
+
+    one_job()  # a long command may set aside what it loaded too (survey.memory)
     try:
         main()
     finally:

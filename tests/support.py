@@ -95,3 +95,16 @@ def drop_database(admin_url: str | None, name: str) -> None:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def fresh_python(script: str) -> list[str]:
+    """Run ``script`` in a new interpreter (what a process starts with, or ends with,
+    cannot be seen from this one) and give its printed words; it must exit cleanly, with
+    nothing on stderr."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    return done.stdout.split()

@@ -19,10 +19,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @contextmanager
 def app_engine() -> Iterator[tuple[Flask, Engine]]:
-    """The configured app and its engine, disposed afterwards (no dangling connections)."""
+    """The configured app and its engine, disposed afterwards (no dangling connections).
+
+    In the ``sipas`` process, what the command has loaded by now (the app, its modules) is
+    set aside from the garbage collector, as a server's workers do: a long command (a
+    national export or report) otherwise spends seconds walking it in every collection."""
     from survey.app import create_app
+    from survey.memory import set_aside_for_the_job
 
     app = create_app()
+    set_aside_for_the_job()
     engine = app.extensions["sipas_engine"]
     try:
         yield app, engine

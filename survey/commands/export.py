@@ -34,6 +34,7 @@ def export_command(
 
     CSV is UTF-8 with BOM; xlsx, sav and dta carry variable and value labels.
     """
+    from survey.memory import collector_paused
     from survey.services.data.export import ExportFilter
     from survey.services.data.formats import write_export
     from survey.services.reports.period import parse_period
@@ -47,9 +48,11 @@ def export_command(
             from survey.services.sample.rounds import pick_round
 
             pick_round(session, round_code, area)
-        count = write_export(session, ExportFilter(status, round_code, instrument,
-                                                   area=area.unit_id),
-                             fmt, out, with_text=with_comments, period=span, package=True)
+        with collector_paused():  # its rows form no cycles (survey.memory)
+            count = write_export(session, ExportFilter(status, round_code, instrument,
+                                                       area=area.unit_id),
+                                 fmt, out, with_text=with_comments, period=span,
+                                 package=True)
     what = "columns" if fmt == "codebook" else "responses"
     click.echo(f"wrote {count} {what} to {out}")
     if fmt == "csv":

@@ -109,8 +109,7 @@ def test_import_ahead_imports_in_a_thread_and_leaves_a_missing_module_to_the_cal
     """A command reading a round imports what its estimate needs while the database
     works (analysis.io.import_ahead): the modules are there once the thread is joined,
     and a module that cannot be imported stops the thread quietly, not the command."""
-    import subprocess
-    import sys
+    from tests.support import fresh_python
 
     script = ("import sys, threading\n"
               "from analysis.io import AHEAD, import_ahead\n"
@@ -122,8 +121,4 @@ def test_import_ahead_imports_in_a_thread_and_leaves_a_missing_module_to_the_cal
               "t = import_ahead(('no_such_module_sipas', 'colorsys'))\n"
               "t.join()\n"
               "print('colorsys' in sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=60, check=False)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["True", "False"]  # stopped at the first failure
-    assert done.stderr == ""
+    assert fresh_python(script) == ["True", "False"]  # stopped at the first failure

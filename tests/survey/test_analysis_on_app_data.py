@@ -171,6 +171,18 @@ def test_the_console_script_prints_the_index_and_leaves_its_read_whole(
         version, data = pickle.load(fh), pickle.load(fh)  # noqa: S301 - written above
     assert isinstance(version, tuple) and isinstance(data, round_data.RoundData)
     assert data.n > 100 and "c1_1" in data.numbers
+    # a bulk command in its own process (collection paused, the app set aside) writes
+    # the file a command in this process writes
+    for name in ("script.csv", "here.csv"):
+        args = ["export", "--status", "verified", "--round", "2025",
+                "--out", str(tmp_path / name)]
+        if name == "here.csv":
+            assert runner.invoke(main, args).exit_code == 0
+        else:
+            assert subprocess.run([sys.executable, "-m", "survey.cli", *args], env=env,
+                                  capture_output=True, timeout=120, check=False
+                                  ).returncode == 0
+    assert (tmp_path / "script.csv").read_bytes() == (tmp_path / "here.csv").read_bytes()
     wrong = subprocess.run([sys.executable, "-m", "survey.cli", "index", "--db", "--round",
                             "1999", "--instrument", "sipas_services"], env=env,
                            capture_output=True, text=True, timeout=120, check=False)
