@@ -27,17 +27,18 @@ class VarianceResult:
 
 
 # a matrix of at most this many entries with at least FLAT_COLUMNS columns is summed in one
-# bincount over (group, column) pairs: its index array costs 8 bytes an entry (32 MB here)
-FLAT_MOST, FLAT_COLUMNS = 4_000_000, 16
+# bincount over (group, column) pairs: its index array costs 8 bytes an entry (8 MB here;
+# a national round's 37,000 x 57 would add 60 MB to a dashboard's peak for 3 ms a sum)
+FLAT_MOST, FLAT_COLUMNS = 1_000_000, 16
 
 
 def group_sum(group: np.ndarray, x: np.ndarray, n_groups: int) -> np.ndarray:
     """Column sums of ``x`` (n, k) by integer ``group``: one ``np.bincount`` per column
     (3-7 times quicker than sorting the rows by group for ``np.add.reduceat``, and no
-    copy of the whole matrix). A household index's matrices (57 columns: three per
-    criterion) are summed in a single bincount over (group, column) pairs instead, 1.2-1.7
-    times quicker: each sum still adds its rows in row order, so the result is the same
-    to the last bit."""
+    copy of the whole matrix). A province's household index matrices (57 columns: three
+    per criterion) are summed in a single bincount over (group, column) pairs instead,
+    1.2-1.7 times quicker: each sum still adds its rows in row order, so the result is the
+    same to the last bit."""
     if x.ndim == 1:
         return np.bincount(group, weights=x, minlength=n_groups)
     n, k = x.shape
