@@ -160,6 +160,7 @@ def post_worker_init(worker: Any) -> None:
         import analysis.engine  # noqa: F401
         import analysis.index  # noqa: F401
         import analysis.ranking  # noqa: F401
+        from survey.memory import set_aside_loaded
         from survey.services.reports import charts
 
         charts.warm_up()
@@ -177,17 +178,11 @@ def post_worker_init(worker: Any) -> None:
         return
     worker.log.info("reports warmed up in %.1f s (%d questionnaires parsed, %d templates "
                     "compiled, %d objects set aside from garbage collection)",
-                    time.perf_counter() - started, parsed, compiled, _freeze())
-
-
-def _freeze() -> int:
-    """Set what the worker loaded (modules, templates, fonts: a few hundred thousand
-    objects that live as long as it does) aside from the garbage collector. Its full
-    collections otherwise walk them all, about 0.1 s each, at moments no page chooses:
-    a dashboard's first desk report took 0.3 s instead of 0.15 s when one fell in it."""
-    from survey.memory import set_aside_loaded
-
-    return set_aside_loaded()
+                    time.perf_counter() - started, parsed, compiled,
+                    # what the worker loaded lives as long as it does: the collector's full
+                    # collections would walk it at moments no page chooses (a dashboard's
+                    # first desk report took 0.3 s instead of 0.15 s when one fell in it)
+                    set_aside_loaded())
 
 
 def _compile_templates(app: Any) -> int:

@@ -30,6 +30,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextvars import ContextVar, copy_context
 from dataclasses import dataclass, field
 from datetime import date
@@ -408,19 +409,8 @@ def one_snapshot(engine: Engine) -> Engine:
     return engine.execution_options(isolation_level=SNAPSHOT)
 
 
-class _Ahead:
-    """The answers being read on a second connection; :meth:`result` is None if that
-    failed (the caller then reads them on its own connection)."""
-
-    def __init__(self, thread: threading.Thread, box: dict[str, Any]) -> None:
-        self._thread, self._box = thread, box
-
-    def result(self) -> dict[str, Sparse] | None:
-        self._thread.join()
-        return self._box.get("answers")
-
-
-def _answers_ahead(session: Session, sql: str, params: dict) -> _Ahead | None:
+def _answers_ahead(session: Session, sql: str, params: dict
+                   ) -> Future[dict[str, Sparse] | None] | None:
     """Start reading the answers on a second connection while this one reads the rest.
 
     At national size the answers are the database's work of about 0.7 s, and the design
@@ -429,7 +419,8 @@ def _answers_ahead(session: Session, sql: str, params: dict) -> _Ahead | None:
     page's read-ahead) on PostgreSQL with a connection to spare: the snapshot is exported
     and the second connection's transaction takes it (``SET TRANSACTION SNAPSHOT``), so the
     answers are exactly those of the questionnaires this connection reads, whatever is
-    written meanwhile. Anything else returns None: the answers are read in turn.
+    written meanwhile. Anything else returns None: the answers are read in turn, as they
+    are when the second connection fails (its future's result is None then).
     """
     conn = session.connection()
     if (conn.dialect.name != "postgresql"
@@ -440,7 +431,7 @@ def _answers_ahead(session: Session, sql: str, params: dict) -> _Ahead | None:
     if not re.fullmatch(r"[0-9A-F-]+", snapshot):  # the server's own id, quoted below
         return None
     engine = conn.engine
-    box: dict[str, Any] = {}  # the thread leaves its answers here
+    answers: Future[dict[str, Sparse] | None] = Future()
 
     def read() -> None:
         try:
@@ -448,14 +439,14 @@ def _answers_ahead(session: Session, sql: str, params: dict) -> _Ahead | None:
                 other = other.execution_options(isolation_level=SNAPSHOT)
                 with other.begin():
                     other.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-                    box["answers"] = dict(_grouped(other, sql, params))
+                    answers.set_result(dict(_grouped(other, sql, params)))
         except Exception:  # noqa: BLE001 - read in turn on the first connection instead
             log.warning("reading the answers on a second connection failed; read in turn",
                         exc_info=True)
+            answers.set_result(None)
 
-    thread = threading.Thread(target=read, name="sipas-round-answers", daemon=True)
-    thread.start()
-    return _Ahead(thread, box)
+    threading.Thread(target=read, name="sipas-round-answers", daemon=True).start()
+    return answers
 
 
 def read_items(session: Session, round_code: str, instrument: str,
@@ -499,9 +490,8 @@ def _read(session: Session, params: dict[str, str], items: list[str] | None = No
                                            type_=String() if name == "items" else None))
         return q
 
-    ahead = None
-    if base is None and (items is None or len(items) > 0):
-        ahead = _answers_ahead(session, answers, params)
+    answered = items is None or len(items) > 0  # no items: the design and geography alone
+    ahead = _answers_ahead(session, answers, params) if answered and base is None else None
     resp = plain_rows(conn, text(_RESPONSES), params)
     n = len(resp)
     # today's map: a round from before a reform is read as the areas that exist now
@@ -540,7 +530,7 @@ def _read(session: Session, params: dict[str, str], items: list[str] | None = No
     ids = np.array([r[0] for r in resp], dtype=np.int64)  # sorted: ORDER BY r.id
     stamps = tuple(r[5] for r in resp)
     read: dict[str, Sparse] = {}
-    if items is None or len(items) > 0:  # no items: the design and geography alone
+    if answered:
         changed = None if base is None else _changed(ids, stamps, base)
         got = None if ahead is None else ahead.result()
         if got is not None:
